@@ -1,0 +1,66 @@
+"""The chat backend's tables. Users are referenced by id only: they live in the auth
+service, which may have a database of its own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from netra.db.base import CreatedMixin, IdMixin, UTCDateTime, new_metadata, utcnow
+
+
+class ChatBase(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Thread(IdMixin, CreatedMixin, ChatBase):
+    __tablename__ = "threads"
+
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Message(IdMixin, CreatedMixin, ChatBase):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("thread_id", "client_msg_id"),)
+
+    thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    client_msg_id: Mapped[str | None] = mapped_column(String(100))
+    run_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class Run(IdMixin, CreatedMixin, ChatBase):
+    __tablename__ = "runs"
+
+    thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    user_message_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    provider: Mapped[str] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    instance_id: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RunEvent(ChatBase):
+    """One agent event, numbered per thread without gaps, persisted before it is sent."""
+
+    __tablename__ = "run_events"
+
+    thread_id: Mapped[str] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

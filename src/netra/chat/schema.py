@@ -1,0 +1,8 @@
+"""The chat backend's schema: its tables and the migrations that build them."""
+
+from pathlib import Path
+
+from netra.chat.models import ChatBase
+from netra.db.migrations import Schema
+
+CHAT_SCHEMA = Schema("chat", ChatBase.metadata, Path(__file__).parent / "migrations")

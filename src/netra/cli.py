@@ -1,0 +1,205 @@
+"""`netra ...`: thin commands over the packages; configuration errors are reports, not
+tracebacks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from fastapi import FastAPI
+from rich.console import Console
+
+from netra import db
+from netra.db import migrations
+from netra.db.url import check_database_settings
+from netra.logs import configure_logging
+from netra.serving import serve
+from netra.settings import ConfigurationError, Environment, Service, Settings, resolve
+from netra.settings import load_settings as _load_settings
+from netra.settings.docs import render as render_config_docs
+
+app = typer.Typer(help="Netra: a self-hostable AI chat platform.", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect the configuration contract.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+out = Console()
+err = Console(stderr=True)
+
+CHECKS = (check_database_settings,)
+
+
+class ServiceName(StrEnum):
+    AUTH = "auth"
+    BACKEND = "backend"
+
+
+class ServiceScope(StrEnum):
+    AUTH = "auth"
+    BACKEND = "backend"
+    ALL = "all"
+
+
+def _services(scope: ServiceScope) -> list[Service]:
+    return list(Service) if scope is ServiceScope.ALL else [Service(scope.value)]
+
+
+def load_settings(services: Iterable[Service], overrides: dict[str, str] | None = None) -> Settings:
+    """Settings for these services, or the full report and exit 2: never a traceback."""
+    try:
+        return _load_settings(services, overrides=overrides, checks=CHECKS)
+    except ConfigurationError as exc:
+        err.print(f"[bold red]Netra cannot start.[/] {exc.report.summary()}")
+        names = "+".join(exc.report.services)
+        err.print(
+            f"Run `netra config check --env {exc.report.environment} --service "
+            f"{names if '+' not in names else 'all'}` for the full report."
+        )
+        raise typer.Exit(2) from None
+
+
+def _run(
+    settings: Settings,
+    factory: Callable[[Settings], FastAPI],
+    host: str,
+    port: int,
+    banner: Callable[[str], None],
+) -> None:
+    configure_logging(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(factory(settings), host, port, on_ready=banner))
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[Path | None, typer.Option(help="Where data lives (DATA_DIR).")] = None,
+    agent: Annotated[str | None, typer.Option(help="builtin, openai or local.")] = None,
+) -> None:
+    """Start the whole platform in one process: auth, backend and web UI."""
+    from netra.embedded import create_app
+
+    overrides = {"DATA_DIR": str(data_dir)} if data_dir else {}
+    if agent:
+        overrides["AGENT_PROVIDER"] = agent
+    settings = load_settings(list(Service), overrides)
+    if settings.auth_service_url is None:
+        settings = settings.model_copy(
+            update={"auth_service_url": f"http://{_reachable(host)}:{port}"}
+        )
+
+    def banner(url: str) -> None:
+        out.print(
+            f"[bold green]Netra is up:[/] {url}  (data in {settings.data_dir}; Ctrl+C to stop)"
+        )
+
+    _run(settings, create_app, host, port, banner)
+
+
+def _reachable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+
+
+@app.command("serve")
+def serve_command(
+    service: Annotated[ServiceName, typer.Argument(help="auth or backend.")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run one service on its own, for a split deployment."""
+    if service is ServiceName.AUTH:
+        from netra.auth.app import create_app
+    else:
+        from netra.chat.app import create_app
+    settings = load_settings([Service(service.value)])
+
+    def banner(url: str) -> None:
+        out.print(f"[bold green]Netra {service.value} is up:[/] {url}")
+
+    _run(settings, create_app, host, port, banner)
+
+
+def _schemas(scope: ServiceScope) -> list[migrations.Schema]:
+    from netra.auth.schema import AUTH_SCHEMA
+    from netra.chat.schema import CHAT_SCHEMA
+
+    return {
+        ServiceScope.AUTH: [AUTH_SCHEMA],
+        ServiceScope.BACKEND: [CHAT_SCHEMA],
+        ServiceScope.ALL: [AUTH_SCHEMA, CHAT_SCHEMA],
+    }[scope]
+
+
+@app.command()
+def migrate(
+    service: Annotated[ServiceScope, typer.Option(help="Whose tables.")] = ServiceScope.ALL,
+) -> None:
+    """Upgrade the database schema to this release's head (a release step)."""
+    settings = load_settings(_services(service))
+    schemas = _schemas(service)
+
+    async def run() -> None:
+        engine = db.create_engine(settings)
+        try:
+            await db.ping(engine, timeout=settings.db_connect_timeout)
+            await migrations.upgrade(engine, schemas)
+            for schema in schemas:
+                out.print((await migrations.status(engine, schema)).sentence())
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except db.DatabaseUnavailable as exc:
+        err.print(f"[bold red]Cannot migrate:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@config_app.command("check")
+def config_check(
+    env: Annotated[Environment | None, typer.Option(help="Environment to check.")] = None,
+    service: Annotated[ServiceScope, typer.Option(help="Which service.")] = ServiceScope.ALL,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+) -> None:
+    """Resolve the configuration as startup would, print the report; exit 0 only if complete."""
+    overrides = {"ENVIRONMENT": env.value} if env else {}
+    _, report = resolve(
+        _services(service), overrides=overrides, checks=CHECKS, persist_generated=False
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        out.print(report.table())
+        for problem in report.all_problems:
+            out.print(f"[red]✗[/] {problem.sentence()}")
+        if report.ok:
+            out.print("[green]✓ configuration complete[/]")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@config_app.command("docs")
+def config_docs(
+    output: Annotated[Path, typer.Option(help="Where to write.")] = Path("docs/configuration.md"),
+    check: Annotated[bool, typer.Option(help="Exit 1 if the file is stale.")] = False,
+) -> None:
+    """Generate docs/configuration.md from the contract."""
+    text = render_config_docs()
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != text:
+            err.print(f"{output} is stale: run `netra config docs`")
+            raise typer.Exit(1)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    out.print(f"wrote {output}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,17 @@
+"""Database: the URL builder, engines, shared model types and migrations."""
+
+from netra.db.engine import DatabaseUnavailable, create_engine, ping, sessionmaker
+from netra.db.migrations import Schema, SchemaStatus
+from netra.db.url import DatabaseUrlError, database_url, describe
+
+__all__ = [
+    "DatabaseUnavailable",
+    "DatabaseUrlError",
+    "Schema",
+    "SchemaStatus",
+    "create_engine",
+    "database_url",
+    "describe",
+    "ping",
+    "sessionmaker",
+]

@@ -1,0 +1,96 @@
+"""Engines and connection errors a person can act on (INCIDENTS.md I-1)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from netra.db.url import cloud_sql_socket_dir, database_url, describe, is_sqlite
+from netra.settings import Settings
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached; the message names where and why, never a password."""
+
+
+def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
+    """An engine for these settings. Connecting is lazy; call `ping` to prove it works."""
+    url = url or database_url(settings)
+    if is_sqlite(url):
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": settings.db_connect_timeout})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        connect_args={"timeout": settings.db_connect_timeout},
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while a writer commits; busy_timeout waits for the lock
+    # instead of failing at once; SQLite leaves foreign keys off unless asked.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def check_reachable_path(url: URL) -> None:
+    """Fail in words before connecting through a Cloud SQL socket that is not there."""
+    socket_dir = cloud_sql_socket_dir(url)
+    if socket_dir is not None and not socket_dir.exists():
+        instance = socket_dir.name
+        raise DatabaseUnavailable(
+            f"Cloud SQL socket {socket_dir} is missing: is the instance {instance} attached "
+            "to this service (Cloud Run: run.googleapis.com/cloudsql-instances)? If the "
+            "deployment failed earlier, e.g. while loading secrets, the proxy never started."
+        )
+
+
+async def ping(engine: AsyncEngine, timeout: float = 5.0) -> None:
+    """Prove the database answers, or raise `DatabaseUnavailable` saying why."""
+    check_reachable_path(engine.url)
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except TimeoutError as exc:
+        raise DatabaseUnavailable(
+            f"{describe(engine.url)} did not answer within {timeout:g}s"
+        ) from exc
+    except (OSError, DBAPIError, OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable(explain(engine.url, exc)) from exc
+
+
+def explain(url: URL, exc: BaseException) -> str:
+    """A connection failure in words, naming host or socket and database."""
+    where = describe(url)
+    cause: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc
+    if isinstance(cause, ConnectionRefusedError):
+        return f"cannot connect to {where}: connection refused (is the server running?)"
+    if isinstance(cause, socket.gaierror):
+        return f"cannot connect to {where}: the host name does not resolve"
+    if isinstance(cause, FileNotFoundError):
+        return f"cannot connect to {where}: the Unix socket does not exist"
+    name = type(cause).__name__
+    if name == "InvalidCatalogNameError":
+        return f"cannot connect to {where}: the database does not exist (run `createdb`)"
+    if name in {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"}:
+        return f"cannot connect to {where}: the server refused the user or password"
+    detail = str(cause).splitlines()[0] if str(cause) else name
+    return f"cannot connect to {where}: {detail}"

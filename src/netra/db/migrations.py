@@ -1,0 +1,123 @@
+"""Alembic, driven from code: each service owns its tables and its own version table.
+
+`netra migrate` and AUTO_MIGRATE call `upgrade`; readiness calls `status` and reports the
+revision it found beside the one this release needs (INCIDENTS.md I-5).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+ALEMBIC_DIR = Path(__file__).parent / "alembic"
+
+
+@dataclass(frozen=True)
+class Schema:
+    """One service's tables and the folder of migrations that builds them."""
+
+    name: str
+    metadata: MetaData
+    versions: Path
+
+    @property
+    def version_table(self) -> str:
+        return f"alembic_version_{self.name}"
+
+    def owns_name(self, name: str | None, type_: str, parent_names: Any) -> bool:
+        """Autogenerate and comparisons look only at this service's tables."""
+        if type_ == "table":
+            return name in self.metadata.tables
+        return True
+
+    def config(self, connection: Connection | None = None) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(ALEMBIC_DIR))
+        config.set_main_option("version_locations", str(self.versions))
+        config.set_main_option("path_separator", "os")
+        config.attributes["schema"] = self
+        config.attributes["connection"] = connection
+        return config
+
+    def head(self) -> str:
+        head = ScriptDirectory.from_config(self.config()).get_current_head()
+        if head is None:
+            raise RuntimeError(f"schema {self.name} has no migrations in {self.versions}")
+        return head
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    schema: str
+    found: str | None
+    expected: str
+
+    @property
+    def at_head(self) -> bool:
+        return self.found == self.expected
+
+    def sentence(self) -> str:
+        if self.at_head:
+            return f"{self.schema} schema is at head ({self.expected})"
+        found = self.found or "no tables (never migrated)"
+        return (
+            f"{self.schema} schema is at {found}, this release needs {self.expected}: "
+            "run `netra migrate`"
+        )
+
+
+def _lock_key(schema: Schema) -> int:
+    return zlib.crc32(f"netra-migrate-{schema.name}".encode())
+
+
+def _upgrade(connection: Connection, schema: Schema) -> None:
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        # Several instances starting at once with AUTO_MIGRATE: one migrates, the others
+        # wait here, then find the schema at head and do nothing.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(schema)})
+    try:
+        command.upgrade(schema.config(connection), "head")
+    finally:
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _lock_key(schema)})
+
+
+async def upgrade(engine: AsyncEngine, schemas: list[Schema]) -> None:
+    """Bring every given schema to head."""
+    for schema in schemas:
+        async with engine.connect() as connection:
+            await connection.run_sync(_upgrade, schema)
+            await connection.commit()
+
+
+def _current(connection: Connection, schema: Schema) -> str | None:
+    context = MigrationContext.configure(connection, opts={"version_table": schema.version_table})
+    return context.get_current_revision()
+
+
+async def status(engine: AsyncEngine, schema: Schema) -> SchemaStatus:
+    async with engine.connect() as connection:
+        found = await connection.run_sync(_current, schema)
+    return SchemaStatus(schema.name, found, schema.head())
+
+
+async def downgrade(engine: AsyncEngine, schema: Schema, revision: str) -> None:
+    """Step a schema back (used by tests and by operators undoing a release)."""
+
+    def run(connection: Connection) -> None:
+        command.downgrade(schema.config(connection), revision)
+
+    async with engine.connect() as connection:
+        await connection.run_sync(run)
+        await connection.commit()

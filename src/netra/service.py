@@ -1,0 +1,210 @@
+"""How a Netra service is assembled: components on a shared runtime, started in phases.
+
+`build_app(settings, components)` is the one app factory behind `netra serve auth`,
+`netra serve backend` and the embedded `netra up` (both components in one process).
+It has no import-time side effects and keeps no module-level state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from netra import __version__, db
+from netra.db import migrations
+from netra.health import Check, CheckResult, HealthRegistry
+from netra.health.routes import router as health_router
+from netra.settings import Settings
+
+log = logging.getLogger("netra.startup")
+
+
+class Component(Protocol):
+    """One service's part of an app: its tables, routes, checks and lifecycle."""
+
+    name: str
+    schema: migrations.Schema
+
+    def routers(self) -> Sequence[APIRouter]: ...
+
+    def checks(self, runtime: Runtime) -> Sequence[Check]: ...
+
+    async def start(self, runtime: Runtime) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    """What the components of one process share; lives on `app.state.runtime`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[Any]
+    schemas: list[migrations.Schema]
+    health: HealthRegistry = field(default_factory=HealthRegistry)
+    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    phase: str = "created"
+    started: bool = False
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def enter(self, phase: str) -> None:
+        self.phase = phase
+        log.info("startup phase: %s", phase)
+
+    def spawn(self, coroutine: Any, name: str) -> asyncio.Task[None]:
+        """A background task owned by the process, cancelled at shutdown."""
+        task: asyncio.Task[None] = asyncio.create_task(coroutine, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+
+def _database_checks(runtime: Runtime) -> list[Check]:
+    async def database() -> CheckResult:
+        await db.ping(runtime.engine, timeout=2.0)
+        return CheckResult.ok(f"{db.describe(runtime.engine.url)} answers")
+
+    def schema_probe(schema: migrations.Schema) -> Check:
+        async def probe() -> CheckResult:
+            status = await migrations.status(runtime.engine, schema)
+            value = {"found": status.found, "expected": status.expected}
+            if status.at_head:
+                return CheckResult.ok(status.sentence(), value)
+            return CheckResult.fail(status.sentence(), value)
+
+        return Check(f"schema:{schema.name}", probe)
+
+    return [Check("database", database), *(schema_probe(s) for s in runtime.schemas)]
+
+
+async def _migrate_when_reachable(runtime: Runtime) -> None:
+    """AUTO_MIGRATE with the database not yet up: keep trying; readiness says why meanwhile."""
+    delay = 0.5
+    while True:
+        try:
+            await db.ping(runtime.engine)
+            await migrations.upgrade(runtime.engine, runtime.schemas)
+        except db.DatabaseUnavailable as exc:
+            log.warning("database not reachable yet, will migrate when it is: %s", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+            continue
+        runtime.health.invalidate()
+        log.info(
+            "schema upgraded to head: %s",
+            ", ".join(f"{s.name}={s.head()}" for s in runtime.schemas),
+        )
+        return
+
+
+async def _prepare_database(runtime: Runtime) -> None:
+    runtime.enter("database")
+    try:
+        await db.ping(runtime.engine, timeout=runtime.settings.db_connect_timeout)
+    except db.DatabaseUnavailable as exc:
+        # Can heal by itself (a database still starting): keep the process, fail readiness.
+        log.error("%s; readiness reports it until it recovers", exc)
+        if runtime.settings.auto_migrate:
+            runtime.spawn(_migrate_when_reachable(runtime), "auto-migrate")
+        return
+    runtime.enter("migrations")
+    if runtime.settings.auto_migrate:
+        await migrations.upgrade(runtime.engine, runtime.schemas)
+        return
+    for schema in runtime.schemas:
+        status = await migrations.status(runtime.engine, schema)
+        if not status.at_head:
+            log.error("%s; readiness stays false until then", status.sentence())
+
+
+def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
+    """The ASGI app of one process serving `components` with `settings`."""
+    engine = db.create_engine(settings)
+    runtime = Runtime(
+        settings, engine, db.sessionmaker(engine), [component.schema for component in components]
+    )
+    for check in _database_checks(runtime):
+        runtime.health.register(check)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _prepare_database(runtime)
+        started: list[Component] = []
+        try:
+            for component in components:
+                runtime.enter(f"start {component.name}")
+                await component.start(runtime)
+                started.append(component)
+                for check in component.checks(runtime):
+                    runtime.health.register(check)
+            runtime.enter("ready")
+            runtime.started = True
+            yield
+        finally:
+            runtime.started = False
+            runtime.enter("stopping")
+            for component in reversed(started):
+                await component.stop()
+            for task in list(runtime.tasks):
+                task.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await engine.dispose()
+
+    names = "+".join(component.name for component in components)
+    app = FastAPI(title=f"Netra ({names})", version=__version__, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.include_router(health_router)
+    for component in components:
+        for router in component.routers():
+            app.include_router(router)
+    app.add_middleware(StartupGate)
+    return app
+
+
+class StartupGate:
+    """Nothing but liveness is served until every startup phase has completed
+    (INCIDENTS.md I-3: a half-initialised app must not take traffic)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not scope["path"].startswith("/health"):
+            runtime: Runtime = scope["app"].state.runtime
+            if not runtime.started:
+                await _refuse(scope, receive, send, runtime.phase)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, phase: str) -> None:
+    if scope["type"] == "websocket":
+        await send(
+            {
+                "type": "websocket.close",
+                "code": 1013,
+                "reason": "service is starting, retry shortly",
+            }
+        )
+        return
+    body = f'{{"detail": "service is starting (phase: {phase}), retry shortly"}}'.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,34 @@
+"""Running an app under uvicorn, and telling the person at the terminal where it is."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+
+async def serve(
+    app: FastAPI, host: str, port: int, on_ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve until interrupted; `on_ready(url)` once startup has completed."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        lifespan="on",
+        ws_max_size=1 << 20,
+        proxy_headers=False,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn has no event)
+        await asyncio.sleep(0.02)
+    if server.started and on_ready is not None:
+        display_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+        on_ready(f"http://{display_host}:{port}")
+    await task
+    if server.started is False and not server.should_exit:
+        raise SystemExit(3)

@@ -1,0 +1,19 @@
+"""The one configuration contract both services import (see docs/configuration.md)."""
+
+from netra.settings.contract import Settings
+from netra.settings.report import ConfigReport, ConfigurationError, Problem, Status
+from netra.settings.resolver import Check, load_settings, resolve
+from netra.settings.spec import Environment, Service
+
+__all__ = [
+    "Check",
+    "ConfigReport",
+    "ConfigurationError",
+    "Environment",
+    "Problem",
+    "Service",
+    "Settings",
+    "Status",
+    "load_settings",
+    "resolve",
+]

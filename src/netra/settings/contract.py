@@ -1,0 +1,241 @@
+"""The one configuration contract: every setting of both services, declared once.
+
+Each field's `Spec` says which services need it, whether it is a secret, where it is
+required and under which names it may be found. `netra config docs` renders this
+declaration into docs/configuration.md; startup and `netra config check` resolve it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+
+from netra.settings.spec import (
+    AUTH,
+    BACKEND,
+    BOTH,
+    DEPLOYED,
+    Environment,
+    Spec,
+    token_urlsafe_32,
+)
+
+LOCAL = {Environment.DEVELOPMENT: True, Environment.TEST: True}
+DEPLOYED_OFF = {**LOCAL, Environment.STAGING: False, Environment.PRODUCTION: False}
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Seconds = Annotated[float, Field(gt=0, le=86400 * 366)]
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], BeforeValidator(_split_csv)]
+
+
+class Settings(BaseModel):
+    """Resolved configuration. Build it with `netra.settings.load_settings`, never by hand
+    outside tests."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # --- the process -------------------------------------------------------------
+    environment: Annotated[
+        Environment,
+        Spec(BOTH, "Which rules apply: development, test, staging or production."),
+    ] = Environment.DEVELOPMENT
+    data_dir: Annotated[
+        Path,
+        Spec(
+            BOTH,
+            "Where the embedded default keeps its SQLite database and generated "
+            "development secrets.",
+        ),
+    ] = Path(".netra")
+    public_url: Annotated[
+        AnyHttpUrl | None,
+        Spec(
+            BOTH,
+            "The URL users reach this service at (used in links, the token issuer "
+            "default and the web UI). Defaults to the address it listens on.",
+            example="https://chat.example.com",
+        ),
+    ] = None
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        Spec(BOTH, "Minimum level of log records."),
+    ] = "INFO"
+    log_format: Annotated[
+        Literal["auto", "console", "json"],
+        Spec(
+            BOTH,
+            "`json` for log collectors, `console` for people; `auto` picks json in "
+            "staging/production.",
+        ),
+    ] = "auto"
+
+    # --- database ----------------------------------------------------------------
+    database_url: Annotated[
+        SecretStr | None,
+        Spec(
+            BOTH,
+            "Full database URL (postgresql:// or sqlite:///). Alternative to the "
+            "DB_* parts. Without either, development and test use SQLite in DATA_DIR.",
+            secret=True,
+            example="postgresql://netra:PASSWORD@10.0.0.5:5432/netra",
+        ),
+    ] = None
+    db_host: Annotated[
+        str | None, Spec(BOTH, "PostgreSQL host, when DATABASE_URL is not given.")
+    ] = None
+    db_port: Annotated[Port, Spec(BOTH, "PostgreSQL port.")] = 5432
+    db_user: Annotated[str | None, Spec(BOTH, "PostgreSQL user.")] = None
+    db_password: Annotated[
+        SecretStr | None, Spec(BOTH, "PostgreSQL password (URL-escaped for you).", secret=True)
+    ] = None
+    db_name: Annotated[str | None, Spec(BOTH, "PostgreSQL database name.")] = None
+    cloud_sql_instance: Annotated[
+        str | None,
+        Spec(
+            BOTH,
+            "Cloud SQL instance connection name; connects through the Unix socket "
+            "/cloudsql/<name> instead of DB_HOST.",
+            example="my-project:europe-west1:netra",
+        ),
+    ] = None
+    db_pool_size: Annotated[int, Field(ge=1, le=200), Spec(BOTH, "Connections per process.")] = 5
+    db_connect_timeout: Annotated[
+        Seconds, Spec(BOTH, "Seconds to wait for a database connection.")
+    ] = 5.0
+    auto_migrate: Annotated[
+        bool,
+        Spec(
+            BOTH,
+            "Upgrade the schema to head at startup. Off in staging/production, where "
+            "`netra migrate` runs as a release step and readiness waits for it.",
+            env_defaults=DEPLOYED_OFF,
+        ),
+    ] = True
+
+    # --- services and tokens -----------------------------------------------------
+    auth_service_url: Annotated[
+        AnyHttpUrl | None,
+        Spec(
+            BACKEND,
+            "Base URL of the auth service, as the backend reaches it. Defaults to "
+            "this process in the embedded deployment.",
+            required_in=DEPLOYED,
+            example="https://auth.example.com",
+        ),
+    ] = None
+    service_id: Annotated[
+        str, Spec(BACKEND, "This service's identity towards the auth service.")
+    ] = "netra-backend"
+    service_secret: Annotated[
+        SecretStr | None,
+        Spec(
+            BOTH,
+            "Client secret of the backend's service account (the auth service keeps "
+            "only its hash).",
+            secret=True,
+            required_in=DEPLOYED,
+            generate=token_urlsafe_32,
+        ),
+    ] = None
+    token_algorithm: Annotated[
+        Literal["EdDSA", "ES256", "HS256"],
+        Spec(
+            BOTH,
+            "How access tokens are signed. EdDSA/ES256: the auth service's private key, "
+            "verified against its JWKS (no shared secret). HS256: legacy shared secret.",
+        ),
+    ] = "EdDSA"
+    jwt_secret: Annotated[
+        SecretStr | None,
+        Spec(
+            BOTH,
+            "Shared HS256 secret, only when TOKEN_ALGORITHM=HS256. One chain for both "
+            "services: JWT_SECRET_{ENVIRONMENT}, then JWT_SECRET_KEY, then JWT_SECRET.",
+            secret=True,
+            generate=token_urlsafe_32,
+            names=("JWT_SECRET_{ENVIRONMENT}", "JWT_SECRET_KEY", "JWT_SECRET"),
+        ),
+    ] = None
+    jwt_issuer: Annotated[
+        str, Spec(BOTH, "The `iss` of access tokens; both services must agree.")
+    ] = "netra-auth"
+    jwt_audience: Annotated[
+        str, Spec(BOTH, "The `aud` of access tokens; both services must agree.")
+    ] = "netra"
+    access_token_ttl: Annotated[Seconds, Spec(AUTH, "Lifetime of access tokens in seconds.")] = (
+        900.0
+    )
+    key_encryption_key: Annotated[
+        SecretStr | None,
+        Spec(
+            AUTH,
+            "Encrypts signing keys at rest in the database.",
+            secret=True,
+            required_in=DEPLOYED,
+            generate=token_urlsafe_32,
+        ),
+    ] = None
+
+    # --- chat backend and agents -------------------------------------------------
+    redis_url: Annotated[
+        SecretStr | None,
+        Spec(
+            BOTH,
+            "Redis joins backend instances (live events, revocations, rate limits). "
+            "Without it everything stays in-process.",
+            secret=True,
+            example="redis://10.0.0.7:6379/0",
+        ),
+    ] = None
+    allowed_origins: Annotated[
+        CommaList,
+        Spec(
+            BACKEND,
+            "Origins allowed to open /ws and call the API from a browser "
+            "(comma-separated). Empty: only the backend's own origin.",
+        ),
+    ] = Field(default_factory=list)
+    agent_provider: Annotated[
+        Literal["builtin", "openai", "local"],
+        Spec(
+            BACKEND,
+            "The agent runtime: builtin (offline planner), openai (any "
+            "OpenAI-compatible server) or local (in-process GGUF model).",
+        ),
+    ] = "builtin"
+    openai_base_url: Annotated[
+        AnyHttpUrl | None,
+        Spec(
+            BACKEND, "Base URL of the OpenAI-compatible server.", example="http://127.0.0.1:8080/v1"
+        ),
+    ] = None
+    openai_api_key: Annotated[
+        SecretStr | None, Spec(BACKEND, "API key for the OpenAI-compatible server.", secret=True)
+    ] = None
+    openai_model: Annotated[str, Spec(BACKEND, "Model name sent to that server.")] = "gpt-4o-mini"
+    local_model_path: Annotated[
+        Path | None,
+        Spec(
+            BACKEND,
+            "GGUF file for AGENT_PROVIDER=local; defaults to SmolLM2-135M from the "
+            "`local-llm` extra.",
+        ),
+    ] = None
+    run_timeout: Annotated[Seconds, Spec(BACKEND, "Longest an agent run may take, in seconds.")] = (
+        120.0
+    )
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded default's database file."""
+        return self.data_dir / "netra.db"
