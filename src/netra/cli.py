@@ -161,6 +161,17 @@ def migrate(
         raise typer.Exit(1) from None
 
 
+@app.command(hidden=True)
+def revision(
+    service: Annotated[ServiceName, typer.Argument(help="Whose tables changed.")],
+    message: Annotated[str, typer.Argument(help="What the migration does.")],
+) -> None:
+    """Write the next migration of a service from its models (development)."""
+    schema = _schemas(ServiceScope(service.value))[0]
+    rev_id = asyncio.run(migrations.write_revision(schema, message))
+    out.print(f"wrote {schema.versions}/{rev_id}_*.py; review it before committing")
+
+
 @config_app.command("check")
 def config_check(
     env: Annotated[Environment | None, typer.Option(help="Environment to check.")] = None,

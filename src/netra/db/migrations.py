@@ -6,6 +6,7 @@ revision it found beside the one this release needs (INCIDENTS.md I-5).
 
 from __future__ import annotations
 
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 ALEMBIC_DIR = Path(__file__).parent / "alembic"
 
@@ -121,3 +122,27 @@ async def downgrade(engine: AsyncEngine, schema: Schema, revision: str) -> None:
     async with engine.connect() as connection:
         await connection.run_sync(run)
         await connection.commit()
+
+
+async def write_revision(schema: Schema, message: str) -> str:
+    """Autogenerate the next migration of `schema` from its models (a development tool).
+
+    Upgrades a scratch SQLite database to head, compares it with the models and writes
+    the difference into the schema's migrations folder. Returns the new revision id.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{Path(scratch) / 'scratch.db'}")
+        try:
+            await upgrade(engine, [schema])
+            rev_id = f"{schema.name}_{len(list(schema.versions.glob('*.py'))) + 1:04d}"
+
+            def run(connection: Connection) -> None:
+                command.revision(
+                    schema.config(connection), message=message, autogenerate=True, rev_id=rev_id
+                )
+
+            async with engine.connect() as connection:
+                await connection.run_sync(run)
+        finally:
+            await engine.dispose()
+    return rev_id
