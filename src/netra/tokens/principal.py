@@ -1,0 +1,60 @@
+"""What a verified credential says about its bearer, and why one was refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+TokenKind = Literal["access", "service", "api_key"]
+RejectReason = Literal[
+    "missing",
+    "malformed",
+    "expired",
+    "not_yet_valid",
+    "invalid_signature",
+    "unknown_key",
+    "wrong_algorithm",
+    "wrong_issuer",
+    "wrong_audience",
+    "wrong_type",
+    "revoked",
+    "unavailable",
+]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The verified bearer of a request: a user (access token, API key) or a service."""
+
+    subject: str
+    kind: TokenKind
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    session_id: str | None = None
+    email: str | None = None
+    token_id: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+class TokenRejected(Exception):
+    """A credential was refused; `reason` is machine-readable, the message is for people."""
+
+    def __init__(self, reason: RejectReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class Verifier(Protocol):
+    """The one way any service checks a bearer credential."""
+
+    async def verify(self, token: str) -> Principal: ...
