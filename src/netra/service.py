@@ -25,6 +25,7 @@ from netra.db import migrations
 from netra.health import Check, CheckResult, HealthRegistry
 from netra.health.routes import router as health_router
 from netra.settings import Settings
+from netra.tokens import Verifier
 
 log = logging.getLogger("netra.startup")
 
@@ -53,6 +54,9 @@ class Runtime:
     sessions: async_sessionmaker[Any]
     schemas: list[migrations.Schema]
     health: HealthRegistry = field(default_factory=HealthRegistry)
+    # The one token verifier of this process (netra.tokens), set during startup by the
+    # component that provides it; request handlers reach it through the runtime.
+    verifier: Verifier | None = None
     instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     phase: str = "created"
     started: bool = False

@@ -1,0 +1,57 @@
+"""The agent interface: a run takes the thread's history and the new message and yields
+events. Providers (builtin, openai, local) implement it; the chat backend drives it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from netra.agents.events import AgentEvent
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class MessageHit:
+    """A message of the asking user's, found by the search tool."""
+
+    thread_id: str
+    thread_title: str
+    message_id: str
+    role: str
+    content: str
+    created_at: datetime
+
+
+class UserData(Protocol):
+    """The asking user's own data, as the backend exposes it to tools: nobody else's."""
+
+    async def search_messages(self, query: str, limit: int) -> list[MessageHit]: ...
+
+    async def thread_history(self) -> list[ChatTurn]: ...
+
+
+@dataclass(frozen=True)
+class RunContext:
+    user_id: str
+    thread_id: str
+    run_id: str
+    data: UserData
+    timezone: str = "UTC"
+
+
+class Agent(Protocol):
+    """One provider behind the one interface. Cancelling the consumer (or `aclose()` on
+    the iterator) must stop the run and close any upstream stream."""
+
+    name: str
+
+    def run(
+        self, history: Sequence[ChatTurn], message: str, context: RunContext
+    ) -> AsyncIterator[AgentEvent]: ...
