@@ -68,7 +68,7 @@ def make_tool(
     """A `Tool` from an async function; the docstring's first paragraph describes it."""
     if not inspect.iscoroutinefunction(function):
         raise TypeError(f"tool {function.__name__} must be an async function")
-    hints = get_type_hints(function)
+    hints = get_type_hints(function, include_extras=True)
     fields: dict[str, Any] = {}
     context_parameter = None
     for parameter in inspect.signature(function).parameters.values():
