@@ -155,6 +155,9 @@ class AuthServiceTokens:
         """Refuse to start on a mismatch; tolerate an auth service not up yet."""
         try:
             await self.agreement()
+        except TokenConfigMismatch as exc:
+            log.error("auth service and this service disagree: %s", exc)
+            raise
         except httpx.HTTPError as exc:
             log.warning(
                 "auth service at %s not reachable yet (%s); readiness waits", self.base_url, exc
