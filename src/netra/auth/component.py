@@ -59,6 +59,9 @@ class AuthComponent:
         runtime.verifier = state.verifier
         try:
             await self._load(state)
+        except SigningKeyError as exc:  # cannot heal by waiting: refuse to start
+            log.error("the auth service cannot use its signing keys: %s", exc)
+            raise
         except (SQLAlchemyError, OSError) as exc:
             # Schema not migrated yet or database down: can heal; readiness says so.
             log.error("auth keys not loaded yet (%s); retrying in the background", exc)
