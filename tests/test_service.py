@@ -11,8 +11,7 @@ import httpx
 
 from netra import db
 from netra.auth.app import create_app as create_auth_app
-from netra.chat.app import create_app as create_backend_app
-from netra.chat.schema import CHAT_SCHEMA
+from netra.auth.schema import AUTH_SCHEMA
 from netra.db import migrations
 from netra.embedded import create_app
 from tests.conftest import SettingsFactory, running
@@ -27,7 +26,9 @@ async def test_embedded_app_serves_health_and_is_ready(
         ready = await client.get("/health/ready")
         assert ready.status_code == 200, ready.text
         assert ready.headers["content-type"] == "application/health+json"
-        assert set(ready.json()["checks"]) == {"database", "schema:auth", "schema:chat"}
+        assert {"database", "schema:auth", "schema:chat", "signing_key"} <= set(
+            ready.json()["checks"]
+        )
 
 
 async def test_nothing_but_health_is_served_before_startup(make_settings: SettingsFactory) -> None:
@@ -46,11 +47,11 @@ async def test_two_apps_with_different_settings_in_one_process(
 ) -> None:
     first = make_settings(DATA_DIR=f"{tmp_path}/one")
     second = make_settings(DATA_DIR=f"{tmp_path}/two")
-    async with running(create_auth_app(first)) as a, running(create_backend_app(second)) as b:
+    async with running(create_auth_app(first)) as a, running(create_app(second)) as b:
         checks_a = (await a.get("/health/ready")).json()["checks"]
         checks_b = (await b.get("/health/ready")).json()["checks"]
-    assert set(checks_a) == {"database", "schema:auth"}
-    assert set(checks_b) == {"database", "schema:chat"}
+    assert "schema:chat" not in checks_a
+    assert {"schema:auth", "schema:chat"} <= set(checks_b)
     assert "one/netra.db" in checks_a["database"]["output"]
     assert "two/netra.db" in checks_b["database"]["output"]
 
@@ -59,16 +60,16 @@ async def test_schema_behind_head_fails_readiness_until_migrated(
     make_settings: SettingsFactory, database_env: dict[str, str]
 ) -> None:
     settings = make_settings(AUTO_MIGRATE="false", **database_env)
-    async with running(create_backend_app(settings)) as client:
+    async with running(create_auth_app(settings)) as client:
         behind = await client.get("/health/ready")
         assert behind.status_code == 503
-        check = behind.json()["checks"]["schema:chat"]
+        check = behind.json()["checks"]["schema:auth"]
         assert check["status"] == "fail"
-        assert check["observedValue"] == {"found": None, "expected": CHAT_SCHEMA.head()}
+        assert check["observedValue"] == {"found": None, "expected": AUTH_SCHEMA.head()}
         assert check["output"].endswith("run `netra migrate`")
 
         engine = db.create_engine(settings)  # the release step, from another process
-        await migrations.upgrade(engine, [CHAT_SCHEMA])
+        await migrations.upgrade(engine, [AUTH_SCHEMA])
         await engine.dispose()
         await asyncio.sleep(1.1)  # readiness results are cached for one second
         healed = await client.get("/health/ready")
@@ -80,7 +81,7 @@ async def test_unreachable_database_keeps_the_process_and_names_the_check(
 ) -> None:
     port = free_port()
     settings = make_settings(DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/netra")
-    async with running(create_backend_app(settings)) as client:
+    async with running(create_auth_app(settings)) as client:
         assert (await client.get("/health")).status_code == 200
         ready = await client.get("/health/ready")
     assert ready.status_code == 503

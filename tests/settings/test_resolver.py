@@ -101,7 +101,7 @@ def test_unreadable_secret_file_is_a_problem_naming_the_file(tmp_path: Path) -> 
 
 
 def test_missing_secrets_directory_is_reported(tmp_path: Path) -> None:
-    report = report_for({"SECRETS_DIR": str(tmp_path / "nope")})
+    report = report_for({"SECRETS_DIR": str(tmp_path / "nope")}, [Service.AUTH])
     assert [p.sentence() for p in report.all_problems] == [
         f"SECRETS_DIR: {tmp_path / 'nope'} is not a directory; "
         "mount the secrets volume there or unset it"
@@ -144,7 +144,7 @@ def test_load_settings_raises_with_the_whole_report() -> None:
 
 
 def test_generated_secrets_are_kept_and_shared(tmp_path: Path) -> None:
-    environ = {"DATA_DIR": str(tmp_path)}
+    environ = {"DATA_DIR": str(tmp_path), "AUTH_SERVICE_URL": "http://127.0.0.1:8001"}
     first = load_settings(BACKEND, environ)
     second = load_settings([Service.AUTH, Service.BACKEND], environ)
     assert first.service_secret is not None
@@ -180,6 +180,15 @@ def test_secrets_have_no_default_outside_generation() -> None:
             assert info.get_default() is None, name
         if spec.generate is not None:
             assert spec.secret, name
+
+
+def test_backend_alone_must_be_told_where_auth_is() -> None:
+    [problem] = report_for({}).all_problems
+    assert problem.sentence() == (
+        "AUTH_SERVICE_URL: is required by a backend running on its own (only `netra up` serves "
+        "the auth service in the same process) (looked in: $AUTH_SERVICE_URL, "
+        f"{Path.cwd() / '.env'}:AUTH_SERVICE_URL)"
+    )
 
 
 def test_embedded_development_needs_nothing_set(tmp_path: Path) -> None:
