@@ -18,7 +18,7 @@ import pytest
 from netra.embedded import create_app
 from netra.logs import Redactor, build_handler
 from tests.conftest import SettingsFactory, running
-from tests.db.test_engine import free_port
+from tests.processes import free_port
 
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLWJ5dGVz"
 
