@@ -19,6 +19,7 @@ from rich.console import Console
 from netra import db
 from netra.db import migrations
 from netra.db.url import check_database_settings
+from netra.deploy.cli import app as deploy_app
 from netra.logs import configure_logging
 from netra.serving import serve
 from netra.settings import ConfigurationError, Environment, Service, Settings, resolve
@@ -28,6 +29,7 @@ from netra.settings.docs import render as render_config_docs
 app = typer.Typer(help="Netra: a self-hostable AI chat platform.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the configuration contract.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(deploy_app, name="deploy")
 out = Console()
 err = Console(stderr=True)
 
