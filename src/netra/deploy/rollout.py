@@ -164,7 +164,8 @@ class Rollout:
             )
             report.rolled_back = True
             report.live = previous
-        if report.live != release.revision:
+        started = any(step.name.startswith("start revision") for step in report.steps)
+        if started and report.live != release.revision:
             self._step(
                 report,
                 f"stop {release.revision}",
