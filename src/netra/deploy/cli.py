@@ -104,8 +104,7 @@ def preflight_command(
         _emit(report.to_dict())
     else:
         out.print(report.table())
-        for call in report.planned_calls:
-            out.print(f"would call: {call}")
+        sys.stdout.write("".join(f"would call: {call}\n" for call in report.planned_calls))
         out.print(("[green]✓ " if report.ok else "[red]✗ ") + report.summary() + "[/]")
     raise typer.Exit(0 if report.ok else 1)
 
@@ -115,8 +114,7 @@ def _print_rollout(report: RolloutReport, as_json: bool, dry_run: bool) -> None:
         _emit(report.to_dict())
         return
     if dry_run:
-        for action in report.actions:
-            out.print(action, markup=False, highlight=False)
+        sys.stdout.write("".join(f"{action}\n" for action in report.actions))
     out.print(report.table())
     failed = report.failed_step
     if failed:
@@ -186,8 +184,7 @@ def status(
     runner = Runner(dry_run=dry_run)
     state = target_for(environment, runner).status()
     if dry_run:
-        for action in runner.log:
-            out.print(action, markup=False, highlight=False)
+        sys.stdout.write("".join(f"{action}\n" for action in runner.log))
     if as_json:
         _emit(state)
     else:

@@ -129,27 +129,41 @@ def _check_names(where: str, given: dict[str, str], secret: bool) -> list[str]:
     return problems
 
 
-def _semantic(env: DeployEnvironment) -> list[str]:
+def _table(body: dict[str, Any], key: str) -> dict[str, str]:
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _name_problems(name: str, body: dict[str, Any]) -> list[str]:
+    """Setting and secret names checked on the raw tables, so they are reported even when
+    other keys of the environment are invalid."""
+    where = f"environments.{name}"
+    problems = _check_names(f"{where}.settings", _table(body, "settings"), secret=False)
+    problems += _check_names(f"{where}.secrets", _table(body, "secrets"), secret=True)
+    for service, plan in _table(body, "services").items():
+        if isinstance(plan, dict):
+            problems += _check_names(
+                f"{where}.services.{service}.settings", _table(plan, "settings"), False
+            )
+            problems += _check_names(
+                f"{where}.services.{service}.secrets", _table(plan, "secrets"), True
+            )
+    return problems
+
+
+def _target_problems(env: DeployEnvironment) -> list[str]:
     where = f"environments.{env.name}"
-    problems = _check_names(f"{where}.settings", env.settings, secret=False)
-    problems += _check_names(f"{where}.secrets", env.secrets, secret=True)
-    for service, plan in env.services.items():
-        problems += _check_names(f"{where}.services.{service}.settings", plan.settings, False)
-        problems += _check_names(f"{where}.services.{service}.secrets", plan.secrets, True)
     missing = sorted(set(Service) - set(env.services))
-    problems += [f"{where}.services.{s}: missing (give at least its url)" for s in missing]
-    if env.target is TargetKind.CLOUDRUN:
-        problems += [
-            f"{where}.{key}: required for target cloudrun"
-            for key in ("project", "region")
-            if getattr(env, key) is None
-        ]
-    if env.target is TargetKind.LOCAL:
-        problems += [
-            f"{where}.{key}: required for target local"
-            for key in ("secrets_dir", "state_dir")
-            if getattr(env, key) is None
-        ]
+    problems = [f"{where}.services.{s}: missing (give at least its url)" for s in missing]
+    required = {
+        TargetKind.CLOUDRUN: ("project", "region"),
+        TargetKind.LOCAL: ("secrets_dir", "state_dir"),
+    }.get(env.target, ())
+    problems += [
+        f"{where}.{key}: required for target {env.target.value}"
+        for key in required
+        if getattr(env, key) is None
+    ]
     return problems
 
 
@@ -171,15 +185,17 @@ def parse(raw: dict[str, Any], path: Path) -> dict[str, DeployEnvironment]:
         if not isinstance(body, dict):
             problems.append(f"environments.{name}: expected a table")
             continue
+        problems += _name_problems(name, body)
         try:
             env = DeployEnvironment.model_validate({**body, "name": name})
         except ValidationError as exc:
-            for error in exc.errors(include_url=False):
-                problems.append(f"environments.{name}.{_location(error['loc'])}: {error['msg']}")
+            problems += [
+                f"environments.{name}.{_location(error['loc'])}: {error['msg']}"
+                for error in exc.errors(include_url=False)
+            ]
             continue
-        env = _anchor(env, base)
-        problems += _semantic(env)
-        found[name] = env
+        problems += _target_problems(env)
+        found[name] = _anchor(env, base)
     if problems:
         raise EnvironmentsError(path, problems)
     return found
