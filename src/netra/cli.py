@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from rich.console import Console
 
 from netra import db
+from netra.auth import cli as auth_cli
 from netra.db import migrations
 from netra.db.url import check_database_settings
 from netra.deploy.cli import app as deploy_app
@@ -29,6 +30,8 @@ from netra.settings.docs import render as render_config_docs
 app = typer.Typer(help="Netra: a self-hostable AI chat platform.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the configuration contract.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(auth_cli.users_app, name="users")
+app.add_typer(auth_cli.keys_app, name="keys")
 app.add_typer(deploy_app, name="deploy")
 out = Console()
 err = Console(stderr=True)
@@ -216,3 +219,7 @@ def config_docs(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

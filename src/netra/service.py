@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -76,12 +77,18 @@ class Runtime:
 
 def _database_checks(runtime: Runtime) -> list[Check]:
     async def database() -> CheckResult:
-        await db.ping(runtime.engine, timeout=2.0)
+        try:
+            await db.ping(runtime.engine, timeout=2.0)
+        except db.DatabaseUnavailable as exc:
+            return CheckResult.fail(str(exc))
         return CheckResult.ok(f"{db.describe(runtime.engine.url)} answers")
 
     def schema_probe(schema: migrations.Schema) -> Check:
         async def probe() -> CheckResult:
-            status = await migrations.status(runtime.engine, schema)
+            try:
+                status = await migrations.status(runtime.engine, schema)
+            except (OSError, SQLAlchemyError):
+                return CheckResult.fail("cannot read the schema version: database unavailable")
             value = {"found": status.found, "expected": status.expected}
             if status.at_head:
                 return CheckResult.ok(status.sentence(), value)
