@@ -89,6 +89,7 @@ class OpenAIAgent:
         max_tokens: int | None = None,
         system_prompt: str = SYSTEM_PROMPT,
         include_usage: bool = True,
+        request_options: dict[str, Any] | None = None,
         secret: str | None = None,
     ) -> None:
         self.client = client
@@ -98,6 +99,8 @@ class OpenAIAgent:
         self.max_tokens = max_tokens
         self.system_prompt = system_prompt
         self.include_usage = include_usage
+        # Extra request fields (temperature, logit_bias, ...), sent as given.
+        self.request_options = dict(request_options or {})
         self._secret = secret
 
     async def run(
@@ -172,7 +175,8 @@ class OpenAIAgent:
             raise ProviderError(self._unfinished(step))
 
     def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        request: dict[str, Any] = {"model": self.model, "messages": messages, "stream": True}
+        request: dict[str, Any] = {**self.request_options, "model": self.model}
+        request.update(messages=messages, stream=True)
         if len(self.tools):
             request["tools"] = self.tools.openai_specs()
         if self.include_usage:
