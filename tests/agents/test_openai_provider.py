@@ -14,6 +14,7 @@ from netra.agents import (
     AgentCompleted,
     AgentError,
     AgentEvent,
+    AgentThinking,
     MessageDelta,
     RunContext,
     ToolCompleted,
@@ -81,6 +82,23 @@ async def test_streams_deltas_and_reports_usage(
         "search_messages",
         "summarize_thread",
     }
+
+
+async def test_reasoning_deltas_become_thinking_events(
+    scripted: ScriptedServer, context: RunContext
+) -> None:
+    thinking = [chunk(), chunk()]
+    thinking[0]["choices"][0]["delta"] = {"reasoning_content": "Multiply "}
+    thinking[1]["choices"][0]["delta"] = {"reasoning": "the numbers."}
+    scripted.script(scripted.sse([*thinking, *answer_chunks("391")]))
+    events = await run(agent_for(scripted), context)
+    assert [e.text for e in events if isinstance(e, AgentThinking)] == [
+        "Multiply ",
+        "the numbers.",
+    ]
+    done = final(events)
+    assert isinstance(done, AgentCompleted)
+    assert done.text == "391"
 
 
 async def test_usage_is_estimated_when_the_server_sends_none(

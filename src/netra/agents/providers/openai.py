@@ -17,11 +17,13 @@ from typing import Any
 import httpx
 import openai
 from openai import AsyncOpenAI
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
 from netra.agents.events import (
     AgentCompleted,
     AgentEvent,
     AgentStarted,
+    AgentThinking,
     MessageDelta,
     ToolCompleted,
     ToolExecuting,
@@ -144,8 +146,8 @@ class OpenAIAgent:
 
     async def _stream(
         self, messages: list[dict[str, Any]], step: _Step
-    ) -> AsyncIterator[MessageDelta]:
-        """One streamed model call: yields answer deltas, fills `step` with the rest."""
+    ) -> AsyncIterator[MessageDelta | AgentThinking]:
+        """One streamed model call: yields answer and reasoning deltas, fills `step`."""
         try:
             stream = await self.client.chat.completions.create(**self._request(messages))
         except openai.OpenAIError as exc:
@@ -159,6 +161,9 @@ class OpenAIAgent:
                         output_tokens=chunk.usage.completion_tokens,
                     )
                 for choice in chunk.choices:
+                    reasoning = _reasoning(choice.delta)
+                    if reasoning:
+                        yield AgentThinking(text=reasoning)
                     if choice.delta.content:
                         step.text += choice.delta.content
                         step.content_chunks += 1
@@ -259,6 +264,16 @@ def tool_message(outcome: ToolCompleted) -> str:
     if outcome.error is not None:
         return json.dumps({"error": outcome.error})
     return json.dumps({"result": outcome.result}, default=str)
+
+
+def _reasoning(delta: ChoiceDelta) -> str | None:
+    """Reasoning text, which servers send beside `content` under a name of their own
+    (`reasoning_content`: vLLM, llama.cpp, DeepSeek; `reasoning`: Ollama, OpenRouter)."""
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(delta, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _executing(call: ToolCallRequest) -> ToolExecuting:
