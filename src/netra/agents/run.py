@@ -148,7 +148,11 @@ class AgentRun:
 
     async def _stop(self) -> None:
         task = self._task
-        if task is None or task.done():
+        if task is None:
+            return
+        if task.done():
+            if not task.cancelled():
+                task.exception()  # seen: no "exception never retrieved" at shutdown
             return
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
