@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from netra.auth.app import create_app
 from netra.settings import Service
 from netra.tokens import (
     AuthServiceTokens,
@@ -22,18 +20,8 @@ from netra.tokens import (
     verifier_for,
 )
 from tests.auth.conftest import bearer, sign_up
-from tests.conftest import SettingsFactory, running
-
-SECRET = "backend-service-secret-for-tests-0123456789"
-
-
-@pytest.fixture
-async def auth_http(
-    make_settings: SettingsFactory, database_env: dict[str, str]
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings([Service.AUTH], SERVICE_SECRET=SECRET, **database_env)
-    async with running(create_app(settings), base_url="http://auth.test") as client:
-        yield client
+from tests.conftest import SettingsFactory
+from tests.tokens.conftest import SECRET
 
 
 def backend_settings(make_settings: SettingsFactory, **env: str):  # type: ignore[no-untyped-def]
