@@ -79,6 +79,7 @@ class SigningKeys:
         self.algorithm = settings.token_algorithm
         self._sessions = sessions
         self._keys: list[LoadedKey] = []
+        self._jwks: tuple[list[LoadedKey], dict[str, Any]] | None = None
         if self.algorithm == "HS256":
             if settings.jwt_secret is None:
                 raise SigningKeyError("TOKEN_ALGORITHM=HS256 needs JWT_SECRET_{ENVIRONMENT}")
@@ -100,7 +101,10 @@ class SigningKeys:
         raise SigningKeyError("no signing key is loaded")
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [key.public_jwk for key in self._keys if key.public_jwk]}
+        """The published document; the same object until the keys change."""
+        if self._jwks is None or self._jwks[0] is not self._keys:
+            self._jwks = (self._keys, {"keys": [k.public_jwk for k in self._keys if k.public_jwk]})
+        return self._jwks[1]
 
     async def load(self) -> None:
         """Read the published keys; create the first one when there is none."""
