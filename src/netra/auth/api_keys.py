@@ -22,6 +22,8 @@ from netra.tokens.api_keys import API_KEY_PREFIX, principal_from_introspection, 
 from netra.tokens.revocations import epoch
 
 KNOWN_SCOPES = frozenset({"chat", "chat:read", "profile"})
+# `last_used_at` is written at most once a minute per key, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class ApiKeys:
@@ -95,6 +97,9 @@ class ApiKeys:
             raise TokenRejected("revoked", "the API key has been revoked")
         if key.expires_at is not None and key.expires_at <= now:
             raise TokenRejected("expired", "the API key has expired")
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            async with self._db() as db, db.begin():
+                await db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
         return _introspection(key, user)
 
 
