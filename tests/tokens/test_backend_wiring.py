@@ -122,3 +122,50 @@ async def test_a_mismatch_is_named_before_any_401(
         await backend.agreement()
     assert named in str(caught.value)
     assert SECRET not in str(caught.value)
+
+
+async def test_a_revocation_reaches_the_backend_within_the_poll_interval(
+    auth_http: httpx.AsyncClient, make_settings: SettingsFactory
+) -> None:
+    import asyncio
+
+    settings = backend_settings(make_settings, REVOCATION_POLL_INTERVAL="0.2")
+    backend = AuthServiceTokens(settings, auth_http)
+    await backend.start()
+    try:
+        tokens = await sign_up(auth_http)
+        await backend.verifier.verify(tokens["access_token"])  # now cached
+        await auth_http.post("/auth/logout", headers=bearer(tokens["access_token"]))
+        started = time.monotonic()
+        while not backend.verifier.revocations.is_revoked(tokens["session_id"]):
+            assert time.monotonic() - started < 0.2 + 1.0, "the revocation did not arrive in time"
+            await asyncio.sleep(0.05)
+        with pytest.raises(TokenRejected) as caught:
+            await backend.verifier.verify(tokens["access_token"])
+        assert caught.value.reason == "revoked"
+    finally:
+        await backend.stop()
+
+
+async def test_an_auth_service_not_up_yet_is_waited_for_not_fatal(
+    make_settings: SettingsFactory,
+) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = make_settings(
+        [Service.BACKEND], AUTH_SERVICE_URL=f"http://127.0.0.1:{port}", SERVICE_SECRET=SECRET
+    )
+    backend = AuthServiceTokens(settings)
+    await backend.start()  # no exception: readiness waits instead
+    try:
+        results = {check.name: await check.probe() for check in backend.checks()}
+        assert results["jwks"].status == "fail"
+        assert f"127.0.0.1:{port}" in results["jwks"].output
+        with pytest.raises(TokenRejected) as caught:
+            await backend.verifier.verify("nk_0123456789abcdef_secret")
+        assert caught.value.reason == "unavailable"
+    finally:
+        await backend.stop()

@@ -133,7 +133,8 @@ class AuthServiceTokens:
 
     async def agreement(self) -> None:
         """Compare with the auth service, then verify a real service token from it.
-        Raises `TokenConfigMismatch` (cannot heal) or `httpx.HTTPError` (can)."""
+        Raises `TokenConfigMismatch` (cannot heal), `httpx.HTTPError` or
+        `ServiceTokenError` (can: the auth service is not up or not ready)."""
         response = await self.http.get(self.base_url + TOKEN_CONFIG_PATH, timeout=5.0)
         response.raise_for_status()
         problems = mismatches(self.settings, response.json(), self.base_url)
@@ -142,7 +143,9 @@ class AuthServiceTokens:
         try:
             token = await self.service_tokens.token()
         except ServiceTokenError as exc:
-            raise TokenConfigMismatch(str(exc)) from None
+            if exc.refused:
+                raise TokenConfigMismatch(str(exc)) from None
+            raise
         try:
             await self.verifier.verify(token)
         except TokenRejected as exc:
@@ -158,9 +161,9 @@ class AuthServiceTokens:
         except TokenConfigMismatch as exc:
             log.error("auth service and this service disagree: %s", exc)
             raise
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ServiceTokenError) as exc:
             log.warning(
-                "auth service at %s not reachable yet (%s); readiness waits", self.base_url, exc
+                "auth service at %s not usable yet (%s); readiness waits", self.base_url, exc
             )
         self._task = asyncio.create_task(self.poller.run(), name="revocation-poller")
 
@@ -177,7 +180,9 @@ class AuthServiceTokens:
         async def jwks() -> CheckResult:
             try:
                 await self.agreement()
-            except (httpx.HTTPError, TokenConfigMismatch, ValueError) as exc:
+            except httpx.HTTPError as exc:
+                return CheckResult.fail(f"cannot reach the auth service at {self.base_url}: {exc}")
+            except (ServiceTokenError, TokenConfigMismatch, ValueError) as exc:
                 return CheckResult.fail(str(exc) or type(exc).__name__)
             loaded = self.verifier.keys.loaded()
             return CheckResult.ok(f"{loaded} key(s) from {self.base_url} verify its tokens", loaded)

@@ -87,7 +87,7 @@ class RevocationPoller:
         while True:
             try:
                 await self.poll_once()
-            except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+            except Exception as exc:  # the poller must outlive any one failure
                 self.last_error = f"cannot poll revocations from {self.url}: {exc}"
                 log.warning("%s", self.last_error)
             await asyncio.sleep(self.interval)

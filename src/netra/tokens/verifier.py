@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 from jwt import exceptions as jwt_errors
 
-from netra.tokens.api_keys import ApiKeyResolver, is_api_key
+from netra.tokens.api_keys import ApiKeyResolver, is_api_key, split_api_key
 from netra.tokens.cache import VerifiedCache
 from netra.tokens.keys import KID_PATTERN, KeySource
 from netra.tokens.principal import Principal, RejectReason, TokenKind, TokenRejected
@@ -123,6 +123,8 @@ class TokenVerifier:
     async def _api_key(self, token: str) -> Principal:
         if self.api_keys is None:
             raise TokenRejected("malformed", "API keys are not accepted here")
+        if split_api_key(token) is None:  # refused here, without asking anyone
+            raise TokenRejected("malformed", "this is not a well-formed Netra API key")
         return await self.api_keys.resolve(token)
 
     async def _jwt(self, token: str) -> Principal:
