@@ -65,6 +65,19 @@ async def test_first_account_in_development_is_admin_and_can_manage(
         f"/auth/admin/users/{ada_id}/sessions", headers=bearer(admin["access_token"])
     )
     assert revoked.json() == {"revoked": 1}
+    audit = await dev.get(
+        f"/auth/admin/users/{ada_id}/audit", headers=bearer(admin["access_token"])
+    )
+    events = [e["event"] for e in audit.json()]
+    for expected in (
+        "register",
+        "login",
+        "user_disabled",
+        "user_enabled",
+        "admin_revoked_sessions",
+    ):
+        assert expected in events
+    assert PASSWORD not in audit.text
 
 
 @pytest.mark.parametrize(
@@ -75,6 +88,7 @@ async def test_first_account_in_development_is_admin_and_can_manage(
         ("POST", "/auth/admin/users/x/enable"),
         ("GET", "/auth/admin/users/x/sessions"),
         ("DELETE", "/auth/admin/users/x/sessions"),
+        ("GET", "/auth/admin/users/x/audit"),
     ],
 )
 async def test_a_non_admin_cannot_call_admin_endpoints(
