@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from netra.auth.app import create_app
 from netra.settings import Service
 from netra.tokens import (
     AuthServiceTokens,
@@ -20,7 +22,7 @@ from netra.tokens import (
     verifier_for,
 )
 from tests.auth.conftest import bearer, sign_up
-from tests.conftest import SettingsFactory
+from tests.conftest import SettingsFactory, running
 from tests.tokens.conftest import SECRET
 
 
@@ -169,3 +171,33 @@ async def test_an_auth_service_not_up_yet_is_waited_for_not_fatal(
         assert caught.value.reason == "unavailable"
     finally:
         await backend.stop()
+
+
+async def test_with_redis_a_revocation_is_pushed_at_once(
+    make_settings: SettingsFactory, sqlite_env_tokens: dict[str, str]
+) -> None:
+    import asyncio
+
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/14"}
+    auth_settings = make_settings(
+        [Service.AUTH], SERVICE_SECRET=SECRET, **redis, **sqlite_env_tokens
+    )
+    async with running(create_app(auth_settings), base_url="http://auth.test") as auth_http:
+        settings = backend_settings(make_settings, REVOCATION_POLL_INTERVAL="3600", **redis)
+        backend = AuthServiceTokens(settings, auth_http)
+        await backend.start()
+        try:
+            await asyncio.sleep(0.3)  # the subscription is in place
+            tokens = await sign_up(auth_http)
+            await auth_http.post("/auth/logout", headers=bearer(tokens["access_token"]))
+            started = time.monotonic()
+            while not backend.verifier.revocations.is_revoked(tokens["session_id"]):
+                assert time.monotonic() - started < 1.0, "the push did not arrive"
+                await asyncio.sleep(0.02)
+        finally:
+            await backend.stop()
+
+
+@pytest.fixture
+def sqlite_env_tokens(tmp_path: Path) -> dict[str, str]:
+    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'auth.db'}"}

@@ -16,13 +16,14 @@ import logging
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from netra.health import Check, CheckResult
 from netra.settings import Settings
 from netra.tokens.api_keys import HttpApiKeyResolver
 from netra.tokens.keys import JwksKeys, KeySource, SharedSecretKeys, secret_kid
 from netra.tokens.principal import TokenRejected
-from netra.tokens.revocations import RevocationPoller
+from netra.tokens.revocations import RevocationPoller, listen_for_revocations
 from netra.tokens.service_tokens import ServiceTokenClient, ServiceTokenError
 from netra.tokens.verifier import TokenVerifier
 
@@ -129,7 +130,10 @@ class AuthServiceTokens:
             self.service_tokens.token,
             interval=settings.revocation_poll_interval,
         )
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.redis = (
+            Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
+        )
 
     async def agreement(self) -> None:
         """Compare with the auth service, then verify a real service token from it.
@@ -165,12 +169,17 @@ class AuthServiceTokens:
             log.warning(
                 "auth service at %s not usable yet (%s); readiness waits", self.base_url, exc
             )
-        self._task = asyncio.create_task(self.poller.run(), name="revocation-poller")
+        self._tasks.append(asyncio.create_task(self.poller.run(), name="revocation-poller"))
+        if self.redis is not None:
+            push = listen_for_revocations(self.redis, self.verifier.revocations)
+            self._tasks.append(asyncio.create_task(push, name="revocation-push"))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.redis is not None:
+            await self.redis.aclose()
         if self._own_http:
             await self.http.aclose()
 
