@@ -178,7 +178,8 @@ async def test_with_redis_a_revocation_is_pushed_at_once(
 ) -> None:
     import asyncio
 
-    redis = {"REDIS_URL": "redis://127.0.0.1:6379/14"}
+    # LOGIN_LIMIT_PER_IP: the shared Redis keeps counting across test runs.
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/14", "LOGIN_LIMIT_PER_IP": "1000000"}
     auth_settings = make_settings(
         [Service.AUTH], SERVICE_SECRET=SECRET, **redis, **sqlite_env_tokens
     )
