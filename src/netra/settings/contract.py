@@ -341,6 +341,26 @@ class Settings(BaseModel):
     run_timeout: Annotated[Seconds, Spec(BACKEND, "Longest an agent run may take, in seconds.")] = (
         120.0
     )
+    agent_max_steps: Annotated[
+        int,
+        Field(ge=1, le=50),
+        Spec(BACKEND, "Most model calls in one run's tool loop (call, tool results, call...)."),
+    ] = 8
+    tool_timeout: Annotated[
+        Seconds, Spec(BACKEND, "Longest one tool call may take, in seconds.")
+    ] = 10.0
+    openai_max_retries: Annotated[
+        int,
+        Field(ge=0, le=10),
+        Spec(BACKEND, "Retries (with backoff) of a model request answered 429/5xx or cut off."),
+    ] = 2
+    openai_timeout: Annotated[
+        Seconds,
+        Spec(BACKEND, "Seconds to wait for the model server to connect or send the next chunk."),
+    ] = 60.0
+    local_max_tokens: Annotated[
+        int, Field(ge=1, le=32768), Spec(BACKEND, "Most tokens the local model writes per answer.")
+    ] = 512
 
     @property
     def sqlite_path(self) -> Path:
