@@ -2,28 +2,109 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import cast
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
+from fastapi.requests import HTTPConnection
 
+from netra.agents.runtime import Agent
+from netra.chat.backend import ChatBackend
+from netra.chat.bus import create_bus
+from netra.chat.eventlog import EventLog
+from netra.chat.hub import Hub
+from netra.chat.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from netra.chat.routes import events, runs, threads
+from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
-from netra.health import Check
+from netra.chat.store import ThreadStore
+from netra.chat.ws import route as ws_route
+from netra.health import Check, CheckResult
 from netra.service import Runtime
+from netra.settings import Settings
 from netra.web import router as web_router
+
+log = logging.getLogger("netra.chat")
+AgentFactory = Callable[[Settings], Agent]
+
+
+def default_agent_factory() -> AgentFactory | None:
+    """`netra.agents.create_agent`, once the agent runtime provides it."""
+    module = importlib.import_module("netra.agents")
+    factory = getattr(module, "create_agent", None)
+    return cast(AgentFactory, factory) if factory is not None else None
 
 
 class ChatComponent:
     name = "backend"
     schema = CHAT_SCHEMA
 
+    def __init__(self, agent_factory: AgentFactory | None = None) -> None:
+        self.agent_factory = agent_factory
+        self.backend: ChatBackend | None = None
+
+    def _bind(self, connection: HTTPConnection) -> None:
+        connection.state.chat = self.backend
+
     def routers(self) -> Sequence[APIRouter]:
-        return [web_router()]
+        api = APIRouter(dependencies=[Depends(self._bind)])
+        for module in (threads, runs, events, ws_route):
+            api.include_router(module.router)
+        return [api, web_router()]
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
-        return []
+        backend = self.backend
+
+        async def bus() -> CheckResult:
+            assert backend is not None
+            return CheckResult.ok(await backend.bus.ping())
+
+        async def agent() -> CheckResult:
+            assert backend is not None
+            if backend.runs.agent is None:
+                return CheckResult.fail("no agent provider available (netra.agents.create_agent)")
+            return CheckResult.ok(f"agent provider {backend.runs.agent.name}")
+
+        return [Check("bus", bus), Check("agent", agent)]
 
     async def start(self, runtime: Runtime) -> None:
-        return None
+        settings = runtime.settings
+        factory = self.agent_factory or default_agent_factory()
+        agent = factory(settings) if factory is not None else None
+        events_log = EventLog(runtime.sessions)
+        bus = create_bus(settings, runtime.instance_id)
+        limiter: RateLimiter = MemoryRateLimiter()
+        client = getattr(bus, "client", None)
+        if client is not None:
+            limiter = RedisRateLimiter(client)
+        backend = ChatBackend(
+            runtime=runtime,
+            events=events_log,
+            threads=ThreadStore(runtime.sessions),
+            bus=bus,
+            hub=Hub(events_log, runtime.spawn),
+            runs=RunManager(
+                settings=settings,
+                sessions=runtime.sessions,
+                events=events_log,
+                bus=bus,
+                agent=agent,
+                instance_id=runtime.instance_id,
+            ),
+            limiter=limiter,
+        )
+        await bus.start(backend.on_notice)
+        runtime.spawn(backend.runs.maintain(), "run-leases")
+        self.backend = backend
 
     async def stop(self) -> None:
-        return None
+        backend = self.backend
+        if backend is None:
+            return
+        # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
+        for outbox in list(backend.sockets):
+            outbox.fail(1012, "server restarting; reconnect and resume")
+        await backend.runs.shutdown()
+        await backend.bus.close()

@@ -235,6 +235,66 @@ class Settings(BaseModel):
         120.0
     )
 
+    # --- chat limits (documented in docs/protocol.md) ------------------------------
+    ws_max_frame_bytes: Annotated[
+        int,
+        Field(ge=1024, le=16 << 20),
+        Spec(BACKEND, "Largest client WebSocket frame in bytes; bigger closes with 4413."),
+    ] = 65536
+    message_max_chars: Annotated[
+        int,
+        Field(ge=1, le=1_000_000),
+        Spec(BACKEND, "Longest message text in characters (REST 413, WebSocket error)."),
+    ] = 16000
+    ws_queue_size: Annotated[
+        int,
+        Field(ge=8, le=1_000_000),
+        Spec(
+            BACKEND,
+            "Frames queued for one WebSocket before the server gives up on a slow reader "
+            "and closes with 1013 (the client resumes from its last seq).",
+        ),
+    ] = 2048
+    ws_max_connections: Annotated[
+        int,
+        Field(ge=1, le=1_000_000),
+        Spec(BACKEND, "Authenticated WebSockets per process; above it, close 1013."),
+    ] = 20000
+    ws_max_pending: Annotated[
+        int,
+        Field(ge=1, le=100_000),
+        Spec(BACKEND, "WebSockets still authenticating at once; above it, close 1013."),
+    ] = 256
+    ws_auth_timeout: Annotated[
+        Seconds, Spec(BACKEND, "Seconds a WebSocket may take to authenticate (else 4401).")
+    ] = 5.0
+    ws_heartbeat_interval: Annotated[
+        Seconds,
+        Spec(
+            BACKEND,
+            "Seconds of silence after which the server sends a heartbeat; a client silent "
+            "for three intervals is closed with 1001.",
+        ),
+    ] = 20.0
+    chat_rate_limit: Annotated[
+        int,
+        Field(ge=1, le=1_000_000),
+        Spec(BACKEND, "Messages one user may send per minute (REST 429, WebSocket 4429)."),
+    ] = 30
+    ws_frame_rate_limit: Annotated[
+        int,
+        Field(ge=1, le=1_000_000),
+        Spec(BACKEND, "Frames one WebSocket may send per 10 seconds before 4429."),
+    ] = 200
+    run_lease: Annotated[
+        Seconds,
+        Spec(
+            BACKEND,
+            "Seconds a run's instance lease lasts (renewed at a third); a run whose lease "
+            "expired is failed by any instance.",
+        ),
+    ] = 30.0
+
     @property
     def sqlite_path(self) -> Path:
         """The embedded default's database file."""
