@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from netra.agents.events import (
     ToolExecuting,
 )
 from netra.agents.runtime import ChatTurn, RunContext
+from netra.chat.backend import ChatBackend
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Settings
@@ -73,6 +74,9 @@ class ScriptedAgent:
             hits = await context.data.search_messages("search", 10)
             yield ToolExecuting(call_id="c1", tool="search", arguments={"q": "search"})
             yield ToolCompleted(call_id="c1", tool="search", result=len(hits), duration_ms=1)
+        if message.startswith("bulk"):
+            for _ in range(int(message.split()[1])):
+                yield MessageDelta(text="x" * 1000)
         words = [f"{w} " for w in f"you said: {message}".split()]
         for word in words:
             if "slow" in message:
@@ -94,6 +98,12 @@ class Server:
     server: uvicorn.Server
 
     @property
+    def backend(self) -> ChatBackend:
+        backend = self.app.state.chat_component.backend
+        assert backend is not None
+        return backend  # type: ignore[no-any-return]
+
+    @property
     def ws_url(self) -> str:
         return self.url.replace("http", "ws", 1) + "/ws"
 
@@ -103,8 +113,10 @@ class Server:
 
 
 def chat_app(settings: Settings) -> FastAPI:
-    app = build_app(settings, [ChatComponent(agent_factory=lambda _: ScriptedAgent())])
+    component = ChatComponent(agent_factory=lambda _: ScriptedAgent())
+    app = build_app(settings, [component])
     app.state.runtime.verifier = StubVerifier()
+    app.state.chat_component = component
     return app
 
 
@@ -127,6 +139,26 @@ async def start_server(app: FastAPI) -> Server:
 async def stop_server(server: Server) -> None:
     server.server.should_exit = True
     await getattr(server.server, "_netra_task")  # noqa: B009
+
+
+Serve = Callable[..., Awaitable["Server"]]
+
+
+@pytest.fixture
+async def serve(
+    make_settings: SettingsFactory, database_env: dict[str, str]
+) -> AsyncIterator[Callable[..., Awaitable[Server]]]:
+    """`await serve(**ENV)`: a backend with extra settings, stopped after the test."""
+    started: list[Server] = []
+
+    async def start(**env: str) -> Server:
+        srv = await start_server(chat_app(make_settings(**{**database_env, **env})))
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        await stop_server(srv)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from netra.agents.events import AgentCompleted, AgentError, AgentEvent
+from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
 from netra.agents.runtime import Agent, RunContext
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
@@ -26,6 +26,7 @@ from netra.settings import Settings
 
 log = logging.getLogger("netra.chat.runs")
 ACTIVE = ("queued", "running")
+Item = AgentEvent | Exception | None
 FINISHED = ("completed", "failed", "cancelled")
 
 
@@ -112,14 +113,40 @@ class RunManager:
         if history and history[-1].role == "user" and history[-1].content == text:
             history = history[:-1]
         context = RunContext(user_id, thread_id, run_id, data)
+        queue: asyncio.Queue[Item] = asyncio.Queue()
         async with asyncio.timeout(self.settings.run_timeout):
-            stream = self.agent.run(history, text, context)
-            async with _closing(stream):
-                async for event in stream:
-                    if isinstance(event, AgentCompleted | AgentError):
-                        return event
-                    await self._emit(thread_id, run_id, [event])
-        return AgentError(reason="the agent stopped without an answer", code="internal")
+            pump = asyncio.create_task(_pump(self.agent.run(history, text, context), queue))
+            try:
+                return await self._persist(thread_id, run_id, queue)
+            finally:
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pump
+
+    async def _persist(
+        self, thread_id: str, run_id: str, queue: asyncio.Queue[Item]
+    ) -> AgentCompleted | AgentError:
+        """Store and publish events as they come; whatever queued up while the previous
+        batch was being written goes in one transaction (deltas merged)."""
+        while True:
+            items = [await queue.get()]
+            while not queue.empty():
+                items.append(queue.get_nowait())
+            events: list[AgentEvent] = []
+            end: Item = None
+            for item in items:
+                if item is None or isinstance(item, Exception | AgentCompleted | AgentError):
+                    end = item
+                    break
+                events.append(item)
+            if events:
+                await self._emit(thread_id, run_id, coalesce(events))
+            if isinstance(end, Exception):
+                raise end
+            if isinstance(end, AgentCompleted | AgentError):
+                return end
+            if end is None and len(events) < len(items):
+                return AgentError(reason="the agent stopped without an answer", code="internal")
 
     async def _emit(self, thread_id: str, run_id: str, events: list[AgentEvent]) -> None:
         envelopes = await self.events.append(thread_id, run_id, events)
@@ -220,6 +247,45 @@ class RunManager:
             self._cancel_local(run_id, "the server restarted during this answer; send it again")
         if tasks:
             await asyncio.wait([task for _, task in tasks], timeout=grace)
+
+
+def _terminal(event: AgentEvent | None) -> bool:
+    return isinstance(event, AgentCompleted | AgentError)
+
+
+MAX_MERGED_DELTA = 4096
+
+
+def coalesce(events: list[AgentEvent]) -> list[AgentEvent]:
+    """Consecutive answer deltas merged (up to a few KB each): fewer rows and frames,
+    the same text in the same order."""
+    merged: list[AgentEvent] = []
+    for event in events:
+        last = merged[-1] if merged else None
+        if (
+            isinstance(event, MessageDelta)
+            and isinstance(last, MessageDelta)
+            and len(last.text) + len(event.text) <= MAX_MERGED_DELTA
+        ):
+            merged[-1] = MessageDelta(text=last.text + event.text)
+        else:
+            merged.append(event)
+    return merged
+
+
+async def _pump(stream: AsyncIterator[AgentEvent], queue: asyncio.Queue[Item]) -> None:
+    """Move the agent's events into `queue`, ending with the terminal event, None (the
+    agent just stopped) or the exception it raised."""
+    try:
+        async with _closing(stream):
+            async for event in stream:
+                queue.put_nowait(event)
+                if _terminal(event):
+                    return
+    except Exception as exc:
+        queue.put_nowait(exc)
+        return
+    queue.put_nowait(None)
 
 
 def _outcome(terminal: AgentCompleted | AgentError) -> dict[str, Any]:
