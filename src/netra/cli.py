@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from rich.console import Console
 
 from netra import db
+from netra.chat.cli import chat_app
 from netra.db import migrations
 from netra.db.url import check_database_settings
 from netra.logs import configure_logging
@@ -28,6 +29,7 @@ from netra.settings.docs import render as render_config_docs
 app = typer.Typer(help="Netra: a self-hostable AI chat platform.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect the configuration contract.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(chat_app, name="chat")
 out = Console()
 err = Console(stderr=True)
 
