@@ -185,11 +185,12 @@ class ThreadStore:
             run = await session.get(Run, message.run_id)
             if run is None:
                 return None
+            # Read the thread's last seq before looking for the run's first event: if the
+            # run has none yet, all of its events will come after that.
+            last = await session.scalar(select(Thread.last_seq).where(Thread.id == thread_id))
             first = await session.scalar(
                 select(func.min(RunEvent.seq)).where(RunEvent.run_id == run.id)
             )
             if first is None:
-                # No event yet: every one of this run's events will come after today's.
-                last = await session.scalar(select(Thread.last_seq).where(Thread.id == thread_id))
                 return Posted(message, run, False, int(last or 0))
             return Posted(message, run, False, int(first) - 1)
