@@ -41,6 +41,13 @@ class ServerEvent:
         return self.type in TERMINAL_TYPES
 
 
+async def open_socket(ws_url: str, token: str) -> ClientConnection:
+    """A /ws connection authenticated in the handshake: the token travels as a
+    subprotocol (browsers cannot set headers), never in the URL."""
+    protocols: Any = ["netra.v1", f"bearer.{token}"]
+    return await connect(ws_url, subprotocols=protocols, open_timeout=10)
+
+
 class EventStream:
     """`async for event in stream`: events of `thread_id` after `after_seq`, forever (or
     until the terminal event of `until_run`)."""
@@ -93,9 +100,7 @@ class EventStream:
             delay = min(delay * 2, self.max_backoff)
 
     async def _open(self, refresh: bool) -> ClientConnection:
-        token = await self.token(refresh)
-        protocols: Any = ["netra.v1", f"bearer.{token}"]
-        return await connect(self.ws_url, subprotocols=protocols, open_timeout=10)
+        return await open_socket(self.ws_url, await self.token(refresh))
 
     async def _follow(self, ws: ClientConnection) -> AsyncIterator[ServerEvent]:
         request = {"type": "subscribe", "thread_id": self.thread_id, "after_seq": self.last_seq}
