@@ -15,7 +15,7 @@ from netra.auth.schema import AUTH_SCHEMA
 from netra.db import migrations
 from netra.embedded import create_app
 from tests.conftest import SettingsFactory, running
-from tests.db.test_engine import free_port
+from tests.processes import free_port
 
 
 async def test_embedded_app_serves_health_and_is_ready(

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from netra import db
 from tests.conftest import SettingsFactory
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.processes import free_port
 
 
 async def test_missing_cloud_sql_socket_is_named_not_enoent(make_settings: SettingsFactory) -> None:

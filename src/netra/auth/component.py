@@ -7,8 +7,10 @@ import logging
 from collections.abc import Sequence
 
 from fastapi import APIRouter
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
+from netra import db
 from netra.auth.errors import AuthError
 from netra.auth.routes import routers
 from netra.auth.schema import AUTH_SCHEMA
@@ -64,8 +66,11 @@ class AuthComponent:
             raise
         except (SQLAlchemyError, OSError) as exc:
             # Schema not migrated yet or database down: can heal; readiness says so.
-            log.error("auth keys not loaded yet (%s); retrying in the background", exc)
-            runtime.spawn(self._load_when_possible(state), "auth-keys")
+            log.error(
+                "auth keys not loaded yet (%s); retrying in the background",
+                db.explain(runtime.engine.url, exc),
+            )
+            runtime.spawn(self._load_when_possible(state, runtime.engine.url), "auth-keys")
         runtime.spawn(self._reload_forever(state), "auth-key-reload")
 
     async def _load(self, state: AuthState) -> None:
@@ -75,13 +80,16 @@ class AuthComponent:
         runtime_note = "in process" if state.settings.token_algorithm != "HS256" else "HS256"
         log.info("auth keys loaded (%s)", runtime_note)
 
-    async def _load_when_possible(self, state: AuthState) -> None:
+    async def _load_when_possible(self, state: AuthState, url: URL) -> None:
         delay = 1.0
         while not self._ready:
             await asyncio.sleep(delay)
             try:
                 await self._load(state)
-            except (SQLAlchemyError, OSError, SigningKeyError) as exc:
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("auth keys still not loaded: %s", db.explain(url, exc))
+                delay = min(delay * 2, 15.0)
+            except SigningKeyError as exc:
                 log.warning("auth keys still not loaded: %s", exc)
                 delay = min(delay * 2, 15.0)
 

@@ -51,16 +51,24 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def missing_socket(url: URL) -> str | None:
+    """The sentence for a Cloud SQL socket directory that is not there (INCIDENTS.md I-1)."""
+    socket_dir = cloud_sql_socket_dir(url)
+    if socket_dir is None or socket_dir.exists():
+        return None
+    instance = socket_dir.name
+    return (
+        f"Cloud SQL socket {socket_dir} is missing: is the instance {instance} attached "
+        "to this service (Cloud Run: run.googleapis.com/cloudsql-instances)? If the "
+        "deployment failed earlier, e.g. while loading secrets, the proxy never started."
+    )
+
+
 def check_reachable_path(url: URL) -> None:
     """Fail in words before connecting through a Cloud SQL socket that is not there."""
-    socket_dir = cloud_sql_socket_dir(url)
-    if socket_dir is not None and not socket_dir.exists():
-        instance = socket_dir.name
-        raise DatabaseUnavailable(
-            f"Cloud SQL socket {socket_dir} is missing: is the instance {instance} attached "
-            "to this service (Cloud Run: run.googleapis.com/cloudsql-instances)? If the "
-            "deployment failed earlier, e.g. while loading secrets, the proxy never started."
-        )
+    sentence = missing_socket(url)
+    if sentence is not None:
+        raise DatabaseUnavailable(sentence)
 
 
 async def ping(engine: AsyncEngine, timeout: float = 5.0) -> None:
@@ -95,7 +103,11 @@ _SQLSTATES = {
 
 
 def explain(url: URL, exc: BaseException) -> str:
-    """A connection failure in words, naming host or socket and database."""
+    """A connection failure in words, naming host or socket and database. Any component
+    that catches a database error logs this, never the driver's raw text."""
+    sentence = missing_socket(url)
+    if sentence is not None:
+        return sentence
     where = describe(url)
     cause = _root_cause(exc)
     if isinstance(cause, ConnectionRefusedError):
