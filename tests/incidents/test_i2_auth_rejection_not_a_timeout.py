@@ -9,7 +9,7 @@ back) is replayed against real processes behind nginx in tests/deploy."""
 
 from __future__ import annotations
 
-import time
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -37,16 +37,19 @@ def platform(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     ],
     ids=["garbage-token", "no-token"],
 )
-async def test_rejection_is_a_close_code_within_a_second(
+async def test_rejection_is_a_close_code_not_a_timeout(
     platform: NetraProcess, protocols: list[str], reason: str
 ) -> None:
-    started = time.monotonic()
-    async with connect(platform.url.replace("http", "ws") + "/ws", subprotocols=protocols) as ws:  # type: ignore[arg-type]
+    # A close code and reason, not a stalled handshake: the client's own receive timeout
+    # (here 5 s) would turn a silent server into TimeoutError instead.
+    async with (
+        asyncio.timeout(5),
+        connect(platform.url.replace("http", "ws") + "/ws", subprotocols=protocols) as ws,
+    ):  # type: ignore[arg-type]
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, reason)
-    assert time.monotonic() - started < 1.0
 
 
 async def test_the_sdk_surfaces_the_rejection_instead_of_hanging(platform: NetraProcess) -> None:
