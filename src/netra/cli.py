@@ -18,6 +18,7 @@ from rich.console import Console
 
 from netra import db
 from netra.auth import cli as auth_cli
+from netra.auth.oidc.config import check_oidc_settings
 from netra.db import migrations
 from netra.db.url import check_database_settings
 from netra.logs import configure_logging
@@ -34,7 +35,7 @@ app.add_typer(auth_cli.keys_app, name="keys")
 out = Console()
 err = Console(stderr=True)
 
-CHECKS = (check_database_settings,)
+CHECKS = (check_database_settings, check_oidc_settings)
 
 
 class ServiceName(StrEnum):

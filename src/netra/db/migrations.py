@@ -86,16 +86,12 @@ def _lock_key(schema: Schema) -> int:
 
 
 def _upgrade(connection: Connection, schema: Schema) -> None:
-    postgres = connection.dialect.name == "postgresql"
-    if postgres:
+    if connection.dialect.name == "postgresql":
         # Several instances starting at once with AUTO_MIGRATE: one migrates, the others
-        # wait here, then find the schema at head and do nothing.
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(schema)})
-    try:
-        command.upgrade(schema.config(connection), "head")
-    finally:
-        if postgres:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _lock_key(schema)})
+        # wait here, then find the schema at head and do nothing. A transaction-level lock:
+        # released at commit, never before the tables it guards are visible to the others.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(schema)})
+    command.upgrade(schema.config(connection), "head")
 
 
 @contextlib.asynccontextmanager
