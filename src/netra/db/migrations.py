@@ -86,12 +86,24 @@ def _lock_key(schema: Schema) -> int:
 
 
 def _upgrade(connection: Connection, schema: Schema) -> None:
-    if connection.dialect.name == "postgresql":
+    postgres = connection.dialect.name == "postgresql"
+    key = {"key": _lock_key(schema)}
+    if postgres:
         # Several instances starting at once with AUTO_MIGRATE: one migrates, the others
-        # wait here, then find the schema at head and do nothing. A transaction-level lock:
-        # released at commit, never before the tables it guards are visible to the others.
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(schema)})
-    command.upgrade(schema.config(connection), "head")
+        # wait here, then find the schema at head and do nothing. The lock belongs to the
+        # session, so it is released only after the migration has been committed.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+        connection.commit()
+    try:
+        command.upgrade(schema.config(connection), "head")
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+            connection.commit()
 
 
 @contextlib.asynccontextmanager
