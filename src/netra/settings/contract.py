@@ -304,7 +304,7 @@ class Settings(BaseModel):
         ),
     ] = Field(default_factory=list)
     oidc_provider_settings: Annotated[
-        dict[str, SecretStr],
+        dict[str, SecretStr] | None,
         Spec(
             AUTH,
             "Per provider: OIDC_<NAME>_ISSUER (preset for google), _CLIENT_ID, "
@@ -316,7 +316,7 @@ class Settings(BaseModel):
             prefix="OIDC_",
             example="OIDC_CORP_ISSUER=https://login.example.com",
         ),
-    ] = Field(default_factory=dict)
+    ] = None
 
     # --- chat backend and agents -------------------------------------------------
     redis_url: Annotated[

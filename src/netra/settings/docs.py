@@ -27,7 +27,7 @@ def _default(info: object, env_defaults: dict[Environment, object]) -> str:
     if env_defaults:
         return "; ".join(f"{env.value}: `{value}`" for env, value in env_defaults.items())
     default = info.get_default(call_default_factory=True)  # type: ignore[attr-defined]
-    if default is None or default in ([], {}):
+    if default is None or default == []:
         return ""
     return f"`{default}`"
 

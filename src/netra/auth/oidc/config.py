@@ -133,7 +133,8 @@ def _one(
 
 
 def _family(settings: Settings) -> dict[str, str]:
-    return {key: value.get_secret_value() for key, value in settings.oidc_provider_settings.items()}
+    family = settings.oidc_provider_settings or {}
+    return {key: value.get_secret_value() for key, value in family.items()}
 
 
 def _stray(family: dict[str, str], names: list[str]) -> Iterable[Problem]:
