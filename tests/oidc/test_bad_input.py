@@ -64,9 +64,8 @@ async def test_state_without_the_browsers_cookie(netra: Netra) -> None:
     # The same answer delivered by another browser (no sign-in cookie): refused...
     refused(await netra.api.get(url), 400, "state_not_bound")
     # ...and one carrying some other sign-in's cookie too.
-    other = httpx.Cookies({"netra_oidc_login": "another-browsers-secret"})
-    stranger = await netra.api.get(url, cookies=other)
-    refused(stranger, 400, "state_not_bound")
+    netra.api.cookies.set("netra_oidc_login", "another-browsers-secret", domain="netra.test")
+    refused(await netra.api.get(url), 400, "state_not_bound")
     await no_session(netra)
 
 
@@ -185,3 +184,10 @@ async def test_browser_gets_a_readable_page(netra: Netra) -> None:
     assert page.status_code == 400
     assert "text/html" in page.headers["content-type"]
     assert "does not match" in page.text
+
+
+async def test_unknown_provider(netra: Netra) -> None:
+    refused(await netra.browser.get("/auth/oidc/nope/login"), 404, "unknown_provider")
+    refused(
+        await netra.browser.get("/auth/oidc/nope/callback?state=x&code=y"), 404, "unknown_provider"
+    )
