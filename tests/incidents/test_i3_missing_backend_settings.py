@@ -53,6 +53,10 @@ def test_websocket_before_startup_completes_is_told_to_retry(
     make_settings: SettingsFactory,
 ) -> None:
     client = TestClient(create_app(make_settings()))  # lifespan not entered: not started
-    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/ws"):
-        pass
+    # Accepted (with the protocol the browser asked for) and then closed with a code: a
+    # refusal at the HTTP level would reach a browser as a bare 1006.
+    with client.websocket_connect("/ws", subprotocols=["netra.v1"]) as ws:
+        assert ws.accepted_subprotocol == "netra.v1"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
     assert (closed.value.code, closed.value.reason) == (1013, "service is starting, retry shortly")
