@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 
 import httpx
 
@@ -92,7 +91,6 @@ async def test_unreachable_database_keeps_the_process_and_names_the_check(
 
 
 def test_serve_refuses_to_start_with_every_missing_setting_and_no_traceback() -> None:
-    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "netra.cli", "serve", "backend", "--port", str(free_port())],
         env={"ENVIRONMENT": "staging", "PATH": "/usr/bin:/bin"},
@@ -106,4 +104,3 @@ def test_serve_refuses_to_start_with_every_missing_setting_and_no_traceback() ->
     for name in ("AUTH_SERVICE_URL", "SERVICE_SECRET", "DATABASE_URL"):
         assert f"{name}:" in result.stderr
     assert "netra config check --env staging --service backend" in result.stderr
-    assert time.monotonic() - started < 30

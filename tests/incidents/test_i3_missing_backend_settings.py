@@ -37,6 +37,9 @@ def test_backend_without_its_settings_refuses_to_start_naming_each(tmp_path: Pat
         "JWT_SECRET_{ENVIRONMENT}: TOKEN_ALGORITHM=HS256 needs the shared secret, and none was "
         "found (looked in: $JWT_SECRET_STAGING, $JWT_SECRET_KEY, $JWT_SECRET)"
     ) in text
+    smoke = run_netra(["smoke", f"http://127.0.0.1:{port}"], netra_env(tmp_path))
+    assert smoke.returncode == 1
+    assert "smoke failed at 'backend liveness'" in " ".join(smoke.stderr.split())
 
 
 def test_config_check_shows_the_same_before_any_deploy(tmp_path: Path) -> None:

@@ -157,10 +157,19 @@ async def test_shapes(
     assert await rejected(verifier, change(keys.mint())) in reasons
 
 
-async def test_a_one_megabyte_token_is_rejected_fast(verifier: TokenVerifier) -> None:
-    started = time.perf_counter()
-    assert await rejected(verifier, "e" * (1 << 20)) == "malformed"
-    assert time.perf_counter() - started < 0.01
+@pytest.mark.parametrize("shape", ["flat", "three-segments"])
+async def test_a_one_megabyte_token_is_refused_by_its_length_before_parsing(
+    verifier: TokenVerifier, keys: Keys, shape: str
+) -> None:
+    # "Fast" is shown structurally, not by a timer: the size check comes before any
+    # decoding, so even a well-formed, validly signed megabyte token is refused by it.
+    token = "e" * (1 << 20) if shape == "flat" else keys.mint(padding="p" * (1 << 20))
+    with pytest.raises(TokenRejected) as caught:
+        await verifier.verify(token)
+    assert (caught.value.reason, caught.value.message) == (
+        "malformed",
+        "the credential is too long",
+    )
 
 
 @pytest.mark.parametrize(

@@ -170,6 +170,10 @@ class Smoke:
             return Step(name, False, _ms(started), f"{exc.status}: {exc.detail}")
         except TimeoutError:
             return Step(name, False, _ms(started), f"no answer within {self.timeout:g}s")
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else 1006
+            reason = closed.rcvd.reason if closed.rcvd else "connection lost"
+            return Step(name, False, _ms(started), f"{self.client.ws_url} closed {code}: {reason}")
         except (httpx.HTTPError, OSError) as exc:
             return Step(name, False, _ms(started), f"{type(exc).__name__}: {exc}")
         return Step(name, True, _ms(started), None, detail)
@@ -205,12 +209,7 @@ class Smoke:
             ) from None
 
     async def _receive(self, ws: ClientConnection) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = json.loads(await ws.recv())
-        except ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else 1006
-            reason = closed.rcvd.reason if closed.rcvd else "connection lost"
-            raise StepFailed(f"{self.client.ws_url} closed {code}: {reason}") from None
+        data: dict[str, Any] = json.loads(await ws.recv())
         if data["type"] == "error":
             payload = data["payload"]
             raise StepFailed(

@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from netra.agents.events import TERMINAL_TYPES, AgentEvent, parse_event
-from netra.client.errors import StreamClosed
+from netra.client.errors import NetraError, StreamClosed
 
 RETRY = frozenset({1000, 1001, 1006, 1011, 1012, 1013})
 TokenSource = Callable[[bool], Awaitable[str]]
@@ -74,10 +74,14 @@ class EventStream:
         return self._events()
 
     async def _events(self) -> AsyncIterator[ServerEvent]:
-        refresh, delay = False, 0.1
+        refresh, delay, refused = False, 0.1, ""
         while True:
             try:
-                async with await self._open(refresh) as ws:
+                try:
+                    socket = await self._open(refresh)
+                except NetraError as exc:  # no fresh token to be had: say both reasons
+                    raise StreamClosed(4401, f"{refused}; {exc.detail}") from None
+                async with socket as ws:
                     refresh, delay = False, 0.1
                     async for event in self._follow(ws):
                         yield event
@@ -89,7 +93,7 @@ class EventStream:
                 if code == 4401:
                     if refresh:  # a fresh token was refused too
                         raise StreamClosed(code, reason) from None
-                    refresh = True
+                    refresh, refused = True, reason
                 elif code not in RETRY:
                     raise StreamClosed(code, reason) from None
             except (OSError, InvalidHandshake, TimeoutError) as exc:
