@@ -18,6 +18,7 @@ from rich.console import Console
 
 from netra import db
 from netra.auth import cli as auth_cli
+from netra.auth.oidc.config import check_oidc_settings
 from netra.chat.cli import chat_app
 from netra.db import migrations
 from netra.db.url import check_database_settings
@@ -45,7 +46,7 @@ app.add_typer(chat_app, name="chat")
 out = Console()
 err = Console(stderr=True)
 
-CHECKS = (check_database_settings,)
+CHECKS = (check_database_settings, check_oidc_settings)
 
 
 class ServiceName(StrEnum):

@@ -12,6 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from netra import db
 from netra.auth.errors import AuthError
+from netra.auth.oidc.config import parse_providers
+from netra.auth.oidc.errors import OidcError
 from netra.auth.routes import routers
 from netra.auth.schema import AUTH_SCHEMA
 from netra.auth.signing import SigningKeyError
@@ -52,7 +54,25 @@ class AuthComponent:
                 key.kid,
             )
 
-        return [Check("signing_key", signing_key)]
+        return [Check("signing_key", signing_key), *self._oidc_checks(runtime)]
+
+    def _oidc_checks(self, runtime: Runtime) -> list[Check]:
+        """One readiness check per configured provider: its discovery document answers."""
+
+        def probe(name: str) -> Check:
+            async def discovery() -> CheckResult:
+                if self._state is None:
+                    return CheckResult.fail("the auth service is starting")
+                provider = self._state.oidc.provider(name)
+                try:
+                    await provider.metadata()
+                except OidcError as exc:
+                    return CheckResult.fail(exc.message)
+                return CheckResult.ok(f"{provider.config.issuer} discovery answers")
+
+            return Check(f"oidc:{name}", discovery)
+
+        return [probe(config.name) for config in parse_providers(runtime.settings)[0]]
 
     async def start(self, runtime: Runtime) -> None:
         state = build_state(runtime.settings, runtime.sessions, runtime.metrics)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -11,6 +12,9 @@ from starlette.requests import Request
 from netra.auth.accounts import Accounts
 from netra.auth.api_keys import ApiKeys, LocalApiKeyResolver
 from netra.auth.issuer import TokenIssuer
+from netra.auth.oidc.config import parse_providers
+from netra.auth.oidc.flow import OidcLogins
+from netra.auth.oidc.provider import OidcProvider
 from netra.auth.passwords import Passwords
 from netra.auth.ratelimit import (
     MemoryRateLimiter,
@@ -49,12 +53,15 @@ class AuthState:
     revocations: RevocationList
     verifier: TokenVerifier
     trusted: list[Network]
+    oidc: OidcLogins
+    http: httpx.AsyncClient
     redis: Redis | None = None
 
     def client(self, request: Request) -> ClientInfo:
         return ClientInfo(client_ip(request, self.trusted), request.headers.get("user-agent"))
 
     async def close(self) -> None:
+        await self.http.aclose()
         if self.redis is not None:
             await self.redis.aclose()
 
@@ -85,6 +92,9 @@ def build_state(
         api_keys=LocalApiKeyResolver(api_keys),
         leeway=settings.token_leeway,
     )
+    # OIDC providers were validated by the contract check; a broken one is skipped here.
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+    providers = {c.name: OidcProvider(c, http) for c in parse_providers(settings)[0]}
     return AuthState(
         settings=settings,
         db=db,
@@ -98,5 +108,7 @@ def build_state(
         revocations=revocations,
         verifier=verifier,
         trusted=parse_networks(settings.trusted_proxies),
+        oidc=OidcLogins(db, sessions, providers),
+        http=http,
         redis=redis,
     )

@@ -294,6 +294,31 @@ class Settings(BaseModel):
         ),
     ] = None
 
+    # --- sign in with OpenID Connect (docs/oidc.md) --------------------------------
+    oidc_providers: Annotated[
+        CommaList,
+        Spec(
+            AUTH,
+            "OpenID Connect providers users may sign in with (comma-separated names; each "
+            "is configured by the OIDC_<NAME>_* family below). `google` is a preset.",
+            example="google,corp",
+        ),
+    ] = Field(default_factory=list)
+    oidc_provider_settings: Annotated[
+        dict[str, SecretStr] | None,
+        Spec(
+            AUTH,
+            "Per provider: OIDC_<NAME>_ISSUER (preset for google), _CLIENT_ID, "
+            "_CLIENT_SECRET (secret; required in staging/production), _REDIRECT_URL "
+            "(default PUBLIC_URL/auth/oidc/<name>/callback), _SCOPES (default `openid email "
+            "profile`), _DISPLAY_NAME. https required outside development and test.",
+            secret=True,
+            names=("OIDC_<NAME>_<KEY>",),
+            prefix="OIDC_",
+            example="OIDC_CORP_ISSUER=https://login.example.com",
+        ),
+    ] = None
+
     # --- chat backend and agents -------------------------------------------------
     redis_url: Annotated[
         SecretStr | None,

@@ -145,6 +145,9 @@ class _Resolution:
             if self.environment_error:
                 entry.status, entry.message = Status.INVALID, self.environment_error
             return
+        if spec.prefix is not None:
+            self._resolve_family(name, spec.prefix, entry)
+            return
         for lookup in names:
             for source in self.sources:
                 try:
@@ -178,6 +181,29 @@ class _Resolution:
             entry.hint = self._hint(name, spec, names)
         elif relevant:
             entry.hint = self._hint(name, spec, names)
+
+    def _resolve_family(self, name: str, prefix: str, entry: Entry) -> None:
+        family: dict[str, str] = {}
+        places: list[str] = []
+        for source in self.sources:
+            for key in sorted(source.names()):
+                if key.startswith(prefix) and key not in self.known and key not in family:
+                    try:
+                        found = source.get(key)
+                    except SourceError as exc:
+                        entry.status, entry.source, entry.message = (
+                            Status.INVALID,
+                            exc.where,
+                            str(exc),
+                        )
+                        return
+                    if found is not None:
+                        family[key] = found.value
+                        places.append(found.where)
+        self.known.update(family)
+        if family:
+            self.raw[name] = family
+            entry.status, entry.source = Status.SET, "; ".join(places)
 
     def _hint(self, name: str, spec: Spec, names: list[str]) -> str | None:
         for other in Environment:

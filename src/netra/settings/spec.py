@@ -57,6 +57,9 @@ class Spec:
     env_defaults: Mapping[Environment, Any] = field(default_factory=dict)
     generate: Callable[[], str] | None = None
     example: str | None = None
+    # A family of variables sharing this prefix (`OIDC_GOOGLE_ISSUER`, ...): the value is
+    # a mapping from each variable's name to its value; declared names are not members.
+    prefix: str | None = None
 
     def lookup_names(self, field_name: str, environment: Environment) -> list[str]:
         chain = self.names or (field_name.upper(),)

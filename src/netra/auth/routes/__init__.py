@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter
 
-from netra.auth.routes import account, admin, api_keys, service, sessions, wellknown
+from netra.auth.routes import account, admin, api_keys, oidc, service, sessions, wellknown
 from netra.auth.routes.deps import Guards, StateGetter
 
 
 def routers(state: StateGetter) -> list[APIRouter]:
     guards = Guards(state)
-    modules = (account, sessions, api_keys, admin, service, wellknown)
+    modules = (account, sessions, api_keys, admin, service, wellknown, oidc)
     return [module.router(guards) for module in modules]

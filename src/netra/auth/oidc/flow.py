@@ -1,0 +1,231 @@
+"""The sign-in flow: `begin` (state, nonce, PKCE verifier, bound to the browser by a
+cookie), `complete` (the provider's answer: state checked and spent, code exchanged, ID
+token verified, account resolved) and `finish` (the web UI trades a one-time handoff
+cookie for the same token pair as a password login). Nothing secret travels in a URL
+beyond the protocol's own `state` and `code`."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from netra.auth import audit
+from netra.auth.models import OidcLogin, User
+from netra.auth.oidc.errors import OidcError
+from netra.auth.oidc.linking import IdentityLinks
+from netra.auth.oidc.provider import OidcProvider
+from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
+from netra.db.base import utcnow
+
+LOGIN_TTL = timedelta(minutes=10)
+HANDOFF_TTL = timedelta(minutes=2)
+KEEP_ROWS = timedelta(days=1)
+MAX_PARAM = 2048
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def safe_next(value: str | None) -> str:
+    """A path on this site to return to; anything that could leave it is refused."""
+    if not value:
+        return "/"
+    bad = (
+        len(value) > 1000
+        or not value.startswith("/")
+        or value.startswith(("//", "/\\"))
+        or any(ord(c) < 0x21 or c == "\\" for c in value)
+    )
+    if bad:
+        raise OidcError(
+            400,
+            "invalid_next",
+            "next must be a path on this site such as /threads (not another host or scheme)",
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Started:
+    url: str
+    browser_secret: str
+
+
+@dataclass(frozen=True)
+class Completed:
+    handoff_secret: str
+    next_url: str
+
+
+class OidcLogins:
+    def __init__(
+        self,
+        db: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
+        providers: Mapping[str, OidcProvider],
+    ) -> None:
+        self._db = db
+        self.sessions = sessions
+        self.providers = dict(providers)
+        self.links = IdentityLinks(db)
+
+    def provider(self, name: str) -> OidcProvider:
+        found = self.providers.get(name)
+        if found is None:
+            known = ", ".join(self.providers) or "none is configured"
+            raise OidcError(404, "unknown_provider", f"no provider {name[:40]!r} ({known})")
+        return found
+
+    async def begin(self, name: str, next_url: str | None) -> Started:
+        provider = self.provider(name)
+        target = safe_next(next_url)
+        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        verifier, browser = secrets.token_urlsafe(48), secrets.token_urlsafe(32)
+        url = await provider.authorization_url(state=state, nonce=nonce, code_verifier=verifier)
+        now = utcnow()
+        async with self._db() as db, db.begin():
+            await db.execute(delete(OidcLogin).where(OidcLogin.created_at < now - KEEP_ROWS))
+            db.add(
+                OidcLogin(
+                    state_hash=digest(state),
+                    browser_hash=digest(browser),
+                    provider=name,
+                    nonce=nonce,
+                    code_verifier=verifier,
+                    next_url=target,
+                    expires_at=now + LOGIN_TTL,
+                    created_at=now,
+                )
+            )
+        return Started(url, browser)
+
+    async def complete(
+        self,
+        name: str,
+        params: Mapping[str, str],
+        browser_secret: str | None,
+        client: ClientInfo,
+    ) -> Completed:
+        try:
+            return await self._complete(name, params, browser_secret, client)
+        except OidcError as exc:
+            async with self._db() as db, db.begin():
+                audit.record(
+                    db, "oidc_login_failed", ip=client.ip, provider=name[:30], reason=exc.reason
+                )
+            raise
+
+    async def _spend_state(self, name: str, state: str, browser_secret: str | None) -> OidcLogin:
+        if not state:
+            raise OidcError(400, "missing_state", "the provider's answer has no state")
+        now = utcnow()
+        async with self._db() as db, db.begin():
+            row = await db.scalar(
+                select(OidcLogin).where(OidcLogin.state_hash == digest(state[:MAX_PARAM]))
+            )
+            if row is None or row.provider != name:
+                raise OidcError(400, "invalid_state", "the state does not match any sign-in")
+            if row.used_at is not None:
+                raise OidcError(400, "state_used", "this sign-in answer was already used")
+            if not browser_secret:
+                raise OidcError(
+                    400,
+                    "state_not_bound",
+                    "this sign-in was not started in this browser (its sign-in cookie is "
+                    "missing); start again from the sign-in page",
+                )
+            if not secrets.compare_digest(row.browser_hash, digest(browser_secret[:MAX_PARAM])):
+                raise OidcError(
+                    400, "state_not_bound", "this sign-in was started in another browser"
+                )
+            if row.expires_at <= now:
+                raise OidcError(400, "state_expired", "this sign-in took too long; start again")
+            spent = await db.execute(
+                update(OidcLogin)
+                .where(OidcLogin.id == row.id, OidcLogin.used_at.is_(None))
+                .values(used_at=now)
+            )
+            if getattr(spent, "rowcount", 0) != 1:
+                raise OidcError(400, "state_used", "this sign-in answer was already used")
+        return row
+
+    async def _complete(
+        self,
+        name: str,
+        params: Mapping[str, str],
+        browser_secret: str | None,
+        client: ClientInfo,
+    ) -> Completed:
+        provider = self.provider(name)
+        row = await self._spend_state(name, params.get("state", ""), browser_secret)
+        if "error" in params:
+            code = params["error"][:60]
+            text = params.get("error_description", "")[:200]
+            raise OidcError(
+                400, "provider_refused", f"{provider.config.display_name} said {code}: {text}"
+            )
+        issuer = params.get("iss")
+        if issuer is not None and issuer != provider.config.issuer:
+            raise OidcError(400, "wrong_issuer", "the answer comes from another issuer")
+        code = params.get("code", "")
+        if not code or len(code) > MAX_PARAM:
+            raise OidcError(400, "missing_code", "the provider's answer has no code")
+        token = await provider.exchange_code(code, row.code_verifier)
+        claims = await provider.verify_id_token(
+            str(token["id_token"]), nonce=row.nonce, access_token=token.get("access_token")
+        )
+        user = await self.links.resolve(provider.config, claims, client.ip)
+        handoff = secrets.token_urlsafe(32)
+        async with self._db() as db, db.begin():
+            await db.execute(
+                update(OidcLogin)
+                .where(OidcLogin.id == row.id)
+                .values(
+                    user_id=user.id,
+                    handoff_hash=digest(handoff),
+                    handoff_expires_at=utcnow() + HANDOFF_TTL,
+                )
+            )
+        return Completed(handoff, row.next_url)
+
+    async def finish(self, handoff_secret: str | None, client: ClientInfo) -> IssuedTokens:
+        """The handoff cookie → a session: once, within two minutes, same as a password login."""
+        refused = OidcError(
+            401,
+            "invalid_handoff",
+            "no finished sign-in waits for this browser (it was used, expired or never "
+            "happened); sign in again",
+        )
+        if not handoff_secret or len(handoff_secret) > MAX_PARAM:
+            raise refused
+        now, hashed = utcnow(), digest(handoff_secret)
+        async with self._db() as db, db.begin():
+            spent = await db.execute(
+                update(OidcLogin)
+                .where(
+                    OidcLogin.handoff_hash == hashed,
+                    OidcLogin.handoff_used_at.is_(None),
+                    OidcLogin.handoff_expires_at > now,
+                )
+                .values(handoff_used_at=now)
+            )
+            if getattr(spent, "rowcount", 0) != 1:
+                raise refused
+            found = (
+                await db.execute(
+                    select(OidcLogin, User)
+                    .join(User, OidcLogin.user_id == User.id)
+                    .where(OidcLogin.handoff_hash == hashed)
+                )
+            ).one()
+        login, user = found
+        if not user.is_active:
+            raise OidcError(403, "account_disabled", "this account is disabled")
+        return await self.sessions.start(user, method=f"oidc:{login.provider}", client=client)

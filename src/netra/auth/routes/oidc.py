@@ -1,0 +1,169 @@
+"""`/auth/oidc/...`: sign in with an OpenID provider (docs/oidc.md).
+
+`GET /providers` (buttons), `GET /{provider}/login?next=` (to the provider),
+`GET /{provider}/callback` (back from it; sets a one-time handoff cookie and redirects to
+`next`), `POST /session` (the web UI trades that cookie for the token pair of a password
+login), `GET /identities` and `DELETE /identities/{id}` (linked providers)."""
+
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from netra.auth.errors import AuthError, SafeRoute
+from netra.auth.oidc.errors import OidcError
+from netra.auth.oidc.flow import HANDOFF_TTL, LOGIN_TTL
+from netra.auth.payloads import TokenPair
+from netra.auth.routes.deps import CurrentUser, Guards
+
+LOGIN_COOKIE = "netra_oidc_login"
+HANDOFF_COOKIE = "netra_oidc_handoff"
+LOGIN_COOKIE_PATH = "/auth/oidc"
+HANDOFF_PATH = "/auth/oidc/session"
+
+
+class ProviderOut(BaseModel):
+    name: str
+    display_name: str
+    login_url: str
+
+
+class IdentityOut(BaseModel):
+    id: str
+    provider: str
+    email: str | None
+    created_at: str
+    last_login_at: str | None
+
+
+class Unlinked(BaseModel):
+    unlinked: int
+
+
+def _refusal(request: Request, exc: OidcError) -> Response:
+    """Browser flows answer a page a person can read; API clients the usual JSON."""
+    body = {"detail": {"reason": exc.reason, "message": exc.message}}
+    if "text/html" in request.headers.get("accept", ""):
+        page = (
+            "<!doctype html><meta charset=utf-8><title>Sign-in failed</title>"
+            f"<h1>Sign-in failed</h1><p>{escape(exc.message)}</p>"
+            f"<p><code>{escape(exc.reason)}</code></p><p><a href=/>Back to sign-in</a></p>"
+        )
+        return HTMLResponse(page, status_code=exc.status, headers={"Cache-Control": "no-store"})
+    return JSONResponse(body, status_code=exc.status, headers={"Cache-Control": "no-store"})
+
+
+def router(guards: Guards) -> APIRouter:
+    api = APIRouter(prefix="/auth/oidc", tags=["oidc"], route_class=SafeRoute)
+    session_user = guards.user(sessions_only=True)
+
+    def secure() -> bool:
+        return not guards.state().settings.environment.is_local
+
+    @api.get("/providers", summary="Providers to show as 'Sign in with ...' buttons")
+    async def providers() -> list[ProviderOut]:
+        return [
+            ProviderOut(
+                name=p.name,
+                display_name=p.config.display_name,
+                login_url=f"/auth/oidc/{p.name}/login",
+            )
+            for p in guards.state().oidc.providers.values()
+        ]
+
+    @api.get("/{provider}/login", summary="Go to the provider (code flow, PKCE S256)")
+    async def login(
+        provider: str,
+        request: Request,
+        next: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> Response:
+        try:
+            started = await guards.state().oidc.begin(provider, next)
+        except OidcError as exc:
+            return _refusal(request, exc)
+        response = RedirectResponse(started.url, status_code=302)
+        response.headers["Cache-Control"] = "no-store"
+        response.set_cookie(
+            LOGIN_COOKIE,
+            started.browser_secret,
+            max_age=int(LOGIN_TTL.total_seconds()),
+            path=LOGIN_COOKIE_PATH,
+            httponly=True,
+            secure=secure(),
+            samesite="lax",  # the provider's redirect back is a cross-site GET navigation
+        )
+        return response
+
+    @api.get("/{provider}/callback", summary="Back from the provider")
+    async def callback(provider: str, request: Request) -> Response:
+        state = guards.state()
+        params = dict(request.query_params.items())
+        try:
+            done = await state.oidc.complete(
+                provider, params, request.cookies.get(LOGIN_COOKIE), state.client(request)
+            )
+        except OidcError as exc:
+            return _refusal(request, exc)
+        response = RedirectResponse(done.next_url, status_code=303)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.delete_cookie(LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
+        response.set_cookie(
+            HANDOFF_COOKIE,
+            done.handoff_secret,
+            max_age=int(HANDOFF_TTL.total_seconds()),
+            path=HANDOFF_PATH,
+            httponly=True,
+            secure=secure(),
+            samesite="strict",
+        )
+        return response
+
+    @api.post("/session", summary="Trade the handoff cookie for a token pair (once)")
+    async def session(request: Request, response: Response) -> TokenPair:
+        state = guards.state()
+        response.delete_cookie(HANDOFF_COOKIE, path=HANDOFF_PATH)
+        response.headers["Cache-Control"] = "no-store"
+        try:
+            issued = await state.oidc.finish(
+                request.cookies.get(HANDOFF_COOKIE), state.client(request)
+            )
+        except OidcError as exc:
+            raise AuthError(exc.status, exc.reason, exc.message) from None
+        return TokenPair(
+            access_token=issued.access_token,
+            expires_in=issued.expires_in,
+            refresh_token=issued.refresh_token,
+            session_id=issued.session_id,
+        )
+
+    @api.get("/identities", summary="Providers linked to this account")
+    async def identities(
+        current: Annotated[CurrentUser, Depends(session_user)],
+    ) -> list[IdentityOut]:
+        rows = await guards.state().oidc.links.list(current.user.id)
+        return [
+            IdentityOut(
+                id=row.id,
+                provider=row.provider,
+                email=row.email,
+                created_at=row.created_at.isoformat(),
+                last_login_at=row.last_login_at.isoformat() if row.last_login_at else None,
+            )
+            for row in rows
+        ]
+
+    @api.delete("/identities/{identity_id}", summary="Unlink a provider (not the last way in)")
+    async def unlink(
+        identity_id: str, current: Annotated[CurrentUser, Depends(session_user)], request: Request
+    ) -> Unlinked:
+        state = guards.state()
+        try:
+            await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
+        except OidcError as exc:
+            raise AuthError(exc.status, exc.reason, exc.message) from None
+        return Unlinked(unlinked=1)
+
+    return api

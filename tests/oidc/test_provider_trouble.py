@@ -1,0 +1,78 @@
+"""A provider that is down or answers HTML: a clear 5xx-free refusal at sign-in (503/502
+with the provider named, never a 500), readiness naming it, and no session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import SettingsFactory
+from tests.oidc.conftest import Provider, _netra, oidc_env
+from tests.processes import free_port
+
+
+@pytest.fixture
+def html_server(tmp_path: Path) -> Iterator[str]:
+    """A real web server whose discovery URL answers an HTML page (a login wall, a proxy)."""
+    page = tmp_path / "site" / ".well-known" / "openid-configuration"
+    page.mkdir(parents=True)
+    (page / "index.html").write_text("<html><body>Please sign in to the proxy</body></html>")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=tmp_path / "site",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("kind", ["down", "html"])
+async def test_provider_down_or_answering_html(
+    kind: str,
+    provider: Provider,
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    issuer = (
+        f"http://127.0.0.1:{free_port()}"
+        if kind == "down"
+        else request.getfixturevalue("html_server")
+    )
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'netra.db'}",
+        **oidc_env(provider, OIDC_LAX_ISSUER=issuer),
+    }
+    async for netra in _netra(env, make_settings):
+        response = await netra.browser.get("/auth/oidc/lax/login")
+        status, reason = (
+            (503, "provider_unavailable") if kind == "down" else (502, "provider_bad_response")
+        )
+        assert response.status_code == status, response.text
+        detail = response.json()["detail"]
+        assert detail["reason"] == reason
+        assert "Lax" in detail["message"]
+        assert "netra_oidc_login" not in response.cookies
+        ready = await netra.api.get("/health/ready")
+        assert ready.status_code == 503
+        check = ready.json()["checks"]["oidc:lax"]
+        assert check["status"] == "fail"
+        assert detail["message"] == check["output"]
+        assert ready.json()["checks"]["oidc:test"]["status"] == "pass"
