@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from netra.deploy.environments import DeployEnvironment, load_environment
-from netra.deploy.gate import CommandGate
+from netra.deploy.gate import CommandGate, default_command
 from netra.deploy.preflight import preflight
 from netra.deploy.rollout import Release, Rollout, RolloutReport
 from netra.deploy.runner import Runner
@@ -112,5 +112,5 @@ def roll(
 ) -> RolloutReport:
     target = LocalTarget(env, Runner())
     targets.append(target)
-    engine = Rollout(env, target, gate or stand_in_gate(), lambda: preflight(env))
+    engine = Rollout(env, target, gate or CommandGate(default_command()), lambda: preflight(env))
     return engine.run(Release.of(env, revision))

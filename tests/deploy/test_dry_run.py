@@ -42,7 +42,7 @@ def test_cloud_run_rollout_dry_run_prints_every_command() -> None:
         "secretmanager.get_secret_version(name=projects/netra-staging/secrets/"
         "service-secret-staging/versions/latest)" in result.output
     )
-    assert any("smoke" in line or "ready-check" in line for line in lines)
+    assert any(" smoke " in line and "--json" in line for line in lines)
 
 
 def test_kubernetes_rollout_dry_run_prints_every_command() -> None:

@@ -18,7 +18,7 @@ from netra.deploy.environments import (
     load,
     load_environment,
 )
-from netra.deploy.gate import CommandGate, SmokeGate, default_command, readiness
+from netra.deploy.gate import CommandGate, SmokeGate, default_command
 from netra.deploy.preflight import preflight
 from netra.deploy.render import cloudrun, kubernetes, to_yaml
 from netra.deploy.rollout import Release, Rollout, RolloutReport, rollback
@@ -201,19 +201,3 @@ def down(env: EnvOption, file: FileOption = DEFAULT_PATH) -> None:
         raise typer.Exit(2)
     target.down()
     out.print(f"stopped {env}")
-
-
-@app.command("ready-check", hidden=True)
-def ready_check(
-    backend: Annotated[str, typer.Argument(help="Backend URL.")],
-    auth_url: Annotated[str, typer.Option("--auth-url", help="Auth service URL.")],
-    as_json: JsonOption = False,
-) -> None:
-    """The interim gate until `netra smoke` exists: both services' readiness, smoke-shaped."""
-    result = readiness({Service.AUTH: auth_url, Service.BACKEND: backend})
-    if as_json:
-        _emit(result.to_dict())
-    else:
-        for step in result.steps:
-            out.print(f"{'✓' if step.ok else '✗'} {step.name} {step.error or ''}")
-    raise typer.Exit(0 if result.ok else 1)

@@ -62,21 +62,8 @@ def netra_command() -> list[str]:
 
 
 def default_command() -> list[str]:
-    """`netra smoke` once it exists; until then the readiness of both services."""
-    from netra.cli import app  # noqa: PLC0415 (the CLI imports deploy; avoid a cycle)
-
-    names = {command.name or "" for command in app.registered_commands}
-    if "smoke" in names:
-        return [*netra_command(), "smoke", "{backend}", "--auth-url", "{auth}", "--json"]
-    return [
-        *netra_command(),
-        "deploy",
-        "ready-check",
-        "{backend}",
-        "--auth-url",
-        "{auth}",
-        "--json",
-    ]
+    """`netra smoke` against the revision's own URLs: the golden path, as a user walks it."""
+    return [*netra_command(), "smoke", "{backend}", "--auth-url", "{auth}", "--json"]
 
 
 @dataclass
