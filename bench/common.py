@@ -92,6 +92,7 @@ def serve_forever(app: object, port: int) -> None:
         log_level="error",
         lifespan="on",
         ws_max_size=1 << 20,
+        ws_per_message_deflate=False,  # as netra.serving does
         backlog=4096,
     )
     asyncio.run(uvicorn.Server(config).serve())

@@ -20,7 +20,7 @@ from netra.chat.routes import events, runs, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.store import ThreadStore
-from netra.chat.ws import route as ws_route
+from netra.chat.ws.route import websocket_route
 from netra.health import Check, CheckResult
 from netra.service import Runtime
 from netra.settings import Settings
@@ -50,8 +50,9 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter(dependencies=[Depends(self._bind)])
-        for module in (threads, runs, events, ws_route):
+        for module in (threads, runs, events):
             api.include_router(module.router)
+        api.routes.append(websocket_route(lambda: self.backend))
         return [api, web_router()]
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
