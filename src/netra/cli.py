@@ -17,9 +17,11 @@ from fastapi import FastAPI
 from rich.console import Console
 
 from netra import db
+from netra.auth import cli as auth_cli
 from netra.chat.cli import chat_app
 from netra.db import migrations
 from netra.db.url import check_database_settings
+from netra.deploy.cli import app as deploy_app
 from netra.logs import configure_logging
 from netra.serving import serve
 from netra.settings import ConfigurationError, Environment, Service, Settings, resolve
@@ -30,6 +32,9 @@ app = typer.Typer(help="Netra: a self-hostable AI chat platform.", no_args_is_he
 config_app = typer.Typer(help="Inspect the configuration contract.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(chat_app, name="chat")
+app.add_typer(auth_cli.users_app, name="users")
+app.add_typer(auth_cli.keys_app, name="keys")
+app.add_typer(deploy_app, name="deploy")
 out = Console()
 err = Console(stderr=True)
 
@@ -216,3 +221,7 @@ def config_docs(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

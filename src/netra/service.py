@@ -17,12 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from netra import __version__, db
 from netra.db import migrations
 from netra.health import Check, CheckResult, HealthRegistry
+from netra.health.metrics import Metrics
+from netra.health.observe import RequestObserver
+from netra.health.routes import metrics_router
 from netra.health.routes import router as health_router
 from netra.settings import Settings
 from netra.tokens import Verifier
@@ -54,6 +58,7 @@ class Runtime:
     sessions: async_sessionmaker[Any]
     schemas: list[migrations.Schema]
     health: HealthRegistry = field(default_factory=HealthRegistry)
+    metrics: Metrics = field(default_factory=Metrics)
     # The one token verifier of this process (netra.tokens), set during startup by the
     # component that provides it; request handlers reach it through the runtime.
     verifier: Verifier | None = None
@@ -74,14 +79,38 @@ class Runtime:
         return task
 
 
+def _configuration_check(runtime: Runtime, names: str) -> Check:
+    # Reaching this point means the contract resolved without a problem (startup refuses
+    # otherwise); the check names what was checked so the readiness report says so.
+    async def probe() -> CheckResult:
+        env = runtime.settings.environment.value
+        return CheckResult.ok(f"configuration for {names} in {env} is complete", env)
+
+    return Check("configuration", probe)
+
+
+async def _log_startup_readiness(runtime: Runtime) -> None:
+    readiness = await runtime.health.readiness()
+    for name, check in readiness.checks.items():
+        if check["status"] != "pass":
+            log.warning("not ready yet: %s: %s", name, check["output"])
+    log.info("startup complete; readiness: %s", readiness.status.value)
+
+
 def _database_checks(runtime: Runtime) -> list[Check]:
     async def database() -> CheckResult:
-        await db.ping(runtime.engine, timeout=2.0)
+        try:
+            await db.ping(runtime.engine, timeout=2.0)
+        except db.DatabaseUnavailable as exc:
+            return CheckResult.fail(str(exc))
         return CheckResult.ok(f"{db.describe(runtime.engine.url)} answers")
 
     def schema_probe(schema: migrations.Schema) -> Check:
         async def probe() -> CheckResult:
-            status = await migrations.status(runtime.engine, schema)
+            try:
+                status = await migrations.status(runtime.engine, schema)
+            except (OSError, SQLAlchemyError):
+                return CheckResult.fail("cannot read the schema version: database unavailable")
             value = {"found": status.found, "expected": status.expected}
             if status.at_head:
                 return CheckResult.ok(status.sentence(), value)
@@ -138,7 +167,8 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
     runtime = Runtime(
         settings, engine, db.sessionmaker(engine), [component.schema for component in components]
     )
-    for check in _database_checks(runtime):
+    names = "+".join(component.name for component in components)
+    for check in [_configuration_check(runtime, names), *_database_checks(runtime)]:
         runtime.health.register(check)
 
     @asynccontextmanager
@@ -154,6 +184,7 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
                     runtime.health.register(check)
             runtime.enter("ready")
             runtime.started = True
+            await _log_startup_readiness(runtime)
             yield
         finally:
             runtime.started = False
@@ -165,16 +196,20 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
             await asyncio.gather(*runtime.tasks, return_exceptions=True)
             await engine.dispose()
 
-    names = "+".join(component.name for component in components)
     app = FastAPI(title=f"Netra ({names})", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.settings = settings
     app.include_router(health_router)
+    app.include_router(metrics_router)
     for component in components:
         for router in component.routers():
             app.include_router(router)
     app.add_middleware(StartupGate)
+    app.add_middleware(RequestObserver, metrics=runtime.metrics)
     return app
+
+
+ALWAYS_SERVED = ("/health", "/metrics")
 
 
 class StartupGate:
@@ -185,7 +220,8 @@ class StartupGate:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and not scope["path"].startswith("/health"):
+        path = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and not path.startswith(ALWAYS_SERVED):
             runtime: Runtime = scope["app"].state.runtime
             if not runtime.started:
                 await _refuse(scope, receive, send, runtime.phase)

@@ -17,6 +17,8 @@ class Usage(_Event):
 
     input_tokens: int | None = None
     output_tokens: int | None = None
+    # True when the provider reported nothing and the runtime counted streamed tokens.
+    estimated: bool = False
 
 
 class AgentStarted(_Event):

@@ -2,27 +2,106 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
 from fastapi import APIRouter
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
+from netra import db
+from netra.auth.errors import AuthError
+from netra.auth.routes import routers
 from netra.auth.schema import AUTH_SCHEMA
-from netra.health import Check
+from netra.auth.signing import SigningKeyError
+from netra.auth.state import AuthState, build_state
+from netra.health import Check, CheckResult
 from netra.service import Runtime
+
+log = logging.getLogger("netra.auth")
+KEY_RELOAD_INTERVAL = 30.0
 
 
 class AuthComponent:
     name = "auth"
     schema = AUTH_SCHEMA
 
+    def __init__(self) -> None:
+        self._state: AuthState | None = None
+        self._ready = False
+
+    def state(self) -> AuthState:
+        if self._state is None or not self._ready:
+            raise AuthError(
+                503, "unavailable", "the auth service is starting: signing keys not loaded"
+            )
+        return self._state
+
     def routers(self) -> Sequence[APIRouter]:
-        return []
+        return routers(self.state)
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
-        return []
+        async def signing_key() -> CheckResult:
+            if self._state is None or not self._ready or not self._state.keys.loaded():
+                return CheckResult.fail("no signing key loaded yet (is the schema at head?)")
+            key = self._state.keys.signer()
+            published = len(self._state.keys.jwks()["keys"])
+            return CheckResult.ok(
+                f"signing with {key.algorithm} key {key.kid}; {published} key(s) published",
+                key.kid,
+            )
+
+        return [Check("signing_key", signing_key)]
 
     async def start(self, runtime: Runtime) -> None:
-        return None
+        state = build_state(runtime.settings, runtime.sessions)
+        self._state = state
+        # The embedded backend uses these very keys in-process (no HTTP to ourselves).
+        runtime.verifier = state.verifier
+        try:
+            await self._load(state)
+        except SigningKeyError as exc:  # cannot heal by waiting: refuse to start
+            log.error("the auth service cannot use its signing keys: %s", exc)
+            raise
+        except (SQLAlchemyError, OSError) as exc:
+            # Schema not migrated yet or database down: can heal; readiness says so.
+            log.error(
+                "auth keys not loaded yet (%s); retrying in the background",
+                db.explain(runtime.engine.url, exc),
+            )
+            runtime.spawn(self._load_when_possible(state, runtime.engine.url), "auth-keys")
+        runtime.spawn(self._reload_forever(state), "auth-key-reload")
+
+    async def _load(self, state: AuthState) -> None:
+        await state.keys.load()
+        await state.services.sync()
+        self._ready = True
+        runtime_note = "in process" if state.settings.token_algorithm != "HS256" else "HS256"
+        log.info("auth keys loaded (%s)", runtime_note)
+
+    async def _load_when_possible(self, state: AuthState, url: URL) -> None:
+        delay = 1.0
+        while not self._ready:
+            await asyncio.sleep(delay)
+            try:
+                await self._load(state)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("auth keys still not loaded: %s", db.explain(url, exc))
+                delay = min(delay * 2, 15.0)
+            except SigningKeyError as exc:
+                log.warning("auth keys still not loaded: %s", exc)
+                delay = min(delay * 2, 15.0)
+
+    async def _reload_forever(self, state: AuthState) -> None:
+        while True:
+            await asyncio.sleep(KEY_RELOAD_INTERVAL)
+            if self._ready:
+                try:
+                    await state.keys.load()
+                except (SQLAlchemyError, OSError, SigningKeyError) as exc:
+                    log.warning("cannot reload signing keys: %s", exc)
 
     async def stop(self) -> None:
-        return None
+        if self._state is not None:
+            await self._state.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from netra.db.base import CreatedMixin, IdMixin, UTCDateTime, new_metadata
@@ -15,6 +15,8 @@ class AuthBase(DeclarativeBase):
 
 
 class User(IdMixin, CreatedMixin, AuthBase):
+    """An account. `email` is stored normalised (NFKC, case-folded), so it is the identity."""
+
     __tablename__ = "users"
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -22,6 +24,8 @@ class User(IdMixin, CreatedMixin, AuthBase):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20), default="user")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class UserSession(IdMixin, CreatedMixin, AuthBase):
@@ -35,8 +39,21 @@ class UserSession(IdMixin, CreatedMixin, AuthBase):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     revoked_reason: Mapped[str | None] = mapped_column(String(60))
+
+
+class RefreshToken(IdMixin, CreatedMixin, AuthBase):
+    """One refresh token of a session's family; only its SHA-256 is stored."""
+
+    __tablename__ = "refresh_tokens"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("user_sessions.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SigningKey(CreatedMixin, AuthBase):
@@ -50,3 +67,42 @@ class SigningKey(CreatedMixin, AuthBase):
     private_key: Mapped[bytes] = mapped_column(LargeBinary)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     publish_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiKey(CreatedMixin, AuthBase):
+    """A personal API key: `nk_<id>_<secret>`, of which only the secret's SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class ServiceAccount(CreatedMixin, AuthBase):
+    """A service allowed to get service tokens; two secret hashes during a rotation."""
+
+    __tablename__ = "service_accounts"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEvent(IdMixin, CreatedMixin, AuthBase):
+    """Sign-ins, failures, refresh replays, revocations, admin actions. No secrets, ever."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_user_created", "user_id", "created_at"),)
+
+    event: Mapped[str] = mapped_column(String(60), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(36))
+    actor: Mapped[str | None] = mapped_column(String(120))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="{}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Annotated
 
 import typer
@@ -17,7 +16,7 @@ err = Console(stderr=True)
 
 
 @chat_app.callback()
-def chat(
+def chat(  # noqa: PLR0917 (Typer options are parameters)
     url: Annotated[str, typer.Option(help="The backend's URL.")] = "http://127.0.0.1:8000",
     auth_url: Annotated[str | None, typer.Option(help="The auth service (default: --url).")] = None,
     email: Annotated[str | None, typer.Option(help="Sign in as this account.")] = None,
@@ -25,9 +24,12 @@ def chat(
     message: Annotated[
         str | None, typer.Option("--message", "-m", help="Send one message, print, exit.")
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="NETRA_TOKEN", help="An access token or API key.", hidden=True),
+    ] = None,
 ) -> None:
     """Sign in (or use NETRA_TOKEN), open a thread, and talk; Ctrl+D quits."""
-    token = os.environ.get("NETRA_TOKEN")
     password = None
     if token is None:
         email = email or typer.prompt("Email")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import cast
 
 from fastapi import APIRouter, Depends
 from fastapi.requests import HTTPConnection
 
-from netra.agents.runtime import Agent
+from netra.agents import Agent, create_agent
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
@@ -24,26 +22,21 @@ from netra.chat.ws.route import websocket_route
 from netra.health import Check, CheckResult
 from netra.service import Runtime
 from netra.settings import Settings
+from netra.tokens import AuthServiceTokens
 from netra.web import router as web_router
 
 log = logging.getLogger("netra.chat")
 AgentFactory = Callable[[Settings], Agent]
 
 
-def default_agent_factory() -> AgentFactory | None:
-    """`netra.agents.create_agent`, once the agent runtime provides it."""
-    module = importlib.import_module("netra.agents")
-    factory = getattr(module, "create_agent", None)
-    return cast(AgentFactory, factory) if factory is not None else None
-
-
 class ChatComponent:
     name = "backend"
     schema = CHAT_SCHEMA
 
-    def __init__(self, agent_factory: AgentFactory | None = None) -> None:
+    def __init__(self, agent_factory: AgentFactory = create_agent) -> None:
         self.agent_factory = agent_factory
         self.backend: ChatBackend | None = None
+        self._tokens: AuthServiceTokens | None = None
 
     def _bind(self, connection: HTTPConnection) -> None:
         connection.state.chat = self.backend
@@ -57,29 +50,28 @@ class ChatComponent:
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
         backend = self.backend
+        checks = list(self._tokens.checks()) if self._tokens is not None else []
+        if backend is None:
+            return checks
+        agent_name = backend.runs.agent.name
 
         async def bus() -> CheckResult:
-            assert backend is not None
             return CheckResult.ok(await backend.bus.ping())
 
-        checks = [Check("bus", bus)]
-        # Registered once netra.agents provides agents: a build without the agent
-        # runtime still serves threads, and its runs end with an agent_error saying so.
-        if backend is not None and backend.runs.agent is not None:
-            name = backend.runs.agent.name
+        async def agent() -> CheckResult:
+            return CheckResult.ok(f"agent provider {agent_name}")
 
-            async def agent() -> CheckResult:
-                return CheckResult.ok(f"agent provider {name}")
-
-            checks.append(Check("agent", agent))
-        return checks
+        return [*checks, Check("bus", bus), Check("agent", agent)]
 
     async def start(self, runtime: Runtime) -> None:
         settings = runtime.settings
-        factory = self.agent_factory or default_agent_factory()
-        agent = factory(settings) if factory is not None else None
-        if agent is None:
-            log.error("no agent runtime (netra.agents.create_agent): runs will fail")
+        # Embedded (`netra up`): the auth component already set its in-process verifier.
+        # Deployed apart: verify against the auth service's JWKS (docs/auth.md).
+        if runtime.verifier is None:
+            self._tokens = AuthServiceTokens(settings)
+            await self._tokens.start()
+            runtime.verifier = self._tokens.verifier
+        agent = self.agent_factory(settings)
         events_log = EventLog(runtime.sessions)
         bus = create_bus(settings, runtime.instance_id)
         limiter: RateLimiter = MemoryRateLimiter()
@@ -108,10 +100,11 @@ class ChatComponent:
 
     async def stop(self) -> None:
         backend = self.backend
-        if backend is None:
-            return
-        # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
-        for outbox in list(backend.sockets):
-            outbox.fail(1012, "server restarting; reconnect and resume")
-        await backend.runs.shutdown()
-        await backend.bus.close()
+        if backend is not None:
+            # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
+            for outbox in list(backend.sockets):
+                outbox.fail(1012, "server restarting; reconnect and resume")
+            await backend.runs.shutdown()
+            await backend.bus.close()
+        if self._tokens is not None:
+            await self._tokens.stop()

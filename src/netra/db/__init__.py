@@ -1,6 +1,6 @@
 """Database: the URL builder, engines, shared model types and migrations."""
 
-from netra.db.engine import DatabaseUnavailable, create_engine, ping, sessionmaker
+from netra.db.engine import DatabaseUnavailable, create_engine, explain, ping, sessionmaker
 from netra.db.migrations import Schema, SchemaStatus
 from netra.db.url import DatabaseUrlError, database_url, describe
 
@@ -12,6 +12,7 @@ __all__ = [
     "create_engine",
     "database_url",
     "describe",
+    "explain",
     "ping",
     "sessionmaker",
 ]

@@ -51,16 +51,24 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def missing_socket(url: URL) -> str | None:
+    """The sentence for a Cloud SQL socket directory that is not there (INCIDENTS.md I-1)."""
+    socket_dir = cloud_sql_socket_dir(url)
+    if socket_dir is None or socket_dir.exists():
+        return None
+    instance = socket_dir.name
+    return (
+        f"Cloud SQL socket {socket_dir} is missing: is the instance {instance} attached "
+        "to this service (Cloud Run: run.googleapis.com/cloudsql-instances)? If the "
+        "deployment failed earlier, e.g. while loading secrets, the proxy never started."
+    )
+
+
 def check_reachable_path(url: URL) -> None:
     """Fail in words before connecting through a Cloud SQL socket that is not there."""
-    socket_dir = cloud_sql_socket_dir(url)
-    if socket_dir is not None and not socket_dir.exists():
-        instance = socket_dir.name
-        raise DatabaseUnavailable(
-            f"Cloud SQL socket {socket_dir} is missing: is the instance {instance} attached "
-            "to this service (Cloud Run: run.googleapis.com/cloudsql-instances)? If the "
-            "deployment failed earlier, e.g. while loading secrets, the proxy never started."
-        )
+    sentence = missing_socket(url)
+    if sentence is not None:
+        raise DatabaseUnavailable(sentence)
 
 
 async def ping(engine: AsyncEngine, timeout: float = 5.0) -> None:
@@ -77,20 +85,39 @@ async def ping(engine: AsyncEngine, timeout: float = 5.0) -> None:
         raise DatabaseUnavailable(explain(engine.url, exc)) from exc
 
 
+def _root_cause(exc: BaseException) -> BaseException:
+    """The driver's own exception under SQLAlchemy's and the adapter's wrappers."""
+    seen: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc
+    while seen.__cause__ is not None and not hasattr(seen, "sqlstate"):
+        seen = seen.__cause__
+    return seen
+
+
+_SQLSTATES = {
+    "3D000": "the database does not exist (create it, or fix the name)",
+    "28P01": "the server refused the user or password",
+    "28000": "the server refused the user or password",
+    "57P03": "the server is starting up or shutting down",
+    "53300": "the server has no free connections",
+}
+
+
 def explain(url: URL, exc: BaseException) -> str:
-    """A connection failure in words, naming host or socket and database."""
+    """A connection failure in words, naming host or socket and database. Any component
+    that catches a database error logs this, never the driver's raw text."""
+    sentence = missing_socket(url)
+    if sentence is not None:
+        return sentence
     where = describe(url)
-    cause: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc
+    cause = _root_cause(exc)
     if isinstance(cause, ConnectionRefusedError):
         return f"cannot connect to {where}: connection refused (is the server running?)"
     if isinstance(cause, socket.gaierror):
         return f"cannot connect to {where}: the host name does not resolve"
     if isinstance(cause, FileNotFoundError):
         return f"cannot connect to {where}: the Unix socket does not exist"
-    name = type(cause).__name__
-    if name == "InvalidCatalogNameError":
-        return f"cannot connect to {where}: the database does not exist (run `createdb`)"
-    if name in {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"}:
-        return f"cannot connect to {where}: the server refused the user or password"
-    detail = str(cause).splitlines()[0] if str(cause) else name
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in _SQLSTATES:
+        return f"cannot connect to {where}: {_SQLSTATES[sqlstate]}"
+    detail = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
     return f"cannot connect to {where}: {detail}"

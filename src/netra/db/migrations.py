@@ -6,8 +6,12 @@ revision it found beside the one this release needs (INCIDENTS.md I-5).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import tempfile
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,23 +87,51 @@ def _lock_key(schema: Schema) -> int:
 
 def _upgrade(connection: Connection, schema: Schema) -> None:
     postgres = connection.dialect.name == "postgresql"
+    key = {"key": _lock_key(schema)}
     if postgres:
         # Several instances starting at once with AUTO_MIGRATE: one migrates, the others
-        # wait here, then find the schema at head and do nothing.
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(schema)})
+        # wait here, then find the schema at head and do nothing. The lock belongs to the
+        # session, so it is released only after the migration has been committed.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+        connection.commit()
     try:
         command.upgrade(schema.config(connection), "head")
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
     finally:
         if postgres:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _lock_key(schema)})
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+            connection.commit()
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """SQLite has no advisory locks: processes migrating one file take turns on a lock file."""
+    if engine.url.get_backend_name() != "sqlite":
+        yield
+        return
+    lock_path = Path(f"{engine.url.database}.migrate-lock")
+    with lock_path.open("a") as handle:  # noqa: ASYNC230 (a lock file: open is instant)
+        await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 async def upgrade(engine: AsyncEngine, schemas: list[Schema]) -> None:
-    """Bring every given schema to head."""
-    for schema in schemas:
-        async with engine.connect() as connection:
-            await connection.run_sync(_upgrade, schema)
-            await connection.commit()
+    """Bring every given schema to head; safe when several processes do it at once.
+
+    Not re-entrant within one process: Alembic keeps its migration context in module
+    globals, so one process runs one upgrade at a time (startup and `netra migrate` do).
+    """
+    async with _sqlite_file_lock(engine):
+        for schema in schemas:
+            async with engine.connect() as connection:
+                await connection.run_sync(_upgrade, schema)
+                await connection.commit()
 
 
 def _current(connection: Connection, schema: Schema) -> str | None:

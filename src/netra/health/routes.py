@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 HEALTH_JSON = "application/health+json"
 
@@ -20,9 +20,21 @@ async def readiness(request: Request) -> JSONResponse:
     runtime = request.app.state.runtime
     result = await runtime.health.readiness()
     body = result.body()
+    scores = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
+    for name, check in body["checks"].items():
+        runtime.metrics.readiness.labels(name).set(scores[check["status"]])
     if not runtime.started:
         body["status"] = "fail"
         body["output"] = f"starting: phase {runtime.phase}"
     return JSONResponse(
         body, status_code=200 if result.ready and runtime.started else 503, media_type=HEALTH_JSON
     )
+
+
+metrics_router = APIRouter(tags=["health"])
+
+
+@metrics_router.get("/metrics", summary="Prometheus metrics")
+async def metrics(request: Request) -> Response:
+    payload, content_type = request.app.state.runtime.metrics.exposition()
+    return Response(payload, media_type=content_type)

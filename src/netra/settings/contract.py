@@ -7,10 +7,19 @@ declaration into docs/configuration.md; startup and `netra config check` resolve
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+)
 
 from netra.settings.spec import (
     AUTH,
@@ -27,6 +36,7 @@ DEPLOYED_OFF = {**LOCAL, Environment.STAGING: False, Environment.PRODUCTION: Fal
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0, le=86400 * 366)]
+NonNegativeSeconds = Annotated[float, Field(ge=0, le=3600)]
 
 
 def _split_csv(value: object) -> object:
@@ -36,6 +46,15 @@ def _split_csv(value: object) -> object:
 
 
 CommaList = Annotated[list[str], BeforeValidator(_split_csv)]
+
+
+def _networks(value: list[str]) -> list[str]:
+    for item in value:
+        ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+    return value
+
+
+NetworkList = Annotated[list[str], BeforeValidator(_split_csv), AfterValidator(_networks)]
 
 
 class Settings(BaseModel):
@@ -134,7 +153,12 @@ class Settings(BaseModel):
         ),
     ] = None
     service_id: Annotated[
-        str, Spec(BACKEND, "This service's identity towards the auth service.")
+        str,
+        Spec(
+            BOTH,
+            "The backend's identity towards the auth service (the auth service keeps a "
+            "service account of this name).",
+        ),
     ] = "netra-backend"
     service_secret: Annotated[
         SecretStr | None,
@@ -175,6 +199,79 @@ class Settings(BaseModel):
     access_token_ttl: Annotated[Seconds, Spec(AUTH, "Lifetime of access tokens in seconds.")] = (
         900.0
     )
+    service_secret_previous: Annotated[
+        SecretStr | None,
+        Spec(
+            AUTH,
+            "The backend's previous SERVICE_SECRET, still accepted during a rotation: set "
+            "the new secret on auth with the old one here, roll the backend, then unset.",
+            secret=True,
+        ),
+    ] = None
+    token_leeway: Annotated[
+        NonNegativeSeconds,
+        Spec(BOTH, "Clock skew tolerated on `nbf`/`iat` of tokens, in seconds (`exp` is strict)."),
+    ] = 30.0
+    jwks_refetch_interval: Annotated[
+        Seconds,
+        Spec(
+            BACKEND,
+            "Least seconds between two JWKS fetches caused by a token naming an unknown `kid`.",
+        ),
+    ] = 5.0
+    revocation_poll_interval: Annotated[
+        Seconds,
+        Spec(
+            BACKEND,
+            "Seconds between polls of the auth service's revoked sessions and API keys: the "
+            "bound on how long a revoked session's access token is still accepted here.",
+        ),
+    ] = 5.0
+    api_key_cache_ttl: Annotated[
+        Seconds,
+        Spec(BACKEND, "Seconds the backend caches the auth service's answer for an API key."),
+    ] = 30.0
+    session_idle_ttl: Annotated[
+        Seconds,
+        Spec(AUTH, "A refresh token unused this many seconds expires (the session idles out)."),
+    ] = 14 * 86400.0
+    session_max_age: Annotated[
+        Seconds,
+        Spec(AUTH, "Absolute lifetime of a session in seconds, however often it is refreshed."),
+    ] = 30 * 86400.0
+    refresh_reuse_grace: Annotated[
+        NonNegativeSeconds,
+        Spec(
+            AUTH,
+            "Seconds after a rotation during which presenting the rotated refresh token again "
+            "is answered 401 without revoking the family (concurrent tabs, retried requests).",
+        ),
+    ] = 2.0
+    password_min_length: Annotated[
+        int, Field(ge=8, le=128), Spec(AUTH, "Shortest password accepted, in characters.")
+    ] = 10
+    trusted_proxies: Annotated[
+        NetworkList,
+        Spec(
+            AUTH,
+            "Addresses or networks (CIDR) of proxies whose X-Forwarded-For is believed "
+            "(comma-separated). Empty: the peer address is the client.",
+            example="10.0.0.0/8,127.0.0.1",
+        ),
+    ] = Field(default_factory=list)
+    login_limit_per_account: Annotated[
+        int,
+        Field(ge=1),
+        Spec(AUTH, "Failed sign-ins allowed per account within LOGIN_LIMIT_WINDOW."),
+    ] = 10
+    login_limit_per_ip: Annotated[
+        int,
+        Field(ge=1),
+        Spec(AUTH, "Sign-in and registration attempts allowed per client IP within the window."),
+    ] = 60
+    login_limit_window: Annotated[
+        Seconds, Spec(AUTH, "The window of the sign-in rate limits, in seconds.")
+    ] = 900.0
     key_encryption_key: Annotated[
         SecretStr | None,
         Spec(
@@ -183,6 +280,16 @@ class Settings(BaseModel):
             secret=True,
             required_in=DEPLOYED,
             generate=token_urlsafe_32,
+        ),
+    ] = None
+    signing_key_file: Annotated[
+        Path | None,
+        Spec(
+            AUTH,
+            "PEM private key(s) mounted from a secret store, instead of keys generated into "
+            "the database: the first signs, any further ones are only published (keep the "
+            "old key there until its tokens have expired when you rotate).",
+            example="/secrets/netra-signing-key.pem",
         ),
     ] = None
 
@@ -234,6 +341,26 @@ class Settings(BaseModel):
     run_timeout: Annotated[Seconds, Spec(BACKEND, "Longest an agent run may take, in seconds.")] = (
         120.0
     )
+    agent_max_steps: Annotated[
+        int,
+        Field(ge=1, le=50),
+        Spec(BACKEND, "Most model calls in one run's tool loop (call, tool results, call...)."),
+    ] = 8
+    tool_timeout: Annotated[
+        Seconds, Spec(BACKEND, "Longest one tool call may take, in seconds.")
+    ] = 10.0
+    openai_max_retries: Annotated[
+        int,
+        Field(ge=0, le=10),
+        Spec(BACKEND, "Retries (with backoff) of a model request answered 429/5xx or cut off."),
+    ] = 2
+    openai_timeout: Annotated[
+        Seconds,
+        Spec(BACKEND, "Seconds to wait for the model server to connect or send the next chunk."),
+    ] = 60.0
+    local_max_tokens: Annotated[
+        int, Field(ge=1, le=32768), Spec(BACKEND, "Most tokens the local model writes per answer.")
+    ] = 512
 
     # --- chat limits (documented in docs/protocol.md) ------------------------------
     ws_max_frame_bytes: Annotated[

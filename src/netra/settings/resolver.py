@@ -76,6 +76,7 @@ class _Resolution:
         self.raw: dict[str, Any] = {}
         self.entries: dict[str, Entry] = {}
         self.problems: list[Problem] = []
+        self.environment_error: str | None = None
         self.environment = self._environment()
         self.sources = self._sources(cwd)
         self.known = _known_names(self.environment)
@@ -93,11 +94,8 @@ class _Resolution:
             return Environment(raw.strip().lower())
         except ValueError:
             choices = ", ".join(e.value for e in Environment)
-            self.problems.append(
-                Problem(
-                    "ENVIRONMENT",
-                    f"'{raw}' is not one of {choices}; checking as production, the strictest",
-                )
+            self.environment_error = (
+                f"'{raw}' is not one of {choices}; checking as production, the strictest"
             )
             return Environment.PRODUCTION
 
@@ -144,6 +142,8 @@ class _Resolution:
             entry.source = (
                 "environment variable ENVIRONMENT" if "ENVIRONMENT" in self.environ else "default"
             )
+            if self.environment_error:
+                entry.status, entry.message = Status.INVALID, self.environment_error
             return
         for lookup in names:
             for source in self.sources:

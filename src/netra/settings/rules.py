@@ -79,4 +79,26 @@ def agent_provider_usable(
         )
 
 
-RULES: tuple[Rule, ...] = (database_is_configured, shared_secret_present, agent_provider_usable)
+def backend_can_find_auth(
+    settings: Settings, report: ConfigReport, services: frozenset[Service]
+) -> Iterable[Problem]:
+    """A backend running without the auth service beside it must be told where it is
+    (INCIDENTS.md I-3: `auth_service_endpoint: unknown`)."""
+    alone = Service.BACKEND in services and Service.AUTH not in services
+    if alone and settings.auth_service_url is None and settings.environment.is_local:
+        entry = report.entry("AUTH_SERVICE_URL")
+        yield Problem(
+            "AUTH_SERVICE_URL",
+            "is required by a backend running on its own (only "
+            "`netra up` serves the auth service in the same process)",
+            hint=entry.hint,
+            looked=entry.looked,
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    database_is_configured,
+    shared_secret_present,
+    agent_provider_usable,
+    backend_can_find_auth,
+)

@@ -1,0 +1,1 @@
+"""Agent providers, each behind the one `Agent` interface: `builtin`, `openai`, `local`."""

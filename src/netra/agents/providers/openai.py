@@ -1,0 +1,282 @@
+"""Any OpenAI-compatible Chat Completions server (OpenAI, vLLM, Ollama, llama.cpp) through
+the official `openai` client: it parses the SSE stream, retries 429/5xx with backoff
+(honouring Retry-After) and applies the timeouts; this module runs the tool loop.
+
+Closing the run (cancel, deadline, consumer gone) closes the HTTP stream, which is how a
+server learns to stop generating.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import openai
+from openai import AsyncOpenAI
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
+
+from netra.agents.events import (
+    AgentCompleted,
+    AgentEvent,
+    AgentStarted,
+    AgentThinking,
+    MessageDelta,
+    ToolCompleted,
+    ToolExecuting,
+    Usage,
+)
+from netra.agents.run import ProviderError
+from netra.agents.runtime import ChatTurn, RunContext
+from netra.agents.toolcalls import ToolCallAccumulator, ToolCallRequest
+from netra.agents.tools import ToolRegistry, parse_arguments
+
+SYSTEM_PROMPT = (
+    "You are Netra, a helpful assistant in a chat application. Answer briefly. Use the "
+    "tools for arithmetic, the current time, searching the user's own messages and "
+    "summarizing the current thread."
+)
+
+
+@dataclass
+class _Step:
+    """What one streamed model call produced."""
+
+    text: str = ""
+    chunks: int = 0
+    content_chunks: int = 0
+    finished: bool = False
+    usage: Usage | None = None
+    calls: ToolCallAccumulator = field(default_factory=ToolCallAccumulator)
+
+
+@dataclass
+class _Totals:
+    """Usage added up over the steps of a run."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reported: bool = True
+
+    def add(self, step: _Step) -> None:
+        if step.usage is None:
+            self.reported = False
+            self.output_tokens += step.content_chunks
+            return
+        self.input_tokens += step.usage.input_tokens or 0
+        self.output_tokens += step.usage.output_tokens or 0
+
+    def usage(self) -> Usage:
+        if self.reported:
+            return Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
+        # One streamed content chunk is one token on the servers we know.
+        return Usage(output_tokens=self.output_tokens, estimated=True)
+
+
+class OpenAIAgent:
+    """Streams the model's answer and runs its tool calls, at most `max_steps` model calls."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        model: str,
+        tools: ToolRegistry,
+        *,
+        max_steps: int = 8,
+        max_tokens: int | None = None,
+        system_prompt: str = SYSTEM_PROMPT,
+        include_usage: bool = True,
+        request_options: dict[str, Any] | None = None,
+        secret: str | None = None,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.tools = tools
+        self.max_steps = max_steps
+        self.max_tokens = max_tokens
+        self.system_prompt = system_prompt
+        self.include_usage = include_usage
+        # Extra request fields (temperature, logit_bias, ...), sent as given.
+        self.request_options = dict(request_options or {})
+        self._secret = secret
+
+    async def run(
+        self, history: Sequence[ChatTurn], message: str, context: RunContext
+    ) -> AsyncIterator[AgentEvent]:
+        started = time.perf_counter()
+        yield AgentStarted(provider=self.name, model=self.model)
+        messages = build_messages(self.system_prompt, history, message)
+        totals = _Totals()
+        answer = ""
+        for _ in range(self.max_steps):
+            step = _Step()
+            async for delta in self._stream(messages, step):
+                yield delta
+            totals.add(step)
+            answer += step.text
+            calls = step.calls.calls()
+            if not calls:
+                elapsed = (time.perf_counter() - started) * 1000
+                yield AgentCompleted(text=answer, usage=totals.usage(), duration_ms=elapsed)
+                return
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": step.text or None,
+                    "tool_calls": [call.message_entry() for call in calls],
+                }
+            )
+            for call in calls:
+                yield _executing(call)
+                outcome = await self.tools.call(call.name, call.arguments, context, call.id)
+                yield outcome
+                messages.append(
+                    {"role": "tool", "tool_call_id": call.id, "content": tool_message(outcome)}
+                )
+        raise ProviderError(
+            f"The model was still calling tools after {self.max_steps} steps, so the run "
+            "was stopped (AGENT_MAX_STEPS).",
+            code="tool_error",
+        )
+
+    async def _stream(
+        self, messages: list[dict[str, Any]], step: _Step
+    ) -> AsyncIterator[MessageDelta | AgentThinking]:
+        """One streamed model call: yields answer and reasoning deltas, fills `step`."""
+        try:
+            stream = await self.client.chat.completions.create(**self._request(messages))
+        except openai.OpenAIError as exc:
+            raise ProviderError(self._describe(exc)) from exc
+        try:
+            async for chunk in stream:
+                step.chunks += 1
+                if chunk.usage is not None:
+                    step.usage = Usage(
+                        input_tokens=chunk.usage.prompt_tokens,
+                        output_tokens=chunk.usage.completion_tokens,
+                    )
+                for choice in chunk.choices:
+                    reasoning = _reasoning(choice.delta)
+                    if reasoning:
+                        yield AgentThinking(text=reasoning)
+                    if choice.delta.content:
+                        step.text += choice.delta.content
+                        step.content_chunks += 1
+                        yield MessageDelta(text=choice.delta.content)
+                    if choice.delta.tool_calls:
+                        step.calls.add(choice.delta.tool_calls)
+                    if choice.finish_reason is not None:
+                        step.finished = True
+        except (openai.OpenAIError, httpx.HTTPError) as exc:
+            raise ProviderError(self._describe(exc)) from exc
+        finally:
+            await stream.close()
+        if not step.finished:
+            raise ProviderError(self._unfinished(step))
+
+    def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        request: dict[str, Any] = {**self.request_options, "model": self.model}
+        request.update(messages=messages, stream=True)
+        if len(self.tools):
+            request["tools"] = self.tools.openai_specs()
+        if self.include_usage:
+            request["stream_options"] = {"include_usage": True}
+        if self.max_tokens is not None:
+            request["max_tokens"] = self.max_tokens
+        return request
+
+    def _unfinished(self, step: _Step) -> str:
+        if step.chunks == 0:
+            return (
+                f"The model server at {self.client.base_url} sent no completion: is it an "
+                "OpenAI-compatible API (the base URL usually ends in /v1)?"
+            )
+        return "The model server ended the stream before the answer was finished."
+
+    def _describe(self, exc: BaseException) -> str:
+        """A reason for the user: what failed and what to check, never the API key."""
+        return scrub(describe_error(exc, str(self.client.base_url)), self._secret)
+
+
+# First match wins: the client's exception types, then httpx's (raised mid-stream).
+_ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    (
+        (openai.AuthenticationError, openai.PermissionDeniedError),
+        "The model server rejected the credentials ({status}): check OPENAI_API_KEY.",
+    ),
+    (
+        (openai.RateLimitError,),
+        "The model server is rate limiting requests (429) and retries ran out.",
+    ),
+    (
+        (openai.NotFoundError,),
+        "The model server answered 404: check OPENAI_MODEL and OPENAI_BASE_URL ({base_url}).",
+    ),
+    ((openai.APIStatusError,), "The model server answered {status} and retries ran out."),
+    (
+        (openai.APITimeoutError, httpx.TimeoutException),
+        "The model server stopped responding (OPENAI_TIMEOUT was reached).",
+    ),
+    (
+        (openai.APIConnectionError, httpx.ConnectError),
+        "Could not reach the model server at {base_url}.",
+    ),
+    (
+        (httpx.HTTPError,),
+        "The connection to the model server broke off in the middle of the answer.",
+    ),
+    (
+        (openai.APIError,),
+        "The model server sent a response that is not an OpenAI-compatible completion.",
+    ),
+)
+
+
+def describe_error(exc: BaseException, base_url: str) -> str:
+    """User-readable words for the client's and httpx's exceptions."""
+    status = getattr(exc, "status_code", "?")
+    for types, words in _ERROR_WORDS:
+        if isinstance(exc, types):
+            return words.format(status=status, base_url=base_url)
+    return f"The model request failed ({type(exc).__name__})."
+
+
+def scrub(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def build_messages(
+    system_prompt: str, history: Sequence[ChatTurn], message: str
+) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
+    messages.extend({"role": turn.role, "content": turn.content} for turn in history)
+    messages.append({"role": "user", "content": message})
+    return messages
+
+
+def tool_message(outcome: ToolCompleted) -> str:
+    """A tool's outcome as the `tool` message content the model reads next."""
+    if outcome.error is not None:
+        return json.dumps({"error": outcome.error})
+    return json.dumps({"result": outcome.result}, default=str)
+
+
+def _reasoning(delta: ChoiceDelta) -> str | None:
+    """Reasoning text, which servers send beside `content` under a name of their own
+    (`reasoning_content`: vLLM, llama.cpp, DeepSeek; `reasoning`: Ollama, OpenRouter)."""
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(delta, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _executing(call: ToolCallRequest) -> ToolExecuting:
+    arguments = parse_arguments(call.arguments)
+    shown = arguments if isinstance(arguments, dict) else {"_raw": call.arguments[:2000]}
+    return ToolExecuting(call_id=call.id, tool=call.name or "?", arguments=shown)

@@ -1,0 +1,176 @@
+"""One agent run with its guarantees: a time limit, cancellation from anywhere, and
+exactly one terminal event (`agent_completed` or `agent_error`) as the last event.
+
+Providers only have to yield events; whatever they do (raise, hang, stop early, keep
+going after their answer) the backend sees a well-formed run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Literal
+
+from netra.agents.events import TERMINAL_TYPES, AgentError, AgentEvent
+from netra.agents.runtime import Agent, ChatTurn, RunContext
+
+log = logging.getLogger(__name__)
+
+
+class ProviderError(Exception):
+    """A provider's failure with a reason written for the user (never a secret)."""
+
+    def __init__(
+        self,
+        reason: str,
+        code: Literal["provider_error", "tool_error", "timeout", "internal"] = "provider_error",
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class _PumpEnded:
+    """Queue marker: the provider's task has finished, one way or another."""
+
+    def __init__(self, task: asyncio.Task[None]) -> None:
+        self.task = task
+
+
+class AgentRun:
+    """Iterate it (once) for the run's events; call `cancel()` from any task to stop it.
+
+    The provider runs in its own task, so a cancel or the deadline stops it wherever it
+    is (a model stream, a tool) and closes its upstream stream; the iterator then ends
+    with `agent_error` (code `cancelled` or `timeout`). Closing the iterator early, or
+    cancelling the task that consumes it, also stops the provider, without a terminal
+    event (nobody is left to receive it).
+    """
+
+    def __init__(
+        self,
+        agent: Agent,
+        history: Sequence[ChatTurn],
+        message: str,
+        context: RunContext,
+        *,
+        timeout: float,
+    ) -> None:
+        self.agent = agent
+        self._history = history
+        self._message = message
+        self._context = context
+        self._timeout = timeout
+        self._queue: asyncio.Queue[AgentEvent | _PumpEnded] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._cancel_reason: str | None = None
+        self._started = False
+
+    def cancel(self, reason: str = "The run was cancelled.") -> None:
+        """Stop the run; its iterator ends with `agent_error(code="cancelled")`."""
+        if self._cancel_reason is None:
+            self._cancel_reason = reason
+        if self._task is not None:
+            self._task.cancel()
+
+    def __aiter__(self) -> AsyncIterator[AgentEvent]:
+        if self._started:
+            raise RuntimeError("an AgentRun can be iterated once")
+        self._started = True
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[AgentEvent]:
+        deadline = asyncio.get_running_loop().time() + self._timeout
+        started = time.perf_counter()
+        self._task = asyncio.create_task(self._pump(), name=f"agent-run-{self._context.run_id}")
+        self._task.add_done_callback(lambda task: self._queue.put_nowait(_PumpEnded(task)))
+        if self._cancel_reason is not None:
+            self._task.cancel()
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        item = await self._queue.get()
+                except TimeoutError:
+                    yield AgentError(
+                        reason=f"The agent did not finish within {self._timeout:g} seconds.",
+                        code="timeout",
+                    )
+                    return
+                if isinstance(item, _PumpEnded):
+                    yield self._ending(item.task, time.perf_counter() - started)
+                    return
+                yield item
+                if item.type in TERMINAL_TYPES:
+                    return
+        finally:
+            await self._stop()
+
+    async def _pump(self) -> None:
+        events = self.agent.run(self._history, self._message, self._context)
+        try:
+            async for event in events:
+                self._queue.put_nowait(event)
+                if event.type in TERMINAL_TYPES:
+                    return
+                # A provider that never suspends (the builtin one) would otherwise run to
+                # its end before the consumer saw its first event.
+                await asyncio.sleep(0)
+        finally:
+            # Closing the provider's generator is what closes its upstream stream.
+            closer = getattr(events, "aclose", None)
+            if closer is not None:
+                await closer()
+
+    def _ending(self, task: asyncio.Task[None], elapsed: float) -> AgentError:
+        """The terminal event for a provider task that ended without giving one."""
+        if task.cancelled():
+            return AgentError(
+                reason=self._cancel_reason or "The run was cancelled.", code="cancelled"
+            )
+        error = task.exception()
+        if isinstance(error, ProviderError):
+            return AgentError(reason=error.reason, code=error.code)
+        if error is not None:
+            log.error(
+                "agent %s failed after %.0f ms",
+                self.agent.name,
+                elapsed * 1000,
+                exc_info=(type(error), error, error.__traceback__),
+            )
+            return AgentError(
+                reason=f"The agent failed unexpectedly ({type(error).__name__}).", code="internal"
+            )
+        return AgentError(reason="The agent stopped without an answer.", code="internal")
+
+    async def _stop(self) -> None:
+        task = self._task
+        if task is None:
+            return
+        if task.done():
+            if not task.cancelled():
+                task.exception()  # seen: no "exception never retrieved" at shutdown
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+def run_agent(
+    agent: Agent,
+    history: Sequence[ChatTurn],
+    message: str,
+    context: RunContext,
+    *,
+    timeout: float,
+) -> AgentRun:
+    """Start describing a run: `async for event in run_agent(...)`; `run.cancel()` stops it.
+
+    Guarantees: events arrive in the provider's order; the last one is exactly one of
+    `agent_completed`/`agent_error`; the run ends within `timeout` seconds (plus the time
+    the provider takes to close); the provider is closed whichever way the run ends.
+    """
+    return AgentRun(agent, history, message, context, timeout=timeout)

@@ -1,0 +1,214 @@
+"""Tools: typed async functions an agent may call.
+
+A tool's JSON-schema parameters come from its signature (pydantic builds the model), its
+arguments are validated before the call, and every call ends in one `ToolCompleted`:
+the result, or an error a model or a person can read (bad arguments, unknown tool,
+timeout, the tool's own exception). A parameter annotated `RunContext` is filled in by
+the runtime and never shown to the model: that is how tools see the asking user's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, get_type_hints, overload
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic_core import to_jsonable_python
+
+from netra.agents.events import ToolCompleted
+from netra.agents.runtime import RunContext
+
+log = logging.getLogger(__name__)
+
+ToolFunction = Callable[..., Awaitable[Any]]
+
+
+class ToolError(Exception):
+    """Raised by a tool for a failure the user should read as is."""
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A callable tool: its name, what it is for, its argument model and its time limit."""
+
+    name: str
+    description: str
+    function: ToolFunction
+    arguments: type[BaseModel]
+    context_parameter: str | None
+    timeout: float | None = None
+
+    def json_schema(self) -> dict[str, Any]:
+        """The parameters as JSON schema (what an OpenAI-style `tools` entry carries)."""
+        schema = self.arguments.model_json_schema()
+        schema.pop("title", None)
+        return schema
+
+    def openai_spec(self) -> dict[str, Any]:
+        """This tool as an entry of a Chat Completions `tools` list."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.json_schema(),
+            },
+        }
+
+
+def make_tool(
+    function: ToolFunction, *, name: str | None = None, timeout: float | None = None
+) -> Tool:
+    """A `Tool` from an async function; the docstring's first paragraph describes it."""
+    if not inspect.iscoroutinefunction(function):
+        raise TypeError(f"tool {function.__name__} must be an async function")
+    hints = get_type_hints(function, include_extras=True)
+    fields: dict[str, Any] = {}
+    context_parameter = None
+    for parameter in inspect.signature(function).parameters.values():
+        annotation = hints.get(parameter.name, Any)
+        if annotation is RunContext:
+            context_parameter = parameter.name
+            continue
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise TypeError(f"tool {function.__name__} cannot take *args or **kwargs")
+        default = ... if parameter.default is parameter.empty else parameter.default
+        fields[parameter.name] = (annotation, default)
+    tool_name = name or function.__name__
+    model = create_model(f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+    description = inspect.cleandoc(function.__doc__ or tool_name).split("\n\n")[0]
+    return Tool(tool_name, description, function, model, context_parameter, timeout)
+
+
+@overload
+def tool(function: ToolFunction, /) -> Tool: ...
+@overload
+def tool(
+    *, name: str | None = None, timeout: float | None = None
+) -> Callable[[ToolFunction], Tool]: ...
+def tool(
+    function: ToolFunction | None = None,
+    /,
+    *,
+    name: str | None = None,
+    timeout: float | None = None,
+) -> Tool | Callable[[ToolFunction], Tool]:
+    """Decorator: turn an async function into a `Tool` (register it with a `ToolRegistry`)."""
+    if function is not None:
+        return make_tool(function)
+    return lambda f: make_tool(f, name=name, timeout=timeout)
+
+
+class ToolRegistry:
+    """The tools one agent may call, by name, and the one place they are called."""
+
+    def __init__(self, tools: list[Tool] | None = None, *, default_timeout: float = 10.0) -> None:
+        self._tools: dict[str, Tool] = {}
+        self.default_timeout = default_timeout
+        for item in tools or []:
+            self.add(item)
+
+    def add(self, item: Tool) -> Tool:
+        if item.name in self._tools:
+            raise ValueError(f"a tool named {item.name!r} is already registered")
+        self._tools[item.name] = item
+        return item
+
+    def tool(self, function: ToolFunction | None = None, /, *, timeout: float | None = None) -> Any:
+        """Decorator registering an async function as a tool: `@registry.tool`."""
+        if function is not None:
+            return self.add(make_tool(function))
+        return lambda f: self.add(make_tool(f, timeout=timeout))
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def openai_specs(self) -> list[dict[str, Any]]:
+        return [item.openai_spec() for item in self]
+
+    async def call(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | str,
+        context: RunContext,
+        call_id: str,
+    ) -> ToolCompleted:
+        """Validate and run one call; never raises for the tool's or the caller's mistakes."""
+        started = time.perf_counter()
+
+        def done(result: Any = None, error: str | None = None) -> ToolCompleted:
+            elapsed = (time.perf_counter() - started) * 1000
+            return ToolCompleted(
+                call_id=call_id, tool=name, result=result, error=error, duration_ms=elapsed
+            )
+
+        prepared = self._prepare(name, arguments)
+        if isinstance(prepared, str):
+            return done(error=prepared)
+        item, kwargs = prepared
+        if item.context_parameter:
+            kwargs[item.context_parameter] = context
+        timeout = item.timeout if item.timeout is not None else self.default_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                result = await item.function(**kwargs)
+        except TimeoutError:
+            return done(error=f"The tool {name} took longer than {timeout:g} s and was stopped.")
+        except ToolError as exc:
+            return done(error=str(exc))
+        except Exception as exc:
+            log.warning("tool %s failed", name, exc_info=True)
+            return done(error=f"The tool {name} failed: {type(exc).__name__}: {exc}")
+        return done(result=to_jsonable_python(result, fallback=str))
+
+    def _prepare(
+        self, name: str, arguments: Mapping[str, Any] | str
+    ) -> tuple[Tool, dict[str, Any]] | str:
+        """The tool and its validated keyword arguments, or the error text for the model."""
+        item = self._tools.get(name)
+        if item is None:
+            known = ", ".join(sorted(self._tools)) or "none"
+            return f"Unknown tool {name!r}; available tools: {known}."
+        parsed = parse_arguments(arguments)
+        if isinstance(parsed, str):
+            return parsed
+        try:
+            validated = item.arguments.model_validate(parsed)
+        except ValidationError as exc:
+            return f"Invalid arguments for {name}: {_validation_text(exc)}"
+        return item, {field: getattr(validated, field) for field in type(validated).model_fields}
+
+
+def parse_arguments(arguments: Mapping[str, Any] | str) -> dict[str, Any] | str:
+    """Arguments as a dict, or the error text: models send JSON strings, sometimes broken."""
+    if isinstance(arguments, Mapping):
+        return dict(arguments)
+    if not arguments.strip():
+        return {}
+    try:
+        value = json.loads(arguments)
+    except json.JSONDecodeError as exc:
+        return f"The arguments are not valid JSON ({exc.msg} at position {exc.pos})."
+    if not isinstance(value, dict):
+        return "The arguments must be a JSON object."
+    return value
+
+
+def _validation_text(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)

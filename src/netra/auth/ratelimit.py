@@ -1,0 +1,121 @@
+"""Rate limits for sign-in and registration: per account and per client IP.
+
+Fixed windows counted in Redis when REDIS_URL is set (every instance shares them), in
+this process otherwise. `client_ip` believes X-Forwarded-For only from trusted proxies.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from redis.asyncio import Redis
+from starlette.requests import Request
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class RateLimiter(Protocol):
+    async def count(self, key: str, window: float) -> tuple[int, float]:
+        """Add one to `key`'s window; returns (count so far, seconds until it resets)."""
+        ...
+
+    async def current(self, key: str) -> tuple[int, float]:
+        """The count and seconds left, without adding."""
+        ...
+
+    async def reset(self, key: str) -> None: ...
+
+
+class MemoryRateLimiter:
+    """One process's windows; bounded by purging ended windows."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000):
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._clock = clock
+        self._max_keys = max_keys
+
+    async def count(self, key: str, window: float) -> tuple[int, float]:
+        now = self._clock()
+        ends, count = self._windows.get(key, (0.0, 0))
+        if ends <= now:
+            ends, count = now + window, 0
+            if len(self._windows) >= self._max_keys:
+                self._purge(now)
+        self._windows[key] = (ends, count + 1)
+        return count + 1, ends - now
+
+    async def current(self, key: str) -> tuple[int, float]:
+        now = self._clock()
+        ends, count = self._windows.get(key, (0.0, 0))
+        return (count, ends - now) if ends > now else (0, 0.0)
+
+    async def reset(self, key: str) -> None:
+        self._windows.pop(key, None)
+
+    def _purge(self, now: float) -> None:
+        for key in [k for k, (ends, _) in self._windows.items() if ends <= now]:
+            del self._windows[key]
+
+
+class RedisRateLimiter:
+    """Windows shared by every instance: INCR and PEXPIRE in one round trip."""
+
+    def __init__(self, redis: Redis, prefix: str = "netra:ratelimit:") -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    async def count(self, key: str, window: float) -> tuple[int, float]:
+        name = self.prefix + key
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.pexpire(name, int(window * 1000), nx=True)
+            pipe.pttl(name)
+            count, _, ttl = await pipe.execute()
+        return int(count), max(int(ttl), 0) / 1000
+
+    async def current(self, key: str) -> tuple[int, float]:
+        name = self.prefix + key
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(name)
+            pipe.pttl(name)
+            value, ttl = await pipe.execute()
+        return (int(value), max(int(ttl), 0) / 1000) if value is not None else (0, 0.0)
+
+    async def reset(self, key: str) -> None:
+        await self.redis.delete(self.prefix + key)
+
+
+def retry_after(seconds: float) -> str:
+    return str(max(1, math.ceil(seconds)))
+
+
+def parse_networks(items: Sequence[str]) -> list[Network]:
+    return [ipaddress.ip_network(item, strict=False) for item in items]
+
+
+def _trusted(address: str, networks: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request: Request, trusted: Sequence[Network]) -> str:
+    """The client's address: the peer, unless the peer is a trusted proxy, in which case
+    the right-most X-Forwarded-For entry that is not itself a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    if not trusted or not _trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _trusted(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # garbage from beyond our proxies: fall back to what we know
+    return peer

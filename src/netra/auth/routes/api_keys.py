@@ -1,0 +1,64 @@
+"""`/auth/api-keys`: personal API keys (created once-shown, listed, revoked)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from netra.auth.api_keys import KNOWN_SCOPES
+from netra.auth.errors import AuthError, SafeRoute
+from netra.auth.models import ApiKey
+from netra.auth.payloads import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Revoked
+from netra.auth.routes.deps import CurrentUser, Guards
+
+
+def key_out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        scopes=key.scopes.split(),
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def router(guards: Guards) -> APIRouter:
+    api = APIRouter(prefix="/auth/api-keys", tags=["api keys"], route_class=SafeRoute)
+    session_user = guards.user(sessions_only=True)
+
+    @api.post("", status_code=201, summary="Create an API key (its secret is shown once)")
+    async def create(
+        body: ApiKeyIn, current: Annotated[CurrentUser, Depends(session_user)]
+    ) -> ApiKeyCreated:
+        unknown = set(body.scopes) - KNOWN_SCOPES
+        if unknown:
+            raise AuthError(
+                422,
+                "invalid_request",
+                f"unknown scope(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(KNOWN_SCOPES))}",
+            )
+        key, secret = await guards.state().api_keys.create(
+            current.user.id, body.name, body.scopes, body.expires_in_days
+        )
+        return ApiKeyCreated(**key_out(key).model_dump(), api_key=secret)
+
+    @api.get("", summary="This account's API keys (never their secrets)")
+    async def list_keys(
+        current: Annotated[CurrentUser, Depends(session_user)],
+    ) -> list[ApiKeyOut]:
+        return [key_out(key) for key in await guards.state().api_keys.list(current.user.id)]
+
+    @api.delete("/{key_id}", summary="Revoke an API key")
+    async def revoke(
+        key_id: str, current: Annotated[CurrentUser, Depends(session_user)]
+    ) -> Revoked:
+        state = guards.state()
+        async with state.db() as db, db.begin():
+            count = await state.api_keys.revoke(db, current.user.id, key_id[:16])
+        if not count:
+            raise AuthError(404, "not_found", "no live API key of yours has this id")
+        return Revoked(revoked=count)
+
+    return api

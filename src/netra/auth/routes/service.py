@@ -1,0 +1,76 @@
+"""Service-to-service: `/auth/service-token`, and what the backend's verifier asks the
+auth service: `/auth/revocations` and `/auth/api-keys/introspect` (service tokens only)."""
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+
+from netra.auth import audit
+from netra.auth.errors import SafeRoute, from_rejection, unauthorized
+from netra.auth.models import ApiKey, UserSession
+from netra.auth.payloads import IntrospectIn, ServiceTokenIn, ServiceTokenOut
+from netra.auth.routes.deps import Guards
+from netra.db.base import utcnow
+from netra.tokens import Principal, TokenRejected
+from netra.tokens.revocations import epoch
+
+# Revocations committed while a poll runs carry an earlier timestamp: overlap the polls.
+POLL_OVERLAP = timedelta(seconds=5)
+API_KEY_HORIZON = timedelta(days=1)
+
+
+def router(guards: Guards) -> APIRouter:
+    api = APIRouter(prefix="/auth", tags=["services"], route_class=SafeRoute)
+
+    @api.post("/service-token", summary="Client credentials → a short-lived service token")
+    async def service_token(body: ServiceTokenIn, request: Request) -> ServiceTokenOut:
+        state = guards.state()
+        if not await state.services.authenticate(body.service_id, body.service_secret):
+            async with state.db() as db, db.begin():
+                audit.record(
+                    db,
+                    "service_auth_failed",
+                    actor=f"service:{body.service_id[:100]}",
+                    ip=state.client(request).ip,
+                )
+            raise unauthorized("invalid_client", "unknown service or wrong service secret")
+        token = state.issuer.service_token(body.service_id)
+        return ServiceTokenOut(access_token=token, expires_in=state.issuer.ttl)
+
+    @api.get("/revocations", summary="Sessions and API keys revoked since a moment")
+    async def revocations(
+        _: Annotated[Principal, Depends(guards.service)],
+        since: Annotated[datetime | None, Query()] = None,
+    ) -> dict[str, Any]:
+        state = guards.state()
+        now = utcnow()
+        horizon = timedelta(seconds=state.settings.access_token_ttl + state.settings.token_leeway)
+        floor = now - horizon
+        if since is not None and since.tzinfo is not None:
+            floor = max(floor, since - POLL_OVERLAP)
+        ttl = horizon.total_seconds()
+        async with state.db() as db:
+            sessions = await db.execute(
+                select(UserSession.id, UserSession.revoked_at).where(UserSession.revoked_at > floor)
+            )
+            keys = await db.execute(
+                select(ApiKey.id, ApiKey.revoked_at).where(
+                    ApiKey.revoked_at > max(floor, now - API_KEY_HORIZON)
+                )
+            )
+            revoked = [{"id": sid, "until": epoch(at or now) + ttl} for sid, at in sessions]
+            revoked += [{"id": kid, "until": epoch(at or now) + 86400} for kid, at in keys]
+        return {"as_of": now.isoformat(), "revoked": revoked}
+
+    @api.post("/api-keys/introspect", summary="Resolve an API key for another service")
+    async def introspect(
+        body: IntrospectIn, _: Annotated[Principal, Depends(guards.service)]
+    ) -> dict[str, Any]:
+        try:
+            return await guards.state().api_keys.introspect(body.api_key)
+        except TokenRejected as exc:
+            raise from_rejection(exc) from None
+
+    return api

@@ -1,0 +1,99 @@
+"""Everything the auth routes use, built once at startup from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+
+from netra.auth.accounts import Accounts
+from netra.auth.api_keys import ApiKeys, LocalApiKeyResolver
+from netra.auth.issuer import TokenIssuer
+from netra.auth.passwords import Passwords
+from netra.auth.ratelimit import (
+    MemoryRateLimiter,
+    Network,
+    RateLimiter,
+    RedisRateLimiter,
+    client_ip,
+    parse_networks,
+)
+from netra.auth.service_accounts import ServiceAccounts
+from netra.auth.sessions import ClientInfo, Sessions
+from netra.auth.signing import SigningKeys
+from netra.settings import Settings
+from netra.tokens import (
+    InProcessKeys,
+    KeySource,
+    RevocationList,
+    SharedSecretKeys,
+    TokenVerifier,
+)
+from netra.tokens.revocations import RevocationBroadcast
+
+
+@dataclass
+class AuthState:
+    settings: Settings
+    db: async_sessionmaker[AsyncSession]
+    keys: SigningKeys
+    issuer: TokenIssuer
+    passwords: Passwords
+    sessions: Sessions
+    accounts: Accounts
+    api_keys: ApiKeys
+    services: ServiceAccounts
+    revocations: RevocationList
+    verifier: TokenVerifier
+    trusted: list[Network]
+    redis: Redis | None = None
+
+    def client(self, request: Request) -> ClientInfo:
+        return ClientInfo(client_ip(request, self.trusted), request.headers.get("user-agent"))
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def build_state(settings: Settings, db: async_sessionmaker[AsyncSession]) -> AuthState:
+    keys = SigningKeys(settings, db)
+    issuer = TokenIssuer(settings, keys)
+    revocations = RevocationList()
+    passwords = Passwords(settings.password_min_length)
+    redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
+    broadcast = RevocationBroadcast(revocations, redis)
+    sessions = Sessions(settings, db, issuer, broadcast)
+    api_keys = ApiKeys(settings, db, broadcast)
+    source: KeySource
+    if settings.token_algorithm == "HS256":
+        source = SharedSecretKeys(keys.signer().private_key.decode())
+    else:
+        source = InProcessKeys(keys.jwks, frozenset({settings.token_algorithm}))
+    verifier = TokenVerifier(
+        source,
+        algorithms=frozenset({settings.token_algorithm}),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        revocations=revocations,
+        api_keys=LocalApiKeyResolver(api_keys),
+        leeway=settings.token_leeway,
+    )
+    return AuthState(
+        settings=settings,
+        db=db,
+        keys=keys,
+        issuer=issuer,
+        passwords=passwords,
+        sessions=sessions,
+        accounts=Accounts(settings, db, passwords, sessions, limiter),
+        api_keys=api_keys,
+        services=ServiceAccounts(settings, db),
+        revocations=revocations,
+        verifier=verifier,
+        trusted=parse_networks(settings.trusted_proxies),
+        redis=redis,
+    )

@@ -1,0 +1,145 @@
+"""The run wrapper's guarantees against providers that misbehave in every way we know."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+
+from netra.agents import (
+    AgentCompleted,
+    AgentError,
+    AgentEvent,
+    AgentStarted,
+    ChatTurn,
+    MessageDelta,
+    ProviderError,
+    RunContext,
+    run_agent,
+)
+from tests.agents.conftest import collect
+
+
+class ScriptedAgent:
+    """A provider whose behaviour each test chooses; records whether it was closed."""
+
+    name = "scripted"
+
+    def __init__(self, behaviour: str) -> None:
+        self.behaviour = behaviour
+        self.closed = asyncio.Event()
+        self.delivered = 0
+
+    async def run(
+        self, history: Sequence[ChatTurn], message: str, context: RunContext
+    ) -> AsyncIterator[AgentEvent]:
+        try:
+            yield AgentStarted(provider=self.name)
+            if self.behaviour == "raises":
+                raise KeyError("boom")
+            if self.behaviour == "provider_error":
+                raise ProviderError("The model server answered 500 and retries ran out.")
+            if self.behaviour in ("hangs", "streams_forever"):
+                while True:
+                    if self.behaviour == "streams_forever":
+                        self.delivered += 1
+                        yield MessageDelta(text="la ")
+                    await asyncio.sleep(0.01 if self.behaviour == "streams_forever" else 3600)
+            yield MessageDelta(text="hi")
+            if self.behaviour == "no_terminal":
+                return
+            yield AgentCompleted(text="hi", duration_ms=1)
+            if self.behaviour == "after_terminal":
+                yield MessageDelta(text="extra")
+                yield AgentError(reason="second terminal")
+        finally:
+            self.closed.set()
+
+
+async def test_a_good_run_passes_through(context: RunContext) -> None:
+    agent = ScriptedAgent("ok")
+    events = await collect(run_agent(agent, [], "hi", context, timeout=5))
+    assert [e.type for e in events] == ["agent_started", "message_delta", "agent_completed"]
+    assert agent.closed.is_set()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "code", "reason"),
+    [
+        ("raises", "internal", "The agent failed unexpectedly (KeyError)."),
+        ("provider_error", "provider_error", "The model server answered 500"),
+        ("no_terminal", "internal", "The agent stopped without an answer."),
+        ("hangs", "timeout", "did not finish within 0.3 seconds"),
+    ],
+)
+async def test_every_run_ends_with_one_terminal_event(
+    context: RunContext, behaviour: str, code: str, reason: str
+) -> None:
+    agent = ScriptedAgent(behaviour)
+    events = await collect(run_agent(agent, [], "hi", context, timeout=0.3))
+    assert events[0].type == "agent_started"
+    final = events[-1]
+    assert isinstance(final, AgentError)
+    assert final.code == code
+    assert reason in final.reason
+    assert [e.type for e in events].count("agent_error") == 1
+    assert agent.closed.is_set()
+
+
+async def test_events_after_the_terminal_one_are_dropped(context: RunContext) -> None:
+    agent = ScriptedAgent("after_terminal")
+    events = await collect(run_agent(agent, [], "hi", context, timeout=5))
+    assert [e.type for e in events] == ["agent_started", "message_delta", "agent_completed"]
+
+
+async def test_cancel_from_another_task_stops_the_provider(context: RunContext) -> None:
+    agent = ScriptedAgent("streams_forever")
+    run = run_agent(agent, [], "hi", context, timeout=30)
+    events: list[AgentEvent] = []
+    async for event in run:
+        events.append(event)
+        if len(events) == 5:
+            asyncio.get_running_loop().call_soon(run.cancel, "Stopped by the user.")
+    final = events[-1]
+    assert isinstance(final, AgentError)
+    assert (final.code, final.reason) == ("cancelled", "Stopped by the user.")
+    assert agent.closed.is_set()
+    delivered = agent.delivered
+    await asyncio.sleep(0.05)
+    assert agent.delivered == delivered
+
+
+async def test_cancel_before_iterating(context: RunContext) -> None:
+    agent = ScriptedAgent("ok")
+    run = run_agent(agent, [], "hi", context, timeout=5)
+    run.cancel()
+    events = await collect(run)
+    assert [e.type for e in events] == ["agent_error"]
+
+
+async def test_consumer_leaving_early_closes_the_provider(context: RunContext) -> None:
+    agent = ScriptedAgent("streams_forever")
+    events = run_agent(agent, [], "hi", context, timeout=30).__aiter__()
+    await anext(events)
+    await anext(events)
+    await events.aclose()  # type: ignore[attr-defined]
+    await asyncio.wait_for(agent.closed.wait(), 5)
+
+
+async def test_cancelling_the_consumer_task_closes_the_provider(context: RunContext) -> None:
+    agent = ScriptedAgent("streams_forever")
+    consumer = asyncio.create_task(collect(run_agent(agent, [], "hi", context, timeout=30)))
+    await asyncio.sleep(0.1)
+    assert agent.delivered > 0
+    consumer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await consumer
+    await asyncio.wait_for(agent.closed.wait(), 5)
+
+
+async def test_a_run_is_iterated_once(context: RunContext) -> None:
+    run = run_agent(ScriptedAgent("ok"), [], "hi", context, timeout=5)
+    await collect(run)
+    with pytest.raises(RuntimeError, match="once"):
+        run.__aiter__()

@@ -1,0 +1,146 @@
+"""Request ids, metrics, and logs that never carry a secret or a token."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from netra.embedded import create_app
+from netra.logs import Redactor, build_handler
+from tests.conftest import SettingsFactory, running
+from tests.processes import free_port
+
+JWT = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLWJ5dGVz"
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"Authorization: Bearer {JWT}", JWT),
+        (f"subprotocols netra.v1, bearer.{JWT}", JWT),
+        (f"GET /api/threads?access_token={JWT}", JWT),
+        ("login failed for password=Sup3r-Secret-pw", "Sup3r-Secret-pw"),
+        ('{"password": "Sup3r-Secret-pw"}', "Sup3r-Secret-pw"),
+        ("postgresql://netra:db-Pa55word@10.0.0.5:5432/netra", "db-Pa55word"),
+        ("redis://:redis-Pa55word@cache:6379/0", "redis-Pa55word"),
+        ("key nk_abcdef123456_secretpart0123456789 used", "secretpart0123456789"),
+        ("refresh_token=opaque-refresh-value-123", "opaque-refresh-value-123"),
+        ("client_secret: oidc-client-secret-x", "oidc-client-secret-x"),
+    ],
+    ids=[
+        "bearer-header",
+        "ws-subprotocol",
+        "query-token",
+        "password-pair",
+        "json-password",
+        "postgres-url",
+        "redis-url",
+        "api-key",
+        "refresh-token",
+        "client-secret",
+    ],
+)
+def test_redactor_removes_credentials(text: str, secret: str) -> None:
+    assert secret not in Redactor()(text)
+
+
+def test_exact_secret_values_are_removed_wherever_they_appear(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(SERVICE_SECRET="plain-words-no-pattern-here")
+    stream = io.StringIO()
+    logger = logging.getLogger("netra.test.redaction")
+    logger.handlers[:] = [build_handler(settings.model_copy(update={"log_format": "json"}), stream)]
+    logger.propagate = False
+    try:
+        raise ValueError(f"cannot use plain-words-no-pattern-here with {JWT}")
+    except ValueError:
+        logger.exception("failed with %s", "plain-words-no-pattern-here")
+    record = json.loads(stream.getvalue())
+    assert "plain-words-no-pattern-here" not in stream.getvalue()
+    assert JWT not in stream.getvalue()
+    assert record["message"] == "failed with [redacted]"
+
+
+async def test_request_id_is_returned_and_kept_when_valid(make_settings: SettingsFactory) -> None:
+    async with running(create_app(make_settings())) as client:
+        generated = await client.get("/health")
+        kept = await client.get("/health", headers={"X-Request-ID": "trace-abc.123"})
+        replaced = await client.get("/health", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert len(generated.headers["x-request-id"]) == 32
+    assert kept.headers["x-request-id"] == "trace-abc.123"
+    assert replaced.headers["x-request-id"] != "bad id\nwith newline"
+
+
+async def test_metrics_count_requests_by_route_template(make_settings: SettingsFactory) -> None:
+    async with running(create_app(make_settings())) as client:
+        for _ in range(3):
+            await client.get("/health")
+        await client.get("/health/ready")
+        await client.get("/no/such/path")
+        text = (await client.get("/metrics")).text
+    assert 'netra_http_requests_total{method="GET",route="/health",status="200"} 3.0' in text
+    assert 'netra_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+    assert 'netra_readiness_check{check="database"} 1.0' in text
+    assert "netra_websocket_closes_total" in text or "netra_websocket_closes" in text
+
+
+def test_a_real_server_logs_no_password_and_no_token(tmp_path: Path) -> None:
+    port = free_port()
+    password = "Correct-Horse-Battery-9"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "ENVIRONMENT": "development",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "DEBUG",
+    }
+    log_file = (tmp_path / "server.log").open("w+")  # a file: a full pipe would block it
+    server = subprocess.Popen(
+        [sys.executable, "-m", "netra.cli", "up", "--port", str(port), "--data-dir", str(tmp_path)],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=10) as http:
+            http.post("/auth/register", json={"email": "log@example.com", "password": password})
+            tokens = http.post(
+                "/auth/login", json={"email": "log@example.com", "password": password}
+            ).json()
+            http.post("/auth/login", json={"email": "log@example.com", "password": password + "x"})
+            access, refresh = tokens["access_token"], tokens["refresh_token"]
+            http.get("/auth/me", headers={"Authorization": f"Bearer {access}"})
+            http.get(f"/health?access_token={access}&refresh_token={refresh}")
+            http.post("/auth/refresh", json={"refresh_token": refresh})
+            http.post("/auth/refresh", json={"refresh_token": refresh})  # a replay
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    log_file.seek(0)
+    logs = log_file.read()
+    log_file.close()
+    assert "/auth/login" in logs, "the access log must have been written"
+    assert "access_token=[redacted]" in logs, "the token went through the access log, redacted"
+    for secret in (password, access, refresh, access.split(".")[2]):
+        assert secret not in logs
+    records = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    assert any(record.get("request_id") for record in records)

@@ -1,0 +1,38 @@
+"""INCIDENTS.md I-5: migrations never ran on staging, the app came up anyway.
+
+Netra in staging does not migrate by itself (AUTO_MIGRATE is off): it stays alive, and its
+readiness is 503 naming the revision found and the one needed, until the release step
+`netra migrate` runs; then it turns ready without a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netra.auth.schema import AUTH_SCHEMA
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.processes import NetraProcess, free_port, netra_env, run_netra
+
+
+async def test_readiness_waits_for_the_release_migration(tmp_path: Path) -> None:
+    name = await create_pg_database()
+    env = netra_env(
+        tmp_path,
+        ENVIRONMENT="staging",
+        DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{name}",
+        SERVICE_SECRET="service-secret-0123456789abcdef",
+        KEY_ENCRYPTION_KEY="key-encryption-key-0123456789abcdef",
+    )
+    try:
+        with NetraProcess(["serve", "auth"], env, free_port(), tmp_path / "auth.log") as auth:
+            behind = auth.wait_for("/health/ready", status=503).json()["checks"]
+            assert behind["schema:auth"]["output"] == (
+                f"auth schema is at no tables (never migrated), this release needs "
+                f"{AUTH_SCHEMA.head()}: run `netra migrate`"
+            )
+            assert behind["signing_key"]["status"] == "fail"
+            migrate = run_netra(["migrate", "--service", "auth"], env)
+            assert migrate.returncode == 0, migrate.stderr
+            ready = auth.wait_for("/health/ready", status=200, timeout=90).json()
+            assert ready["checks"]["signing_key"]["status"] == "pass"
+    finally:
+        await drop_pg_database(name)
