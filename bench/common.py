@@ -9,15 +9,12 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
-from netra.agents.events import AgentCompleted, AgentEvent, AgentStarted, MessageDelta
-from netra.agents.runtime import ChatTurn, RunContext
-from netra.chat.component import ChatComponent, default_agent_factory
+from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Service, Settings, load_settings
 from netra.tokens import Principal, TokenRejected
@@ -35,31 +32,13 @@ class BenchVerifier:
         return Principal(subject=subject, kind="access")
 
 
-class EchoAgent:
-    """Used only when netra.agents has no create_agent yet (reported in the output)."""
-
-    name = "echo"
-
-    async def run(
-        self, history: Sequence[ChatTurn], message: str, context: RunContext
-    ) -> AsyncIterator[AgentEvent]:
-        yield AgentStarted(provider=self.name)
-        yield MessageDelta(text=message)
-        yield AgentCompleted(text=message, duration_ms=0.0)
-
-
-def agent_factory() -> tuple[object, str]:
-    factory = default_agent_factory()
-    if factory is not None:
-        return factory, "builtin (netra.agents.create_agent)"
-    return (lambda _settings: EchoAgent()), "echo stand-in (netra.agents.create_agent missing)"
-
-
 def bench_settings(**env: str) -> Settings:
     data = Path(tempfile.mkdtemp(prefix="netra-bench-"))
     environ = {
         "ENVIRONMENT": "test",
         "DATA_DIR": str(data),
+        # The bench verifier is set before startup, so nothing calls this address.
+        "AUTH_SERVICE_URL": "http://127.0.0.1:9",
         "WS_MAX_CONNECTIONS": "100000",
         "WS_FRAME_RATE_LIMIT": "1000000",
         "CHAT_RATE_LIMIT": "1000000",
@@ -71,9 +50,9 @@ def bench_settings(**env: str) -> Settings:
 
 
 def netra_app(settings: Settings) -> tuple[FastAPI, ChatComponent, str]:
-    factory, agent_name = agent_factory()
-    component = ChatComponent(agent_factory=factory)  # type: ignore[arg-type]
+    component = ChatComponent()  # the configured agent: builtin by default
     app = build_app(settings, [component])
+    agent_name = settings.agent_provider
     app.state.runtime.verifier = BenchVerifier()
     return app, component, agent_name
 
@@ -92,6 +71,7 @@ def serve_forever(app: object, port: int) -> None:
         log_level="error",
         lifespan="on",
         ws_max_size=1 << 20,
+        ws_per_message_deflate=False,  # as netra.serving does
         backlog=4096,
     )
     asyncio.run(uvicorn.Server(config).serve())

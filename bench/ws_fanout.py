@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -60,7 +61,21 @@ def server_netra(port: int) -> None:
             await backend.runs._publish(envelopes)
         return {"published": n}
 
+    @router.get("/bench/memory")
+    async def memory() -> list[str]:
+        """Top Python allocations (BENCH_TRACEMALLOC=1): where per-socket memory goes."""
+        import tracemalloc
+
+        if not tracemalloc.is_tracing():
+            return []
+        stats = tracemalloc.take_snapshot().statistics("lineno")
+        return [str(stat) for stat in stats[:25]]
+
     app.include_router(router)
+    if os.environ.get("BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        tracemalloc.start()
     serve_forever(app, port)
 
 
@@ -79,7 +94,9 @@ def server_raw(port: int) -> None:
                     await asyncio.sleep(0)
                 await ws.send("done")
 
-        async with websockets.serve(handler, "127.0.0.1", port, backlog=4096, max_queue=None):
+        async with websockets.serve(
+            handler, "127.0.0.1", port, backlog=4096, max_queue=None, compression=None
+        ):
             await asyncio.Future()
 
     asyncio.run(main())

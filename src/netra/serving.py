@@ -20,6 +20,9 @@ async def serve(
         log_config=None,
         lifespan="on",
         ws_max_size=1 << 20,
+        # permessage-deflate costs ~44 KB of zlib state per socket, for ~200-byte JSON
+        # frames that barely compress: off (bench/ws_memory.py).
+        ws_per_message_deflate=False,
         proxy_headers=False,
     )
     server = uvicorn.Server(config)

@@ -17,7 +17,12 @@ from tests.chat.conftest import chat_app
 
 def main() -> None:
     port = int(sys.argv[1])
-    environ = {**os.environ, "ENVIRONMENT": "test", "DATA_DIR": str(Path.cwd() / "data")}
+    environ = {
+        "AUTH_SERVICE_URL": "http://127.0.0.1:9",  # the stub verifier is set before startup
+        **os.environ,
+        "ENVIRONMENT": "test",
+        "DATA_DIR": str(Path.cwd() / "data"),
+    }
     settings = load_settings([Service.BACKEND], environ, cwd=Path.cwd())
     config = uvicorn.Config(
         chat_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"

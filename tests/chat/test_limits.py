@@ -91,3 +91,18 @@ async def test_sse_stream_replays_and_honours_last_event_id(server: Server) -> N
         assert ids == list(range(3, ids[-1] + 1))
         bad = await client.get(f"/api/threads/{tid}/stream", headers={"Last-Event-ID": "x"})
         assert (bad.status_code, bad.json()) == (400, {"detail": "Last-Event-ID 'x' is not a seq"})
+
+
+async def test_heartbeats_and_silent_clients_are_closed_1001(serve: Serve) -> None:
+    srv = await serve(WS_HEARTBEAT_INTERVAL="0.2")
+    async with connect(srv) as ws:
+        assert (await recv(ws))["type"] == "hello"
+        assert (await recv(ws))["type"] == "heartbeat"
+        assert await closed_with(ws) == (1001, "heartbeat timeout")
+    async with connect(srv) as ws:
+        await recv(ws)
+        for _ in range(8):  # a client that answers stays connected
+            message = await recv(ws)
+            assert message["type"] == "heartbeat"
+            await ws.send('{"type": "ping"}')
+            assert (await recv(ws))["type"] == "pong"

@@ -77,7 +77,7 @@ class ChatBackend:
             thread_id,
             text,
             client_msg_id,
-            provider=self.runs.agent.name if self.runs.agent is not None else "none",
+            provider=self.runs.agent.name,
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
         )

@@ -8,8 +8,7 @@ from collections.abc import Callable, Sequence
 from fastapi import APIRouter, Depends
 from fastapi.requests import HTTPConnection
 
-from netra.agents import create_agent
-from netra.agents.runtime import Agent
+from netra.agents import Agent, create_agent
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
@@ -19,7 +18,7 @@ from netra.chat.routes import events, runs, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.store import ThreadStore
-from netra.chat.ws import route as ws_route
+from netra.chat.ws.route import websocket_route
 from netra.health import Check, CheckResult
 from netra.service import Runtime
 from netra.settings import Settings
@@ -44,28 +43,25 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter(dependencies=[Depends(self._bind)])
-        for module in (threads, runs, events, ws_route):
+        for module in (threads, runs, events):
             api.include_router(module.router)
+        api.routes.append(websocket_route(lambda: self.backend))
         return [api, web_router()]
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
         backend = self.backend
+        checks = list(self._tokens.checks()) if self._tokens is not None else []
+        if backend is None:
+            return checks
+        agent_name = backend.runs.agent.name
 
         async def bus() -> CheckResult:
-            assert backend is not None
             return CheckResult.ok(await backend.bus.ping())
 
-        checks = [*(self._tokens.checks() if self._tokens is not None else []), Check("bus", bus)]
-        # Registered once netra.agents provides agents: a build without the agent
-        # runtime still serves threads, and its runs end with an agent_error saying so.
-        if backend is not None and backend.runs.agent is not None:
-            name = backend.runs.agent.name
+        async def agent() -> CheckResult:
+            return CheckResult.ok(f"agent provider {agent_name}")
 
-            async def agent() -> CheckResult:
-                return CheckResult.ok(f"agent provider {name}")
-
-            checks.append(Check("agent", agent))
-        return checks
+        return [*checks, Check("bus", bus), Check("agent", agent)]
 
     async def start(self, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -104,12 +100,11 @@ class ChatComponent:
 
     async def stop(self) -> None:
         backend = self.backend
-        if backend is None:
-            return
-        # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
-        for outbox in list(backend.sockets):
-            outbox.fail(1012, "server restarting; reconnect and resume")
-        await backend.runs.shutdown()
-        await backend.bus.close()
+        if backend is not None:
+            # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
+            for outbox in list(backend.sockets):
+                outbox.fail(1012, "server restarting; reconnect and resume")
+            await backend.runs.shutdown()
+            await backend.bus.close()
         if self._tokens is not None:
             await self._tokens.stop()

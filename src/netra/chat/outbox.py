@@ -11,14 +11,15 @@ from collections import deque
 from dataclasses import dataclass, field
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Outbox:
     """Frames waiting for one connection's writer."""
 
     limit: int
     frames: deque[str] = field(default_factory=deque)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    room: asyncio.Event = field(default_factory=asyncio.Event)
+    # Created only when a replay has to wait for room: most sockets never need it.
+    room: asyncio.Event | None = None
     close_code: int | None = None
     close_reason: str = ""
 
@@ -36,6 +37,8 @@ class Outbox:
     async def put(self, frame: str) -> None:
         """Queue a replayed frame, waiting for room instead of failing."""
         while len(self.frames) >= self.limit and self.close_code is None:
+            if self.room is None:
+                self.room = asyncio.Event()
             self.room.clear()
             await self.room.wait()
         self.push(frame)
@@ -45,10 +48,12 @@ class Outbox:
             self.close_code = code
             self.close_reason = reason
         self.wake.set()
-        self.room.set()
+        if self.room is not None:
+            self.room.set()
 
     def take(self) -> list[str]:
         batch = list(self.frames)
         self.frames.clear()
-        self.room.set()
+        if self.room is not None:
+            self.room.set()
         return batch

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
+from netra.agents.run import run_agent
 from netra.agents.runtime import Agent, RunContext
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
@@ -38,7 +39,7 @@ class RunManager:
         sessions: async_sessionmaker[AsyncSession],
         events: EventLog,
         bus: EventBus,
-        agent: Agent | None,
+        agent: Agent,
         instance_id: str,
     ) -> None:
         self.settings = settings
@@ -104,18 +105,17 @@ class RunManager:
         self, run_id: str, thread_id: str, user_id: str, text: str
     ) -> AgentCompleted | AgentError:
         data = ChatUserData(self.sessions, user_id, thread_id)
-        await self._mark_running(run_id)
-        if self.agent is None:
-            return AgentError(
-                reason="no agent provider is available on this server", code="internal"
-            )
         history = await data.thread_history()
         if history and history[-1].role == "user" and history[-1].content == text:
             history = history[:-1]
         context = RunContext(user_id, thread_id, run_id, data)
         queue: asyncio.Queue[Item] = asyncio.Queue()
-        async with asyncio.timeout(self.settings.run_timeout):
-            pump = asyncio.create_task(_pump(self.agent.run(history, text, context), queue))
+        # run_agent (netra.agents) enforces the time limit and ends every run with exactly
+        # one terminal event; the outer timeout is only a backstop for a stuck close.
+        limit = self.settings.run_timeout
+        run = run_agent(self.agent, history, text, context, timeout=limit)
+        async with asyncio.timeout(limit + 10):
+            pump = asyncio.create_task(_pump(aiter(run), queue))
             try:
                 return await self._persist(thread_id, run_id, queue)
             finally:
@@ -163,19 +163,6 @@ class RunManager:
                     first_seq=first.seq,
                     last_seq=last.seq,
                     envelopes=tuple(envelopes),
-                )
-            )
-
-    async def _mark_running(self, run_id: str) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(Run)
-                .where(Run.id == run_id)
-                .values(
-                    status="running",
-                    started_at=utcnow(),
-                    instance_id=self.instance_id,
-                    lease_expires_at=self.lease_until(),
                 )
             )
 

@@ -155,7 +155,10 @@ class ThreadStore:
                 run = Run(
                     thread_id=thread_id,
                     user_message_id=message.id,
-                    status="queued",
+                    # Started at once by this instance (its lease covers a crash before
+                    # the first event): no separate "mark running" write on the hot path.
+                    status="running",
+                    started_at=utcnow(),
                     provider=provider,
                     instance_id=instance,
                     lease_expires_at=lease_until,

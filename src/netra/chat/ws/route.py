@@ -1,18 +1,28 @@
-"""GET /ws: admit the socket, then run its session."""
+"""GET /ws: admit the socket, then run its session.
+
+A plain Starlette route rather than a FastAPI one: FastAPI's dependency machinery keeps
+exit stacks alive for the whole life of a socket (several KB per idle connection)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket
+from collections.abc import Callable
 
-from netra.chat.routes.deps import Backend
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket
+
+from netra.chat.backend import ChatBackend
 from netra.chat.ws.handshake import admit
 from netra.chat.ws.session import SocketSession
 
-router = APIRouter(tags=["websocket"])
 
+def websocket_route(backend: Callable[[], ChatBackend | None]) -> WebSocketRoute:
+    async def endpoint(websocket: WebSocket) -> None:
+        chat = backend()
+        if chat is None:
+            await websocket.close(1013, "the chat backend is starting, retry shortly")
+            return
+        user = await admit(websocket, chat)
+        if user is not None:
+            await SocketSession(websocket, chat, user).run()
 
-@router.websocket("/ws")
-async def websocket_endpoint(websocket: WebSocket, backend: Backend) -> None:
-    user = await admit(websocket, backend)
-    if user is not None:
-        await SocketSession(websocket, backend, user).run()
+    return WebSocketRoute("/ws", endpoint, name="websocket")

@@ -35,6 +35,20 @@ log = logging.getLogger("netra.chat.ws")
 
 
 class SocketSession:
+    __slots__ = (
+        "backend",
+        "last_heard",
+        "last_sent",
+        "outbox",
+        "settings",
+        "subscriptions",
+        "timer",
+        "user",
+        "websocket",
+        "window_frames",
+        "window_start",
+    )
+
     def __init__(self, websocket: WebSocket, backend: ChatBackend, user: Principal) -> None:
         self.websocket = websocket
         self.backend = backend
@@ -45,6 +59,8 @@ class SocketSession:
         self.last_heard = time.monotonic()
         self.window_start = self.last_heard
         self.window_frames = 0
+        self.last_sent = self.last_heard
+        self.timer: asyncio.TimerHandle | None = None
 
     async def run(self) -> None:
         self.backend.sockets.add(self.outbox)
@@ -117,27 +133,35 @@ class SocketSession:
             )
 
     async def _write(self) -> None:
-        outbox, interval = self.outbox, self.settings.ws_heartbeat_interval
+        # No task or wait_for per idle socket: one event wait, and a loop timer for the
+        # heartbeat (an idle connection costs a TimerHandle, not a Task).
+        outbox = self.outbox
+        self._beat()
         try:
             while outbox.close_code is None:
                 if not outbox.frames:
                     outbox.wake.clear()
-                    try:
-                        await asyncio.wait_for(outbox.wake.wait(), interval)
-                    except TimeoutError:
-                        self._heartbeat(interval)
+                    await outbox.wake.wait()
                     continue
+                self.last_sent = time.monotonic()
                 for frame in outbox.take():
                     await self.websocket.send_text(frame)
             await self.websocket.close(outbox.close_code, outbox.close_reason)
         except (WebSocketDisconnect, RuntimeError, OSError):
             return
+        finally:
+            if self.timer is not None:
+                self.timer.cancel()
 
-    def _heartbeat(self, interval: float) -> None:
-        if time.monotonic() - self.last_heard > 3 * interval:
+    def _beat(self) -> None:
+        interval = self.settings.ws_heartbeat_interval
+        now = time.monotonic()
+        if now - self.last_heard > 3 * interval:
             self.outbox.fail(Close.GOING_AWAY, "heartbeat timeout")
-        else:
+            return
+        if now - self.last_sent >= interval * 0.9:
             self.outbox.push(reply("heartbeat", {}))
+        self.timer = asyncio.get_running_loop().call_later(interval, self._beat)
 
     async def _handle(self, request: ClientMessage) -> None:
         if isinstance(request, Ping):

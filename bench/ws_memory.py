@@ -1,0 +1,85 @@
+"""Memory per idle authenticated connection: RSS of one server process before and after
+N sockets connect (clients in other processes), Netra's /ws beside a plain `websockets`
+server. Usage: `uv run python bench/ws_memory.py [N]` (default 10000; goal <= 30 KB)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import websockets
+
+from bench.common import free_port, rss_kb, spawn, wait_port
+
+CLIENT_PROCESSES = 4
+
+
+async def hold(kind: str, port: int, count: int, flag: str) -> None:
+    sockets: list[Any] = []
+    for _ in range(count):
+        if kind == "netra":
+            ws = await websockets.connect(
+                f"ws://127.0.0.1:{port}/ws",
+                subprotocols=["netra.v1", "bearer.user.idle"],  # type: ignore[list-item]
+                open_timeout=60,
+            )
+            await ws.recv()  # hello: authenticated and registered
+        else:
+            ws = await websockets.connect(f"ws://127.0.0.1:{port}", open_timeout=60)
+        sockets.append(ws)
+    Path(flag + ".ready").write_text("ok")  # noqa: ASYNC240
+    while not Path(flag + ".stop").exists():  # noqa: ASYNC110, ASYNC240 (another process)
+        await asyncio.sleep(0.2)
+    for ws in sockets:
+        await ws.close()
+
+
+async def measure(kind: str, total: int) -> float:
+    port = free_port()
+    server = await spawn("-m", "bench.ws_fanout", "server", kind, str(port))
+    tmp = Path(tempfile.mkdtemp(prefix="wsmem-"))
+    try:
+        await wait_port(port)
+        warm = str(tmp / "warm")
+        warmup = await spawn("-m", "bench.ws_memory", "hold", kind, str(port), "50", warm)
+        while not Path(warm + ".ready").exists():  # noqa: ASYNC110, ASYNC240
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1)
+        before = rss_kb(server.pid)
+        flags = [str(tmp / f"c{k}") for k in range(CLIENT_PROCESSES)]
+        share = total // CLIENT_PROCESSES
+        clients = [
+            await spawn("-m", "bench.ws_memory", "hold", kind, str(port), str(share), flag)
+            for flag in flags
+        ]
+        while not all(Path(f + ".ready").exists() for f in flags):  # noqa: ASYNC110, ASYNC240
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2)
+        after = rss_kb(server.pid)
+        for flag in [*flags, warm]:
+            Path(flag + ".stop").write_text("")  # noqa: ASYNC240
+        for process in [*clients, warmup]:
+            await process.wait()
+    finally:
+        server.terminate()
+        await server.wait()
+    return (after - before) / (share * CLIENT_PROCESSES)
+
+
+async def main(total: int) -> None:
+    raw = await measure("raw", total)
+    netra = await measure("netra", total)
+    print(f"idle connections: {total}, one server process each")
+    print(f"  raw websockets  {raw:6.1f} KB per connection")
+    print(f"  netra /ws       {netra:6.1f} KB per connection (goal <= 30; x raw {netra / raw:.2f})")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["hold"]:
+        kind, port, count, flag = sys.argv[2:6]
+        asyncio.run(hold(kind, int(port), int(count), flag))
+    else:
+        asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))
