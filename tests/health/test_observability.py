@@ -158,3 +158,33 @@ async def test_sign_ins_and_refresh_replays_are_counted(make_settings: SettingsF
     assert 'netra_logins_total{outcome="success"} 1.0' in text
     assert 'netra_logins_total{outcome="failure"} 1.0' in text
     assert "netra_refresh_replays_total 1.0" in text
+
+
+async def test_socket_closes_and_delivered_events_are_counted(
+    make_settings: SettingsFactory,
+) -> None:
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    app = create_app(make_settings())
+    with TestClient(app) as client:
+        with (
+            client.websocket_connect("/ws", subprotocols=["netra.v1", "bearer.x"]) as ws,
+            pytest.raises(WebSocketDisconnect),
+        ):
+            ws.receive_text()
+        credentials = {"email": "ws-metrics@example.com", "password": "correct horse battery"}
+        client.post("/auth/register", json=credentials)
+        token = client.post("/auth/login", json=credentials).json()["access_token"]
+        thread = client.post(
+            "/api/threads", json={"title": "m"}, headers={"Authorization": f"Bearer {token}"}
+        ).json()["id"]
+        with client.websocket_connect("/ws", subprotocols=["netra.v1", f"bearer.{token}"]) as ws:
+            ws.send_json({"type": "send_message", "thread_id": thread, "text": "what is 2 + 2?"})
+            while ws.receive_json()["type"] != "agent_completed":
+                pass
+        text = client.get("/metrics").text
+    assert 'netra_websocket_closes_total{code="4401"} 1.0' in text
+    assert 'netra_events_sent_total{type="agent_completed"} 1.0' in text
+    assert 'netra_runs_total{outcome="completed"} 1.0' in text
+    assert "netra_websocket_connections_open 0.0" in text

@@ -83,7 +83,7 @@ class ChatComponent:
             events=events_log,
             threads=ThreadStore(runtime.sessions),
             bus=bus,
-            hub=Hub(events_log, runtime.spawn),
+            hub=Hub(events_log, runtime.spawn, runtime.metrics),
             runs=RunManager(
                 settings=settings,
                 sessions=runtime.sessions,
@@ -91,6 +91,7 @@ class ChatComponent:
                 bus=bus,
                 agent=agent,
                 instance_id=runtime.instance_id,
+                metrics=runtime.metrics,
             ),
             limiter=limiter,
         )

@@ -15,6 +15,7 @@ from typing import Any
 from netra.chat.bus import Notice
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.outbox import Outbox
+from netra.health.metrics import Metrics
 
 log = logging.getLogger("netra.chat.hub")
 Spawn = Callable[[Coroutine[Any, Any, None], str], Any]
@@ -52,10 +53,11 @@ class Feed:
 
 
 class Hub:
-    def __init__(self, events: EventLog, spawn: Spawn) -> None:
+    def __init__(self, events: EventLog, spawn: Spawn, metrics: Metrics | None = None) -> None:
         self.events = events
         self.spawn = spawn
         self.feeds: dict[str, Feed] = {}
+        self.sent = (metrics if metrics is not None else Metrics()).events_sent
 
     def subscribe(self, thread_id: str, after_seq: int, outbox: Outbox) -> Subscription:
         """Follow a thread from `after_seq`: replay from the log, then live."""
@@ -92,6 +94,7 @@ class Hub:
                     if envelope.seq == subscription.cursor + 1:
                         subscription.cursor = envelope.seq
                         await subscription.outbox.put(envelope.frame)
+                        self.sent.labels(envelope.type).inc()
                 # No await between this test and clearing the flag: a live event either
                 # was committed before the read (so it is in `rows`) or set `missed`.
                 if len(rows) < PAGE and not subscription.missed:
@@ -127,8 +130,10 @@ class Hub:
             if feed.seq is not None and envelope.seq <= feed.seq:
                 continue
             feed.seq = envelope.seq
-            for subscription in tuple(feed.subscriptions):
+            recipients = tuple(feed.subscriptions)
+            for subscription in recipients:
                 subscription.offer(envelope, self)
+            self.sent.labels(envelope.type).inc(len(recipients))
 
     def _fetch(self, feed: Feed) -> None:
         feed.dirty = True

@@ -23,6 +23,7 @@ from netra.chat.models import Message, Run
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
 from netra.db.base import utcnow
+from netra.health.metrics import Metrics
 from netra.settings import Settings
 
 log = logging.getLogger("netra.chat.runs")
@@ -41,7 +42,9 @@ class RunManager:
         bus: EventBus,
         agent: Agent,
         instance_id: str,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics if metrics is not None else Metrics()
         self.settings = settings
         self.sessions = sessions
         self.events = events
@@ -178,6 +181,10 @@ class RunManager:
             )
             if changed.rowcount == 0:  # type: ignore[attr-defined]
                 return  # already failed by a sweeper: its agent_error is the last word
+            outcome = str(_outcome(terminal)["status"])
+            self.metrics.runs.labels(outcome).inc()
+            if isinstance(terminal, AgentCompleted):
+                self.metrics.run_duration.labels(outcome).observe(terminal.duration_ms / 1000)
             if isinstance(terminal, AgentCompleted):
                 session.add(
                     Message(

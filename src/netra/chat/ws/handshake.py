@@ -56,25 +56,26 @@ async def admit(websocket: WebSocket, backend: ChatBackend) -> Principal | None:
         finally:
             backend.authenticating -= 1
     except ProtocolError as exc:
-        await _refuse(websocket, exc.code, exc.reason)
+        await _refuse(websocket, backend, exc.code, exc.reason)
         return None
     except TokenRejected as exc:
-        await _refuse(websocket, Close.UNAUTHORIZED, exc.message)
+        await _refuse(websocket, backend, Close.UNAUTHORIZED, exc.message)
         return None
     except TimeoutError:
-        await _refuse(websocket, Close.OVERLOADED, "authentication timed out; retry")
+        await _refuse(websocket, backend, Close.OVERLOADED, "authentication timed out; retry")
         return None
     except PermissionError as exc:
-        await _refuse(websocket, Close.FORBIDDEN, str(exc))
+        await _refuse(websocket, backend, Close.FORBIDDEN, str(exc))
         return None
     except ServiceUnavailable as exc:
-        await _refuse(websocket, Close.OVERLOADED, str(exc))
+        await _refuse(websocket, backend, Close.OVERLOADED, str(exc))
         return None
     await websocket.accept(subprotocol=SUBPROTOCOL)
     return principal
 
 
-async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
+async def _refuse(websocket: WebSocket, backend: ChatBackend, code: int, reason: str) -> None:
+    backend.runtime.metrics.ws_closes.labels(str(int(code))).inc()
     offered = websocket.scope.get("subprotocols") or []
     await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     await websocket.close(code, reason[:120])

@@ -37,6 +37,7 @@ log = logging.getLogger("netra.chat.ws")
 class SocketSession:
     __slots__ = (
         "backend",
+        "client_close_code",
         "last_heard",
         "last_sent",
         "outbox",
@@ -61,8 +62,19 @@ class SocketSession:
         self.window_frames = 0
         self.last_sent = self.last_heard
         self.timer: asyncio.TimerHandle | None = None
+        self.client_close_code = 1006  # until the client says otherwise
 
     async def run(self) -> None:
+        metrics = self.backend.runtime.metrics
+        metrics.ws_open.inc()
+        try:
+            await self._serve()
+        finally:
+            metrics.ws_open.dec()
+            code = self.outbox.close_code or self.client_close_code
+            metrics.ws_closes.labels(str(code)).inc()
+
+    async def _serve(self) -> None:
         self.backend.sockets.add(self.outbox)
         expiry = self._watch_expiry()
         writer = asyncio.create_task(self._write(), name="ws-writer")
@@ -103,9 +115,13 @@ class SocketSession:
         while self.outbox.close_code is None:
             try:
                 message = await self.websocket.receive()
-            except (WebSocketDisconnect, RuntimeError):
+            except WebSocketDisconnect as gone:
+                self.client_close_code = gone.code
+                return
+            except RuntimeError:
                 return
             if message["type"] == "websocket.disconnect":
+                self.client_close_code = int(message.get("code", 1006))
                 return
             raw = message.get("text")
             if raw is None:
