@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.processes import NetraProcess, free_port, netra_env
 from tests.web.browser import CHROMIUM_ARGS, ensure_chromium
@@ -18,6 +18,8 @@ NetraFactory = Callable[..., NetraProcess]
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     executable = ensure_chromium()
+    # Runs start within milliseconds alone; under a loaded test machine give them time.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS

@@ -1,8 +1,13 @@
 // Boot and routing (#/signin, #/signup, #/, #/t/<id>, #/sessions, #/keys, #/admin).
 import { api, onSignedOut, refresh } from "./api.js";
+import { onBackOnline } from "./connectivity.js";
 import { app } from "./state.js";
 import { h } from "./dom.js";
 import { signInView } from "./views/signin.js";
+import { chatView } from "./views/chat.js";
+import { sessionsView } from "./views/sessions.js";
+import { keysView } from "./views/keys.js";
+import { adminView } from "./views/admin.js";
 
 const SESSION_CHECK_MS = 30000;
 const main = document.getElementById("main");
@@ -59,11 +64,15 @@ function shell(active) {
 
 async function route() {
   const hash = window.location.hash || "#/";
+  // Each route renders into its own container: a slow view finishing after the user
+  // moved on writes into a detached node, never over the page now shown.
+  const view = h("div", { class: "view" });
+  main.replaceChildren(view);
   if (hash === "#/signin" || hash === "#/signup") {
     leaveChat();
     if (app.user) return go("#/");
     top.hidden = true;
-    return signInView(main, { signUp: hash === "#/signup", onDone: () => go("#/") });
+    return signInView(view, { signUp: hash === "#/signup", onDone: () => go("#/") });
   }
   if (!app.user) return go("#/signin");
   const [, section, id] = hash.match(/^#\/([a-z]*)\/?(.*)$/) || [];
@@ -71,26 +80,22 @@ async function route() {
     if (section === "sessions") {
       leaveChat();
       shell("sessions");
-      const { sessionsView } = await import("./views/sessions.js");
-      await sessionsView(main, { onSignOutEverywhere: signedOutHere });
+      await sessionsView(view, { onSignOutEverywhere: signedOutHere });
     } else if (section === "keys") {
       leaveChat();
       shell("keys");
-      const { keysView } = await import("./views/keys.js");
-      await keysView(main);
+      await keysView(view);
     } else if (section === "admin" && app.user.role === "admin") {
       leaveChat();
       shell("admin");
-      const { adminView } = await import("./views/admin.js");
-      await adminView(main);
+      await adminView(view);
     } else {
       shell("chat");
-      const { chatView } = await import("./views/chat.js");
-      await chatView(main, section === "t" ? decodeURIComponent(id) : null);
+      await chatView(view, section === "t" ? decodeURIComponent(id) : null);
     }
   } catch (error) {
     if (error.reason === "signed_out") return;
-    main.replaceChildren(h("p", { class: "error", role: "alert", text: error.message }));
+    view.replaceChildren(h("p", { class: "error", role: "alert", text: error.message }));
   }
 }
 
@@ -99,8 +104,16 @@ async function resume() {
   try {
     const outcome = await refresh();
     if (outcome.ok) app.user = await api("/auth/me");
-  } catch {
+  } catch (error) {
     app.user = null;
+    if (error.status === 0) {
+      // The server was down at boot: resume the session as soon as it is back.
+      const stop = onBackOnline(async () => {
+        stop();
+        await resume();
+        route();
+      });
+    }
   }
 }
 

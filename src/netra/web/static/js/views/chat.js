@@ -8,7 +8,7 @@ import { onBackOnline } from "../connectivity.js";
 import { RunView } from "./timeline.js";
 import { loadThreads, threadList } from "./threads.js";
 
-const MAX_CHARS = 32000;
+const MAX_CHARS = 16000; // the backend's MESSAGE_MAX_CHARS default; it answers 413 beyond its own
 
 function leave() {
   if (app.chat) {
@@ -28,6 +28,7 @@ export async function chatView(main, threadId) {
   } catch (error) {
     return main.replaceChildren(h("p", { class: "error", role: "alert", text: error.message }));
   }
+  if (app.chat !== chat) return; // the user moved on meanwhile
   const conversation = h("section", { class: "conversation", "aria-label": "Conversation" });
   main.replaceChildren(h("div", { class: "chat" },
     threadList({ current: threadId, onNew: () => newThread() }), conversation));
@@ -120,6 +121,8 @@ function header(thread, chat) {
       const updated = await api(`/api/threads/${encodeURIComponent(thread.id)}`, { method: "PATCH", body: { title: input.value.trim() } });
       thread.title = updated.title;
       title.textContent = updated.title;
+      const listed = app.threads.find((t) => t.id === thread.id);
+      if (listed) listed.title = updated.title;
       done();
       const link = document.querySelector(".thread-list a.active");
       if (link) link.textContent = updated.title;
@@ -149,6 +152,7 @@ async function openThread(conversation, chat) {
     return conversation.replaceChildren(h("h1", { text: "Chat not available" }),
       h("p", { class: "error", role: "alert", text: error.message }));
   }
+  if (app.chat !== chat) return;
   const log = h("ol", { class: "log", "aria-label": "Messages" });
   const scroller = h("div", { class: "scroller" }, log);
   conversation.replaceChildren(header(thread, chat), scroller,
