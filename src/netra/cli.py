@@ -20,6 +20,7 @@ from netra import db
 from netra.auth import cli as auth_cli
 from netra.db import migrations
 from netra.db.url import check_database_settings
+from netra.deploy.cli import app as deploy_app
 from netra.logs import configure_logging
 from netra.serving import serve
 from netra.settings import ConfigurationError, Environment, Service, Settings, resolve
@@ -31,6 +32,7 @@ config_app = typer.Typer(help="Inspect the configuration contract.", no_args_is_
 app.add_typer(config_app, name="config")
 app.add_typer(auth_cli.users_app, name="users")
 app.add_typer(auth_cli.keys_app, name="keys")
+app.add_typer(deploy_app, name="deploy")
 out = Console()
 err = Console(stderr=True)
 

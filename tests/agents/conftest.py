@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -101,7 +102,7 @@ def chunk(
 
 
 def answer_chunks(text: str, usage: tuple[int, int] | None = (11, 3)) -> list[dict[str, Any]]:
-    chunks = [chunk(part) for part in text.split(" ")] + [chunk(finish="stop")]
+    chunks = [chunk(part) for part in re.findall(r"\S+\s*", text)] + [chunk(finish="stop")]
     if usage:
         prompt, completion = usage
         chunks.append(

@@ -83,6 +83,10 @@ async def test_time_question_uses_the_zone_asked_for_or_the_users() -> None:
     assert today in answer_of(events)
     events = await ask("what's the date today?", timezone="Europe/Paris")
     assert "(Europe/Paris)" in answer_of(events)
+    events = await ask("What time is it in New York?")
+    assert "(America/New_York)" in answer_of(events)
+    events = await ask("What time is it in Atlantis?")
+    assert "Unknown time zone 'Atlantis'" in answer_of(events)
 
 
 async def test_search_finds_only_the_asking_users_messages() -> None:

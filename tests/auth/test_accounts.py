@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import httpx
+import jwt
+import pytest
 
-from tests.auth.conftest import PASSWORD, bearer, reason, sign_up
+from netra.settings import Service
+from netra.tokens import verifier_for
+from tests.auth.conftest import PASSWORD, AuthClientFactory, bearer, reason, sign_up
+from tests.conftest import SettingsFactory
 
 
 async def test_register_login_me_refresh_logout(auth: httpx.AsyncClient) -> None:
@@ -104,3 +109,28 @@ async def test_jwks_and_token_config_are_published(auth_sqlite: httpx.AsyncClien
     assert config["issuer"] == "netra-auth"
     ready = (await auth_sqlite.get("/health/ready")).json()
     assert ready["checks"]["signing_key"]["status"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("env", "published"),
+    [
+        pytest.param({"TOKEN_ALGORITHM": "ES256"}, 1, id="es256"),
+        pytest.param({"TOKEN_ALGORITHM": "HS256", "JWT_SECRET_TEST": "s" * 40}, 0, id="hs256"),
+    ],
+)
+async def test_other_algorithms(
+    auth_service: AuthClientFactory,
+    make_settings: SettingsFactory,
+    sqlite_env: dict[str, str],
+    env: dict[str, str],
+    published: int,
+) -> None:
+    async with auth_service(**env, **sqlite_env) as client:
+        tokens = await sign_up(client)
+        assert jwt.get_unverified_header(tokens["access_token"])["alg"] == env["TOKEN_ALGORITHM"]
+        assert len((await client.get("/.well-known/jwks.json")).json()["keys"]) == published
+        me = await client.get("/auth/me", headers=bearer(tokens["access_token"]))
+        assert me.status_code == 200
+        backend = make_settings([Service.BACKEND], AUTH_SERVICE_URL="http://testserver", **env)
+        principal = await verifier_for(backend, client).verify(tokens["access_token"])
+        assert principal.email == "ada@example.com"

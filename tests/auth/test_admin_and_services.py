@@ -65,6 +65,19 @@ async def test_first_account_in_development_is_admin_and_can_manage(
         f"/auth/admin/users/{ada_id}/sessions", headers=bearer(admin["access_token"])
     )
     assert revoked.json() == {"revoked": 1}
+    audit = await dev.get(
+        f"/auth/admin/users/{ada_id}/audit", headers=bearer(admin["access_token"])
+    )
+    events = [e["event"] for e in audit.json()]
+    for expected in (
+        "register",
+        "login",
+        "user_disabled",
+        "user_enabled",
+        "admin_revoked_sessions",
+    ):
+        assert expected in events
+    assert PASSWORD not in audit.text
 
 
 @pytest.mark.parametrize(
@@ -75,6 +88,7 @@ async def test_first_account_in_development_is_admin_and_can_manage(
         ("POST", "/auth/admin/users/x/enable"),
         ("GET", "/auth/admin/users/x/sessions"),
         ("DELETE", "/auth/admin/users/x/sessions"),
+        ("GET", "/auth/admin/users/x/audit"),
     ],
 )
 async def test_a_non_admin_cannot_call_admin_endpoints(
@@ -132,6 +146,8 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(dev: httpx.AsyncClie
     assert listed.json()[0]["scopes"] == ["chat:read"]
     me = await dev.get("/auth/me", headers=bearer(key["api_key"]))
     assert me.json()["credential"] == "api_key"
+    used = await dev.get("/auth/api-keys", headers=bearer(user["access_token"]))
+    assert used.json()[0]["last_used_at"] is not None
     escalate = await dev.post("/auth/api-keys", json={"name": "x"}, headers=bearer(key["api_key"]))
     assert escalate.status_code == 403
     bad_scope = await dev.post(
@@ -178,3 +194,19 @@ async def test_missing_or_odd_credentials(
     answer = await auth_sqlite.get("/auth/me", headers=header)
     assert answer.status_code == 401
     assert answer.json()["detail"]["message"]
+
+
+async def test_registration_is_rate_limited_per_ip(
+    auth_service: AuthClientFactory, sqlite_env: dict[str, str]
+) -> None:
+    async with auth_service(LOGIN_LIMIT_PER_IP="3", **sqlite_env) as client:
+        for i in range(3):
+            answer = await client.post(
+                "/auth/register", json={"email": f"u{i}@example.com", "password": PASSWORD}
+            )
+            assert answer.status_code == 201
+        blocked = await client.post(
+            "/auth/register", json={"email": "u9@example.com", "password": PASSWORD}
+        )
+        assert blocked.status_code == 429
+        assert "Retry-After" in blocked.headers

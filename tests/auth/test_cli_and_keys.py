@@ -103,3 +103,35 @@ async def test_embedded_backend_uses_the_auth_keys_in_process(
         tokens = await sign_up(client)
         assert (await verifier.verify(tokens["access_token"])).session_id == tokens["session_id"]
         assert isinstance(client, httpx.AsyncClient)
+
+
+async def test_keys_from_a_mounted_file(
+    auth_service: AuthClientFactory, sqlite_env: dict[str, str], tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    def pem() -> str:
+        return (
+            ed25519.Ed25519PrivateKey.generate()
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            .decode()
+        )
+
+    path = tmp_path / "signing.pem"
+    path.write_text(pem() + pem())
+    async with auth_service(SIGNING_KEY_FILE=str(path), **sqlite_env) as client:
+        jwks = (await client.get("/.well-known/jwks.json")).json()
+        assert len(jwks["keys"]) == 2
+        tokens = await sign_up(client)
+        assert (
+            await client.get("/auth/me", headers=bearer(tokens["access_token"]))
+        ).status_code == 200
+    path.write_text("not a key")
+    with pytest.raises(SigningKeyError, match="SIGNING_KEY_FILE"):
+        async with auth_service(SIGNING_KEY_FILE=str(path), **sqlite_env):
+            pass

@@ -223,6 +223,7 @@ async def test_rate_limits_are_shared_through_redis(
     env = {
         "REDIS_URL": "redis://127.0.0.1:6379/15",
         "LOGIN_LIMIT_PER_ACCOUNT": "2",
+        "LOGIN_LIMIT_PER_IP": "1000000",  # the shared Redis outlives this test run
         "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
     }
     email = f"{uuid.uuid4().hex[:8]}@example.com"

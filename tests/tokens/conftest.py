@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
+from netra.auth.app import create_app
+from netra.settings import Service
 from netra.tokens import InProcessKeys, TokenVerifier
+from tests.conftest import SettingsFactory, running
 
 ISSUER, AUDIENCE, KID = "netra-auth", "netra", "test-key-1"
+SECRET = "backend-service-secret-for-tests-0123456789"
 
 
 @dataclass
@@ -70,3 +76,12 @@ def verifier(keys: Keys) -> TokenVerifier:
 
 def es256_jwk(private: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, Any]:
     return {**ECAlgorithm.to_jwk(private.public_key(), as_dict=True), "kid": kid, "alg": "ES256"}
+
+
+@pytest.fixture
+async def auth_http(  # a real auth service, on each database
+    make_settings: SettingsFactory, database_env: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings([Service.AUTH], SERVICE_SECRET=SECRET, **database_env)
+    async with running(create_app(settings), base_url="http://auth.test") as client:
+        yield client

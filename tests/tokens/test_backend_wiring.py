@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import jwt
@@ -23,17 +23,7 @@ from netra.tokens import (
 )
 from tests.auth.conftest import bearer, sign_up
 from tests.conftest import SettingsFactory, running
-
-SECRET = "backend-service-secret-for-tests-0123456789"
-
-
-@pytest.fixture
-async def auth_http(
-    make_settings: SettingsFactory, database_env: dict[str, str]
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings([Service.AUTH], SERVICE_SECRET=SECRET, **database_env)
-    async with running(create_app(settings), base_url="http://auth.test") as client:
-        yield client
+from tests.tokens.conftest import SECRET
 
 
 def backend_settings(make_settings: SettingsFactory, **env: str):  # type: ignore[no-untyped-def]
@@ -134,3 +124,81 @@ async def test_a_mismatch_is_named_before_any_401(
         await backend.agreement()
     assert named in str(caught.value)
     assert SECRET not in str(caught.value)
+
+
+async def test_a_revocation_reaches_the_backend_within_the_poll_interval(
+    auth_http: httpx.AsyncClient, make_settings: SettingsFactory
+) -> None:
+    import asyncio
+
+    settings = backend_settings(make_settings, REVOCATION_POLL_INTERVAL="0.2")
+    backend = AuthServiceTokens(settings, auth_http)
+    await backend.start()
+    try:
+        tokens = await sign_up(auth_http)
+        await backend.verifier.verify(tokens["access_token"])  # now cached
+        await auth_http.post("/auth/logout", headers=bearer(tokens["access_token"]))
+        started = time.monotonic()
+        while not backend.verifier.revocations.is_revoked(tokens["session_id"]):
+            assert time.monotonic() - started < 0.2 + 1.0, "the revocation did not arrive in time"
+            await asyncio.sleep(0.05)
+        with pytest.raises(TokenRejected) as caught:
+            await backend.verifier.verify(tokens["access_token"])
+        assert caught.value.reason == "revoked"
+    finally:
+        await backend.stop()
+
+
+async def test_an_auth_service_not_up_yet_is_waited_for_not_fatal(
+    make_settings: SettingsFactory,
+) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = make_settings(
+        [Service.BACKEND], AUTH_SERVICE_URL=f"http://127.0.0.1:{port}", SERVICE_SECRET=SECRET
+    )
+    backend = AuthServiceTokens(settings)
+    await backend.start()  # no exception: readiness waits instead
+    try:
+        results = {check.name: await check.probe() for check in backend.checks()}
+        assert results["jwks"].status == "fail"
+        assert f"127.0.0.1:{port}" in results["jwks"].output
+        with pytest.raises(TokenRejected) as caught:
+            await backend.verifier.verify("nk_0123456789abcdef_secret")
+        assert caught.value.reason == "unavailable"
+    finally:
+        await backend.stop()
+
+
+async def test_with_redis_a_revocation_is_pushed_at_once(
+    make_settings: SettingsFactory, sqlite_env_tokens: dict[str, str]
+) -> None:
+    import asyncio
+
+    # LOGIN_LIMIT_PER_IP: the shared Redis keeps counting across test runs.
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/14", "LOGIN_LIMIT_PER_IP": "1000000"}
+    auth_settings = make_settings(
+        [Service.AUTH], SERVICE_SECRET=SECRET, **redis, **sqlite_env_tokens
+    )
+    async with running(create_app(auth_settings), base_url="http://auth.test") as auth_http:
+        settings = backend_settings(make_settings, REVOCATION_POLL_INTERVAL="3600", **redis)
+        backend = AuthServiceTokens(settings, auth_http)
+        await backend.start()
+        try:
+            await asyncio.sleep(0.3)  # the subscription is in place
+            tokens = await sign_up(auth_http)
+            await auth_http.post("/auth/logout", headers=bearer(tokens["access_token"]))
+            started = time.monotonic()
+            while not backend.verifier.revocations.is_revoked(tokens["session_id"]):
+                assert time.monotonic() - started < 1.0, "the push did not arrive"
+                await asyncio.sleep(0.02)
+        finally:
+            await backend.stop()
+
+
+@pytest.fixture
+def sqlite_env_tokens(tmp_path: Path) -> dict[str, str]:
+    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'auth.db'}"}

@@ -6,7 +6,9 @@ requests are recognised; anything else gets no plan (the agent then says what it
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _ZONE = re.compile(r"\b((?:[A-Z][A-Za-z_]+/)+[A-Z][A-Za-z_-]+|UTC|GMT)\b")
+_PLACE = re.compile(r"\bin\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)")
 _SUMMARY = re.compile(r"\b(summar(y|ize|ise)|recap|tl;?dr|sum up)\b", re.IGNORECASE)
 _SEARCH = re.compile(
     r"\b(?:search(?:\s+my\s+(?:messages|threads|chats))?(?:\s+for)?|find(?:\s+messages)?"
@@ -54,12 +57,32 @@ def plan(message: str) -> Plan | None:
         if query:
             return Plan("search", "search_messages", {"query": query[:200]})
     if _TIME.search(text):
-        zone = _ZONE.search(text)
-        return Plan("time", "current_time", {"timezone": zone.group(1)} if zone else {})
+        zone = _zone_in(text)
+        return Plan("time", "current_time", {"timezone": zone} if zone else {})
     expression = _arithmetic(text)
     if expression is not None:
         return Plan("arithmetic", "calculator", {"expression": expression})
     return None
+
+
+def _zone_in(text: str) -> str | None:
+    """An IANA name as written (Europe/Paris), or a city the zone database names (Tokyo)."""
+    zone = _ZONE.search(text)
+    if zone:
+        return zone.group(1)
+    place = _PLACE.search(text)
+    if place is None:
+        return None
+    name = place.group(1).strip()
+    # An unknown place is passed on as is: the tool's error then names it.
+    return _zones_by_city().get(name.replace(" ", "_").lower(), name)
+
+
+@functools.cache
+def _zones_by_city() -> dict[str, str]:
+    """'tokyo' -> 'Asia/Tokyo', from the system's zone database (read once)."""
+    zones = sorted(zoneinfo.available_timezones())
+    return {zone.rsplit("/", 1)[-1].lower(): zone for zone in zones if "/" in zone}
 
 
 def _arithmetic(text: str) -> str | None:

@@ -116,6 +116,9 @@ class AgentRun:
                 self._queue.put_nowait(event)
                 if event.type in TERMINAL_TYPES:
                     return
+                # A provider that never suspends (the builtin one) would otherwise run to
+                # its end before the consumer saw its first event.
+                await asyncio.sleep(0)
         finally:
             # Closing the provider's generator is what closes its upstream stream.
             closer = getattr(events, "aclose", None)
@@ -145,7 +148,11 @@ class AgentRun:
 
     async def _stop(self) -> None:
         task = self._task
-        if task is None or task.done():
+        if task is None:
+            return
+        if task.done():
+            if not task.cancelled():
+                task.exception()  # seen: no "exception never retrieved" at shutdown
             return
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -154,17 +154,16 @@ class ToolRegistry:
                 call_id=call_id, tool=name, result=result, error=error, duration_ms=elapsed
             )
 
-        item = self._tools.get(name)
-        prepared = self._prepare(item, name, arguments)
+        prepared = self._prepare(name, arguments)
         if isinstance(prepared, str):
             return done(error=prepared)
-        assert item is not None
+        item, kwargs = prepared
         if item.context_parameter:
-            prepared[item.context_parameter] = context
+            kwargs[item.context_parameter] = context
         timeout = item.timeout if item.timeout is not None else self.default_timeout
         try:
             async with asyncio.timeout(timeout):
-                result = await item.function(**prepared)
+                result = await item.function(**kwargs)
         except TimeoutError:
             return done(error=f"The tool {name} took longer than {timeout:g} s and was stopped.")
         except ToolError as exc:
@@ -175,9 +174,10 @@ class ToolRegistry:
         return done(result=to_jsonable_python(result, fallback=str))
 
     def _prepare(
-        self, item: Tool | None, name: str, arguments: Mapping[str, Any] | str
-    ) -> dict[str, Any] | str:
-        """Validated keyword arguments, or the error text for the model and the user."""
+        self, name: str, arguments: Mapping[str, Any] | str
+    ) -> tuple[Tool, dict[str, Any]] | str:
+        """The tool and its validated keyword arguments, or the error text for the model."""
+        item = self._tools.get(name)
         if item is None:
             known = ", ".join(sorted(self._tools)) or "none"
             return f"Unknown tool {name!r}; available tools: {known}."
@@ -188,7 +188,7 @@ class ToolRegistry:
             validated = item.arguments.model_validate(parsed)
         except ValidationError as exc:
             return f"Invalid arguments for {name}: {_validation_text(exc)}"
-        return {field: getattr(validated, field) for field in type(validated).model_fields}
+        return item, {field: getattr(validated, field) for field in type(validated).model_fields}
 
 
 def parse_arguments(arguments: Mapping[str, Any] | str) -> dict[str, Any] | str:

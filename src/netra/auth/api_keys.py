@@ -17,11 +17,13 @@ from netra.auth.models import ApiKey, User
 from netra.auth.sessions import hash_token, roles_of
 from netra.db.base import utcnow
 from netra.settings import Settings
-from netra.tokens import Principal, RevocationList, TokenRejected
+from netra.tokens import Principal, TokenRejected
 from netra.tokens.api_keys import API_KEY_PREFIX, principal_from_introspection, split_api_key
-from netra.tokens.revocations import epoch
+from netra.tokens.revocations import RevocationBroadcast, epoch
 
 KNOWN_SCOPES = frozenset({"chat", "chat:read", "profile"})
+# `last_used_at` is written at most once a minute per key, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class ApiKeys:
@@ -29,7 +31,7 @@ class ApiKeys:
         self,
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
-        revocations: RevocationList,
+        revocations: RevocationBroadcast,
     ) -> None:
         self.settings = settings
         self._db = sessions
@@ -70,7 +72,7 @@ class ApiKeys:
         if ids:
             await db.execute(update(ApiKey).where(ApiKey.id.in_(ids)).values(revoked_at=now))
         for ident in ids:
-            self.revocations.revoke(ident, epoch(now) + 86400)
+            await self.revocations.revoke(ident, epoch(now) + 86400)
         return len(ids)
 
     async def introspect(self, api_key: str) -> dict[str, Any]:
@@ -95,6 +97,9 @@ class ApiKeys:
             raise TokenRejected("revoked", "the API key has been revoked")
         if key.expires_at is not None and key.expires_at <= now:
             raise TokenRejected("expired", "the API key has expired")
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            async with self._db() as db, db.begin():
+                await db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
         return _introspection(key, user)
 
 

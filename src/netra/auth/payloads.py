@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,6 +86,14 @@ class UserOut(BaseModel):
 class UserPage(BaseModel):
     users: list[UserOut]
     total: int
+
+
+class AuditOut(BaseModel):
+    event: str
+    created_at: datetime
+    actor: str | None
+    ip_address: str | None
+    detail: dict[str, Any]
 
 
 class Revoked(BaseModel):

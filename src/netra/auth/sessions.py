@@ -24,8 +24,7 @@ from netra.auth.issuer import TokenIssuer
 from netra.auth.models import RefreshToken, User, UserSession
 from netra.db.base import utcnow
 from netra.settings import Settings
-from netra.tokens import RevocationList
-from netra.tokens.revocations import epoch
+from netra.tokens.revocations import RevocationBroadcast, epoch
 
 MAX_REFRESH_TOKEN_LENGTH = 200
 
@@ -60,7 +59,7 @@ class Sessions:
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         issuer: TokenIssuer,
-        revocations: RevocationList,
+        revocations: RevocationBroadcast,
     ) -> None:
         self.settings = settings
         self._db = sessions
@@ -191,7 +190,7 @@ class Sessions:
         )
         until = epoch(now) + self.settings.access_token_ttl + self.settings.token_leeway
         for sid in ids:
-            self.revocations.revoke(sid, until)
+            await self.revocations.revoke(sid, until)
 
     async def revoke_sessions(
         self,

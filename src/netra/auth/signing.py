@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -78,6 +79,7 @@ class SigningKeys:
         self.algorithm = settings.token_algorithm
         self._sessions = sessions
         self._keys: list[LoadedKey] = []
+        self._jwks: tuple[list[LoadedKey], dict[str, Any]] | None = None
         if self.algorithm == "HS256":
             if settings.jwt_secret is None:
                 raise SigningKeyError("TOKEN_ALGORITHM=HS256 needs JWT_SECRET_{ENVIRONMENT}")
@@ -99,11 +101,17 @@ class SigningKeys:
         raise SigningKeyError("no signing key is loaded")
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [key.public_jwk for key in self._keys if key.public_jwk]}
+        """The published document; the same object until the keys change."""
+        if self._jwks is None or self._jwks[0] is not self._keys:
+            self._jwks = (self._keys, {"keys": [k.public_jwk for k in self._keys if k.public_jwk]})
+        return self._jwks[1]
 
     async def load(self) -> None:
         """Read the published keys; create the first one when there is none."""
         if self.algorithm == "HS256":
+            return
+        if self.settings.signing_key_file is not None:
+            self._keys = mounted_keys(self.settings.signing_key_file, self.algorithm)
             return
         self._keys = await self._read()
         if not self.loaded():
@@ -141,6 +149,11 @@ class SigningKeys:
 
     async def rotate(self) -> str:
         """Add a new key and sign with it; older keys stay published for `retention`."""
+        if self.settings.signing_key_file is not None:
+            raise SigningKeyError(
+                "SIGNING_KEY_FILE is set: rotate by putting the new key first in that file "
+                "and keeping the old one after it until its tokens have expired"
+            )
         private = _generate(self.algorithm)
         jwk = _public_jwk(private, self.algorithm)
         pem = private.private_bytes(
@@ -169,3 +182,33 @@ class SigningKeys:
         self._keys = await self._read()
         log.info("signing key %s (%s) is now in use", jwk["kid"], self.algorithm)
         return str(jwk["kid"])
+
+
+def mounted_keys(path: Path, algorithm: str) -> list[LoadedKey]:
+    """Keys from a mounted PEM file: the first signs, the others are published only."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SigningKeyError(f"SIGNING_KEY_FILE {path} cannot be read: {exc.strerror}") from None
+    blocks = ["-----BEGIN" + part for part in text.split("-----BEGIN")[1:]]
+    wanted = ed25519.Ed25519PrivateKey if algorithm == "EdDSA" else ec.EllipticCurvePrivateKey
+    keys = []
+    for index, block in enumerate(blocks):
+        try:
+            private = serialization.load_pem_private_key(block.encode(), password=None)
+        except ValueError:
+            raise SigningKeyError(
+                f"SIGNING_KEY_FILE {path}: key {index + 1} is not an unencrypted PEM private key"
+            ) from None
+        if not isinstance(private, wanted) or (
+            isinstance(private, ec.EllipticCurvePrivateKey) and private.curve.name != "secp256r1"
+        ):
+            raise SigningKeyError(
+                f"SIGNING_KEY_FILE {path}: key {index + 1} does not fit TOKEN_ALGORITHM="
+                f"{algorithm} (EdDSA needs Ed25519, ES256 needs P-256)"
+            )
+        jwk = _public_jwk(private, algorithm)
+        keys.append(LoadedKey(jwk["kid"], algorithm, private, jwk, retired=index > 0))
+    if not keys:
+        raise SigningKeyError(f"SIGNING_KEY_FILE {path} holds no PEM private key")
+    return keys

@@ -31,6 +31,7 @@ from netra.tokens import (
     SharedSecretKeys,
     TokenVerifier,
 )
+from netra.tokens.revocations import RevocationBroadcast
 
 
 @dataclass
@@ -64,8 +65,9 @@ def build_state(settings: Settings, db: async_sessionmaker[AsyncSession]) -> Aut
     passwords = Passwords(settings.password_min_length)
     redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
     limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
-    sessions = Sessions(settings, db, issuer, revocations)
-    api_keys = ApiKeys(settings, db, revocations)
+    broadcast = RevocationBroadcast(revocations, redis)
+    sessions = Sessions(settings, db, issuer, broadcast)
+    api_keys = ApiKeys(settings, db, broadcast)
     source: KeySource
     if settings.token_algorithm == "HS256":
         source = SharedSecretKeys(keys.signer().private_key.decode())

@@ -87,15 +87,23 @@ def _lock_key(schema: Schema) -> int:
 
 def _upgrade(connection: Connection, schema: Schema) -> None:
     postgres = connection.dialect.name == "postgresql"
+    key = {"key": _lock_key(schema)}
     if postgres:
         # Several instances starting at once with AUTO_MIGRATE: one migrates, the others
-        # wait here, then find the schema at head and do nothing.
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(schema)})
+        # wait here, then find the schema at head and do nothing. The lock belongs to the
+        # session, so it is released only after the migration has been committed.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+        connection.commit()
     try:
         command.upgrade(schema.config(connection), "head")
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
     finally:
         if postgres:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _lock_key(schema)})
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+            connection.commit()
 
 
 @contextlib.asynccontextmanager

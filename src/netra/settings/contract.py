@@ -282,6 +282,16 @@ class Settings(BaseModel):
             generate=token_urlsafe_32,
         ),
     ] = None
+    signing_key_file: Annotated[
+        Path | None,
+        Spec(
+            AUTH,
+            "PEM private key(s) mounted from a secret store, instead of keys generated into "
+            "the database: the first signs, any further ones are only published (keep the "
+            "old key there until its tokens have expired when you rotate).",
+            example="/secrets/netra-signing-key.pem",
+        ),
+    ] = None
 
     # --- chat backend and agents -------------------------------------------------
     redis_url: Annotated[

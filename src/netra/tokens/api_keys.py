@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import httpx
 
 from netra.tokens.principal import Principal, TokenRejected
+from netra.tokens.service_tokens import ServiceTokenError
 
 API_KEY_PREFIX = "nk_"
 
@@ -78,7 +79,10 @@ class HttpApiKeyResolver:
         cached = self._cache.get(digest)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
-        headers = {"Authorization": f"Bearer {await self._service_token()}"}
+        try:
+            headers = {"Authorization": f"Bearer {await self._service_token()}"}
+        except ServiceTokenError as exc:
+            raise TokenRejected("unavailable", f"API keys cannot be checked now: {exc}") from None
         try:
             response = await self._http.post(
                 self.url, json={"api_key": api_key}, headers=headers, timeout=5.0

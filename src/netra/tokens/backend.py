@@ -16,13 +16,14 @@ import logging
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from netra.health import Check, CheckResult
 from netra.settings import Settings
 from netra.tokens.api_keys import HttpApiKeyResolver
 from netra.tokens.keys import JwksKeys, KeySource, SharedSecretKeys, secret_kid
 from netra.tokens.principal import TokenRejected
-from netra.tokens.revocations import RevocationPoller
+from netra.tokens.revocations import RevocationPoller, listen_for_revocations
 from netra.tokens.service_tokens import ServiceTokenClient, ServiceTokenError
 from netra.tokens.verifier import TokenVerifier
 
@@ -129,11 +130,15 @@ class AuthServiceTokens:
             self.service_tokens.token,
             interval=settings.revocation_poll_interval,
         )
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.redis = (
+            Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
+        )
 
     async def agreement(self) -> None:
         """Compare with the auth service, then verify a real service token from it.
-        Raises `TokenConfigMismatch` (cannot heal) or `httpx.HTTPError` (can)."""
+        Raises `TokenConfigMismatch` (cannot heal), `httpx.HTTPError` or
+        `ServiceTokenError` (can: the auth service is not up or not ready)."""
         response = await self.http.get(self.base_url + TOKEN_CONFIG_PATH, timeout=5.0)
         response.raise_for_status()
         problems = mismatches(self.settings, response.json(), self.base_url)
@@ -142,7 +147,9 @@ class AuthServiceTokens:
         try:
             token = await self.service_tokens.token()
         except ServiceTokenError as exc:
-            raise TokenConfigMismatch(str(exc)) from None
+            if exc.refused:
+                raise TokenConfigMismatch(str(exc)) from None
+            raise
         try:
             await self.verifier.verify(token)
         except TokenRejected as exc:
@@ -158,16 +165,21 @@ class AuthServiceTokens:
         except TokenConfigMismatch as exc:
             log.error("auth service and this service disagree: %s", exc)
             raise
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ServiceTokenError) as exc:
             log.warning(
-                "auth service at %s not reachable yet (%s); readiness waits", self.base_url, exc
+                "auth service at %s not usable yet (%s); readiness waits", self.base_url, exc
             )
-        self._task = asyncio.create_task(self.poller.run(), name="revocation-poller")
+        self._tasks.append(asyncio.create_task(self.poller.run(), name="revocation-poller"))
+        if self.redis is not None:
+            push = listen_for_revocations(self.redis, self.verifier.revocations)
+            self._tasks.append(asyncio.create_task(push, name="revocation-push"))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.redis is not None:
+            await self.redis.aclose()
         if self._own_http:
             await self.http.aclose()
 
@@ -177,7 +189,9 @@ class AuthServiceTokens:
         async def jwks() -> CheckResult:
             try:
                 await self.agreement()
-            except (httpx.HTTPError, TokenConfigMismatch, ValueError) as exc:
+            except httpx.HTTPError as exc:
+                return CheckResult.fail(f"cannot reach the auth service at {self.base_url}: {exc}")
+            except (ServiceTokenError, TokenConfigMismatch, ValueError) as exc:
                 return CheckResult.fail(str(exc) or type(exc).__name__)
             loaded = self.verifier.keys.loaded()
             return CheckResult.ok(f"{loaded} key(s) from {self.base_url} verify its tokens", loaded)

@@ -11,7 +11,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -96,14 +95,17 @@ class InProcessKeys:
     def __init__(self, public_jwks: Callable[[], Mapping[str, Any]], algorithms: frozenset[str]):
         self._public_jwks = public_jwks
         self._algorithms = algorithms
-        self._parsed: tuple[str, dict[str, VerificationKey]] = ("", {})
+        self._document: Mapping[str, Any] | None = None
+        self._parsed: dict[str, VerificationKey] = {}
 
     def _keys(self) -> dict[str, VerificationKey]:
+        # The auth component hands out the same document object until its keys change,
+        # so an identity check is all a verification pays here.
         document = self._public_jwks()
-        fingerprint = json.dumps(document, sort_keys=True)
-        if fingerprint != self._parsed[0]:
-            self._parsed = (fingerprint, parse_jwks(document, self._algorithms))
-        return self._parsed[1]
+        if document is not self._document:
+            self._parsed = parse_jwks(document, self._algorithms)
+            self._document = document
+        return self._parsed
 
     async def get(self, kid: str) -> VerificationKey | None:
         return self._keys().get(kid)

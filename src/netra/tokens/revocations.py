@@ -3,18 +3,22 @@
 The auth service records every revocation in its database. A verifier in the same
 process shares the auth component's `RevocationList` (immediate). A verifier in another
 process polls `GET /auth/revocations` with its service token every `interval` seconds,
-so a revocation reaches it within `interval` + one request (documented in docs/auth.md).
+so a revocation reaches it within `interval` + one request (documented in docs/auth.md);
+with REDIS_URL set, revocations are also pushed at once over a Redis channel.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 log = logging.getLogger("netra.tokens")
 
@@ -87,7 +91,7 @@ class RevocationPoller:
         while True:
             try:
                 await self.poll_once()
-            except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+            except Exception as exc:  # the poller must outlive any one failure
                 self.last_error = f"cannot poll revocations from {self.url}: {exc}"
                 log.warning("%s", self.last_error)
             await asyncio.sleep(self.interval)
@@ -101,3 +105,40 @@ class RevocationPoller:
 
 def epoch(moment: datetime) -> float:
     return moment.astimezone(UTC).timestamp()
+
+
+REDIS_CHANNEL = "netra:revocations"
+
+
+class RevocationBroadcast:
+    """The auth side: record a revocation in this process and, with Redis, push it to
+    every subscribed verifier at once (the poll stays as the backstop)."""
+
+    def __init__(self, revocations: RevocationList, redis: Redis | None = None) -> None:
+        self.revocations = revocations
+        self.redis = redis
+
+    async def revoke(self, ident: str, until: float) -> None:
+        self.revocations.revoke(ident, until)
+        if self.redis is None:
+            return
+        try:
+            await self.redis.publish(REDIS_CHANNEL, json.dumps({"id": ident, "until": until}))
+        except RedisError as exc:  # the database has it; polls will carry it
+            log.warning("cannot push a revocation through Redis: %s", exc)
+
+
+async def listen_for_revocations(redis: Redis, revocations: RevocationList) -> None:
+    """The backend side: apply pushed revocations until cancelled; reconnects on error."""
+    while True:
+        try:
+            async with redis.pubsub() as pubsub:
+                await pubsub.subscribe(REDIS_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    item = json.loads(message["data"])
+                    revocations.revoke(str(item["id"]), float(item["until"]))
+        except (RedisError, OSError, ValueError, KeyError) as exc:
+            log.warning("revocation push from Redis interrupted (%s); resubscribing", exc)
+            await asyncio.sleep(1.0)

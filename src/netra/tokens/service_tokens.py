@@ -15,7 +15,13 @@ import httpx
 
 
 class ServiceTokenError(Exception):
-    """No service token could be obtained; the message says why, never the secret."""
+    """No service token could be obtained; the message says why, never the secret.
+    `refused` is true when the auth service answered and said no (a configuration
+    mismatch), false when it could not be asked (it may come back)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 class ServiceTokenClient:
@@ -68,7 +74,8 @@ class ServiceTokenClient:
         if response.status_code in (401, 403):
             raise ServiceTokenError(
                 f"the auth service at {self.url} refused service '{self.service_id}': "
-                "do both services have the same SERVICE_SECRET (and SERVICE_ID)?"
+                "do both services have the same SERVICE_SECRET (and SERVICE_ID)?",
+                refused=True,
             )
         if response.status_code != 200:
             raise ServiceTokenError(

@@ -17,11 +17,13 @@ from typing import Any
 import httpx
 import openai
 from openai import AsyncOpenAI
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
 from netra.agents.events import (
     AgentCompleted,
     AgentEvent,
     AgentStarted,
+    AgentThinking,
     MessageDelta,
     ToolCompleted,
     ToolExecuting,
@@ -89,6 +91,7 @@ class OpenAIAgent:
         max_tokens: int | None = None,
         system_prompt: str = SYSTEM_PROMPT,
         include_usage: bool = True,
+        request_options: dict[str, Any] | None = None,
         secret: str | None = None,
     ) -> None:
         self.client = client
@@ -98,6 +101,8 @@ class OpenAIAgent:
         self.max_tokens = max_tokens
         self.system_prompt = system_prompt
         self.include_usage = include_usage
+        # Extra request fields (temperature, logit_bias, ...), sent as given.
+        self.request_options = dict(request_options or {})
         self._secret = secret
 
     async def run(
@@ -141,8 +146,8 @@ class OpenAIAgent:
 
     async def _stream(
         self, messages: list[dict[str, Any]], step: _Step
-    ) -> AsyncIterator[MessageDelta]:
-        """One streamed model call: yields answer deltas, fills `step` with the rest."""
+    ) -> AsyncIterator[MessageDelta | AgentThinking]:
+        """One streamed model call: yields answer and reasoning deltas, fills `step`."""
         try:
             stream = await self.client.chat.completions.create(**self._request(messages))
         except openai.OpenAIError as exc:
@@ -156,6 +161,9 @@ class OpenAIAgent:
                         output_tokens=chunk.usage.completion_tokens,
                     )
                 for choice in chunk.choices:
+                    reasoning = _reasoning(choice.delta)
+                    if reasoning:
+                        yield AgentThinking(text=reasoning)
                     if choice.delta.content:
                         step.text += choice.delta.content
                         step.content_chunks += 1
@@ -172,7 +180,8 @@ class OpenAIAgent:
             raise ProviderError(self._unfinished(step))
 
     def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        request: dict[str, Any] = {"model": self.model, "messages": messages, "stream": True}
+        request: dict[str, Any] = {**self.request_options, "model": self.model}
+        request.update(messages=messages, stream=True)
         if len(self.tools):
             request["tools"] = self.tools.openai_specs()
         if self.include_usage:
@@ -255,6 +264,16 @@ def tool_message(outcome: ToolCompleted) -> str:
     if outcome.error is not None:
         return json.dumps({"error": outcome.error})
     return json.dumps({"result": outcome.result}, default=str)
+
+
+def _reasoning(delta: ChoiceDelta) -> str | None:
+    """Reasoning text, which servers send beside `content` under a name of their own
+    (`reasoning_content`: vLLM, llama.cpp, DeepSeek; `reasoning`: Ollama, OpenRouter)."""
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(delta, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _executing(call: ToolCallRequest) -> ToolExecuting:

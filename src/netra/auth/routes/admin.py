@@ -1,6 +1,7 @@
 """`/auth/admin/users...`: list and search accounts, disable/enable, see and revoke
 sessions. Admins only; every action is audited."""
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -8,8 +9,8 @@ from sqlalchemy import func, or_, select
 
 from netra.auth import audit
 from netra.auth.errors import AuthError, SafeRoute
-from netra.auth.models import User, UserSession
-from netra.auth.payloads import Revoked, SessionOut, UserOut, UserPage
+from netra.auth.models import AuditEvent, User, UserSession
+from netra.auth.payloads import AuditOut, Revoked, SessionOut, UserOut, UserPage
 from netra.auth.routes.deps import CurrentUser, Guards
 from netra.auth.routes.sessions import session_out
 from netra.db.base import utcnow
@@ -127,5 +128,29 @@ def router(guards: Guards) -> APIRouter:
                 revoked=len(ids),
             )
         return Revoked(revoked=len(ids))
+
+    @api.get("/{user_id}/audit", summary="An account's audit events, newest first")
+    async def user_audit(
+        user_id: str,
+        _: Annotated[CurrentUser, Depends(admin)],
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[AuditOut]:
+        async with guards.state().db() as db:
+            rows = await db.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.user_id == user_id[:36])
+                .order_by(AuditEvent.created_at.desc())
+                .limit(limit)
+            )
+            return [
+                AuditOut(
+                    event=row.event,
+                    created_at=row.created_at,
+                    actor=row.actor,
+                    ip_address=row.ip_address,
+                    detail=json.loads(row.detail),
+                )
+                for row in rows
+            ]
 
     return api

@@ -1,0 +1,209 @@
+"""The local target: revisions are `netra serve` processes on their own 127.0.0.1 ports,
+behind an nginx whose upstreams move traffic. Real, and a way to self-host on one box."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from netra.deploy.environments import DeployEnvironment
+from netra.deploy.gate import netra_command, readiness
+from netra.deploy.rollout import Release, StepFailed
+from netra.deploy.runner import Runner
+from netra.deploy.stores.local import LocalSecretStore
+from netra.deploy.targets import processes
+from netra.deploy.targets.nginx import Nginx
+from netra.settings import Service
+
+READY_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LocalTarget:
+    def __init__(self, env: DeployEnvironment, runner: Runner) -> None:
+        self.env = env
+        self.runner = runner
+        self.root = Path(str(env.state_dir))
+        self.store = LocalSecretStore(Path(str(env.secrets_dir)))
+        listen = {s: str(urlsplit(str(env.plan(s).url)).netloc) for s in Service}
+        self.nginx = Nginx(self.root / "nginx", listen, runner)
+
+    # --- state ---------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        try:
+            state: dict[str, Any] = json.loads((self.root / "state.json").read_text())
+        except (OSError, ValueError):
+            state = {}
+        state.setdefault("revisions", {})
+        return state
+
+    def _save(self, state: dict[str, Any]) -> None:
+        if self.runner.dry_run:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / "state.json.tmp"
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.root / "state.json")
+
+    def live(self) -> str | None:
+        live: str | None = self._state().get("live")
+        return live
+
+    def previous(self) -> str | None:
+        previous: str | None = self._state().get("previous")
+        return previous
+
+    # --- what a revision's processes get -------------------------------------------
+    def _environ(self, release: Release, service: Service) -> dict[str, str]:
+        """Built from the contract's wiring; secrets as files, never in the environment."""
+        revision_dir = self.root / "revisions" / release.revision
+        return {
+            **release.wired[service].values,
+            "SECRETS_DIR": str(revision_dir / "secrets" / service.value),
+            "DATA_DIR": str(revision_dir / "data"),
+        }
+
+    def _write_secrets(self, release: Release) -> None:
+        for service, wired in release.wired.items():
+            directory = self.root / "revisions" / release.revision / "secrets" / service.value
+            self.runner.note(f"write {directory}/{{{','.join(r.env_name for r in wired.secrets)}}}")
+            if self.runner.dry_run:
+                continue
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for ref in wired.secrets:
+                path = directory / ref.env_name
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(self.store.read(ref))
+
+    # --- the steps -----------------------------------------------------------------
+    def migrate(self, release: Release) -> None:
+        self._write_secrets(release)
+        for service in release.wired:
+            self.runner.run(
+                [*netra_command(), "migrate", "--service", service.value],
+                env=self._environ(release, service),
+            )
+
+    def start(self, release: Release) -> dict[Service, str]:
+        state = self._state()
+        if release.revision in state["revisions"]:
+            self.retire(release.revision)
+            state = self._state()
+        ports = {service: free_port() for service in release.wired}
+        pids: dict[str, dict[str, int]] = {}
+        revision_dir = self.root / "revisions" / release.revision
+        for service, port in ports.items():
+            argv = [
+                *netra_command(),
+                "serve",
+                service.value,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
+            self.runner.note(f"spawn {' '.join(argv)} (log {revision_dir / service.value}.log)")
+            if self.runner.dry_run:
+                continue
+            revision_dir.mkdir(parents=True, exist_ok=True)
+            pid = processes.spawn(
+                argv, self._environ(release, service), revision_dir / f"{service.value}.log"
+            )
+            pids[service.value] = {"pid": pid, "port": port}
+        state["revisions"][release.revision] = pids
+        self._save(state)
+        urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
+        if not self.runner.dry_run:
+            self._wait_ready(release.revision, urls)
+        return urls
+
+    def _wait_ready(self, revision: str, urls: dict[Service, str]) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        processes_of = self._state()["revisions"][revision]
+        while True:
+            for service in urls:
+                if not processes.alive(processes_of[service.value]["pid"]):
+                    log = self.root / "revisions" / revision / f"{service.value}.log"
+                    tail = " / ".join(log.read_text(errors="replace").strip().splitlines()[-4:])
+                    raise StepFailed(f"{service.value} exited during startup: {tail} ({log})")
+            result = readiness(urls, timeout=2.0)
+            if result.ok:
+                return
+            if time.monotonic() > deadline:
+                failed = result.failed
+                detail = f"{failed.name}: {failed.error}" if failed else "not ready"
+                raise StepFailed(f"not ready after {READY_TIMEOUT:g}s: {detail}")
+            time.sleep(0.1)
+
+    def public_urls(self) -> dict[Service, str]:
+        return {s: str(self.env.plan(s).url).rstrip("/") for s in Service}
+
+    def shift(self, revision: str) -> None:
+        state = self._state()
+        procs = state["revisions"].get(revision)
+        if procs is None and not self.runner.dry_run:
+            raise StepFailed(f"revision {revision} is not running; see `netra deploy status`")
+        ports = {s: int((procs or {}).get(s.value, {}).get("port", 0)) for s in Service}
+        self.nginx.point_at(ports)
+        if state.get("live") != revision:
+            state["previous"], state["live"] = state.get("live"), revision
+        self._save(state)
+        self._retire_stale(state)
+
+    def _retire_stale(self, state: dict[str, Any]) -> None:
+        """Keep the live revision and one previous (instant rollback); stop the rest."""
+        keep = {state.get("live"), state.get("previous")}
+        for revision in [r for r in state["revisions"] if r not in keep]:
+            self.retire(revision)
+
+    def retire(self, revision: str) -> None:
+        state = self._state()
+        for proc in state["revisions"].get(revision, {}).values():
+            self.runner.note(f"stop pid {proc['pid']} (revision {revision})")
+            if not self.runner.dry_run:
+                processes.stop(int(proc["pid"]))
+        state["revisions"].pop(revision, None)
+        if state.get("previous") == revision:
+            state["previous"] = None
+        self._save(state)
+
+    def down(self) -> None:
+        """Stop nginx and every revision of this environment."""
+        self.nginx.stop()
+        for revision in list(self._state()["revisions"]):
+            self.retire(revision)
+        state = self._state()
+        state["live"] = state["previous"] = None
+        self._save(state)
+
+    def status(self) -> dict[str, Any]:
+        state = self._state()
+        revisions = {}
+        for revision, procs in state["revisions"].items():
+            urls = {Service(s): f"http://127.0.0.1:{p['port']}" for s, p in procs.items()}
+            health = readiness(urls, timeout=2.0) if urls else None
+            revisions[revision] = {
+                "traffic": 100 if revision == state.get("live") else 0,
+                "processes": {
+                    s: {**p, "alive": processes.alive(int(p["pid"]))} for s, p in procs.items()
+                },
+                "ready": health.ok if health else False,
+            }
+        return {
+            "live": state.get("live"),
+            "previous": state.get("previous"),
+            "nginx": "running" if self.nginx.running() else "stopped",
+            "public": {s.value: u for s, u in self.public_urls().items()},
+            "revisions": revisions,
+        }

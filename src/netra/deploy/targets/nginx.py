@@ -1,0 +1,111 @@
+"""The local target's front door: an nginx of its own (prefix, config, pid under the
+state directory) whose upstreams are rewritten and reloaded to move traffic."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from netra.deploy.runner import Runner
+from netra.settings import Service
+
+MAIN = """# Written by `netra deploy`; traffic moves by rewriting upstreams.conf and reloading.
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    include {prefix}/upstreams.conf;
+{servers}
+}}
+"""
+
+SERVER = """    server {{
+        listen {listen};
+        location / {{
+            proxy_pass http://netra_{service};
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_buffering off;
+            proxy_request_buffering off;
+            proxy_read_timeout 3600s;
+            proxy_next_upstream error timeout;
+        }}
+    }}"""
+
+
+class Nginx:
+    def __init__(self, prefix: Path, listen: dict[Service, str], runner: Runner) -> None:
+        self.prefix = prefix
+        self.listen = listen
+        self.runner = runner
+        self.conf = prefix / "nginx.conf"
+        self.binary = shutil.which("nginx") or "/usr/sbin/nginx"
+
+    def _argv(self, *extra: str) -> list[str]:
+        return [
+            self.binary,
+            "-p",
+            str(self.prefix),
+            "-c",
+            str(self.conf),
+            "-e",
+            str(self.prefix / "error.log"),
+            *extra,
+        ]
+
+    def upstreams(self, ports: dict[Service, int]) -> str:
+        return "".join(
+            f"upstream netra_{service.value} {{ server 127.0.0.1:{port}; keepalive 16; }}\n"
+            for service, port in ports.items()
+        )
+
+    def point_at(self, ports: dict[Service, int]) -> None:
+        """Write the upstreams for `ports`, then start nginx or reload it gracefully."""
+        upstreams = self.prefix / "upstreams.conf"
+        self.runner.note(
+            f"write {upstreams}: "
+            + ", ".join(f"{s.value} → 127.0.0.1:{p}" for s, p in ports.items())
+        )
+        if not self.runner.dry_run:
+            for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+                (self.prefix / "tmp" / sub).mkdir(parents=True, exist_ok=True)
+            servers = "\n".join(
+                SERVER.format(listen=listen, service=service.value)
+                for service, listen in self.listen.items()
+            )
+            self.conf.write_text(MAIN.format(prefix=self.prefix, servers=servers))
+            tmp = upstreams.with_suffix(".tmp")
+            tmp.write_text(self.upstreams(ports))
+            tmp.replace(upstreams)
+        self.runner.run(self._argv("-t", "-q"), env={})
+        if self.running():
+            self.runner.run(self._argv("-s", "reload"), env={})
+        else:
+            self.runner.run(self._argv(), env={})
+
+    def pid(self) -> int | None:
+        try:
+            return int((self.prefix / "nginx.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def running(self) -> bool:
+        from netra.deploy.targets.processes import alive  # noqa: PLC0415
+
+        pid = self.pid()
+        return pid is not None and alive(pid)
+
+    def stop(self) -> None:
+        if self.running():
+            self.runner.run(self._argv("-s", "quit"), env={})

@@ -1,0 +1,195 @@
+"""INCIDENTS.md I-4, replayed: auth and backend as separate `netra serve` processes with
+separate environments, for every supported key configuration. A token minted by the
+auth service is accepted by the backend (its readiness check `jwks` fetches the keys and
+verifies a real token from auth); a mismatch stops the backend at startup with a message
+naming both sides, never as 401s at run time."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.auth.conftest import PASSWORD
+from tests.conftest import create_pg_database, drop_pg_database
+
+pytestmark = pytest.mark.slow
+NETRA = str(Path(sys.executable).parent / "netra")
+SERVICE_SECRET = "cross-service-secret-0123456789abcdef"
+SHARED = "the-shared-hs256-secret-0123456789abcdef"
+NAMES = ["JWT_SECRET_STAGING", "JWT_SECRET_KEY", "JWT_SECRET"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def base_env(tmp: Path, database: str, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp),
+        "ENVIRONMENT": "staging",
+        "DATA_DIR": str(tmp),
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
+        "SERVICE_SECRET": SERVICE_SECRET,
+        **extra,
+    }
+
+
+@contextmanager
+def serve(service: str, env: dict[str, str], port: int) -> Iterator[subprocess.Popen[str]]:
+    migrate = subprocess.run(
+        [NETRA, "migrate", "--service", service],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    process = subprocess.Popen(
+        [NETRA, "serve", service, "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_ready(port: int, process: subprocess.Popen[str], timeout: float = 30.0) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout
+    last: dict = {}  # type: ignore[type-arg]
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"exited {process.returncode}: {process.stderr.read()}")  # type: ignore[union-attr]
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2)
+            last = answer.json()
+            if answer.status_code == 200:
+                return last
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"not ready within {timeout}s: {last}")
+
+
+@pytest.fixture
+async def databases() -> AsyncIterator[tuple[str, str]]:
+    auth_db, backend_db = await create_pg_database(), await create_pg_database()
+    try:
+        yield auth_db, backend_db
+    finally:
+        await drop_pg_database(auth_db)
+        await drop_pg_database(backend_db)
+
+
+CONFIGS = [
+    pytest.param({}, {}, id="jwks-eddsa"),
+    pytest.param({"TOKEN_ALGORITHM": "ES256"}, {"TOKEN_ALGORITHM": "ES256"}, id="jwks-es256"),
+    *(
+        pytest.param(
+            {"TOKEN_ALGORITHM": "HS256", name: SHARED},
+            {"TOKEN_ALGORITHM": "HS256", NAMES[(i + 1) % 3]: SHARED},
+            id=f"hs256-auth-{name}-backend-{NAMES[(i + 1) % 3]}",
+        )
+        for i, name in enumerate(NAMES)
+    ),
+]
+
+
+@pytest.mark.parametrize(("auth_extra", "backend_extra"), CONFIGS)
+async def test_a_token_minted_by_auth_is_accepted_by_the_backend(
+    tmp_path: Path,
+    databases: tuple[str, str],
+    auth_extra: dict[str, str],
+    backend_extra: dict[str, str],
+) -> None:
+    auth_port, backend_port = free_port(), free_port()
+    auth_env = base_env(
+        tmp_path / "auth", databases[0], KEY_ENCRYPTION_KEY="kek-" + "k" * 40, **auth_extra
+    )
+    backend_env = base_env(
+        tmp_path / "backend",
+        databases[1],
+        AUTH_SERVICE_URL=f"http://127.0.0.1:{auth_port}",
+        **backend_extra,
+    )
+    with serve("auth", auth_env, auth_port) as auth:
+        wait_ready(auth_port, auth)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{auth_port}") as client:
+            await client.post(
+                "/auth/register", json={"email": "a@example.com", "password": PASSWORD}
+            )
+            login = await client.post(
+                "/auth/login", json={"email": "a@example.com", "password": PASSWORD}
+            )
+            assert login.status_code == 200
+        with serve("backend", backend_env, backend_port) as backend:
+            ready = wait_ready(backend_port, backend)
+            assert ready["checks"]["jwks"]["status"] == "pass", ready
+
+
+MISMATCHES = [
+    pytest.param(
+        {"TOKEN_ALGORITHM": "HS256", "JWT_SECRET_STAGING": SHARED},
+        {"TOKEN_ALGORITHM": "HS256", "JWT_SECRET_KEY": SHARED + "-other"},
+        "JWT_SECRET_{ENVIRONMENT}",
+        id="different-hs256-secrets",
+    ),
+    pytest.param(
+        {},
+        {"TOKEN_ALGORITHM": "HS256", "JWT_SECRET": SHARED},
+        "TOKEN_ALGORITHM",
+        id="eddsa-vs-hs256",
+    ),
+    pytest.param({}, {"JWT_ISSUER": "someone"}, "JWT_ISSUER", id="issuer"),
+    pytest.param(
+        {}, {"SERVICE_SECRET": "not-the-same-secret-at-all"}, "SERVICE_SECRET", id="service-secret"
+    ),
+]
+
+
+@pytest.mark.parametrize(("auth_extra", "backend_extra", "named"), MISMATCHES)
+async def test_a_mismatch_stops_the_backend_at_startup_naming_both_sides(
+    tmp_path: Path,
+    databases: tuple[str, str],
+    auth_extra: dict[str, str],
+    backend_extra: dict[str, str],
+    named: str,
+) -> None:
+    auth_port, backend_port = free_port(), free_port()
+    auth_env = base_env(
+        tmp_path / "auth", databases[0], KEY_ENCRYPTION_KEY="kek-" + "k" * 40, **auth_extra
+    )
+    backend_env = base_env(
+        tmp_path / "backend",
+        databases[1],
+        AUTH_SERVICE_URL=f"http://127.0.0.1:{auth_port}",
+        **backend_extra,
+    )
+    with serve("auth", auth_env, auth_port) as auth:
+        wait_ready(auth_port, auth)
+        with serve("backend", backend_env, backend_port) as backend:
+            code = backend.wait(timeout=30)
+            stderr = backend.stderr.read() if backend.stderr else ""
+    assert code != 0
+    assert named in stderr, stderr
+    assert "auth service" in stderr
+    assert SHARED not in stderr

@@ -1,0 +1,116 @@
+"""Deploy fixtures: environments files written per test, a local target with real
+processes behind a real nginx, and the gate stand-in for `netra smoke`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from netra.deploy.environments import DeployEnvironment, load_environment
+from netra.deploy.gate import CommandGate
+from netra.deploy.preflight import preflight
+from netra.deploy.rollout import Release, Rollout, RolloutReport
+from netra.deploy.runner import Runner
+from netra.deploy.targets.local import LocalTarget, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "deploy" / "environments.toml"
+GATE_STAND_IN = Path(__file__).with_name("smoke_stand_in.py")
+
+SECRETS = {
+    "service-secret": "s3rvice-secret-value-for-tests",
+    "key-encryption-key": "kek-value-for-tests-0123456789",
+}
+
+
+def local_toml(tmp_path: Path, extra: str = "", secrets: str = "") -> str:
+    auth, backend = free_port(), free_port()
+    return f"""
+[environments.local]
+target = "local"
+environment = "production"
+secrets_dir = "{tmp_path / "secrets"}"
+state_dir = "{tmp_path / "state"}"
+[environments.local.secrets]
+DATABASE_URL = "database-url"
+SERVICE_SECRET = "service-secret"
+KEY_ENCRYPTION_KEY = "key-encryption-key"
+{secrets}
+[environments.local.services.auth]
+url = "http://127.0.0.1:{auth}"
+[environments.local.services.backend]
+url = "http://127.0.0.1:{backend}"
+{extra}
+"""
+
+
+LocalEnv = Callable[..., DeployEnvironment]
+
+
+@pytest.fixture
+def local_env(tmp_path: Path) -> LocalEnv:
+    """`local_env(extra=..., store={name: value})`: a local environment on free ports,
+    its secret store filled, SQLite in tmp_path; rewritten on each call (same ports)."""
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    (secrets_dir / "database-url").write_text(f"sqlite:///{tmp_path / 'netra.db'}")
+    for name, value in SECRETS.items():
+        (secrets_dir / name).write_text(value)
+    toml = local_toml(tmp_path)
+
+    def build(extra: str = "", store: dict[str, str] | None = None) -> DeployEnvironment:
+        for name, value in (store or {}).items():
+            (secrets_dir / name).write_text(value)
+        path = tmp_path / "environments.toml"
+        path.write_text(toml + extra)
+        return load_environment("local", path)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def nginx() -> str:
+    """Debian's nginx; installed when missing (as scripts/ensure-services does)."""
+    if shutil.which("nginx") is None and shutil.which("apt-get") is not None:
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "nginx"],
+            check=True,
+            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        )
+    found = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(found).exists(), "nginx is required: apt-get install -y nginx"
+    return found
+
+
+@pytest.fixture
+def deployed(nginx: str, tmp_path: Path) -> Iterator[list[LocalTarget]]:
+    """Local targets created by a test; their nginx and processes stopped afterwards."""
+    targets: list[LocalTarget] = []
+    yield targets
+    for target in targets:
+        target.down()
+
+
+def stand_in_gate(*flags: str) -> CommandGate:
+    """The smoke stand-in: readiness of both services, plus a golden-path step that
+    fails when told to (`--fail-step NAME`, optionally `--only-public PORT`)."""
+    return CommandGate(
+        [sys.executable, str(GATE_STAND_IN), "{backend}", "--auth-url", "{auth}", *flags]
+    )
+
+
+def roll(
+    env: DeployEnvironment,
+    targets: list[LocalTarget],
+    gate: CommandGate | None = None,
+    revision: str | None = None,
+) -> RolloutReport:
+    target = LocalTarget(env, Runner())
+    targets.append(target)
+    engine = Rollout(env, target, gate or stand_in_gate(), lambda: preflight(env))
+    return engine.run(Release.of(env, revision))
