@@ -18,6 +18,7 @@ from rich.console import Console
 
 from netra import db
 from netra.auth import cli as auth_cli
+from netra.chat.cli import chat_app
 from netra.db import migrations
 from netra.db.url import check_database_settings
 from netra.deploy.cli import app as deploy_app
@@ -33,6 +34,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(auth_cli.users_app, name="users")
 app.add_typer(auth_cli.keys_app, name="keys")
 app.add_typer(deploy_app, name="deploy")
+app.add_typer(chat_app, name="chat")
 out = Console()
 err = Console(stderr=True)
 

@@ -2,38 +2,114 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
+from fastapi.requests import HTTPConnection
 
+from netra.agents import create_agent
+from netra.agents.runtime import Agent
+from netra.chat.backend import ChatBackend
+from netra.chat.bus import create_bus
+from netra.chat.eventlog import EventLog
+from netra.chat.hub import Hub
+from netra.chat.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from netra.chat.routes import events, runs, threads
+from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
-from netra.health import Check
+from netra.chat.store import ThreadStore
+from netra.chat.ws import route as ws_route
+from netra.health import Check, CheckResult
 from netra.service import Runtime
+from netra.settings import Settings
 from netra.tokens import AuthServiceTokens
 from netra.web import router as web_router
+
+log = logging.getLogger("netra.chat")
+AgentFactory = Callable[[Settings], Agent]
 
 
 class ChatComponent:
     name = "backend"
     schema = CHAT_SCHEMA
 
-    def __init__(self) -> None:
+    def __init__(self, agent_factory: AgentFactory = create_agent) -> None:
+        self.agent_factory = agent_factory
+        self.backend: ChatBackend | None = None
         self._tokens: AuthServiceTokens | None = None
 
+    def _bind(self, connection: HTTPConnection) -> None:
+        connection.state.chat = self.backend
+
     def routers(self) -> Sequence[APIRouter]:
-        return [web_router()]
+        api = APIRouter(dependencies=[Depends(self._bind)])
+        for module in (threads, runs, events, ws_route):
+            api.include_router(module.router)
+        return [api, web_router()]
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
-        return self._tokens.checks() if self._tokens is not None else []
+        backend = self.backend
+
+        async def bus() -> CheckResult:
+            assert backend is not None
+            return CheckResult.ok(await backend.bus.ping())
+
+        checks = [*(self._tokens.checks() if self._tokens is not None else []), Check("bus", bus)]
+        # Registered once netra.agents provides agents: a build without the agent
+        # runtime still serves threads, and its runs end with an agent_error saying so.
+        if backend is not None and backend.runs.agent is not None:
+            name = backend.runs.agent.name
+
+            async def agent() -> CheckResult:
+                return CheckResult.ok(f"agent provider {name}")
+
+            checks.append(Check("agent", agent))
+        return checks
 
     async def start(self, runtime: Runtime) -> None:
+        settings = runtime.settings
         # Embedded (`netra up`): the auth component already set its in-process verifier.
         # Deployed apart: verify against the auth service's JWKS (docs/auth.md).
         if runtime.verifier is None:
-            self._tokens = AuthServiceTokens(runtime.settings)
+            self._tokens = AuthServiceTokens(settings)
             await self._tokens.start()
             runtime.verifier = self._tokens.verifier
+        agent = self.agent_factory(settings)
+        events_log = EventLog(runtime.sessions)
+        bus = create_bus(settings, runtime.instance_id)
+        limiter: RateLimiter = MemoryRateLimiter()
+        client = getattr(bus, "client", None)
+        if client is not None:
+            limiter = RedisRateLimiter(client)
+        backend = ChatBackend(
+            runtime=runtime,
+            events=events_log,
+            threads=ThreadStore(runtime.sessions),
+            bus=bus,
+            hub=Hub(events_log, runtime.spawn),
+            runs=RunManager(
+                settings=settings,
+                sessions=runtime.sessions,
+                events=events_log,
+                bus=bus,
+                agent=agent,
+                instance_id=runtime.instance_id,
+            ),
+            limiter=limiter,
+        )
+        await bus.start(backend.on_notice)
+        runtime.spawn(backend.runs.maintain(), "run-leases")
+        self.backend = backend
 
     async def stop(self) -> None:
+        backend = self.backend
+        if backend is None:
+            return
+        # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
+        for outbox in list(backend.sockets):
+            outbox.fail(1012, "server restarting; reconnect and resume")
+        await backend.runs.shutdown()
+        await backend.bus.close()
         if self._tokens is not None:
             await self._tokens.stop()

@@ -2,7 +2,7 @@
 
 from netra.settings.contract import Settings
 from netra.settings.report import ConfigReport, ConfigurationError, Problem, Status
-from netra.settings.resolver import Check, load_settings, resolve
+from netra.settings.resolver import Check, client_settings, load_settings, resolve
 from netra.settings.spec import Environment, Service
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Service",
     "Settings",
     "Status",
+    "client_settings",
     "load_settings",
     "resolve",
 ]

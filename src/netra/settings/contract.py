@@ -25,6 +25,7 @@ from netra.settings.spec import (
     AUTH,
     BACKEND,
     BOTH,
+    CLIENTS,
     DEPLOYED,
     Environment,
     Spec,
@@ -361,6 +362,88 @@ class Settings(BaseModel):
     local_max_tokens: Annotated[
         int, Field(ge=1, le=32768), Spec(BACKEND, "Most tokens the local model writes per answer.")
     ] = 512
+
+    # --- chat limits (documented in docs/protocol.md) ------------------------------
+    ws_max_frame_bytes: Annotated[
+        int,
+        Field(ge=1024, le=16 << 20),
+        Spec(BACKEND, "Largest client WebSocket frame in bytes; bigger closes with 4413."),
+    ] = 65536
+    message_max_chars: Annotated[
+        int,
+        Field(ge=1, le=1_000_000),
+        Spec(BACKEND, "Longest message text in characters (REST 413, WebSocket error)."),
+    ] = 16000
+    ws_queue_size: Annotated[
+        int,
+        Field(ge=8, le=1_000_000),
+        Spec(
+            BACKEND,
+            "Frames queued for one WebSocket before the server gives up on a slow reader "
+            "and closes with 1013 (the client resumes from its last seq).",
+        ),
+    ] = 2048
+    ws_max_connections: Annotated[
+        int,
+        Field(ge=1, le=1_000_000),
+        Spec(BACKEND, "Authenticated WebSockets per process; above it, close 1013."),
+    ] = 20000
+    ws_max_pending: Annotated[
+        int,
+        Field(ge=1, le=100_000),
+        Spec(BACKEND, "WebSockets still authenticating at once; above it, close 1013."),
+    ] = 256
+    ws_auth_timeout: Annotated[
+        Seconds, Spec(BACKEND, "Seconds a WebSocket may take to authenticate (else 4401).")
+    ] = 5.0
+    ws_heartbeat_interval: Annotated[
+        Seconds,
+        Spec(
+            BACKEND,
+            "Seconds of silence after which the server sends a heartbeat; a client silent "
+            "for three intervals is closed with 1001.",
+        ),
+    ] = 20.0
+    chat_rate_limit: Annotated[
+        int,
+        Field(ge=1, le=1_000_000),
+        Spec(BACKEND, "Messages one user may send per minute (REST 429, WebSocket 4429)."),
+    ] = 30
+    ws_frame_rate_limit: Annotated[
+        int,
+        Field(ge=1, le=1_000_000),
+        Spec(BACKEND, "Frames one WebSocket may send per 10 seconds before 4429."),
+    ] = 200
+    run_lease: Annotated[
+        Seconds,
+        Spec(
+            BACKEND,
+            "Seconds a run's instance lease lasts (renewed at a third); a run whose lease "
+            "expired is failed by any instance.",
+        ),
+    ] = 30.0
+
+    # --- command-line clients (netra chat, netra smoke) ----------------------------
+    netra_token: Annotated[
+        SecretStr | None,
+        Spec(
+            CLIENTS,
+            "An access token or API key for `netra chat` instead of signing in.",
+            secret=True,
+        ),
+    ] = None
+    smoke_email: Annotated[
+        str | None,
+        Spec(
+            CLIENTS,
+            "The account `netra smoke` signs in as (created on first use where "
+            "registration is open). Unset: a throw-away account per run.",
+        ),
+    ] = None
+    smoke_password: Annotated[
+        SecretStr | None,
+        Spec(CLIENTS, "The smoke account's password; never printed.", secret=True),
+    ] = None
 
     @property
     def sqlite_path(self) -> Path:

@@ -44,7 +44,7 @@ def render() -> str:
         rows.append(
             "| {} | {} | {} | {} | {} | {} |".format(
                 names,
-                ", ".join(sorted(s.value for s in spec.services)),
+                ", ".join(sorted(s.value for s in spec.services)) or "command line",
                 ", ".join(e.value for e in Environment if e in spec.required_in) or "",
                 "yes" if spec.secret else "",
                 _default(info, dict(spec.env_defaults)),

@@ -244,6 +244,15 @@ def resolve(
     return settings, report
 
 
+def client_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings as a command-line client reads them (`netra chat`, `netra smoke`): no
+    service's requirements apply and nothing is generated."""
+    settings, report = resolve([], environ, persist_generated=False)
+    if settings is None:
+        raise ConfigurationError(report)
+    return settings
+
+
 def load_settings(
     services: Iterable[Service],
     environ: Mapping[str, str] | None = None,

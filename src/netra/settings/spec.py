@@ -31,6 +31,7 @@ class Environment(StrEnum):
 BOTH = frozenset({Service.AUTH, Service.BACKEND})
 AUTH = frozenset({Service.AUTH})
 BACKEND = frozenset({Service.BACKEND})
+CLIENTS: frozenset[Service] = frozenset()  # read by command-line clients, no service
 DEPLOYED = frozenset({Environment.STAGING, Environment.PRODUCTION})
 EVERYWHERE = frozenset(Environment)
 

@@ -1,0 +1,86 @@
+"""Everything the chat routes and the socket share in one process, built at startup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netra.chat.bus import EventBus, Notice
+from netra.chat.eventlog import EventLog
+from netra.chat.hub import Hub
+from netra.chat.outbox import Outbox
+from netra.chat.ratelimit import RateLimiter
+from netra.chat.runs import RunManager
+from netra.chat.store import Posted, ThreadStore
+from netra.service import Runtime
+from netra.settings import Settings
+from netra.tokens import Principal, TokenRejected
+
+
+class ServiceUnavailable(Exception):
+    """The process cannot serve this request now (no verifier yet); 503 / close 1013."""
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float, limit: int) -> None:
+        super().__init__(
+            f"too many messages: at most {limit} per minute; retry in {retry_after:.0f}s"
+        )
+        self.retry_after = retry_after
+
+
+@dataclass(eq=False)
+class ChatBackend:
+    runtime: Runtime
+    events: EventLog
+    threads: ThreadStore
+    bus: EventBus
+    hub: Hub
+    runs: RunManager
+    limiter: RateLimiter
+    # Open sockets' outboxes, so shutdown can close them with 1012.
+    sockets: set[Outbox] = field(default_factory=set)
+    authenticating: int = 0
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def on_notice(self, notice: Notice) -> None:
+        if notice.kind == "cancel":
+            self.runs.on_notice(notice)
+        else:
+            self.hub.on_notice(notice)
+
+    async def authenticate(self, token: str | None) -> Principal:
+        """The bearer of `token`, through the process's one verifier (netra.tokens)."""
+        if not token:
+            raise TokenRejected("missing", "missing access token")
+        verifier = self.runtime.verifier
+        if verifier is None:
+            raise ServiceUnavailable("token verification is not available yet; retry shortly")
+        principal = await verifier.verify(token)
+        if principal.is_service:
+            raise PermissionError("service tokens cannot use the chat API")
+        return principal
+
+    async def check_rate(self, user_id: str) -> None:
+        limit = self.settings.chat_rate_limit
+        wait = await self.limiter.hit(f"msg:{user_id}", limit, 60.0)
+        if wait is not None:
+            raise RateLimited(wait, limit)
+
+    async def post_message(
+        self, user_id: str, thread_id: str, text: str, client_msg_id: str | None
+    ) -> Posted:
+        """Store the message and start its run (once per client_msg_id)."""
+        posted = await self.threads.post(
+            thread_id,
+            text,
+            client_msg_id,
+            provider=self.runs.agent.name if self.runs.agent is not None else "none",
+            instance=self.runtime.instance_id,
+            lease_until=self.runs.lease_until(),
+        )
+        if posted.created:
+            self.runs.start(posted, user_id)
+        return posted

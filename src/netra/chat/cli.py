@@ -1,0 +1,97 @@
+"""`netra chat`: a terminal chat through the SDK (netra.client)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from netra.client import NetraClient, NetraError, StreamClosed
+from netra.settings import client_settings
+
+chat_app = typer.Typer(help="Chat with an agent from the terminal.", invoke_without_command=True)
+out = Console(highlight=False)
+err = Console(stderr=True)
+
+
+@chat_app.callback()
+def chat(
+    url: Annotated[str, typer.Option(help="The backend's URL.")] = "http://127.0.0.1:8000",
+    auth_url: Annotated[str | None, typer.Option(help="The auth service (default: --url).")] = None,
+    email: Annotated[str | None, typer.Option(help="Sign in as this account.")] = None,
+    thread: Annotated[str | None, typer.Option(help="Continue this thread id.")] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Send one message, print, exit.")
+    ] = None,
+) -> None:
+    """Sign in (or use NETRA_TOKEN), open a thread, and talk; Ctrl+D quits."""
+    secret = client_settings().netra_token
+    token = secret.get_secret_value() if secret is not None else None
+    password = None
+    if token is None:
+        email = email or typer.prompt("Email")
+        password = typer.prompt("Password", hide_input=True)
+    try:
+        asyncio.run(
+            _session(
+                url,
+                auth_url=auth_url,
+                token=token,
+                email=email,
+                password=password,
+                thread_id=thread,
+                message=message,
+            )
+        )
+    except (NetraError, StreamClosed) as exc:
+        err.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+async def _session(
+    url: str,
+    *,
+    auth_url: str | None,
+    token: str | None,
+    email: str | None,
+    password: str | None,
+    thread_id: str | None,
+    message: str | None,
+) -> None:
+    async with NetraClient(url, auth_url=auth_url, access_token=token) as netra:
+        if token is None and email is not None and password is not None:
+            await netra.sign_in(email, password)
+        if thread_id is None:
+            thread_id = (await netra.create_thread("Terminal chat")).id
+            err.print(f"thread {thread_id}")
+        if message is not None:
+            await _ask(netra, thread_id, message)
+            return
+        while True:
+            try:
+                text = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                return
+            if text.strip():
+                await _ask(netra, thread_id, text)
+
+
+async def _ask(netra: NetraClient, thread_id: str, text: str) -> None:
+    async for event in netra.ask(thread_id, text):
+        payload = event.payload
+        if event.type == "message_delta":
+            out.print(payload["text"], end="")
+        elif event.type == "agent_thinking":
+            err.print(f"[dim]… {payload['text']}[/]")
+        elif event.type == "tool_executing":
+            err.print(f"[dim]→ {payload['tool']}({payload['arguments']})[/]")
+        elif event.type == "tool_completed" and payload.get("error"):
+            err.print(f"[yellow]✗ {payload['tool']}: {payload['error']}[/]")
+        elif event.type == "agent_completed":
+            out.print()
+        elif event.type == "agent_error":
+            err.print(f"[bold red]{payload['reason']}[/] ({payload['code']})")

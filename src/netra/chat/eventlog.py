@@ -1,0 +1,120 @@
+"""The per-thread event log: every agent event gets the next gap-free `seq` of its thread
+and is committed before anyone is told about it (ARCHITECTURE.md decision 4)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from netra.agents.events import AgentEvent
+from netra.chat.models import RunEvent, Thread
+from netra.db.base import utcnow
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One server → client message about a thread: `{type, thread_id, run_id, seq, ts,
+    payload}`; `frame` is its JSON text, encoded once however many clients receive it."""
+
+    type: str
+    thread_id: str
+    run_id: str
+    seq: int
+    ts: datetime
+    payload: dict[str, Any]
+    frame: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "frame", json.dumps(self.as_dict(), separators=(",", ":")))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "thread_id": self.thread_id,
+            "run_id": self.run_id,
+            "seq": self.seq,
+            "ts": self.ts.isoformat(),
+            "payload": self.payload,
+        }
+
+
+def split_event(event: AgentEvent) -> tuple[str, dict[str, Any]]:
+    """The event's type and its payload (every other field)."""
+    data = event.model_dump(mode="json")
+    return data.pop("type"), data
+
+
+class EventLog:
+    """Appends and reads `run_events`; the only writer of `threads.last_seq`."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def append(
+        self, thread_id: str, run_id: str, events: Sequence[AgentEvent]
+    ) -> list[Envelope]:
+        """Persist `events` with the thread's next seqs, in one transaction."""
+        if not events:
+            return []
+        async with self.sessions.begin() as session:
+            return await self.append_in(session, thread_id, run_id, events)
+
+    async def append_in(
+        self, session: AsyncSession, thread_id: str, run_id: str, events: Sequence[AgentEvent]
+    ) -> list[Envelope]:
+        """Like `append`, inside the caller's transaction (committed by the caller)."""
+        # The UPDATE locks the thread row until commit, so concurrent appenders to one
+        # thread queue up and seqs stay gap-free; other threads are not blocked.
+        result = await session.execute(
+            update(Thread)
+            .where(Thread.id == thread_id)
+            .values(last_seq=Thread.last_seq + len(events), updated_at=utcnow())
+            .returning(Thread.last_seq)
+        )
+        last = result.scalar_one()
+        now = utcnow()
+        envelopes = []
+        for offset, event in enumerate(events):
+            kind, payload = split_event(event)
+            seq = last - len(events) + 1 + offset
+            envelopes.append(Envelope(kind, thread_id, run_id, seq, now, payload))
+        await session.execute(
+            insert(RunEvent),
+            [
+                {
+                    "thread_id": e.thread_id,
+                    "seq": e.seq,
+                    "run_id": e.run_id,
+                    "type": e.type,
+                    "payload": e.payload,
+                    "ts": e.ts,
+                }
+                for e in envelopes
+            ],
+        )
+        return envelopes
+
+    async def read(self, thread_id: str, after_seq: int, limit: int = 500) -> list[Envelope]:
+        """Events of a thread with seq > after_seq, oldest first."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(RunEvent)
+                .where(RunEvent.thread_id == thread_id, RunEvent.seq > after_seq)
+                .order_by(RunEvent.seq)
+                .limit(limit)
+            )
+            return [
+                Envelope(r.type, r.thread_id, r.run_id, r.seq, r.ts, r.payload)
+                for r in rows.scalars()
+            ]
+
+    async def last_seq(self, thread_id: str) -> int:
+        async with self.sessions() as session:
+            value = await session.scalar(select(Thread.last_seq).where(Thread.id == thread_id))
+            return int(value or 0)

@@ -1,0 +1,54 @@
+"""Per-connection bounded outgoing queues and the local fan-out of thread events.
+
+Fan-out never creates a task per recipient: the hub appends one pre-encoded frame to
+each subscriber's deque and sets its wake-up event; one writer per connection drains
+its deque. A deque that would exceed its bound marks the connection overloaded (1013)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class Outbox:
+    """Frames waiting for one connection's writer."""
+
+    limit: int
+    frames: deque[str] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    room: asyncio.Event = field(default_factory=asyncio.Event)
+    close_code: int | None = None
+    close_reason: str = ""
+
+    def push(self, frame: str) -> bool:
+        """Queue a live frame; False (and the connection is doomed) if the reader lags."""
+        if self.close_code is not None:
+            return False
+        if len(self.frames) >= self.limit:
+            self.fail(1013, "too slow: outgoing queue full, reconnect and resume")
+            return False
+        self.frames.append(frame)
+        self.wake.set()
+        return True
+
+    async def put(self, frame: str) -> None:
+        """Queue a replayed frame, waiting for room instead of failing."""
+        while len(self.frames) >= self.limit and self.close_code is None:
+            self.room.clear()
+            await self.room.wait()
+        self.push(frame)
+
+    def fail(self, code: int, reason: str) -> None:
+        if self.close_code is None:
+            self.close_code = code
+            self.close_reason = reason
+        self.wake.set()
+        self.room.set()
+
+    def take(self) -> list[str]:
+        batch = list(self.frames)
+        self.frames.clear()
+        self.room.set()
+        return batch

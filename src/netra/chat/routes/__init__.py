@@ -1,0 +1,1 @@
+"""REST routes of the chat backend, one module per resource."""

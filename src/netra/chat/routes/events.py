@@ -1,0 +1,106 @@
+"""The persisted event log of a thread: a page at a time, or streamed as Server-Sent
+Events for clients without WebSockets (`id:` is the seq; `Last-Event-ID` resumes)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from netra.chat.backend import ChatBackend
+from netra.chat.outbox import Outbox
+from netra.chat.routes.deps import Backend, User, own_thread
+
+router = APIRouter(prefix="/api/threads", tags=["events"])
+
+
+class EventOut(BaseModel):
+    type: str
+    thread_id: str
+    run_id: str
+    seq: int
+    ts: str
+    payload: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    last_seq: int
+
+
+def check_after_seq(after_seq: int, last_seq: int) -> None:
+    if after_seq > last_seq:
+        raise HTTPException(
+            400, f"after_seq {after_seq} is ahead of the thread's last seq {last_seq}"
+        )
+
+
+@router.get("/{thread_id}/events", response_model=EventPage)
+async def list_events(
+    backend: Backend,
+    user: User,
+    thread_id: str,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> EventPage:
+    thread = await own_thread(backend, user, thread_id)
+    check_after_seq(after_seq, thread.last_seq)
+    rows = await backend.events.read(thread_id, after_seq, limit)
+    return EventPage(
+        items=[EventOut.model_validate(e.as_dict()) for e in rows], last_seq=thread.last_seq
+    )
+
+
+@router.get(
+    "/{thread_id}/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream_events(
+    backend: Backend,
+    user: User,
+    thread_id: str,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Replay after `after_seq` (or the `Last-Event-ID` header), then follow live."""
+    thread = await own_thread(backend, user, thread_id)
+    if last_event_id is not None:
+        if not last_event_id.isdigit():
+            raise HTTPException(400, f"Last-Event-ID {last_event_id!r} is not a seq")
+        after_seq = int(last_event_id)
+    check_after_seq(after_seq, thread.last_seq)
+    return StreamingResponse(
+        _sse(backend, thread_id, after_seq),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _sse(backend: ChatBackend, thread_id: str, after_seq: int) -> AsyncIterator[str]:
+    outbox = Outbox(backend.settings.ws_queue_size)
+    subscription = backend.hub.subscribe(thread_id, after_seq, outbox)
+    backend.sockets.add(outbox)
+    heartbeat = backend.settings.ws_heartbeat_interval
+    try:
+        yield "retry: 1000\n\n"
+        while outbox.close_code is None:
+            if not outbox.frames:
+                outbox.wake.clear()
+                try:
+                    await asyncio.wait_for(outbox.wake.wait(), heartbeat)
+                except TimeoutError:
+                    yield ": heartbeat\n\n"
+                    continue
+            for frame in outbox.take():
+                event = json.loads(frame)
+                yield f"id: {event['seq']}\nevent: {event['type']}\ndata: {frame}\n\n"
+        # Overloaded or shutting down: the client reconnects with Last-Event-ID.
+    finally:
+        backend.sockets.discard(outbox)
+        backend.hub.unsubscribe(subscription)

@@ -1,0 +1,53 @@
+"""/api/runs: one agent run's state, and cancelling it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict
+
+from netra.chat.backend import ChatBackend
+from netra.chat.models import Run
+from netra.chat.routes.deps import Backend, User
+from netra.chat.runs import FINISHED
+from netra.tokens import Principal
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+
+class RunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    thread_id: str
+    user_message_id: str
+    status: str
+    provider: str
+    error: str | None
+    usage: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+async def own_run(backend: ChatBackend, user: Principal, run_id: str) -> Run:
+    run = await backend.threads.run(user.subject, run_id)
+    if run is None:
+        raise HTTPException(404, f"run {run_id} not found")
+    return run
+
+
+@router.get("/{run_id}", response_model=RunOut)
+async def get_run(backend: Backend, user: User, run_id: str) -> RunOut:
+    return RunOut.model_validate(await own_run(backend, user, run_id))
+
+
+@router.post("/{run_id}/cancel", response_model=RunOut, status_code=202)
+async def cancel_run(backend: Backend, user: User, run_id: str) -> RunOut:
+    """Ask the run to stop; it ends with an `agent_error` (code `cancelled`)."""
+    run = await own_run(backend, user, run_id)
+    if run.status in FINISHED:
+        raise HTTPException(409, f"run {run_id} already {run.status}")
+    await backend.runs.cancel(run_id)
+    return RunOut.model_validate(run)

@@ -1,0 +1,1 @@
+"""The /ws agent stream: protocol messages, close codes and the socket session."""

@@ -1,0 +1,80 @@
+"""Admitting a socket: origin, capacity, subprotocol and token, before anything else.
+Every refusal is accepted then closed with a code and reason a client can show
+(a handshake refused at the HTTP level reaches browsers as a bare 1006)."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from fastapi import WebSocket
+
+from netra.chat.backend import ChatBackend, ServiceUnavailable
+from netra.chat.ws.protocol import BEARER_PREFIX, SUBPROTOCOL, Close, ProtocolError
+from netra.tokens import Principal, TokenRejected
+
+
+def origin_allowed(websocket: WebSocket, backend: ChatBackend) -> bool:
+    """Browsers send Origin; other clients (the SDK) do not and are not at risk."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = backend.settings.allowed_origins
+    if allowed:
+        return origin.rstrip("/") in {o.rstrip("/") for o in allowed} or "*" in allowed
+    own = {websocket.headers.get("host", "")}
+    if backend.settings.public_url is not None:
+        own.add(urlsplit(str(backend.settings.public_url)).netloc)
+    return urlsplit(origin).netloc in own
+
+
+def bearer_token(websocket: WebSocket) -> str:
+    offered = websocket.scope.get("subprotocols") or []
+    if SUBPROTOCOL not in offered:
+        raise ProtocolError(Close.BAD_REQUEST, f"offer the subprotocol {SUBPROTOCOL}")
+    for item in offered:
+        if item.startswith(BEARER_PREFIX) and len(item) > len(BEARER_PREFIX):
+            return str(item[len(BEARER_PREFIX) :])
+    raise ProtocolError(Close.UNAUTHORIZED, "missing access token")
+
+
+async def admit(websocket: WebSocket, backend: ChatBackend) -> Principal | None:
+    """The socket's user, with the socket accepted; or None, the socket closed."""
+    settings = backend.settings
+    try:
+        if not origin_allowed(websocket, backend):
+            raise ProtocolError(Close.FORBIDDEN, "origin not allowed")
+        if len(backend.sockets) >= settings.ws_max_connections:
+            raise ProtocolError(Close.OVERLOADED, "too many connections; retry later")
+        if backend.authenticating >= settings.ws_max_pending:
+            raise ProtocolError(Close.OVERLOADED, "too many sockets authenticating; retry later")
+        token = bearer_token(websocket)
+        backend.authenticating += 1
+        try:
+            async with asyncio.timeout(settings.ws_auth_timeout):
+                principal = await backend.authenticate(token)
+        finally:
+            backend.authenticating -= 1
+    except ProtocolError as exc:
+        await _refuse(websocket, exc.code, exc.reason)
+        return None
+    except TokenRejected as exc:
+        await _refuse(websocket, Close.UNAUTHORIZED, exc.message)
+        return None
+    except TimeoutError:
+        await _refuse(websocket, Close.OVERLOADED, "authentication timed out; retry")
+        return None
+    except PermissionError as exc:
+        await _refuse(websocket, Close.FORBIDDEN, str(exc))
+        return None
+    except ServiceUnavailable as exc:
+        await _refuse(websocket, Close.OVERLOADED, str(exc))
+        return None
+    await websocket.accept(subprotocol=SUBPROTOCOL)
+    return principal
+
+
+async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    offered = websocket.scope.get("subprotocols") or []
+    await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    await websocket.close(code, reason[:120])

@@ -1,0 +1,129 @@
+"""What travels over /ws (docs/protocol.md is its prose form, checked against this)."""
+
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from netra.db.base import utcnow
+
+SUBPROTOCOL = "netra.v1"
+BEARER_PREFIX = "bearer."
+
+
+class Close(IntEnum):
+    """Close codes a client can act on (ARCHITECTURE.md decision 5)."""
+
+    GOING_AWAY = 1001  # heartbeat missed
+    INTERNAL = 1011
+    RESTARTING = 1012  # reconnect (to another instance) and resume
+    OVERLOADED = 1013  # retry later and resume
+    BAD_REQUEST = 4400
+    UNAUTHORIZED = 4401  # missing, invalid or expired token: get a fresh one
+    FORBIDDEN = 4403
+    TOO_BIG = 4413
+    RATE_LIMITED = 4429
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: Close, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason[:120]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: Annotated[str | None, Field(max_length=100)] = None
+
+
+class SendMessage(_Request):
+    type: Literal["send_message"]
+    thread_id: str
+    text: Annotated[str, Field(min_length=1)]
+    client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+
+
+class Subscribe(_Request):
+    type: Literal["subscribe"]
+    thread_id: str
+    after_seq: int = 0
+
+
+class Unsubscribe(_Request):
+    type: Literal["unsubscribe"]
+    thread_id: str
+
+
+class CancelRun(_Request):
+    type: Literal["cancel_run"]
+    run_id: str
+
+
+class Ping(_Request):
+    type: Literal["ping"]
+
+
+ClientMessage = Annotated[
+    SendMessage | Subscribe | Unsubscribe | CancelRun | Ping, Field(discriminator="type")
+]
+CLIENT_ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+CLIENT_TYPES = ("send_message", "subscribe", "unsubscribe", "cancel_run", "ping")
+REPLY_TYPES = ("hello", "ack", "error", "pong", "heartbeat")
+
+
+def parse_client(text: str) -> ClientMessage:
+    """A client frame, or ProtocolError(4400) saying what is wrong with it."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ProtocolError(Close.BAD_REQUEST, "malformed JSON") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(Close.BAD_REQUEST, "a message must be a JSON object")
+    kind = data.get("type")
+    if kind not in CLIENT_TYPES:
+        raise ProtocolError(Close.BAD_REQUEST, f"unknown message type {str(kind)[:40]!r}")
+    try:
+        return CLIENT_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:]) or kind
+        raise ProtocolError(Close.BAD_REQUEST, f"{kind}: {where}: {first['msg']}") from None
+
+
+def reply(
+    kind: str,
+    payload: dict[str, Any],
+    thread_id: str | None = None,
+    run_id: str | None = None,
+) -> str:
+    """A server message that is not an agent event (seq is null)."""
+    return json.dumps(
+        {
+            "type": kind,
+            "thread_id": thread_id,
+            "run_id": run_id,
+            "seq": None,
+            "ts": utcnow().isoformat(),
+            "payload": payload,
+        },
+        separators=(",", ":"),
+    )
+
+
+def ack(
+    request: _Request, thread_id: str | None = None, run_id: str | None = None, **data: Any
+) -> str:
+    kind = getattr(request, "type", "")
+    return reply("ack", {"request": kind, "id": request.id, **data}, thread_id, run_id)
+
+
+def error(
+    request: _Request, code: str, message: str, thread_id: str | None = None, **data: Any
+) -> str:
+    kind = getattr(request, "type", "")
+    payload = {"request": kind, "id": request.id, "code": code, "message": message, **data}
+    return reply("error", payload, thread_id)

@@ -1,0 +1,227 @@
+"""One authenticated socket: a reader (this coroutine) and one writer task draining the
+connection's bounded outbox. Nothing the client does can block the fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from fastapi import WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from netra.chat.backend import ChatBackend, RateLimited
+from netra.chat.hub import Subscription
+from netra.chat.outbox import Outbox
+from netra.chat.runs import FINISHED
+from netra.chat.ws.protocol import (
+    CancelRun,
+    ClientMessage,
+    Close,
+    Ping,
+    ProtocolError,
+    SendMessage,
+    Subscribe,
+    Unsubscribe,
+    ack,
+    error,
+    parse_client,
+    reply,
+)
+from netra.tokens import Principal
+
+log = logging.getLogger("netra.chat.ws")
+
+
+class SocketSession:
+    def __init__(self, websocket: WebSocket, backend: ChatBackend, user: Principal) -> None:
+        self.websocket = websocket
+        self.backend = backend
+        self.user = user
+        self.settings = backend.settings
+        self.outbox = Outbox(self.settings.ws_queue_size)
+        self.subscriptions: dict[str, Subscription] = {}
+        self.last_heard = time.monotonic()
+        self.window_start = self.last_heard
+        self.window_frames = 0
+
+    async def run(self) -> None:
+        self.backend.sockets.add(self.outbox)
+        expiry = self._watch_expiry()
+        writer = asyncio.create_task(self._write(), name="ws-writer")
+        self.outbox.push(
+            reply(
+                "hello",
+                {
+                    "user_id": self.user.subject,
+                    "heartbeat": self.settings.ws_heartbeat_interval,
+                    "max_frame_bytes": self.settings.ws_max_frame_bytes,
+                    "max_text_chars": self.settings.message_max_chars,
+                },
+            )
+        )
+        try:
+            await self._read()
+        finally:
+            if expiry is not None:
+                expiry.cancel()
+            for subscription in self.subscriptions.values():
+                self.backend.hub.unsubscribe(subscription)
+            self.backend.sockets.discard(self.outbox)
+            if self.outbox.close_code is None:
+                writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+
+    def _watch_expiry(self) -> asyncio.TimerHandle | None:
+        expires = self.user.expires_at
+        if expires is None:
+            return None
+        delay = max(0.0, expires.timestamp() - time.time())
+        return asyncio.get_running_loop().call_later(
+            delay, self.outbox.fail, Close.UNAUTHORIZED, "token expired"
+        )
+
+    async def _read(self) -> None:
+        while self.outbox.close_code is None:
+            try:
+                message = await self.websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                data = message.get("bytes") or b""
+                raw = data.decode("utf-8", "replace")
+            self.last_heard = time.monotonic()
+            try:
+                self._police(raw)
+                await self._handle(parse_client(raw))
+            except ProtocolError as exc:
+                self.outbox.fail(exc.code, exc.reason)
+
+    def _police(self, raw: str) -> None:
+        if len(raw.encode()) > self.settings.ws_max_frame_bytes:
+            raise ProtocolError(
+                Close.TOO_BIG, f"frame larger than {self.settings.ws_max_frame_bytes} bytes"
+            )
+        if self.last_heard - self.window_start >= 10.0:
+            self.window_start, self.window_frames = self.last_heard, 0
+        self.window_frames += 1
+        if self.window_frames > self.settings.ws_frame_rate_limit:
+            raise ProtocolError(
+                Close.RATE_LIMITED,
+                f"more than {self.settings.ws_frame_rate_limit} frames in 10s",
+            )
+
+    async def _write(self) -> None:
+        outbox, interval = self.outbox, self.settings.ws_heartbeat_interval
+        try:
+            while outbox.close_code is None:
+                if not outbox.frames:
+                    outbox.wake.clear()
+                    try:
+                        await asyncio.wait_for(outbox.wake.wait(), interval)
+                    except TimeoutError:
+                        self._heartbeat(interval)
+                    continue
+                for frame in outbox.take():
+                    await self.websocket.send_text(frame)
+            await self.websocket.close(outbox.close_code, outbox.close_reason)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return
+
+    def _heartbeat(self, interval: float) -> None:
+        if time.monotonic() - self.last_heard > 3 * interval:
+            self.outbox.fail(Close.GOING_AWAY, "heartbeat timeout")
+        else:
+            self.outbox.push(reply("heartbeat", {}))
+
+    async def _handle(self, request: ClientMessage) -> None:
+        if isinstance(request, Ping):
+            self.outbox.push(reply("pong", {"id": request.id}))
+        elif isinstance(request, Subscribe):
+            await self._subscribe(request)
+        elif isinstance(request, Unsubscribe):
+            subscription = self.subscriptions.pop(request.thread_id, None)
+            if subscription is not None:
+                self.backend.hub.unsubscribe(subscription)
+            self.outbox.push(ack(request, request.thread_id))
+        elif isinstance(request, SendMessage):
+            await self._send(request)
+        else:
+            await self._cancel(request)
+
+    async def _subscribe(self, request: Subscribe) -> None:
+        thread = await self.backend.threads.get(self.user.subject, request.thread_id)
+        if thread is None:
+            self.outbox.push(error(request, "not_found", "thread not found", request.thread_id))
+            return
+        if request.after_seq < 0 or request.after_seq > thread.last_seq:
+            message = f"after_seq must be between 0 and the thread's last seq {thread.last_seq}"
+            self.outbox.push(
+                error(request, "bad_seq", message, request.thread_id, last_seq=thread.last_seq)
+            )
+            return
+        earlier = self.subscriptions.pop(request.thread_id, None)
+        if earlier is not None:
+            self.backend.hub.unsubscribe(earlier)
+        self.outbox.push(ack(request, request.thread_id, last_seq=thread.last_seq))
+        self._follow(request.thread_id, request.after_seq)
+
+    def _follow(self, thread_id: str, after_seq: int) -> None:
+        self.subscriptions[thread_id] = self.backend.hub.subscribe(
+            thread_id, after_seq, self.outbox
+        )
+
+    async def _send(self, request: SendMessage) -> None:
+        limit = self.settings.message_max_chars
+        if len(request.text) > limit:
+            message = f"message text is {len(request.text)} characters; limit {limit}"
+            self.outbox.push(error(request, "too_long", message, request.thread_id))
+            return
+        if await self.backend.threads.get(self.user.subject, request.thread_id) is None:
+            self.outbox.push(error(request, "not_found", "thread not found", request.thread_id))
+            return
+        try:
+            await self.backend.check_rate(self.user.subject)
+        except RateLimited as exc:
+            self.outbox.push(
+                error(
+                    request,
+                    "rate_limited",
+                    str(exc),
+                    request.thread_id,
+                    retry_after=exc.retry_after,
+                )
+            )
+            return
+        posted = await self.backend.post_message(
+            self.user.subject, request.thread_id, request.text, request.client_msg_id
+        )
+        self.outbox.push(
+            ack(
+                request,
+                request.thread_id,
+                posted.run.id,
+                message_id=posted.message.id,
+                created=posted.created,
+                after_seq=posted.after_seq,
+            )
+        )
+        if request.thread_id not in self.subscriptions:
+            self._follow(request.thread_id, posted.after_seq)
+
+    async def _cancel(self, request: CancelRun) -> None:
+        run = await self.backend.threads.run(self.user.subject, request.run_id)
+        if run is None:
+            self.outbox.push(error(request, "not_found", "run not found"))
+            return
+        if run.status in FINISHED:
+            message = f"run already {run.status}"
+            self.outbox.push(error(request, "run_finished", message, run.thread_id))
+            return
+        await self.backend.runs.cancel(run.id)
+        self.outbox.push(ack(request, run.thread_id, run.id))

@@ -1,0 +1,168 @@
+"""NetraClient: HTTP calls to the auth service and the backend, and event streams."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from netra.client.errors import NetraError
+from netra.client.stream import EventStream, ServerEvent
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Thread:
+    id: str
+    title: str
+    last_seq: int
+
+
+class NetraClient:
+    """One user's session. `auth_url` defaults to `base_url` (the embedded deployment)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth_url: str | None = None,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth_url = (auth_url or base_url).rstrip("/")
+        self.tokens = Tokens(access_token, refresh_token) if access_token else None
+        self.http = httpx.AsyncClient(timeout=timeout)
+
+    async def __aenter__(self) -> NetraClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # --- auth service --------------------------------------------------------------
+    async def sign_in(self, email: str, password: str) -> Tokens:
+        data = await self._call(
+            "POST",
+            f"{self.auth_url}/auth/login",
+            auth=False,
+            json={"email": email, "password": password},
+        )
+        self.tokens = Tokens(data["access_token"], data.get("refresh_token"))
+        return self.tokens
+
+    async def refresh(self) -> Tokens:
+        """A new token pair from the refresh token (rotated by the auth service)."""
+        if self.tokens is None or self.tokens.refresh_token is None:
+            raise NetraError(401, "no refresh token: sign in again")
+        data = await self._call(
+            "POST",
+            f"{self.auth_url}/auth/refresh",
+            auth=False,
+            json={"refresh_token": self.tokens.refresh_token},
+        )
+        self.tokens = Tokens(data["access_token"], data.get("refresh_token"))
+        return self.tokens
+
+    async def access_token(self, fresh: bool = False) -> str:
+        if fresh:
+            await self.refresh()
+        if self.tokens is None:
+            raise NetraError(401, "not signed in")
+        return self.tokens.access_token
+
+    # --- threads and messages ----------------------------------------------------
+    async def list_threads(self, limit: int = 50) -> list[Thread]:
+        rows = await self._call("GET", "/api/threads", params={"limit": limit})
+        return [_thread(row) for row in rows]
+
+    async def create_thread(self, title: str = "New chat") -> Thread:
+        return _thread(await self._call("POST", "/api/threads", json={"title": title}))
+
+    async def rename_thread(self, thread_id: str, title: str) -> Thread:
+        return _thread(
+            await self._call("PATCH", f"/api/threads/{thread_id}", json={"title": title})
+        )
+
+    async def delete_thread(self, thread_id: str) -> None:
+        await self._call("DELETE", f"/api/threads/{thread_id}")
+
+    async def messages(
+        self, thread_id: str, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        return dict(await self._call("GET", f"/api/threads/{thread_id}/messages", params=params))
+
+    async def send(
+        self, thread_id: str, text: str, client_msg_id: str | None = None
+    ) -> dict[str, Any]:
+        """Post a message (retry-safe: one run per client_msg_id); returns ids and after_seq."""
+        body = {"text": text, "client_msg_id": client_msg_id or str(uuid.uuid4())}
+        return dict(await self._call("POST", f"/api/threads/{thread_id}/messages", json=body))
+
+    async def cancel_run(self, run_id: str) -> dict[str, Any]:
+        return dict(await self._call("POST", f"/api/runs/{run_id}/cancel"))
+
+    async def get_run(self, run_id: str) -> dict[str, Any]:
+        return dict(await self._call("GET", f"/api/runs/{run_id}"))
+
+    # --- events --------------------------------------------------------------------
+    def stream(
+        self, thread_id: str, after_seq: int = 0, until_run: str | None = None
+    ) -> EventStream:
+        """Live events of a thread after `after_seq`, reconnecting and resuming as needed."""
+        ws_url = self.base_url.replace("http", "ws", 1) + "/ws"
+        return EventStream(
+            ws_url, self.access_token, thread_id, after_seq=after_seq, until_run=until_run
+        )
+
+    async def ask(self, thread_id: str, text: str) -> Any:
+        """Send `text` and yield its run's events up to the answer (or the error)."""
+        posted = await self.send(thread_id, text)
+        async for event in self.stream(thread_id, posted["after_seq"], posted["run_id"]):
+            if event.run_id == posted["run_id"]:
+                yield event
+
+    # --- plumbing ------------------------------------------------------------------
+    async def _call(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Any:
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        for attempt in range(2):
+            headers = {"Authorization": f"Bearer {await self.access_token()}"} if auth else {}
+            response = await self.http.request(method, url, headers=headers, **kwargs)
+            can_refresh = self.tokens is not None and self.tokens.refresh_token is not None
+            if response.status_code == 401 and auth and attempt == 0 and can_refresh:
+                await self.refresh()
+                continue
+            if response.status_code >= 400:
+                raise NetraError(response.status_code, _detail(response))
+            return response.json() if response.content else None
+        raise AssertionError("unreachable")
+
+
+def _thread(row: dict[str, Any]) -> Thread:
+    return Thread(row["id"], row["title"], row["last_seq"])
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return response.text
+    return detail if isinstance(detail, str) else str(detail)
+
+
+__all__ = ["NetraClient", "ServerEvent", "Thread", "Tokens"]

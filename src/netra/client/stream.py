@@ -1,0 +1,114 @@
+"""A thread's events over /ws as an async iterator that reconnects and resumes from the
+last seq it delivered: no gaps, no duplicates, across restarts (1012), overload (1013),
+dropped connections and expired tokens (4401, after a refresh)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from netra.agents.events import TERMINAL_TYPES, AgentEvent, parse_event
+from netra.client.errors import StreamClosed
+
+RETRY = frozenset({1000, 1001, 1006, 1011, 1012, 1013})
+TokenSource = Callable[[bool], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class ServerEvent:
+    """One persisted agent event of a thread, as the server numbered it."""
+
+    type: str
+    thread_id: str
+    run_id: str
+    seq: int
+    ts: str
+    payload: dict[str, Any]
+
+    @property
+    def event(self) -> AgentEvent:
+        """The typed agent event (netra.agents.events)."""
+        return parse_event({"type": self.type, **self.payload})
+
+    @property
+    def terminal(self) -> bool:
+        return self.type in TERMINAL_TYPES
+
+
+class EventStream:
+    """`async for event in stream`: events of `thread_id` after `after_seq`, forever (or
+    until the terminal event of `until_run`)."""
+
+    def __init__(
+        self,
+        ws_url: str,
+        token: TokenSource,
+        thread_id: str,
+        *,
+        after_seq: int = 0,
+        until_run: str | None = None,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.ws_url = ws_url
+        self.token = token
+        self.thread_id = thread_id
+        self.last_seq = after_seq
+        self.until_run = until_run
+        self.max_backoff = max_backoff
+        self.reconnects = 0
+
+    def __aiter__(self) -> AsyncIterator[ServerEvent]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[ServerEvent]:
+        refresh, delay = False, 0.1
+        while True:
+            try:
+                async with await self._open(refresh) as ws:
+                    refresh, delay = False, 0.1
+                    async for event in self._follow(ws):
+                        yield event
+                        if self.until_run == event.run_id and event.terminal:
+                            return
+            except ConnectionClosed as closed:
+                code = closed.rcvd.code if closed.rcvd else 1006
+                reason = closed.rcvd.reason if closed.rcvd else "connection lost"
+                if code == 4401:
+                    if refresh:  # a fresh token was refused too
+                        raise StreamClosed(code, reason) from None
+                    refresh = True
+                elif code not in RETRY:
+                    raise StreamClosed(code, reason) from None
+            except (OSError, InvalidHandshake, TimeoutError) as exc:
+                if isinstance(exc, InvalidStatus) and exc.response.status_code < 500:
+                    raise StreamClosed(exc.response.status_code, str(exc)) from None
+            self.reconnects += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
+
+    async def _open(self, refresh: bool) -> ClientConnection:
+        token = await self.token(refresh)
+        protocols: Any = ["netra.v1", f"bearer.{token}"]
+        return await connect(self.ws_url, subprotocols=protocols, open_timeout=10)
+
+    async def _follow(self, ws: ClientConnection) -> AsyncIterator[ServerEvent]:
+        request = {"type": "subscribe", "thread_id": self.thread_id, "after_seq": self.last_seq}
+        await ws.send(json.dumps(request))
+        async for frame in ws:
+            data = json.loads(frame)
+            kind = data["type"]
+            if kind == "heartbeat":
+                await ws.send('{"type":"ping"}')
+            elif kind == "error" and data["payload"].get("request") == "subscribe":
+                payload = data["payload"]
+                raise StreamClosed(4400, f"{payload['code']}: {payload['message']}")
+            elif data.get("seq") == self.last_seq + 1 and data["thread_id"] == self.thread_id:
+                # Anything else is a duplicate or another thread: the server fills gaps.
+                self.last_seq = data["seq"]
+                yield ServerEvent(**data)

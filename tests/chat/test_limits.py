@@ -1,0 +1,93 @@
+"""Limits: floods, slow readers, unauthenticated sockets, the SSE alternative."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import websockets
+
+from tests.chat.conftest import Serve, Server, connect, new_thread, recv, recv_until
+from tests.chat.test_ws import closed_with
+
+
+async def test_message_flood_gets_rate_limited_with_a_clear_error(serve: Serve) -> None:
+    srv = await serve(CHAT_RATE_LIMIT="2")
+    tid = await new_thread(srv)
+    async with connect(srv) as ws:
+        await recv(ws)
+        for n in range(3):
+            request = {"type": "send_message", "thread_id": tid, "text": f"m{n}", "id": str(n)}
+            await ws.send(json.dumps(request))
+        replies = [m for m in await recv_until(ws, "error") if m["type"] in ("ack", "error")]
+        assert [r["type"] for r in replies] == ["ack", "ack", "error"]
+        payload = replies[-1]["payload"]
+        assert (payload["code"], payload["id"]) == ("rate_limited", "2")
+        assert payload["message"].startswith("too many messages: at most 2 per minute; retry in")
+    async with srv.http("alice") as client:
+        rest = await client.post(f"/api/threads/{tid}/messages", json={"text": "again"})
+        assert rest.status_code == 429
+        assert "Retry-After" in rest.headers
+
+
+async def test_frame_flood_closes_4429(serve: Serve) -> None:
+    srv = await serve(WS_FRAME_RATE_LIMIT="20")
+    async with connect(srv) as ws:
+        await recv(ws)
+        for _ in range(25):
+            await ws.send('{"type": "ping"}')
+        assert await closed_with(ws) == (4429, "more than 20 frames in 10s")
+
+
+async def test_slow_reader_is_closed_1013_then_resumes(serve: Serve) -> None:
+    srv = await serve(WS_QUEUE_SIZE="8", RUN_TIMEOUT="30")
+    tid = await new_thread(srv)
+    sock = socket.create_connection(("127.0.0.1", int(srv.url.rsplit(":", 1)[1])))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow = await websockets.connect(
+        srv.ws_url, subprotocols=["netra.v1", "bearer.user.alice"], sock=sock, max_queue=1
+    )  # type: ignore[list-item]
+    await recv(slow)
+    await slow.send(json.dumps({"type": "send_message", "thread_id": tid, "text": "bulk 6000"}))
+    await asyncio.sleep(3)  # not reading: the server's queue for this socket fills up
+    assert await closed_with(slow) == (1013, "too slow: outgoing queue full, reconnect and resume")
+    async with connect(srv) as ws:
+        await recv(ws)
+        await ws.send(json.dumps({"type": "subscribe", "thread_id": tid, "after_seq": 0}))
+        await recv(ws)
+        events = await recv_until(ws, "agent_completed", timeout=30)
+    text = "".join(e["payload"]["text"] for e in events if e["type"] == "message_delta")
+    assert text == "x" * 6_000_000 + events[-1]["payload"]["text"]
+
+
+async def test_sockets_beyond_the_pending_cap_are_refused_1013(serve: Serve) -> None:
+    srv = await serve(WS_MAX_CONNECTIONS="2")
+    async with connect(srv) as one, connect(srv) as two:
+        await recv(one)
+        await recv(two)
+        async with connect(srv) as three:
+            assert await closed_with(three) == (1013, "too many connections; retry later")
+
+
+async def test_sse_stream_replays_and_honours_last_event_id(server: Server) -> None:
+    tid = await new_thread(server)
+    async with server.http("alice") as client:
+        posted = await client.post(f"/api/threads/{tid}/messages", json={"text": "hi there"})
+        assert posted.status_code == 202
+        for _ in range(500):
+            if (await client.get(f"/api/threads/{tid}")).json()["last_seq"] >= 2:
+                break
+            await asyncio.sleep(0.01)
+        ids: list[int] = []
+        headers = {"Last-Event-ID": "2"}
+        async with client.stream("GET", f"/api/threads/{tid}/stream", headers=headers) as resp:
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            async for line in resp.aiter_lines():
+                if line.startswith("id: "):
+                    ids.append(int(line[4:]))
+                if line == "event: agent_completed":
+                    break
+        assert ids == list(range(3, ids[-1] + 1))
+        bad = await client.get(f"/api/threads/{tid}/stream", headers={"Last-Event-ID": "x"})
+        assert (bad.status_code, bad.json()) == (400, {"detail": "Last-Event-ID 'x' is not a seq"})

@@ -1,0 +1,201 @@
+"""/ws: handshake, the protocol, resume, and every bad input with its exact reply."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.chat.conftest import Server, connect, new_thread, recv, recv_until
+
+
+async def drain(ws: Any) -> None:
+    for _ in range(100_000):
+        await asyncio.wait_for(ws.recv(), 5)
+
+
+async def closed_with(ws: Any) -> tuple[int | None, str | None]:
+    """The close code and reason the server sent (messages before it are skipped)."""
+    with pytest.raises(ConnectionClosed) as info:
+        await drain(ws)
+    close = info.value.rcvd
+    return (close.code, close.reason) if close else (None, None)
+
+
+async def test_handshake_selects_netra_v1_and_says_hello(server: Server) -> None:
+    async with connect(server) as ws:
+        assert ws.subprotocol == "netra.v1"
+        hello = await recv(ws)
+        assert hello["type"] == "hello"
+        assert hello["payload"]["user_id"] == "alice"
+        await ws.send(json.dumps({"type": "ping", "id": "p1"}))
+        assert (await recv(ws))["type"] == "pong"
+
+
+@pytest.mark.parametrize(
+    ("token", "code", "reason"),
+    [
+        (None, 4401, "missing access token"),
+        ("garbage", 4401, "invalid token"),
+        ("user.alice.-5000", 4401, "token expired"),
+        ("service", 4403, "service tokens cannot use the chat API"),
+    ],
+)
+async def test_handshake_rejections_close_with_codes(
+    server: Server, token: str | None, code: int, reason: str
+) -> None:
+    async with connect(server, token) as ws:
+        assert await closed_with(ws) == (code, reason)
+
+
+async def test_foreign_origin_is_forbidden(server: Server) -> None:
+    async with connect(server, origin="https://evil.example") as ws:  # type: ignore[arg-type]
+        assert await closed_with(ws) == (4403, "origin not allowed")
+    own = server.url.replace("http://", "http://", 1)
+    async with connect(server, origin=own) as ws:  # type: ignore[arg-type]
+        assert (await recv(ws))["type"] == "hello"
+
+
+@pytest.mark.parametrize(
+    ("frame", "code", "reason"),
+    [
+        ("{not json", 4400, "malformed JSON"),
+        ("[1, 2]", 4400, "a message must be a JSON object"),
+        ('{"type": "shout"}', 4400, "unknown message type 'shout'"),
+        ('{"type": "subscribe"}', 4400, "subscribe: thread_id: Field required"),
+        (
+            '{"type": "subscribe", "thread_id": "t", "after_seq": "x"}',
+            4400,
+            "subscribe: after_seq: Input should be a valid integer, "
+            "unable to parse string as an integer",
+        ),
+        ('{"type": "ping", "pad": "' + "x" * 70000 + '"}', 4413, "frame larger than 65536 bytes"),
+    ],
+)
+async def test_bad_frames_close_the_socket(
+    server: Server, frame: str, code: int, reason: str
+) -> None:
+    async with connect(server) as ws:
+        await recv(ws)
+        await ws.send(frame)
+        assert await closed_with(ws) == (code, reason)
+
+
+async def test_semantic_errors_are_replies_naming_the_request(server: Server) -> None:
+    tid = await new_thread(server)
+    other = await new_thread(server, "bob")
+    async with connect(server) as ws:
+        await recv(ws)
+        cases = [
+            ({"type": "subscribe", "thread_id": other}, "not_found", "thread not found"),
+            (
+                {"type": "subscribe", "thread_id": tid, "after_seq": 5},
+                "bad_seq",
+                "after_seq must be between 0 and the thread's last seq 0",
+            ),
+            (
+                {"type": "subscribe", "thread_id": tid, "after_seq": -1},
+                "bad_seq",
+                "after_seq must be between 0 and the thread's last seq 0",
+            ),
+            (
+                {"type": "send_message", "thread_id": other, "text": "hi"},
+                "not_found",
+                "thread not found",
+            ),
+            (
+                {"type": "send_message", "thread_id": tid, "text": "x" * 16001},
+                "too_long",
+                "message text is 16001 characters; limit 16000",
+            ),
+            ({"type": "cancel_run", "run_id": "nope"}, "not_found", "run not found"),
+        ]
+        for n, (request, code, message) in enumerate(cases):
+            await ws.send(json.dumps({**request, "id": f"r{n}"}))
+            answer = await recv(ws)
+            assert answer["type"] == "error"
+            payload = answer["payload"]
+            assert (payload["request"], payload["id"]) == (request["type"], f"r{n}")
+            assert (payload["code"], payload["message"]) == (code, message)
+
+
+async def test_send_streams_events_and_resume_misses_nothing(server: Server) -> None:
+    tid = await new_thread(server)
+    async with connect(server) as ws:
+        await recv(ws)
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "send_message",
+                    "thread_id": tid,
+                    "text": "slow one two three four",
+                    "client_msg_id": "c1",
+                }
+            )
+        )
+        ack = await recv(ws)
+        assert (ack["type"], ack["payload"]["after_seq"]) == ("ack", 0)
+        seen = [await recv(ws), await recv(ws), await recv(ws)]
+    assert [m["seq"] for m in seen] == [1, 2, 3]
+    # Reconnect mid-run and resume from the last seq seen.
+    async with connect(server) as ws:
+        await recv(ws)
+        await ws.send(json.dumps({"type": "subscribe", "thread_id": tid, "after_seq": 3}))
+        assert (await recv(ws))["type"] == "ack"
+        rest = await recv_until(ws, "agent_completed")
+    seqs = [m["seq"] for m in seen + rest]
+    assert seqs == list(range(1, len(seqs) + 1))
+    text = "".join(m["payload"]["text"] for m in seen + rest if m["type"] == "message_delta")
+    assert text == rest[-1]["payload"]["text"] == "you said: slow one two three four "
+
+
+async def test_two_tabs_same_client_msg_id_make_one_run(server: Server) -> None:
+    tid = await new_thread(server)
+    request = {"type": "send_message", "thread_id": tid, "text": "hi", "client_msg_id": "same"}
+    async with connect(server) as tab1, connect(server) as tab2:
+        await recv(tab1)
+        await recv(tab2)
+        await asyncio.gather(tab1.send(json.dumps(request)), tab2.send(json.dumps(request)))
+        acks = [await recv(tab1), await recv(tab2)]
+        assert {a["run_id"] for a in acks} == {acks[0]["run_id"]}
+        assert sorted(a["payload"]["created"] for a in acks) == [False, True]
+        for tab in (tab1, tab2):
+            events = await recv_until(tab, "agent_completed")
+            assert [e["type"] for e in events].count("agent_started") == 1
+
+
+async def test_cancel_finished_run_over_ws(server: Server) -> None:
+    tid = await new_thread(server)
+    async with connect(server) as ws:
+        await recv(ws)
+        await ws.send(json.dumps({"type": "send_message", "thread_id": tid, "text": "hi"}))
+        run_id = (await recv(ws))["run_id"]
+        await recv_until(ws, "agent_completed")
+        await ws.send(json.dumps({"type": "cancel_run", "run_id": run_id, "id": "c"}))
+        answer = await recv(ws)
+        assert answer["payload"]["code"] == "run_finished"
+        assert answer["payload"]["message"] == "run already completed"
+
+
+async def test_closing_the_socket_does_not_stop_the_run(server: Server) -> None:
+    tid = await new_thread(server)
+    async with connect(server) as ws:
+        await recv(ws)
+        await ws.send(json.dumps({"type": "send_message", "thread_id": tid, "text": "slow a b c"}))
+        await recv(ws)
+    await asyncio.sleep(0.6)
+    async with connect(server) as ws:
+        await recv(ws)
+        await ws.send(json.dumps({"type": "subscribe", "thread_id": tid, "after_seq": 0}))
+        await recv(ws)
+        events = await recv_until(ws, "agent_completed")
+        assert events[-1]["payload"]["text"] == "you said: slow a b c "
+
+
+async def test_token_expiring_mid_connection_closes_4401(server: Server) -> None:
+    async with connect(server, "user.alice.500") as ws:
+        assert (await recv(ws))["type"] == "hello"
+        assert await closed_with(ws) == (4401, "token expired")

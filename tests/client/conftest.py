@@ -1,0 +1,3 @@
+from tests.chat.conftest import serve, server
+
+__all__ = ["serve", "server"]
