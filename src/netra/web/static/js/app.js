@@ -3,7 +3,7 @@ import { api, onSignedOut, refresh } from "./api.js";
 import { onBackOnline } from "./connectivity.js";
 import { app } from "./state.js";
 import { h } from "./dom.js";
-import { signInView } from "./views/signin.js";
+import { signInView, oidcHandoff } from "./views/signin.js";
 import { chatView } from "./views/chat.js";
 import { sessionsView } from "./views/sessions.js";
 import { keysView } from "./views/keys.js";
@@ -103,7 +103,7 @@ async function resume() {
   // The refresh cookie (HttpOnly) may still hold a session: trade it for a token.
   try {
     const outcome = await refresh();
-    if (outcome.ok) app.user = await api("/auth/me");
+    if (outcome.ok || (await oidcHandoff())) app.user = await api("/auth/me");
   } catch (error) {
     app.user = null;
     if (error.status === 0) {

@@ -16,12 +16,32 @@ async function providerButtons() {
     return h("div", { class: "providers" }, h("p", { class: "or", text: "or" }),
       providers.map((p) => h("a", {
         class: "button secondary wide",
-        href: p.login_url || `/auth/oidc/${encodeURIComponent(p.id)}/login`,
-        text: `Sign in with ${p.name || p.display_name || p.id}`,
+        href: p.login_url || `/auth/oidc/${encodeURIComponent(p.name || p.id)}/login`,
+        text: `Sign in with ${p.display_name || p.name || p.id}`,
       })));
   } catch {
     return null;
   }
+}
+
+/** Back from an OIDC provider: trade the one-time handoff cookie (issue 9) for a session.
+ * A refresh token answered in the body is moved at once into the HttpOnly cookie. */
+export async function oidcHandoff() {
+  const response = await fetch("/auth/oidc/session", {
+    method: "POST", headers: { ...REFRESH_COOKIE, Accept: "application/json" },
+  });
+  if (!response.ok) return false;
+  let pair = await response.json();
+  if (pair.refresh_token) {
+    const moved = await fetch("/auth/refresh", {
+      method: "POST", headers: { ...REFRESH_COOKIE, "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: pair.refresh_token }),
+    });
+    if (!moved.ok) return false;
+    pair = await moved.json();
+  }
+  setTokens(pair);
+  return true;
 }
 
 export async function signIn(email, password) {
