@@ -16,7 +16,7 @@ up: uv
 
 ## Install what tests need, then lint, type-check and run the default suite.
 test: uv services
-	@uv sync --frozen --quiet
+	@uv sync --frozen --inexact --quiet
 	uv run --no-sync ruff check src tests bench
 	uv run --no-sync ruff format --check src tests bench
 	uv run --no-sync mypy
@@ -25,7 +25,7 @@ test: uv services
 
 ## The slow tier (real LLM server, browser, multi-process); .ci/run runs it too.
 test-slow: uv services
-	@uv sync --frozen --quiet --extra local-llm
+	@uv sync --frozen --inexact --quiet --extra local-llm
 	uv run --no-sync pytest -m slow
 
 ## PostgreSQL and Redis, started if they are down (tests use them for real).

@@ -74,6 +74,16 @@ class NetraProcess:
         self._log.flush()
         return self.log_path.read_text()
 
+    @staticmethod
+    def wait_until_listening(port: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
     def wait_for(self, path: str, status: int = 200, timeout: float = 60) -> httpx.Response:
         """Poll until `path` answers `status`; fail naming the last answer and the logs."""
         deadline = time.monotonic() + timeout

@@ -24,7 +24,14 @@ from netra.db.url import check_database_settings
 from netra.deploy.cli import app as deploy_app
 from netra.logs import configure_logging
 from netra.serving import serve
-from netra.settings import ConfigurationError, Environment, Service, Settings, resolve
+from netra.settings import (
+    ConfigurationError,
+    Environment,
+    Service,
+    Settings,
+    client_settings,
+    resolve,
+)
 from netra.settings import load_settings as _load_settings
 from netra.settings.docs import render as render_config_docs
 
@@ -177,6 +184,36 @@ def revision(
     schema = _schemas(ServiceScope(service.value))[0]
     rev_id = asyncio.run(migrations.write_revision(schema, message))
     out.print(f"wrote {schema.versions}/{rev_id}_*.py; review it before committing")
+
+
+@app.command()
+def smoke(
+    url: Annotated[str, typer.Argument(help="The backend's URL (or the embedded one).")],
+    auth_url: Annotated[str | None, typer.Option(help="The auth service, if apart.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per step.")] = 30.0,
+) -> None:
+    """Walk the golden path against a running deployment; exit 1 at the first failure."""
+    from netra.client.smoke import SmokeCredentials, Step, run_smoke
+
+    settings = client_settings()
+    credentials = None
+    if settings.smoke_email and settings.smoke_password:
+        password = settings.smoke_password.get_secret_value()
+        credentials = SmokeCredentials(settings.smoke_email, password)
+
+    def show(step: Step) -> None:
+        if not as_json:
+            mark = "[green]✓[/]" if step.ok else "[bold red]✗[/]"
+            note = step.detail if step.ok else step.error
+            out.print(f"{mark} {step.name:<26} {step.duration_ms:>8.1f} ms  {note or ''}")
+
+    report = asyncio.run(run_smoke(url, auth_url, credentials, on_step=show, timeout=timeout))
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    elif report.failed is not None:
+        err.print(f"[bold red]smoke failed at '{report.failed.name}':[/] {report.failed.error}")
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @config_app.command("check")

@@ -231,6 +231,14 @@ class StartupGate:
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, phase: str) -> None:
     if scope["type"] == "websocket":
+        # Accept, then close with a code: a handshake refused at the HTTP level reaches
+        # browsers as a bare 1006, which says nothing (INCIDENTS.md I-3).
+        await receive()  # websocket.connect
+        offered = scope.get("subprotocols") or []
+        accept = {"type": "websocket.accept"}
+        if "netra.v1" in offered:
+            accept["subprotocol"] = "netra.v1"
+        await send(accept)
         await send(
             {
                 "type": "websocket.close",

@@ -11,6 +11,7 @@ from netra.agents import (
     AgentCompleted,
     AgentError,
     AgentEvent,
+    AgentRun,
     AgentStarted,
     ChatTurn,
     MessageDelta,
@@ -40,6 +41,12 @@ class ScriptedAgent:
                 raise KeyError("boom")
             if self.behaviour == "provider_error":
                 raise ProviderError("The model server answered 500 and retries ran out.")
+            if self.behaviour == "ignores_cancel":
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:
+                    self.delivered += 1  # shrugs off the first cancel, then hangs again
+                await asyncio.sleep(3600)
             if self.behaviour in ("hangs", "streams_forever"):
                 while True:
                     if self.behaviour == "streams_forever":
@@ -85,6 +92,23 @@ async def test_every_run_ends_with_one_terminal_event(
     assert reason in final.reason
     assert [e.type for e in events].count("agent_error") == 1
     assert agent.closed.is_set()
+
+
+async def test_a_provider_ignoring_cancellation_cannot_hold_the_run(
+    context: RunContext,
+) -> None:
+    agent = ScriptedAgent("ignores_cancel")
+    run = AgentRun(agent, [], "hi", context, timeout=0.2, stop_grace=0.2)
+    events = await collect(run)
+    final = events[-1]
+    assert isinstance(final, AgentError)
+    assert final.code == "timeout"
+    assert agent.delivered == 1  # it was cancelled, and shrugged it off
+    assert run._task is not None
+    assert not run._task.done()
+    run._task.cancel()  # a second cancel ends it
+    with pytest.raises(asyncio.CancelledError):
+        await run._task
 
 
 async def test_events_after_the_terminal_one_are_dropped(context: RunContext) -> None:

@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 
+from netra.deploy.rollout import rollback
 from netra.deploy.targets.local import LocalTarget
 from netra.settings import Service
 from tests.deploy.conftest import LocalEnv, roll, stand_in_gate
@@ -77,6 +78,13 @@ def test_good_rollout_moves_traffic_with_zero_failed_requests(
     assert status["live"] == second.revision
     assert status["revisions"][first.revision]["traffic"] == 0  # kept for rollback
     assert status["revisions"][second.revision]["ready"] is True
+
+    target = deployed[-1]
+    with ClientLoop(public(target)) as loop:
+        back = rollback(env, target, str(target.previous()), stand_in_gate())
+    assert back.ok, back.to_dict()
+    assert target.live() == first.revision
+    assert loop.failures == []
 
 
 def test_revision_failing_the_gate_never_gets_traffic(

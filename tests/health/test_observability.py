@@ -144,3 +144,17 @@ def test_a_real_server_logs_no_password_and_no_token(tmp_path: Path) -> None:
         assert secret not in logs
     records = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     assert any(record.get("request_id") for record in records)
+
+
+async def test_sign_ins_and_refresh_replays_are_counted(make_settings: SettingsFactory) -> None:
+    credentials = {"email": "metrics@example.com", "password": "correct horse battery"}
+    async with running(create_app(make_settings(REFRESH_REUSE_GRACE="0"))) as client:
+        await client.post("/auth/register", json=credentials)
+        tokens = (await client.post("/auth/login", json=credentials)).json()
+        await client.post("/auth/login", json={**credentials, "password": "wrong horse battery"})
+        await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        await client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        text = (await client.get("/metrics")).text
+    assert 'netra_logins_total{outcome="success"} 1.0' in text
+    assert 'netra_logins_total{outcome="failure"} 1.0' in text
+    assert "netra_refresh_replays_total 1.0" in text

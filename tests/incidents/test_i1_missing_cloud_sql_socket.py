@@ -8,6 +8,7 @@ socket and the likely causes; `netra migrate` says the same and exits non-zero.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.processes import NetraProcess, free_port, netra_env, run_netra
@@ -39,10 +40,17 @@ def test_readiness_names_the_missing_socket_not_enoent(tmp_path: Path) -> None:
         auth.wait_for("/health")
         ready = auth.wait_for("/health/ready", status=503)
         database = ready.json()["checks"]["database"]
+        smoke = run_netra(["smoke", auth.url, "--json"], netra_env(tmp_path))
         logs = auth.logs()
     assert database == {"status": "fail", "output": SENTENCE, "time_ms": database["time_ms"]}
     assert "Errno 2" not in logs
     assert "db-password-never-shown" not in logs + ready.text
+    steps = json.loads(smoke.stdout)["steps"]
+    assert [(step["name"], step["ok"]) for step in steps] == [
+        ("backend liveness", True),
+        ("backend readiness", False),
+    ]
+    assert f"database: {SENTENCE}" in steps[1]["error"]
 
 
 def test_migrate_release_step_fails_with_the_same_sentence(tmp_path: Path) -> None:

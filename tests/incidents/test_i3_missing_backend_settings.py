@@ -37,6 +37,9 @@ def test_backend_without_its_settings_refuses_to_start_naming_each(tmp_path: Pat
         "JWT_SECRET_{ENVIRONMENT}: TOKEN_ALGORITHM=HS256 needs the shared secret, and none was "
         "found (looked in: $JWT_SECRET_STAGING, $JWT_SECRET_KEY, $JWT_SECRET)"
     ) in text
+    smoke = run_netra(["smoke", f"http://127.0.0.1:{port}"], netra_env(tmp_path))
+    assert smoke.returncode == 1
+    assert "smoke failed at 'backend liveness'" in " ".join(smoke.stderr.split())
 
 
 def test_config_check_shows_the_same_before_any_deploy(tmp_path: Path) -> None:
@@ -53,6 +56,10 @@ def test_websocket_before_startup_completes_is_told_to_retry(
     make_settings: SettingsFactory,
 ) -> None:
     client = TestClient(create_app(make_settings()))  # lifespan not entered: not started
-    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/ws"):
-        pass
+    # Accepted (with the protocol the browser asked for) and then closed with a code: a
+    # refusal at the HTTP level would reach a browser as a bare 1006.
+    with client.websocket_connect("/ws", subprotocols=["netra.v1"]) as ws:
+        assert ws.accepted_subprotocol == "netra.v1"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
     assert (closed.value.code, closed.value.reason) == (1013, "service is starting, retry shortly")

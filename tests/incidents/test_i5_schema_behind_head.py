@@ -30,6 +30,10 @@ async def test_readiness_waits_for_the_release_migration(tmp_path: Path) -> None
                 f"{AUTH_SCHEMA.head()}: run `netra migrate`"
             )
             assert behind["signing_key"]["status"] == "fail"
+            smoke = run_netra(["smoke", auth.url], netra_env(tmp_path))
+            assert smoke.returncode == 1
+            assert "smoke failed at 'backend readiness'" in " ".join(smoke.stderr.split())
+            assert "schema:auth" in smoke.stderr
             migrate = run_netra(["migrate", "--service", "auth"], env)
             assert migrate.returncode == 0, migrate.stderr
             ready = auth.wait_for("/health/ready", status=200, timeout=90).json()

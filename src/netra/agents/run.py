@@ -8,7 +8,6 @@ going after their answer) the backend sees a well-formed run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -40,6 +39,10 @@ class _PumpEnded:
         self.task = task
 
 
+class _DeadlinePassed:
+    """Queue marker: the run's time limit has passed."""
+
+
 class AgentRun:
     """Iterate it (once) for the run's events; call `cancel()` from any task to stop it.
 
@@ -58,13 +61,15 @@ class AgentRun:
         context: RunContext,
         *,
         timeout: float,
+        stop_grace: float = 5.0,
     ) -> None:
         self.agent = agent
+        self.stop_grace = stop_grace
         self._history = history
         self._message = message
         self._context = context
         self._timeout = timeout
-        self._queue: asyncio.Queue[AgentEvent | _PumpEnded] = asyncio.Queue()
+        self._queue: asyncio.Queue[AgentEvent | _PumpEnded | _DeadlinePassed] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._cancel_reason: str | None = None
         self._started = False
@@ -83,18 +88,20 @@ class AgentRun:
         return self._events()
 
     async def _events(self) -> AsyncIterator[AgentEvent]:
-        deadline = asyncio.get_running_loop().time() + self._timeout
         started = time.perf_counter()
+        # One timer for the whole run (not one per event): it queues a marker, so the
+        # deadline holds even for a provider that ignores cancellation.
+        expiry = asyncio.get_running_loop().call_later(
+            self._timeout, self._queue.put_nowait, _DeadlinePassed()
+        )
         self._task = asyncio.create_task(self._pump(), name=f"agent-run-{self._context.run_id}")
         self._task.add_done_callback(lambda task: self._queue.put_nowait(_PumpEnded(task)))
         if self._cancel_reason is not None:
             self._task.cancel()
         try:
             while True:
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        item = await self._queue.get()
-                except TimeoutError:
+                item = await self._queue.get()
+                if isinstance(item, _DeadlinePassed):
                     yield AgentError(
                         reason=f"The agent did not finish within {self._timeout:g} seconds.",
                         code="timeout",
@@ -107,6 +114,7 @@ class AgentRun:
                 if item.type in TERMINAL_TYPES:
                     return
         finally:
+            expiry.cancel()
             await self._stop()
 
     async def _pump(self) -> None:
@@ -147,16 +155,18 @@ class AgentRun:
         return AgentError(reason="The agent stopped without an answer.", code="internal")
 
     async def _stop(self) -> None:
+        """Cancel the provider and wait for it to close, but not for ever: a provider
+        that ignores cancellation must not hold the consumer past the run's end."""
         task = self._task
         if task is None:
             return
-        if task.done():
-            if not task.cancelled():
-                task.exception()  # seen: no "exception never retrieved" at shutdown
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=self.stop_grace)
+        if not task.done():
+            log.warning("agent %s ignored cancellation; left running", self.agent.name)
+        elif not task.cancelled():
+            task.exception()  # seen: no "exception never retrieved" at shutdown
 
 
 def run_agent(

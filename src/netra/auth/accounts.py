@@ -17,6 +17,7 @@ from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.ratelimit import RateLimiter, retry_after
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
 from netra.db.base import utcnow
+from netra.health.metrics import Metrics
 from netra.settings import Environment, Settings
 
 log = logging.getLogger("netra.auth")
@@ -40,8 +41,11 @@ class Accounts:
         passwords: Passwords,
         session_service: Sessions,
         limiter: RateLimiter,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics if metrics is not None else Metrics()
         self._db = sessions
         self.passwords = passwords
         self.sessions = session_service
@@ -98,6 +102,7 @@ class Accounts:
         account_key = f"login:account:{normalized or 'invalid'}"
         failures, left = await self.limiter.current(account_key)
         if failures >= self.settings.login_limit_per_account:
+            self.metrics.logins.labels("throttled").inc()
             raise too_many(left, "failed sign-ins for this account")
         user = None
         if normalized is not None:
@@ -108,9 +113,12 @@ class Accounts:
             await self.limiter.count(account_key, self.settings.login_limit_window)
             async with self._db() as db, db.begin():
                 audit.record(db, "login_failed", user_id=user.id if user else None, ip=client.ip)
+            self.metrics.logins.labels("failure").inc()
             raise unauthorized("invalid_credentials", BAD_CREDENTIALS)
         if not user.is_active:
+            self.metrics.logins.labels("disabled").inc()
             raise unauthorized("account_disabled", "this account is disabled")
+        self.metrics.logins.labels("success").inc()
         await self.limiter.reset(account_key)
         if stored is not None and self.passwords.needs_rehash(stored):
             await self._store_password(user.id, password)

@@ -55,7 +55,7 @@ class AuthComponent:
         return [Check("signing_key", signing_key)]
 
     async def start(self, runtime: Runtime) -> None:
-        state = build_state(runtime.settings, runtime.sessions)
+        state = build_state(runtime.settings, runtime.sessions, runtime.metrics)
         self._state = state
         # The embedded backend uses these very keys in-process (no HTTP to ourselves).
         runtime.verifier = state.verifier

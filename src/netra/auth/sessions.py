@@ -23,6 +23,7 @@ from netra.auth.errors import AuthError, unauthorized
 from netra.auth.issuer import TokenIssuer
 from netra.auth.models import RefreshToken, User, UserSession
 from netra.db.base import utcnow
+from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.tokens.revocations import RevocationBroadcast, epoch
 
@@ -60,11 +61,14 @@ class Sessions:
         sessions: async_sessionmaker[AsyncSession],
         issuer: TokenIssuer,
         revocations: RevocationBroadcast,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self._db = sessions
         self.issuer = issuer
         self.revocations = revocations
+        self.metrics = metrics if metrics is not None else Metrics()
 
     def _pair(self, user: User, session: UserSession, now: datetime) -> tuple[RefreshToken, str]:
         token = secrets.token_urlsafe(32)
@@ -173,6 +177,7 @@ class Sessions:
             )
         await self._revoke(db, [session.id], "refresh_token_reuse", now)
         audit.record(db, "refresh_replay", user_id=session.user_id, ip=client.ip, sid=session.id)
+        self.metrics.refresh_replays.inc()
         return unauthorized(
             "refresh_token_reused",
             "this refresh token was already used: the session has been revoked for safety",

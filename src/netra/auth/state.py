@@ -23,6 +23,7 @@ from netra.auth.ratelimit import (
 from netra.auth.service_accounts import ServiceAccounts
 from netra.auth.sessions import ClientInfo, Sessions
 from netra.auth.signing import SigningKeys
+from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.tokens import (
     InProcessKeys,
@@ -58,7 +59,9 @@ class AuthState:
             await self.redis.aclose()
 
 
-def build_state(settings: Settings, db: async_sessionmaker[AsyncSession]) -> AuthState:
+def build_state(
+    settings: Settings, db: async_sessionmaker[AsyncSession], metrics: Metrics | None = None
+) -> AuthState:
     keys = SigningKeys(settings, db)
     issuer = TokenIssuer(settings, keys)
     revocations = RevocationList()
@@ -66,7 +69,7 @@ def build_state(settings: Settings, db: async_sessionmaker[AsyncSession]) -> Aut
     redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
     limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
     broadcast = RevocationBroadcast(revocations, redis)
-    sessions = Sessions(settings, db, issuer, broadcast)
+    sessions = Sessions(settings, db, issuer, broadcast, metrics=metrics)
     api_keys = ApiKeys(settings, db, broadcast)
     source: KeySource
     if settings.token_algorithm == "HS256":
@@ -89,7 +92,7 @@ def build_state(settings: Settings, db: async_sessionmaker[AsyncSession]) -> Aut
         issuer=issuer,
         passwords=passwords,
         sessions=sessions,
-        accounts=Accounts(settings, db, passwords, sessions, limiter),
+        accounts=Accounts(settings, db, passwords, sessions, limiter, metrics=metrics),
         api_keys=api_keys,
         services=ServiceAccounts(settings, db),
         revocations=revocations,

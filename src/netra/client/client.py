@@ -8,9 +8,10 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import ClientConnection
 
 from netra.client.errors import NetraError
-from netra.client.stream import EventStream, ServerEvent
+from netra.client.stream import EventStream, ServerEvent, open_socket
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,15 @@ class NetraClient:
         )
         self.tokens = Tokens(data["access_token"], data.get("refresh_token"))
         return self.tokens
+
+    async def register(self, email: str, password: str, name: str | None = None) -> None:
+        """Create an account (the auth service answers alike whether or not it existed)."""
+        body = {"email": email, "password": password} | ({"name": name} if name else {})
+        await self._call("POST", f"{self.auth_url}/auth/register", auth=False, json=body)
+
+    async def logout(self) -> None:
+        """End this session: its refresh token stops working at once."""
+        await self._call("POST", f"{self.auth_url}/auth/logout")
 
     async def refresh(self) -> Tokens:
         """A new token pair from the refresh token (rotated by the auth service)."""
@@ -121,13 +131,21 @@ class NetraClient:
         return dict(await self._call("GET", f"/api/runs/{run_id}"))
 
     # --- events --------------------------------------------------------------------
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http", "ws", 1) + "/ws"
+
+    async def connect(self) -> ClientConnection:
+        """One authenticated /ws connection, no retries (the protocol is docs/protocol.md);
+        `stream()` is the reconnecting, resuming alternative."""
+        return await open_socket(self.ws_url, await self.access_token())
+
     def stream(
         self, thread_id: str, after_seq: int = 0, until_run: str | None = None
     ) -> EventStream:
         """Live events of a thread after `after_seq`, reconnecting and resuming as needed."""
-        ws_url = self.base_url.replace("http", "ws", 1) + "/ws"
         return EventStream(
-            ws_url, self.access_token, thread_id, after_seq=after_seq, until_run=until_run
+            self.ws_url, self.access_token, thread_id, after_seq=after_seq, until_run=until_run
         )
 
     async def ask(self, thread_id: str, text: str) -> Any:

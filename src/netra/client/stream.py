@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from netra.agents.events import TERMINAL_TYPES, AgentEvent, parse_event
-from netra.client.errors import StreamClosed
+from netra.client.errors import NetraError, StreamClosed
 
 RETRY = frozenset({1000, 1001, 1006, 1011, 1012, 1013})
 TokenSource = Callable[[bool], Awaitable[str]]
@@ -39,6 +39,13 @@ class ServerEvent:
     @property
     def terminal(self) -> bool:
         return self.type in TERMINAL_TYPES
+
+
+async def open_socket(ws_url: str, token: str) -> ClientConnection:
+    """A /ws connection authenticated in the handshake: the token travels as a
+    subprotocol (browsers cannot set headers), never in the URL."""
+    protocols: Any = ["netra.v1", f"bearer.{token}"]
+    return await connect(ws_url, subprotocols=protocols, open_timeout=10)
 
 
 class EventStream:
@@ -67,10 +74,14 @@ class EventStream:
         return self._events()
 
     async def _events(self) -> AsyncIterator[ServerEvent]:
-        refresh, delay = False, 0.1
+        refresh, delay, refused = False, 0.1, ""
         while True:
             try:
-                async with await self._open(refresh) as ws:
+                try:
+                    socket = await self._open(refresh)
+                except NetraError as exc:  # no fresh token to be had: say both reasons
+                    raise StreamClosed(4401, f"{refused}; {exc.detail}") from None
+                async with socket as ws:
                     refresh, delay = False, 0.1
                     async for event in self._follow(ws):
                         yield event
@@ -82,7 +93,7 @@ class EventStream:
                 if code == 4401:
                     if refresh:  # a fresh token was refused too
                         raise StreamClosed(code, reason) from None
-                    refresh = True
+                    refresh, refused = True, reason
                 elif code not in RETRY:
                     raise StreamClosed(code, reason) from None
             except (OSError, InvalidHandshake, TimeoutError) as exc:
@@ -93,9 +104,7 @@ class EventStream:
             delay = min(delay * 2, self.max_backoff)
 
     async def _open(self, refresh: bool) -> ClientConnection:
-        token = await self.token(refresh)
-        protocols: Any = ["netra.v1", f"bearer.{token}"]
-        return await connect(self.ws_url, subprotocols=protocols, open_timeout=10)
+        return await open_socket(self.ws_url, await self.token(refresh))
 
     async def _follow(self, ws: ClientConnection) -> AsyncIterator[ServerEvent]:
         request = {"type": "subscribe", "thread_id": self.thread_id, "after_seq": self.last_seq}

@@ -92,7 +92,9 @@ class TokenVerifier:
         self.algorithms = algorithms
         self.issuer = issuer
         self.audience = audience
-        self.revocations = revocations or RevocationList()
+        # `is None`, not `or`: an empty list is falsy, and replacing it would cut the verifier
+        # off from every revocation recorded later.
+        self.revocations = revocations if revocations is not None else RevocationList()
         self.api_keys = api_keys
         self.leeway = leeway
         self.cache = VerifiedCache(cache_size, clock)

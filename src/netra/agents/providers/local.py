@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.resources
+import importlib.util
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -65,6 +66,10 @@ class LocalAgent:
     ) -> None:
         if not model_path.is_file():
             raise LocalModelMissing(f"LOCAL_MODEL_PATH {model_path} is not a file.")
+        if importlib.util.find_spec("llama_cpp") is None:  # refuse at startup, not per run
+            raise LocalModelMissing(
+                "AGENT_PROVIDER=local needs llama-cpp-python: pip install 'netra[local-llm]'."
+            )
         self.model_path = model_path
         self.max_tokens = max_tokens
         self.n_ctx = n_ctx

@@ -64,11 +64,19 @@ class LocalTarget:
         return previous
 
     # --- what a revision's processes get -------------------------------------------
-    def _environ(self, release: Release, service: Service) -> dict[str, str]:
-        """Built from the contract's wiring; secrets as files, never in the environment."""
+    def _environ(
+        self, release: Release, service: Service, ports: dict[Service, int] | None = None
+    ) -> dict[str, str]:
+        """Built from the contract's wiring; secrets as files, never in the environment.
+        A revision is a pair: its backend reaches its own auth service directly, so a
+        candidate is whole (and smoke-testable) before nginx sends it anything."""
         revision_dir = self.root / "revisions" / release.revision
+        values = dict(release.wired[service].values)
+        derived = self.env.plan(Service.AUTH).reach_url
+        if ports and Service.AUTH in ports and values.get("AUTH_SERVICE_URL") == derived:
+            values["AUTH_SERVICE_URL"] = f"http://127.0.0.1:{ports[Service.AUTH]}"
         return {
-            **release.wired[service].values,
+            **values,
             "SECRETS_DIR": str(revision_dir / "secrets" / service.value),
             "DATA_DIR": str(revision_dir / "data"),
         }
@@ -118,7 +126,7 @@ class LocalTarget:
                 continue
             revision_dir.mkdir(parents=True, exist_ok=True)
             pid = processes.spawn(
-                argv, self._environ(release, service), revision_dir / f"{service.value}.log"
+                argv, self._environ(release, service, ports), revision_dir / f"{service.value}.log"
             )
             pids[service.value] = {"pid": pid, "port": port}
         state["revisions"][release.revision] = pids

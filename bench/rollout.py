@@ -1,0 +1,106 @@
+"""Rollout time on the local target, per step: preflight, migrations, start, smoke, shift.
+
+Real processes behind a real nginx, SQLite in a temporary directory, the default gate
+(`netra smoke` once it exists, the readiness check until then). Each run rolls out a
+new revision (LOG_LEVEL alternates) while a client loop counts failed requests.
+Usage: uv run python bench/rollout.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from functools import partial
+from pathlib import Path
+
+import httpx
+
+from netra.deploy.environments import load_environment
+from netra.deploy.gate import CommandGate, default_command
+from netra.deploy.preflight import preflight
+from netra.deploy.rollout import Release, Rollout
+from netra.deploy.runner import Runner
+from netra.deploy.targets.local import LocalTarget, free_port
+
+ENVIRONMENTS = """
+[environments.bench]
+target = "local"
+environment = "production"
+secrets_dir = "{root}/secrets"
+state_dir = "{root}/state"
+[environments.bench.settings]
+LOG_LEVEL = "{level}"
+[environments.bench.secrets]
+DATABASE_URL = "database-url"
+SERVICE_SECRET = "service-secret"
+KEY_ENCRYPTION_KEY = "key-encryption-key"
+[environments.bench.services.auth]
+url = "http://127.0.0.1:{auth}"
+[environments.bench.services.backend]
+url = "http://127.0.0.1:{backend}"
+"""
+
+
+def client_loop(url: str, stop: threading.Event, counts: dict[str, int]) -> None:
+    with httpx.Client(timeout=5.0) as client:
+        while not stop.is_set():
+            try:
+                ok = client.get(f"{url}/health/ready").status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            counts["ok" if ok else "failed"] += 1
+            time.sleep(0.01)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    runs = parser.parse_args().runs
+    root = Path(tempfile.mkdtemp(prefix="netra-bench-rollout-"))
+    (root / "secrets").mkdir()
+    (root / "secrets" / "database-url").write_text(f"sqlite:///{root / 'netra.db'}")
+    (root / "secrets" / "service-secret").write_text("bench-service-secret-0123456789")
+    (root / "secrets" / "key-encryption-key").write_text("bench-key-encryption-key-01234")
+    ports = {"auth": free_port(), "backend": free_port()}
+    steps: dict[str, list[float]] = defaultdict(list)
+    totals: list[float] = []
+    counts = {"ok": 0, "failed": 0}
+    stop = threading.Event()
+    target = None
+    try:
+        for run in range(runs + 1):  # run 0 only brings the first revision up
+            path = root / "environments.toml"
+            level = ("INFO", "WARNING")[run % 2]
+            path.write_text(ENVIRONMENTS.format(root=root, level=level, **ports))
+            env = load_environment("bench", path)
+            target = LocalTarget(env, Runner())
+            engine = Rollout(env, target, CommandGate(default_command()), partial(preflight, env))
+            started = time.perf_counter()
+            report = engine.run(Release.of(env, f"bench{run}"))
+            elapsed = time.perf_counter() - started
+            if not report.ok:
+                raise SystemExit(f"rollout {run} failed: {report.to_dict()}")
+            if run == 0:
+                url = f"http://127.0.0.1:{ports['backend']}"
+                threading.Thread(target=client_loop, args=(url, stop, counts), daemon=True).start()
+                continue
+            totals.append(elapsed)
+            for step in report.steps:
+                steps[step.name].append(step.duration_ms / 1000)
+    finally:
+        stop.set()
+        if target is not None:
+            target.down()
+    print(f"local target, {runs} rollouts (gate: {' '.join(default_command()[1:3])})")
+    for name, values in steps.items():
+        print(f"  {name:30s} median {statistics.median(values):6.2f}s  max {max(values):6.2f}s")
+    print(f"  {'total':30s} median {statistics.median(totals):6.2f}s  max {max(totals):6.2f}s")
+    print(f"client loop during rollouts: {counts['ok']} ok, {counts['failed']} failed")
+
+
+if __name__ == "__main__":
+    main()
