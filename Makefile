@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: up test test-slow check services uv
+.PHONY: up test test-slow check services uv screenshots
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -31,3 +31,8 @@ test-slow: uv services
 ## PostgreSQL and Redis, started if they are down (tests use them for real).
 services:
 	@scripts/ensure-services
+
+## Regenerate docs/screenshots/ (sign-in, chat with timeline, sessions) in Debian's Chromium.
+screenshots: uv
+	@uv sync --frozen --quiet
+	uv run --no-sync python -m tests.web.screenshots docs/screenshots

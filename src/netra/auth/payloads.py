@@ -44,7 +44,9 @@ class TokenPair(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
-    refresh_token: str
+    refresh_token: str | None = Field(
+        description="Absent with the cookie transport (`X-Netra-Refresh: cookie`)."
+    )
     session_id: str
 
 

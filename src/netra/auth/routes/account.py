@@ -3,10 +3,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
-from netra.auth import audit
-from netra.auth.errors import SafeRoute
+from netra.auth import audit, cookies
+from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.payloads import (
     LoginIn,
     MeOut,
@@ -23,11 +23,16 @@ from netra.auth.sessions import IssuedTokens, roles_of
 REGISTERED = "If this address had no account, it has one now: sign in with POST /auth/login."
 
 
-def _pair(issued: IssuedTokens) -> TokenPair:
+def _pair(issued: IssuedTokens, request: Request, response: Response, guards: Guards) -> TokenPair:
+    """The new pair; with the cookie transport the refresh token goes only in the cookie."""
+    refresh_token: str | None = issued.refresh_token
+    if cookies.wanted(request):
+        cookies.store(response, issued.refresh_token, guards.state().settings)
+        refresh_token = None
     return TokenPair(
         access_token=issued.access_token,
         expires_in=issued.expires_in,
-        refresh_token=issued.refresh_token,
+        refresh_token=refresh_token,
         session_id=issued.session_id,
     )
 
@@ -46,24 +51,51 @@ def router(guards: Guards) -> APIRouter:
         return RegisterOut(email=email, message=REGISTERED)
 
     @api.post("/login", summary="Sign in with email and password")
-    async def login(body: LoginIn, request: Request) -> TokenPair:
+    async def login(body: LoginIn, request: Request, response: Response) -> TokenPair:
         issued = await state().accounts.login(body.email, body.password, state().client(request))
-        return _pair(issued)
+        return _pair(issued, request, response, guards)
 
-    @api.post("/refresh", summary="Trade a refresh token for a new pair (rotation)")
-    async def refresh(body: RefreshIn, request: Request) -> TokenPair:
-        return _pair(await state().sessions.refresh(body.refresh_token, state().client(request)))
+    @api.post(
+        "/refresh",
+        summary="Trade a refresh token for a new pair (rotation)",
+        description="The token comes from the body, or from the `netra_refresh` cookie "
+        "when the request carries `X-Netra-Refresh: cookie` (docs/auth.md).",
+    )
+    async def refresh(
+        request: Request, response: Response, body: RefreshIn | None = None
+    ) -> TokenPair:
+        settings = state().settings
+        use_cookie = body is None and cookies.wanted(request)
+        try:
+            if body is not None:
+                token = body.refresh_token
+            elif use_cookie:
+                token = cookies.read(request, settings)
+            else:
+                raise AuthError(422, "invalid_request", "send refresh_token, or use the cookie")
+            issued = await state().sessions.refresh(token, state().client(request))
+        except AuthError as exc:
+            if use_cookie:  # a dead cookie is cleared, so the browser stops sending it
+                exc.headers = {**(exc.headers or {}), "set-cookie": cookies.cleared(settings)}
+            raise
+        return _pair(issued, request, response, guards)
 
     @api.post("/logout", summary="Sign out this session")
     async def logout(
-        current: Annotated[CurrentUser, Depends(session_user)], request: Request
+        current: Annotated[CurrentUser, Depends(session_user)],
+        request: Request,
+        response: Response,
     ) -> Revoked:
+        cookies.clear(response, state().settings)
         return await _revoke(guards, current, request, only=current.session_id)
 
     @api.post("/logout-all", summary="Sign out every session of this account")
     async def logout_all(
-        current: Annotated[CurrentUser, Depends(session_user)], request: Request
+        current: Annotated[CurrentUser, Depends(session_user)],
+        request: Request,
+        response: Response,
     ) -> Revoked:
+        cookies.clear(response, state().settings)
         return await _revoke(guards, current, request)
 
     @api.get("/me", summary="The signed-in account")

@@ -1,0 +1,75 @@
+"""The browser's refresh-token transport: an HttpOnly cookie the web UI never sees.
+
+A client opts in with the header `X-Netra-Refresh: cookie` on /auth/login, /auth/refresh
+and /auth/logout(-all). The refresh token then travels only in the `netra_refresh`
+cookie (HttpOnly, SameSite=Strict, Path=/auth/refresh, Secure outside development and
+test) and is left out of the JSON body, so script injected into the page cannot read it.
+CSRF: a cross-site page can neither send a SameSite=Strict cookie nor set a custom
+header without a CORS preflight this service never grants; /auth/refresh also refuses
+an `Origin` that is not this host's own.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import Request, Response
+
+from netra.auth.errors import AuthError, unauthorized
+from netra.settings import Settings
+
+COOKIE = "netra_refresh"
+COOKIE_PATH = "/auth/refresh"
+HEADER = "x-netra-refresh"
+
+
+def wanted(request: Request) -> bool:
+    """Whether the client asked for the cookie transport."""
+    return request.headers.get(HEADER, "").lower() == "cookie"
+
+
+def read(request: Request, settings: Settings) -> str:
+    """The refresh token from the cookie, after the cross-site checks."""
+    origin = request.headers.get("origin")
+    if origin is not None and not _same_origin(origin, request, settings):
+        raise AuthError(403, "forbidden", f"origin {origin[:100]} may not refresh sessions here")
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise unauthorized("missing", "no refresh cookie: sign in again")
+    return token
+
+
+def store(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(settings.session_max_age),
+        path=COOKIE_PATH,
+        secure=not settings.environment.is_local,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def clear(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        COOKIE,
+        path=COOKIE_PATH,
+        secure=not settings.environment.is_local,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _same_origin(origin: str, request: Request, settings: Settings) -> bool:
+    own = {request.headers.get("host", "")}
+    if settings.public_url is not None:
+        own.add(urlsplit(str(settings.public_url)).netloc)
+    return urlsplit(origin).netloc in own
+
+
+def cleared(settings: Settings) -> str:
+    """A `Set-Cookie` header value that deletes the cookie (for error answers)."""
+    response = Response()
+    clear(response, settings)
+    return response.headers["set-cookie"]

@@ -1,0 +1,13 @@
+// The one app state object: who is signed in, the access token (memory only, never
+// storage), and what the views show. Modules import it; nothing else is global.
+export const app = {
+  token: null, // access token, in memory only
+  user: null, // GET /auth/me
+  refreshing: null, // the one refresh in flight, shared by concurrent 401s
+  notice: null, // a message for the sign-in page ("your session ended…")
+  online: true,
+  threads: [],
+  pendingText: null, // the first message of a chat being created
+  chat: null, // the open conversation (views/chat.js)
+  socket: null, // the live event stream (socket.js)
+};

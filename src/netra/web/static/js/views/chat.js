@@ -1,0 +1,241 @@
+// The chat view: thread list, conversation (the user's messages, each run's timeline
+// and answer), composer; live updates through ThreadStream.
+import { api, ApiError } from "../api.js";
+import { app } from "../state.js";
+import { h, randomId, focusHeading } from "../dom.js";
+import { ThreadStream } from "../socket.js";
+import { onBackOnline } from "../connectivity.js";
+import { RunView } from "./timeline.js";
+import { loadThreads, threadList } from "./threads.js";
+
+const MAX_CHARS = 16000; // the backend's MESSAGE_MAX_CHARS default; it answers 413 beyond its own
+
+function leave() {
+  if (app.chat) {
+    app.chat.stream?.close();
+    app.chat.unwatch?.();
+  }
+  app.chat = null;
+}
+
+export async function chatView(main, threadId) {
+  leave();
+  const chat = { threadId, runs: new Map(), stream: null };
+  app.chat = chat;
+  main.replaceChildren(h("p", { class: "loading", text: "Loading your chats…" }));
+  try {
+    await loadThreads();
+  } catch (error) {
+    return main.replaceChildren(h("p", { class: "error", role: "alert", text: error.message }));
+  }
+  if (app.chat !== chat) return; // the user moved on meanwhile
+  const conversation = h("section", { class: "conversation", "aria-label": "Conversation" });
+  main.replaceChildren(h("div", { class: "chat" },
+    threadList({ current: threadId, onNew: () => newThread() }), conversation));
+  chat.unwatch = onBackOnline(() => {
+    chat.stream?.nudge();
+    loadThreads().then(() => {
+      if (app.chat === chat) main.querySelector(".threads")?.replaceWith(threadList({ current: threadId, onNew: () => newThread() }));
+    }).catch(() => {});
+  });
+  if (!threadId) return emptyState(conversation);
+  await openThread(conversation, chat);
+}
+
+async function newThread(firstText) {
+  const title = firstText ? firstText.replace(/\s+/g, " ").slice(0, 60) : "New chat";
+  const thread = await api("/api/threads", { method: "POST", body: { title } });
+  app.pendingText = firstText || null;
+  window.location.hash = `#/t/${encodeURIComponent(thread.id)}`;
+}
+
+function emptyState(conversation) {
+  conversation.replaceChildren(
+    h("h1", { text: "Start a chat" }),
+    h("p", { class: "note", text: "Ask anything. Try “what is 17 * 23?” to watch the agent call a tool." }),
+    composer(async (text) => newThread(text)));
+  focusHeading(conversation);
+}
+
+function composer(onSend) {
+  const input = h("textarea", {
+    id: "composer-input", rows: "3", maxlength: String(MAX_CHARS), required: true,
+    placeholder: "Message the agent (Enter to send, Shift+Enter for a new line)",
+  });
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const button = h("button", { type: "submit", class: "primary", text: "Send" });
+  const form = h("form", { class: "composer", "aria-label": "Send a message" },
+    h("label", { for: "composer-input", class: "visually-hidden", text: "Message" }),
+    input, button, error);
+  const submit = async () => {
+    const text = input.value.trim();
+    if (!text) return;
+    button.disabled = true;
+    error.hidden = true;
+    try {
+      await onSend(text);
+      input.value = "";
+    } catch (e) {
+      error.textContent = e instanceof ApiError && e.status === 0 ? e.message : `Not sent: ${e.message}`;
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+      input.focus();
+    }
+  };
+  form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+  });
+  return form;
+}
+
+async function allMessages(threadId) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < 50; page++) {
+    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const body = await api(`/api/threads/${encodeURIComponent(threadId)}/messages?limit=200${q}`);
+    items.push(...body.items);
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+function header(thread, chat) {
+  const title = h("h1", { class: "thread-title", text: thread.title });
+  const status = h("span", { class: "live-status", role: "status", text: "Connecting…" });
+  const rename = h("button", { type: "button", class: "secondary small", text: "Rename" });
+  const remove = h("button", { type: "button", class: "danger small", text: "Delete" });
+  const bar = h("div", { class: "thread-head" }, title, h("div", { class: "actions" }, status, rename, remove));
+  rename.addEventListener("click", () => {
+    const input = h("input", { id: "rename-input", value: thread.title, maxlength: "200", required: true });
+    const form = h("form", { class: "rename" },
+      h("label", { for: "rename-input", class: "visually-hidden", text: "Chat title" }), input,
+      h("button", { type: "submit", class: "primary small", text: "Save" }));
+    const done = () => form.replaceWith(title);
+    input.addEventListener("keydown", (e) => { if (e.key === "Escape") { done(); rename.focus(); } });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const updated = await api(`/api/threads/${encodeURIComponent(thread.id)}`, { method: "PATCH", body: { title: input.value.trim() } });
+      thread.title = updated.title;
+      title.textContent = updated.title;
+      const listed = app.threads.find((t) => t.id === thread.id);
+      if (listed) listed.title = updated.title;
+      done();
+      const link = document.querySelector(".thread-list a.active");
+      if (link) link.textContent = updated.title;
+    });
+    title.replaceWith(form);
+    input.select();
+  });
+  remove.addEventListener("click", async () => {
+    if (!window.confirm(`Delete “${thread.title}” and all its messages?`)) return;
+    await api(`/api/threads/${encodeURIComponent(thread.id)}`, { method: "DELETE" });
+    window.location.hash = "#/";
+  });
+  chat.setStatus = (text, state) => {
+    status.textContent = text;
+    status.dataset.state = state;
+  };
+  return bar;
+}
+
+async function openThread(conversation, chat) {
+  let thread;
+  let messages;
+  try {
+    thread = await api(`/api/threads/${encodeURIComponent(chat.threadId)}`);
+    messages = await allMessages(chat.threadId);
+  } catch (error) {
+    return conversation.replaceChildren(h("h1", { text: "Chat not available" }),
+      h("p", { class: "error", role: "alert", text: error.message }));
+  }
+  if (app.chat !== chat) return;
+  const log = h("ol", { class: "log", "aria-label": "Messages" });
+  const scroller = h("div", { class: "scroller" }, log);
+  conversation.replaceChildren(header(thread, chat), scroller,
+    composer((text) => send(chat, text)));
+  chat.log = log;
+  chat.scroller = scroller;
+  drawHistory(chat, messages);
+  chat.stream = new ThreadStream(chat.threadId, 0, {
+    onEvent: (event) => onEvent(chat, event),
+    onStatus: (text, state) => chat.setStatus(text, state),
+    onResync: () => { chat.runs.clear(); drawHistory(chat, messages); },
+  });
+  focusHeading(conversation);
+  if (app.pendingText) {
+    const text = app.pendingText;
+    app.pendingText = null;
+    await send(chat, text);
+  }
+}
+
+function drawHistory(chat, messages) {
+  chat.log.replaceChildren();
+  const lastRun = [...messages].reverse().find((m) => m.run_id)?.run_id;
+  for (const message of messages) {
+    if (message.role === "user") {
+      userTurn(chat, message.content);
+      if (message.run_id) runFor(chat, message.run_id, message.run_id === lastRun);
+    } else if (message.run_id) {
+      runFor(chat, message.run_id, message.run_id === lastRun).finish(message.content);
+    }
+  }
+  stick(chat, true);
+}
+
+function userTurn(chat, text, before = null) {
+  const el = h("li", { class: "turn turn-user" }, h("div", { class: "who", text: "You" }),
+    h("div", { class: "bubble", text }));
+  chat.log.insertBefore(el, before);
+}
+
+function runFor(chat, runId, open = true) {
+  let run = chat.runs.get(runId);
+  if (!run) {
+    run = new RunView(runId, { open, onCancel: (view) => cancel(chat, view) });
+    chat.runs.set(runId, run);
+    chat.log.append(run.el);
+  }
+  return run;
+}
+
+async function cancel(chat, view) {
+  view.cancelButton.disabled = true;
+  try {
+    await api(`/api/runs/${encodeURIComponent(view.runId)}/cancel`, { method: "POST" });
+  } catch (error) {
+    if (error.status !== 409) chat.setStatus(`Cancel failed: ${error.message}`, "error");
+  }
+}
+
+function onEvent(chat, event) {
+  if (!event.run_id) return;
+  const near = stick(chat, false);
+  runFor(chat, event.run_id).apply(event);
+  if (near) stick(chat, true);
+}
+
+function stick(chat, force) {
+  const s = chat.scroller;
+  const near = s.scrollHeight - s.scrollTop - s.clientHeight < 120;
+  if (force) s.scrollTop = s.scrollHeight;
+  return near;
+}
+
+async function send(chat, text) {
+  const posted = await api(`/api/threads/${encodeURIComponent(chat.threadId)}/messages`, {
+    method: "POST", body: { text, client_msg_id: randomId() },
+  });
+  const early = chat.runs.get(posted.run_id); // its events may have come first
+  if (!early) {
+    userTurn(chat, text);
+    runFor(chat, posted.run_id, true);
+  } else if (!early.el.previousElementSibling?.classList.contains("turn-user")) {
+    userTurn(chat, text, early.el);
+  }
+  stick(chat, true);
+}

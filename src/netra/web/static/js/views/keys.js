@@ -1,0 +1,55 @@
+// Personal API keys: create (the secret is shown once), list, revoke.
+import { api } from "../api.js";
+import { h, field, when, focusHeading } from "../dom.js";
+
+export async function keysView(main) {
+  const list = h("tbody");
+  const shown = h("div", { class: "secret", role: "status" });
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const draw = async () => {
+    const keys = await api("/auth/api-keys");
+    list.replaceChildren(...keys.map((k) => {
+      const revoke = h("button", { type: "button", class: "danger small", text: "Revoke", "aria-label": `Revoke key ${k.name}` });
+      revoke.disabled = Boolean(k.revoked_at);
+      revoke.addEventListener("click", async () => {
+        await api(`/auth/api-keys/${encodeURIComponent(k.id)}`, { method: "DELETE" });
+        await draw();
+      });
+      return h("tr", {}, h("td", { text: k.name }), h("td", { text: k.scopes.join(" ") }),
+        h("td", { text: when(k.created_at) }), h("td", { text: k.expires_at ? when(k.expires_at) : "never" }),
+        h("td", { text: k.revoked_at ? `revoked ${when(k.revoked_at)}` : when(k.last_used_at) }), h("td", {}, revoke));
+    }));
+    if (!keys.length) list.append(h("tr", {}, h("td", { colspan: "6", class: "empty", text: "No API keys yet." })));
+  };
+  const name = h("input", { id: "key-name", required: true, maxlength: "100" });
+  const days = h("input", { id: "key-days", type: "number", min: "1", max: "3650", inputmode: "numeric" });
+  const form = h("form", { class: "inline-form" }, field("Key name", name),
+    field("Expires after (days, optional)", days),
+    h("button", { type: "submit", class: "primary", text: "Create key" }));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    try {
+      const created = await api("/auth/api-keys", {
+        method: "POST", body: { name: name.value, scopes: ["chat"], expires_in_days: days.value ? Number(days.value) : null },
+      });
+      const copy = h("button", { type: "button", class: "secondary small", text: "Copy" });
+      copy.addEventListener("click", () => navigator.clipboard?.writeText(created.api_key).then(() => { copy.textContent = "Copied"; }));
+      shown.replaceChildren(h("p", { text: `Your new key “${created.name}”. Copy it now: it is shown only once.` }),
+        h("code", { class: "key", text: created.api_key }), copy);
+      form.reset();
+      await draw();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
+  main.replaceChildren(h("section", { class: "page" }, h("h1", { text: "API keys" }),
+    h("p", { class: "note", text: "Keys let scripts and the SDK use Netra as you. They cannot manage sessions, passwords or keys." }),
+    form, error, shown,
+    h("div", { class: "table-wrap" }, h("table", {},
+      h("thead", {}, h("tr", {}, ["Name", "Scopes", "Created", "Expires", "Last used", ""].map((t) => h("th", { scope: "col", text: t })))),
+      list))));
+  await draw();
+  focusHeading(main);
+}

@@ -1,0 +1,134 @@
+// One agent run: its live timeline (started → thinking → tool calls → completed, with
+// durations) and its answer, streamed, then rendered as Markdown.
+import { h, seconds } from "../dom.js";
+import { render } from "../markdown.js";
+
+function json(value) {
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch {
+    return String(value);
+  }
+}
+
+export class RunView {
+  constructor(runId, { open = true, onCancel } = {}) {
+    this.runId = runId;
+    this.started = null;
+    this.finished = false;
+    this.text = "";
+    this.calls = new Map();
+    this.frame = 0;
+    this.steps = h("ol", { class: "steps" });
+    this.summaryText = h("span", { text: "Waiting for the agent…" });
+    this.cancelButton = h("button", {
+      type: "button", class: "secondary small", text: "Cancel",
+      onclick: () => onCancel?.(this),
+    });
+    this.timeline = h("details", { class: "timeline", open },
+      h("summary", {}, h("span", { class: "label", text: "Run timeline" }), " · ", this.summaryText),
+      this.steps);
+    this.answer = h("div", { class: "answer markdown", "aria-live": "polite" });
+    this.el = h("li", { class: "turn turn-agent", "data-run": runId },
+      h("div", { class: "who", text: "Agent" }),
+      h("div", { class: "run-bar" }, this.timeline, this.cancelButton),
+      this.answer);
+  }
+
+  offset(ts) {
+    if (!this.started || !ts) return "";
+    return `+${seconds(new Date(ts) - this.started)}`;
+  }
+
+  step(kind, title, ts, ...body) {
+    const li = h("li", { class: `step step-${kind}` },
+      h("div", { class: "step-head" }, h("span", { class: "step-title" }, title),
+        h("span", { class: "step-time", text: this.offset(ts) })),
+      ...body);
+    this.steps.append(li);
+    this.summaryText.textContent = `${this.steps.children.length} steps`;
+    return li;
+  }
+
+  apply(event) {
+    const p = event.payload || {};
+    switch (event.type) {
+      case "agent_started":
+        this.started = new Date(event.ts);
+        this.step("started", `Started (${[p.provider, p.model].filter(Boolean).join(", ")})`, event.ts);
+        break;
+      case "agent_thinking":
+        this.step("thinking", "Thinking", event.ts, h("p", { class: "step-text", text: p.text }));
+        break;
+      case "tool_executing": {
+        const result = h("div", { class: "step-result pending", text: "running…" });
+        const li = this.step("tool", ["Tool ", h("code", { text: p.tool })], event.ts,
+          h("div", { class: "kv" }, h("span", { text: "arguments" }), h("pre", { text: json(p.arguments) })),
+          result);
+        this.calls.set(p.call_id, { li, result });
+        break;
+      }
+      case "tool_completed": this.toolDone(event, p); break;
+      case "message_delta":
+        if (!this.finished) {
+          this.text += p.text || "";
+          this.paint();
+        }
+        break;
+      case "agent_completed":
+        this.step("completed", `Completed in ${seconds(p.duration_ms)}`, event.ts);
+        this.finish(p.text ?? this.text);
+        break;
+      case "agent_error": this.failed(p, event.ts); break;
+      default: break;
+    }
+  }
+
+  toolDone(event, p) {
+    const call = this.calls.get(p.call_id);
+    const body = p.error
+      ? h("div", { class: "step-result error" }, h("span", { text: "error" }), h("pre", { text: p.error }))
+      : h("div", { class: "step-result kv" }, h("span", { text: "result" }), h("pre", { text: json(p.result) }));
+    const took = h("span", { class: "step-duration", text: `took ${seconds(p.duration_ms)}` });
+    if (call) {
+      call.result.replaceWith(body);
+      call.li.querySelector(".step-head").append(took);
+      call.li.classList.add("done");
+    } else {
+      this.step("tool", ["Tool ", h("code", { text: p.tool }), " finished"], event.ts, body, took);
+    }
+  }
+
+  failed(p, ts) {
+    const cancelled = p.code === "cancelled";
+    this.step("error", cancelled ? "Cancelled" : "Stopped with an error", ts,
+      h("p", { class: "step-text", text: p.reason }));
+    this.finished = true;
+    this.cancelButton.hidden = true;
+    this.answer.replaceChildren(
+      h("p", { class: cancelled ? "note" : "error", role: "alert" },
+        cancelled ? "The run was cancelled." : `The agent could not answer: ${p.reason}`),
+    );
+    if (this.text) this.answer.prepend(render(this.text));
+  }
+
+  paint() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.answer.replaceChildren(render(this.text));
+      this.answer.classList.add("streaming");
+    });
+  }
+
+  /** The final answer (from agent_completed, or the stored assistant message). */
+  finish(text) {
+    this.finished = true;
+    this.text = text;
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.cancelButton.hidden = true;
+    this.answer.classList.remove("streaming");
+    this.answer.replaceChildren(render(text));
+  }
+}

@@ -1,0 +1,172 @@
+"""The chat view in a real browser against `netra up`: the live run timeline, reloads and
+restarts mid-run, the backend going away and coming back, hostile model output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.processes import NetraProcess
+from tests.web.conftest import NetraFactory, Pages, sign_up
+from tests.web.fake_llm import SLOW_ANSWER, FakeLLM
+
+pytestmark = pytest.mark.slow
+# These drive the chat backend (threads, runs, /ws); they run once it is on this branch.
+pytest.importorskip("netra.chat.routes", reason="the chat backend (branch chat) is not merged")
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+def llm_settings(llm: FakeLLM) -> dict[str, str]:
+    return {
+        "AGENT_PROVIDER": "openai",
+        "OPENAI_BASE_URL": llm.base_url,
+        "OPENAI_API_KEY": "sk-fake",
+        "OPENAI_MAX_RETRIES": "0",
+    }
+
+
+def ask(page: Page, text: str) -> None:
+    box = page.get_by_label("Message", exact=True)
+    box.fill(text)
+    box.press("Enter")
+
+
+def last_answer(page: Page) -> str:
+    return str(page.locator(".turn-agent .answer").last.inner_text())
+
+
+def test_a_question_shows_the_tool_call_and_the_answer(netra: NetraProcess, pages: Pages) -> None:
+    page = pages.new()
+    sign_up(page, netra.url, "ada@example.com")
+    ask(page, "what is 17 * 23?")
+    expect(page.get_by_role("heading", name="what is 17 * 23?")).to_be_visible()
+    timeline = page.locator(".turn-agent .timeline").last
+    expect(timeline.locator(".step-started")).to_have_count(1)
+    tool = timeline.locator(".step-tool.done")
+    expect(tool).to_contain_text("calculator")
+    expect(tool.locator(".kv pre").first).to_contain_text("17")
+    expect(tool).to_contain_text("391")
+    expect(tool.locator(".step-duration")).to_contain_text("took")
+    expect(timeline.locator(".step-completed")).to_contain_text("Completed in")
+    expect(page.locator(".turn-agent .answer").last).to_contain_text("391")
+    expect(page.locator(".turn-agent button", has_text="Cancel")).to_be_hidden()
+    expect(page.locator(".live-status")).to_have_text("Live")
+    # The thread is listed, renamed, found by search, and deleted.
+    page.get_by_role("button", name="Rename").click()
+    page.get_by_label("Chat title").fill("Arithmetic")
+    page.get_by_label("Chat title").press("Enter")
+    expect(page.get_by_role("heading", name="Arithmetic")).to_be_visible()
+    page.get_by_label("Search chats").fill("arith")
+    expect(page.locator(".thread-list a")).to_have_text(["Arithmetic"])
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("heading", name="Start a chat")).to_be_visible()
+    expect(page.locator(".thread-list a")).to_have_count(0)
+
+
+def test_a_reload_mid_run_shows_the_run_finish_with_nothing_missing(
+    start_netra: NetraFactory, llm: FakeLLM, pages: Pages
+) -> None:
+    netra = start_netra(**llm_settings(llm))
+    page = pages.new()
+    sign_up(page, netra.url, "bo@example.com")
+    ask(page, "tell me something slow")
+    expect(page.locator(".turn-agent .answer").last).to_contain_text("word03")
+    page.reload()
+    expect(page.locator(".turn-agent .answer").last).to_contain_text("done.", timeout=20_000)
+    assert " ".join(last_answer(page).split()) == SLOW_ANSWER
+    expect(page.locator(".turn-agent")).to_have_count(1)
+    expect(page.locator(".turn-agent .step-completed")).to_have_count(1)
+
+
+def test_cancel_stops_a_run(start_netra: NetraFactory, llm: FakeLLM, pages: Pages) -> None:
+    netra = start_netra(**llm_settings(llm))
+    page = pages.new()
+    sign_up(page, netra.url, "cat@example.com")
+    ask(page, "something slow please")
+    expect(page.locator(".turn-agent .answer").last).to_contain_text("word02")
+    page.locator(".turn-agent").last.get_by_role("button", name="Cancel").click()
+    expect(page.locator(".turn-agent .step-error")).to_contain_text("Cancelled")
+    expect(page.locator(".turn-agent .answer .note")).to_contain_text("cancelled")
+
+
+def test_a_backend_restart_mid_run_is_survived(
+    start_netra: NetraFactory, llm: FakeLLM, pages: Pages
+) -> None:
+    netra = start_netra(**llm_settings(llm))
+    page = pages.new()
+    sign_up(page, netra.url, "dan@example.com")
+    ask(page, "a slow one")
+    expect(page.locator(".turn-agent .answer").last).to_contain_text("word02")
+    netra.stop()
+    expect(page.locator(".live-status")).to_contain_text("Reconnecting")
+    start_netra(**llm_settings(llm))
+    expect(page.locator(".live-status")).to_have_text("Live", timeout=30_000)
+    # The interrupted run ends in words, the partial answer is kept, and chat goes on.
+    expect(page.locator(".turn-agent .step-error")).to_be_visible()
+    expect(page.locator(".turn-agent .answer").first).to_contain_text("word00")
+    ask(page, "and now a quick one")
+    expect(page.locator(".turn-agent .answer").last).to_contain_text("Quick answer.")
+
+
+def test_the_backend_down_is_shown_and_recovered_from(
+    start_netra: NetraFactory, pages: Pages
+) -> None:
+    netra = start_netra()
+    page = pages.new()
+    sign_up(page, netra.url, "eli@example.com")
+    ask(page, "what is 2 + 2?")
+    expect(page.locator(".turn-agent .answer").last).to_contain_text("4")
+    netra.stop()
+    page.get_by_role("link", name="API keys").click()
+    banner = page.locator("#banner")
+    expect(banner).to_contain_text("cannot be reached")
+    start_netra()
+    expect(banner).to_contain_text("Reconnected", timeout=20_000)
+    page.get_by_role("link", name="Chats").click()
+    page.locator(".thread-list a").first.click()
+    expect(page.locator(".live-status")).to_have_text("Live")
+    ask(page, "what is 17 * 23?")
+    expect(page.locator(".turn-agent .answer").last).to_contain_text("391")
+
+
+def test_hostile_model_output_is_inert(
+    start_netra: NetraFactory, llm: FakeLLM, pages: Pages
+) -> None:
+    netra = start_netra(**llm_settings(llm))
+    page = pages.new()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_up(page, netra.url, "fox@example.com")
+    ask(page, "say something hostile")
+    answer = page.locator(".turn-agent .answer").last
+    expect(answer).to_contain_text("<script>window.__pwned")
+    expect(answer.locator("script, img, iframe")).to_have_count(0)
+    click_me = answer.get_by_text("click me")
+    assert click_me.evaluate("el => el.closest('a') === null")
+    click_me.click()
+    expect(answer.get_by_role("link", name="safe")).to_have_attribute(
+        "href", "https://example.com/"
+    )
+    expect(answer.locator("pre code")).to_contain_text("<script>alert(1)</script>")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__pwned") is None
+    assert dialogs == []
+
+
+def test_long_messages_and_phone_width_stay_usable(netra: NetraProcess, pages: Pages) -> None:
+    page = pages.new(390, 844)
+    sign_up(page, netra.url, "gil@example.com")
+    ask(page, "what is 1 + 1? " + "x" * 15_000)
+    expect(page.locator(".turn-agent .answer").last).not_to_be_empty()
+    bubble = page.locator(".turn-user .bubble").last
+    assert bubble.evaluate("el => el.scrollHeight > el.clientHeight")  # scrolls in itself
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    expect(page.get_by_label("Message", exact=True)).to_be_in_viewport()
