@@ -1,0 +1,31 @@
+"""The one configuration contract: every setting of both services, declared once.
+
+Each field's `Spec` says which services need it, whether it is a secret, where it is
+required and under which names it may be found. The declaration is split by concern
+(process.py, auth.py, chat.py) and composed here into the one `Settings`; `netra config
+docs` renders it into docs/configuration.md; startup and `netra config check` resolve it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ConfigDict
+
+from netra.settings.contract.auth import AuthSettings
+from netra.settings.contract.chat import ChatSettings
+from netra.settings.contract.process import ProcessSettings
+
+
+# Pydantic collects fields base-last-first, so this order lists the process's settings
+# first, then auth's, then chat's (docs/configuration.md follows it).
+class Settings(ChatSettings, AuthSettings, ProcessSettings):
+    """Resolved configuration. Build it with `netra.settings.load_settings`, never by hand
+    outside tests."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded default's database file."""
+        return self.data_dir / "netra.db"

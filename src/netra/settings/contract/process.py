@@ -1,0 +1,109 @@
+"""The process and its database.
+
+Part of the one contract (netra.settings.contract)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+)
+
+from netra.settings.contract.types import (
+    DEPLOYED_OFF,
+    Port,
+    Seconds,
+)
+from netra.settings.spec import (
+    BOTH,
+    Environment,
+    Spec,
+)
+
+
+class ProcessSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # --- the process -------------------------------------------------------------
+    environment: Annotated[
+        Environment,
+        Spec(BOTH, "Which rules apply: development, test, staging or production."),
+    ] = Environment.DEVELOPMENT
+    data_dir: Annotated[
+        Path,
+        Spec(
+            BOTH,
+            "Where the embedded default keeps its SQLite database and generated "
+            "development secrets.",
+        ),
+    ] = Path(".netra")
+    public_url: Annotated[
+        AnyHttpUrl | None,
+        Spec(
+            BOTH,
+            "The URL users reach this service at (used in links, the token issuer "
+            "default and the web UI). Defaults to the address it listens on.",
+            example="https://chat.example.com",
+        ),
+    ] = None
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        Spec(BOTH, "Minimum level of log records."),
+    ] = "INFO"
+    log_format: Annotated[
+        Literal["auto", "console", "json"],
+        Spec(
+            BOTH,
+            "`json` for log collectors, `console` for people; `auto` picks json in "
+            "staging/production.",
+        ),
+    ] = "auto"
+
+    # --- database ----------------------------------------------------------------
+    database_url: Annotated[
+        SecretStr | None,
+        Spec(
+            BOTH,
+            "Full database URL (postgresql:// or sqlite:///). Alternative to the "
+            "DB_* parts. Without either, development and test use SQLite in DATA_DIR.",
+            secret=True,
+            example="postgresql://netra:PASSWORD@10.0.0.5:5432/netra",
+        ),
+    ] = None
+    db_host: Annotated[
+        str | None, Spec(BOTH, "PostgreSQL host, when DATABASE_URL is not given.")
+    ] = None
+    db_port: Annotated[Port, Spec(BOTH, "PostgreSQL port.")] = 5432
+    db_user: Annotated[str | None, Spec(BOTH, "PostgreSQL user.")] = None
+    db_password: Annotated[
+        SecretStr | None, Spec(BOTH, "PostgreSQL password (URL-escaped for you).", secret=True)
+    ] = None
+    db_name: Annotated[str | None, Spec(BOTH, "PostgreSQL database name.")] = None
+    cloud_sql_instance: Annotated[
+        str | None,
+        Spec(
+            BOTH,
+            "Cloud SQL instance connection name; connects through the Unix socket "
+            "/cloudsql/<name> instead of DB_HOST.",
+            example="my-project:europe-west1:netra",
+        ),
+    ] = None
+    db_pool_size: Annotated[int, Field(ge=1, le=200), Spec(BOTH, "Connections per process.")] = 5
+    db_connect_timeout: Annotated[
+        Seconds, Spec(BOTH, "Seconds to wait for a database connection.")
+    ] = 5.0
+    auto_migrate: Annotated[
+        bool,
+        Spec(
+            BOTH,
+            "Upgrade the schema to head at startup. Off in staging/production, where "
+            "`netra migrate` runs as a release step and readiness waits for it.",
+            env_defaults=DEPLOYED_OFF,
+        ),
+    ] = True
