@@ -49,7 +49,10 @@ class BuiltinAgent:
         if step is None or self.tools.get(step.tool) is None:
             answer = CAPABILITIES
         else:
-            yield AgentThinking(text=f"This looks like a {step.intent} request: using {step.tool}.")
+            article = "an" if step.intent[:1] in "aeiou" else "a"
+            yield AgentThinking(
+                text=f"This looks like {article} {step.intent} request: using {step.tool}."
+            )
             call_id = f"call_{uuid.uuid4().hex[:12]}"
             yield ToolExecuting(call_id=call_id, tool=step.tool, arguments=step.arguments)
             outcome = await self.tools.call(step.tool, step.arguments, context, call_id)
