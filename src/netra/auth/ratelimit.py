@@ -7,15 +7,20 @@ this process otherwise. `client_ip` believes X-Forwarded-For only from trusted p
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.requests import Request
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+log = logging.getLogger("netra.auth")
 
 
 class RateLimiter(Protocol):
@@ -62,13 +67,37 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Windows shared by every instance: INCR and PEXPIRE in one round trip."""
+    """Windows shared by every instance: INCR and PEXPIRE in one round trip. While Redis
+    is unreachable, each instance counts on its own (limits stay, per instance) rather
+    than failing the sign-in with a 500."""
 
     def __init__(self, redis: Redis, prefix: str = "netra:ratelimit:") -> None:
         self.redis = redis
         self.prefix = prefix
+        self.fallback = MemoryRateLimiter()
 
     async def count(self, key: str, window: float) -> tuple[int, float]:
+        try:
+            return await self._count(key, window)
+        except (RedisError, OSError) as exc:
+            _warn(exc)
+            return await self.fallback.count(key, window)
+
+    async def current(self, key: str) -> tuple[int, float]:
+        try:
+            return await self._current(key)
+        except (RedisError, OSError) as exc:
+            _warn(exc)
+            return await self.fallback.current(key)
+
+    async def reset(self, key: str) -> None:
+        await self.fallback.reset(key)
+        try:
+            await self.redis.delete(self.prefix + key)
+        except (RedisError, OSError) as exc:
+            _warn(exc)
+
+    async def _count(self, key: str, window: float) -> tuple[int, float]:
         name = self.prefix + key
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(name)
@@ -77,7 +106,7 @@ class RedisRateLimiter:
             count, _, ttl = await pipe.execute()
         return int(count), max(int(ttl), 0) / 1000
 
-    async def current(self, key: str) -> tuple[int, float]:
+    async def _current(self, key: str) -> tuple[int, float]:
         name = self.prefix + key
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(name)
@@ -85,8 +114,9 @@ class RedisRateLimiter:
             value, ttl = await pipe.execute()
         return (int(value), max(int(ttl), 0) / 1000) if value is not None else (0, 0.0)
 
-    async def reset(self, key: str) -> None:
-        await self.redis.delete(self.prefix + key)
+
+def _warn(exc: BaseException) -> None:
+    log.warning("rate limits counted in-process: Redis unavailable (%s)", exc)
 
 
 def retry_after(seconds: float) -> str:

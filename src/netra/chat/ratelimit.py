@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("netra.chat")
 
 
 class RateLimiter(Protocol):
@@ -35,12 +39,21 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Counts across every instance sharing the Redis."""
+    """Counts across every instance sharing the Redis; while Redis is unreachable each
+    instance counts on its own rather than failing the message with a 500."""
 
     def __init__(self, client: Redis) -> None:
         self.client = client
+        self.fallback = MemoryRateLimiter()
 
     async def hit(self, key: str, limit: int, window: float) -> float | None:
+        try:
+            return await self._hit(key, limit, window)
+        except (RedisError, OSError) as exc:
+            log.warning("message rate limits counted in-process: Redis unavailable (%s)", exc)
+            return await self.fallback.hit(key, limit, window)
+
+    async def _hit(self, key: str, limit: int, window: float) -> float | None:
         slot = int(time.time() // window)
         name = f"netra:rl:{key}:{slot}"
         async with self.client.pipeline(transaction=True) as pipe:
