@@ -43,7 +43,8 @@ async def test_different_secrets_stop_the_backend_and_smoke_names_the_step(
         AUTH_SERVICE_URL=f"http://127.0.0.1:{auth_port}",
     )
     try:
-        assert run_netra(["migrate"], auth_env).returncode == 0
+        assert run_netra(["migrate", "--service", "auth"], auth_env).returncode == 0
+        assert run_netra(["migrate", "--service", "backend"], backend_env).returncode == 0
         with NetraProcess(["serve", "auth"], auth_env, auth_port, tmp_path / "auth.log") as auth:
             auth.wait_for("/health/ready")
             backend = NetraProcess(
