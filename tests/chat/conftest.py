@@ -60,6 +60,9 @@ class ScriptedAgent:
 
     name = "scripted"
 
+    async def probe(self) -> str:
+        return "scripted test agent"
+
     async def run(
         self, history: Sequence[ChatTurn], message: str, context: RunContext
     ) -> AsyncIterator[AgentEvent]:

@@ -188,3 +188,19 @@ async def test_socket_closes_and_delivered_events_are_counted(
     assert 'netra_events_sent_total{type="agent_completed"} 1.0' in text
     assert 'netra_runs_total{outcome="completed"} 1.0' in text
     assert "netra_websocket_connections_open 0.0" in text
+
+
+async def test_readiness_proves_the_agent_provider_answers(make_settings: SettingsFactory) -> None:
+    async with running(create_app(make_settings())) as client:
+        builtin = (await client.get("/health/ready")).json()["checks"]["agent"]
+    assert builtin["status"] == "pass"
+    assert builtin["output"].startswith("builtin planner over ")
+    port = free_port()
+    dead = f"http://127.0.0.1:{port}/v1"
+    settings = make_settings(AGENT_PROVIDER="openai", OPENAI_BASE_URL=dead, OPENAI_MAX_RETRIES="0")
+    async with running(create_app(settings)) as client:
+        answer = await client.get("/health/ready")
+    assert answer.status_code == 503
+    check = answer.json()["checks"]["agent"]
+    assert (check["status"], check["observedValue"]) == ("fail", "openai")
+    assert f"127.0.0.1:{port}" in check["output"]

@@ -52,6 +52,11 @@ class Agent(Protocol):
 
     name: str
 
+    async def probe(self) -> str:
+        """Prove the provider can answer (readiness): a sentence saying so, or an
+        exception whose message says what is wrong."""
+        ...
+
     def run(
         self, history: Sequence[ChatTurn], message: str, context: RunContext
     ) -> AsyncIterator[AgentEvent]: ...

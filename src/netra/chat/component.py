@@ -59,7 +59,10 @@ class ChatComponent:
             return CheckResult.ok(await backend.bus.ping())
 
         async def agent() -> CheckResult:
-            return CheckResult.ok(f"agent provider {agent_name}")
+            try:
+                return CheckResult.ok(await backend.runs.agent.probe(), agent_name)
+            except Exception as exc:  # the provider's own words: what to check
+                return CheckResult.fail(str(exc), agent_name)
 
         return [*checks, Check("bus", bus), Check("agent", agent)]
 

@@ -40,6 +40,9 @@ class BuiltinAgent:
     def __init__(self, tools: ToolRegistry) -> None:
         self.tools = tools
 
+    async def probe(self) -> str:
+        return f"builtin planner over {len(self.tools)} tools"
+
     async def run(
         self, history: Sequence[ChatTurn], message: str, context: RunContext
     ) -> AsyncIterator[AgentEvent]:

@@ -78,6 +78,12 @@ class LocalAgent:
         self._load_lock = asyncio.Lock()
         self._generate_lock = asyncio.Lock()
 
+    async def probe(self) -> str:
+        if not self.model_path.is_file():
+            raise LocalModelMissing(f"the model file {self.model_path} is gone")
+        size = self.model_path.stat().st_size / 1e6
+        return f"local model {self.model_path.name} ({size:.0f} MB)"
+
     async def load(self) -> Any:
         """The model, loaded once in a worker thread (a 100 MB file takes a moment)."""
         async with self._load_lock:

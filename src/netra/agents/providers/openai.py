@@ -105,6 +105,14 @@ class OpenAIAgent:
         self.request_options = dict(request_options or {})
         self._secret = secret
 
+    async def probe(self) -> str:
+        """The server answers its model list (one cheap request, no generation)."""
+        try:
+            await self.client.models.list(timeout=3.0)
+        except Exception as exc:
+            raise ProviderError(self._describe(exc)) from None
+        return f"{self.client.base_url} answers; model {self.model}"
+
     async def run(
         self, history: Sequence[ChatTurn], message: str, context: RunContext
     ) -> AsyncIterator[AgentEvent]:
