@@ -56,8 +56,13 @@ class Provider:
         return RSAKey.import_key(self.private_jwk)
 
 
-def start_provider(port: int, private_jwk: dict[str, Any], log: Path) -> subprocess.Popen[str]:
-    clients = [
+def start_provider(
+    port: int,
+    private_jwk: dict[str, Any],
+    log: Path,
+    clients: list[dict[str, Any]] | None = None,
+) -> subprocess.Popen[str]:
+    clients = clients or [
         {
             "client_id": "netra",
             "client_secret": SECRET,
