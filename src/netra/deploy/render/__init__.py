@@ -20,6 +20,20 @@ def service_name(service: Service) -> str:
     return f"netra-{service.value}"
 
 
+def env_list(wired: Wiring) -> list[dict[str, Any]]:
+    """A container's environment: plain values, then references to secrets (both Cloud
+    Run and Kubernetes take this shape)."""
+    plain: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in wired.values.items()]
+    refs = [
+        {
+            "name": ref.env_name,
+            "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.version}},
+        }
+        for ref in wired.secrets
+    ]
+    return plain + refs
+
+
 def wirings(env: DeployEnvironment, service: Service | None = None) -> list[Wiring]:
     """Validated wiring of one service, or both (auth first)."""
     return [wire(env, s) for s in ([service] if service else list(Service))]

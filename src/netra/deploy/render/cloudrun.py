@@ -10,6 +10,7 @@ from netra.deploy.render import (
     PORT,
     Manifest,
     command,
+    env_list,
     migrate_command,
     probes,
     revision_id,
@@ -20,18 +21,6 @@ from netra.deploy.wiring import Wiring
 from netra.settings import Service
 
 CLOUDSQL = "run.googleapis.com/cloudsql-instances"
-
-
-def env_list(wired: Wiring) -> list[dict[str, Any]]:
-    plain: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in wired.values.items()]
-    refs = [
-        {
-            "name": ref.env_name,
-            "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.version}},
-        }
-        for ref in wired.secrets
-    ]
-    return plain + refs
 
 
 def _template_annotations(env: DeployEnvironment) -> dict[str, str]:

@@ -10,6 +10,7 @@ from netra.deploy.render import (
     PORT,
     Manifest,
     command,
+    env_list,
     migrate_command,
     probes,
     revision_id,
@@ -28,18 +29,6 @@ def _labels(service: Service, revision: str | None = None) -> dict[str, str]:
     if revision:
         labels[REVISION_LABEL] = revision
     return labels
-
-
-def env_list(wired: Wiring) -> list[dict[str, Any]]:
-    plain: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in wired.values.items()]
-    refs = [
-        {
-            "name": ref.env_name,
-            "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.version}},
-        }
-        for ref in wired.secrets
-    ]
-    return plain + refs
 
 
 def _security() -> dict[str, Any]:
