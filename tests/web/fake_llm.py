@@ -47,6 +47,14 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
 
+    def do_GET(self) -> None:
+        """The model list: what Netra's readiness asks an OpenAI-compatible server."""
+        body = json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+        self.send_response(200 if self.path.rstrip("/").endswith("/models") else 404)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length", "0"))
         request = json.loads(self.rfile.read(length) or b"{}")
