@@ -1,122 +1,18 @@
-"""Rate limits for sign-in and registration: per account and per client IP.
-
-Fixed windows counted in Redis when REDIS_URL is set (every instance shares them), in
-this process otherwise. `client_ip` believes X-Forwarded-For only from trusted proxies.
+"""Rate limits for sign-in and registration: per account and per client IP, counted by
+netra.ratelimit. `client_ip` believes X-Forwarded-For only from trusted proxies.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import logging
 import math
-import time
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from starlette.requests import Request
 
+from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-log = logging.getLogger("netra.auth")
-
-
-class RateLimiter(Protocol):
-    async def count(self, key: str, window: float) -> tuple[int, float]:
-        """Add one to `key`'s window; returns (count so far, seconds until it resets)."""
-        ...
-
-    async def current(self, key: str) -> tuple[int, float]:
-        """The count and seconds left, without adding."""
-        ...
-
-    async def reset(self, key: str) -> None: ...
-
-
-class MemoryRateLimiter:
-    """One process's windows; bounded by purging ended windows."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000):
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._clock = clock
-        self._max_keys = max_keys
-
-    async def count(self, key: str, window: float) -> tuple[int, float]:
-        now = self._clock()
-        ends, count = self._windows.get(key, (0.0, 0))
-        if ends <= now:
-            ends, count = now + window, 0
-            if len(self._windows) >= self._max_keys:
-                self._purge(now)
-        self._windows[key] = (ends, count + 1)
-        return count + 1, ends - now
-
-    async def current(self, key: str) -> tuple[int, float]:
-        now = self._clock()
-        ends, count = self._windows.get(key, (0.0, 0))
-        return (count, ends - now) if ends > now else (0, 0.0)
-
-    async def reset(self, key: str) -> None:
-        self._windows.pop(key, None)
-
-    def _purge(self, now: float) -> None:
-        for key in [k for k, (ends, _) in self._windows.items() if ends <= now]:
-            del self._windows[key]
-
-
-class RedisRateLimiter:
-    """Windows shared by every instance: INCR and PEXPIRE in one round trip. While Redis
-    is unreachable, each instance counts on its own (limits stay, per instance) rather
-    than failing the sign-in with a 500."""
-
-    def __init__(self, redis: Redis, prefix: str = "netra:ratelimit:") -> None:
-        self.redis = redis
-        self.prefix = prefix
-        self.fallback = MemoryRateLimiter()
-
-    async def count(self, key: str, window: float) -> tuple[int, float]:
-        try:
-            return await self._count(key, window)
-        except (RedisError, OSError) as exc:
-            _warn(exc)
-            return await self.fallback.count(key, window)
-
-    async def current(self, key: str) -> tuple[int, float]:
-        try:
-            return await self._current(key)
-        except (RedisError, OSError) as exc:
-            _warn(exc)
-            return await self.fallback.current(key)
-
-    async def reset(self, key: str) -> None:
-        await self.fallback.reset(key)
-        try:
-            await self.redis.delete(self.prefix + key)
-        except (RedisError, OSError) as exc:
-            _warn(exc)
-
-    async def _count(self, key: str, window: float) -> tuple[int, float]:
-        name = self.prefix + key
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.pexpire(name, int(window * 1000), nx=True)
-            pipe.pttl(name)
-            count, _, ttl = await pipe.execute()
-        return int(count), max(int(ttl), 0) / 1000
-
-    async def _current(self, key: str) -> tuple[int, float]:
-        name = self.prefix + key
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(name)
-            pipe.pttl(name)
-            value, ttl = await pipe.execute()
-        return (int(value), max(int(ttl), 0) / 1000) if value is not None else (0, 0.0)
-
-
-def _warn(exc: BaseException) -> None:
-    log.warning("rate limits counted in-process: Redis unavailable (%s)", exc)
 
 
 def retry_after(seconds: float) -> str:
@@ -149,3 +45,13 @@ def client_ip(request: Request, trusted: Sequence[Network]) -> str:
             except ValueError:
                 return peer  # garbage from beyond our proxies: fall back to what we know
     return peer
+
+
+__all__ = [
+    "MemoryRateLimiter",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "client_ip",
+    "parse_networks",
+    "retry_after",
+]

@@ -8,9 +8,9 @@ from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
 from netra.chat.outbox import Outbox
-from netra.chat.ratelimit import RateLimiter
 from netra.chat.runs import RunManager
 from netra.chat.store import Posted, ThreadStore
+from netra.ratelimit import RateLimiter
 from netra.service import Runtime
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
@@ -65,9 +65,9 @@ class ChatBackend:
 
     async def check_rate(self, user_id: str) -> None:
         limit = self.settings.chat_rate_limit
-        wait = await self.limiter.hit(f"msg:{user_id}", limit, 60.0)
-        if wait is not None:
-            raise RateLimited(wait, limit)
+        count, resets_in = await self.limiter.count(f"msg:{user_id}", 60.0)
+        if count > limit:
+            raise RateLimited(round(resets_in, 3), limit)
 
     async def post_message(
         self, user_id: str, thread_id: str, text: str, client_msg_id: str | None

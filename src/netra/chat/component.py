@@ -13,13 +13,13 @@ from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
-from netra.chat.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from netra.chat.routes import events, runs, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.store import ThreadStore
 from netra.chat.ws.route import websocket_route
 from netra.health import Check, CheckResult
+from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from netra.service import Runtime
 from netra.settings import Settings
 from netra.tokens import AuthServiceTokens
