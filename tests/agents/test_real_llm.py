@@ -5,7 +5,6 @@ A 135M model writes what it writes: these tests assert the protocol, not the wor
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -32,15 +31,9 @@ from netra.agents.providers.local import LocalAgent, default_model_path
 from netra.agents.providers.openai import OpenAIAgent
 from tests.agents.conftest import collect
 from tests.conftest import SettingsFactory
+from tests.processes import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ naming both sides, never as 401s at run time."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,18 +19,13 @@ import pytest
 
 from tests.auth.conftest import PASSWORD
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.processes import free_port
 
 pytestmark = pytest.mark.slow
 NETRA = str(Path(sys.executable).parent / "netra")
 SERVICE_SECRET = "cross-service-secret-0123456789abcdef"
 SHARED = "the-shared-hs256-secret-0123456789abcdef"
 NAMES = ["JWT_SECRET_STAGING", "JWT_SECRET_KEY", "JWT_SECRET"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def base_env(tmp: Path, database: str, **extra: str) -> dict[str, str]:

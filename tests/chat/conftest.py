@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +34,7 @@ from netra.service import build_app
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
 from tests.conftest import SettingsFactory
+from tests.processes import free_port
 
 
 class StubVerifier:
@@ -86,12 +86,6 @@ class ScriptedAgent:
                 await asyncio.sleep(0.05)
             yield MessageDelta(text=word)
         yield AgentCompleted(text="".join(words), duration_ms=1.0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
