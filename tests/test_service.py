@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 
@@ -104,3 +106,33 @@ def test_serve_refuses_to_start_with_every_missing_setting_and_no_traceback() ->
     for name in ("AUTH_SERVICE_URL", "SERVICE_SECRET", "DATABASE_URL"):
         assert f"{name}:" in result.stderr
     assert "netra config check --env staging --service backend" in result.stderr
+
+
+def test_a_taken_port_is_named_before_any_startup_work(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "netra.cli",
+                "up",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path),
+            ],
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in " ".join(
+        result.stderr.split()
+    )
+    assert not (tmp_path / "netra.db").exists()  # refused before touching the database

@@ -24,7 +24,7 @@ from netra.db import migrations
 from netra.db.url import check_database_settings
 from netra.deploy.cli import app as deploy_app
 from netra.logs import configure_logging
-from netra.serving import serve
+from netra.serving import PortUnavailable, check_port, serve
 from netra.settings import (
     ConfigurationError,
     Environment,
@@ -85,6 +85,11 @@ def _run(
     port: int,
     banner: Callable[[str], None],
 ) -> None:
+    try:
+        check_port(host, port)
+    except PortUnavailable as exc:
+        err.print(f"[bold red]Netra cannot start.[/] {exc}")
+        raise typer.Exit(1) from None
     configure_logging(settings)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(factory(settings), host, port, on_ready=banner))

@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
+
+
+class PortUnavailable(Exception):
+    """The address cannot be listened on; the message says which and what to do."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail in words, before any startup work, when the address is taken or not ours
+    (uvicorn would only exit from inside its startup with a traceback)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise PortUnavailable(
+                f"cannot listen on {host}:{port}: {reason}. Is another program (or another "
+                "Netra) using it? Stop it, or choose another port with --port."
+            ) from None
 
 
 async def serve(
