@@ -76,6 +76,12 @@ async def admit(websocket: WebSocket, backend: ChatBackend) -> Principal | None:
 
 async def _refuse(websocket: WebSocket, backend: ChatBackend, code: int, reason: str) -> None:
     backend.runtime.metrics.ws_closes.labels(str(int(code))).inc()
+    await refuse(websocket, code, reason)
+
+
+async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    """Accept (with the protocol the client offered) and close with a code and reason: a
+    handshake refused at the HTTP level reaches a browser as a bare 1006."""
     offered = websocket.scope.get("subprotocols") or []
     await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     await websocket.close(code, reason[:120])

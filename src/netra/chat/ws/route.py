@@ -11,7 +11,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
 from netra.chat.backend import ChatBackend
-from netra.chat.ws.handshake import admit
+from netra.chat.ws.handshake import admit, refuse
 from netra.chat.ws.session import SocketSession
 
 
@@ -19,7 +19,7 @@ def websocket_route(backend: Callable[[], ChatBackend | None]) -> WebSocketRoute
     async def endpoint(websocket: WebSocket) -> None:
         chat = backend()
         if chat is None:
-            await websocket.close(1013, "the chat backend is starting, retry shortly")
+            await refuse(websocket, 1013, "the chat backend is starting, retry shortly")
             return
         user = await admit(websocket, chat)
         if user is not None:
