@@ -89,6 +89,7 @@ async def test_first_account_in_development_is_admin_and_can_manage(
         ("GET", "/auth/admin/users/x/sessions"),
         ("DELETE", "/auth/admin/users/x/sessions"),
         ("GET", "/auth/admin/users/x/audit"),
+        ("DELETE", "/auth/admin/users/x"),
     ],
 )
 async def test_a_non_admin_cannot_call_admin_endpoints(
@@ -177,6 +178,57 @@ async def test_a_valid_token_of_a_deleted_user(
         me = await client.get("/auth/me", headers=bearer(tokens["access_token"]))
         assert me.status_code == 401
         assert reason(me) == "unknown_user"
+
+
+async def test_admin_deletes_an_account_and_every_credential_with_it(
+    dev: httpx.AsyncClient,
+) -> None:
+    admin = await sign_up(dev, "root@example.com")
+    ada = await sign_up(dev, "ada@example.com")
+    as_admin = bearer(admin["access_token"])
+    key = await dev.post(
+        "/auth/api-keys", json={"name": "laptop"}, headers=bearer(ada["access_token"])
+    )
+    ada_id = (await dev.get("/auth/me", headers=bearer(ada["access_token"]))).json()["id"]
+
+    admin_id = (await dev.get("/auth/me", headers=as_admin)).json()["id"]
+    itself = await dev.delete(f"/auth/admin/users/{admin_id}", headers=as_admin)
+    assert (itself.status_code, itself.json()["detail"]["message"]) == (
+        409,
+        "an admin cannot delete their own account",
+    )
+    deleted = await dev.delete(f"/auth/admin/users/{ada_id}", headers=as_admin)
+    assert deleted.status_code == 204, deleted.text
+
+    me = await dev.get("/auth/me", headers=bearer(ada["access_token"]))
+    assert (me.status_code, reason(me)) == (401, "revoked")
+    assert (await dev.get("/auth/me", headers=bearer(key.json()["api_key"]))).status_code == 401
+    refresh = await dev.post("/auth/refresh", json={"refresh_token": ada["refresh_token"]})
+    assert refresh.status_code == 401
+    login = await dev.post("/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+    assert (login.status_code, reason(login)) == (401, "invalid_credentials")
+
+    # Backends learn of the revoked session from the tombstone until its tokens expire.
+    service = await dev.post(
+        "/auth/service-token", json={"service_id": "netra-backend", "service_secret": SECRET}
+    )
+    revocations = await dev.get("/auth/revocations", headers=bearer(service.json()["access_token"]))
+    assert ada["session_id"] in {r["id"] for r in revocations.json()["revoked"]}
+
+    listed = await dev.get("/auth/admin/users", headers=as_admin)
+    assert [u["email"] for u in listed.json()["users"]] == ["root@example.com"]
+    again = await dev.delete(f"/auth/admin/users/{ada_id}", headers=as_admin)
+    assert (again.status_code, reason(again)) == (404, "not_found")
+    audit = await dev.get(f"/auth/admin/users/{ada_id}/audit", headers=as_admin)
+    assert "user_deleted" in [e["event"] for e in audit.json()]
+    assert (
+        "ada@example.com" not in (await dev.get("/auth/admin/users?q=ada", headers=as_admin)).text
+    )
+
+    # The address is free again: a new account, not the old one back.
+    anew = await sign_up(dev, "ada@example.com")
+    anew_me = await dev.get("/auth/me", headers=bearer(anew["access_token"]))
+    assert anew_me.json()["id"] != ada_id
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ async def test_junk_ids_get_a_4xx(auth_sqlite: httpx.AsyncClient, ident: str) ->
         ("DELETE", f"/auth/sessions/{ident}"),
         ("DELETE", f"/auth/api-keys/{ident}"),
         ("POST", f"/auth/admin/users/{ident}/disable"),
+        ("DELETE", f"/auth/admin/users/{ident}"),
     ):
         answer = await auth_sqlite.request(method, path, headers=bearer(tokens["access_token"]))
         assert 400 <= answer.status_code < 500, (path, answer.text[:200])

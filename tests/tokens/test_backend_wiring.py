@@ -6,14 +6,18 @@ from __future__ import annotations
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlalchemy import update
 
+from netra import db
 from netra.auth.app import create_app
-from netra.settings import Service
+from netra.auth.models import User
+from netra.settings import Service, Settings
 from netra.tokens import (
     AuthServiceTokens,
     JwksKeys,
@@ -126,8 +130,32 @@ async def test_a_mismatch_is_named_before_any_401(
     assert SECRET not in str(caught.value)
 
 
+async def delete_account(
+    auth_http: httpx.AsyncClient, settings: Settings, tokens: dict[str, Any]
+) -> None:
+    """An admin deletes the account behind `tokens`."""
+    admin = await sign_up(auth_http, "root@example.com")
+    engine = db.create_engine(settings)
+    try:
+        async with db.sessionmaker(engine)() as session, session.begin():
+            await session.execute(
+                update(User).where(User.email == "root@example.com").values(role="admin")
+            )
+    finally:
+        await engine.dispose()
+    me = await auth_http.get("/auth/me", headers=bearer(tokens["access_token"]))
+    deleted = await auth_http.delete(
+        f"/auth/admin/users/{me.json()['id']}", headers=bearer(admin["access_token"])
+    )
+    assert deleted.status_code == 204, deleted.text
+
+
+@pytest.mark.parametrize("ending", ["logout", "account deleted"])
 async def test_a_revocation_reaches_the_backend_within_the_poll_interval(
-    auth_http: httpx.AsyncClient, make_settings: SettingsFactory
+    auth_http: httpx.AsyncClient,
+    make_settings: SettingsFactory,
+    database_env: dict[str, str],
+    ending: str,
 ) -> None:
     import asyncio
 
@@ -137,7 +165,11 @@ async def test_a_revocation_reaches_the_backend_within_the_poll_interval(
     try:
         tokens = await sign_up(auth_http)
         await backend.verifier.verify(tokens["access_token"])  # now cached
-        await auth_http.post("/auth/logout", headers=bearer(tokens["access_token"]))
+        if ending == "logout":
+            await auth_http.post("/auth/logout", headers=bearer(tokens["access_token"]))
+        else:
+            auth_settings = make_settings([Service.AUTH], **database_env)
+            await delete_account(auth_http, auth_settings, tokens)
         started = time.monotonic()
         while not backend.verifier.revocations.is_revoked(tokens["session_id"]):
             assert time.monotonic() - started < 0.2 + 1.0, "the revocation did not arrive in time"

@@ -26,6 +26,9 @@ class User(IdMixin, CreatedMixin, AuthBase):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A deleted account stays as a tombstone without personal data, so the revocations
+    # of its sessions keep reaching the backends until its last access token has expired.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class UserSession(IdMixin, CreatedMixin, AuthBase):

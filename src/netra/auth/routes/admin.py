@@ -1,15 +1,16 @@
-"""`/auth/admin/users...`: list and search accounts, disable/enable, see and revoke
-sessions. Admins only; every action is audited."""
+"""`/auth/admin/users...`: list and search accounts, disable/enable and delete them, see
+and revoke sessions. Admins only; every action is audited."""
 
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import func, or_, select
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from netra.auth import audit
 from netra.auth.errors import AuthError, SafeRoute
-from netra.auth.models import AuditEvent, User, UserSession
+from netra.auth.models import AuditEvent, OidcIdentity, User, UserSession
 from netra.auth.payloads import AuditOut, Revoked, SessionOut, UserOut, UserPage
 from netra.auth.routes.deps import CurrentUser, Guards
 from netra.auth.routes.sessions import session_out
@@ -33,6 +34,13 @@ def _like(text: str) -> str:
     return f"%{escaped.casefold()}%"
 
 
+async def live_user(db: AsyncSession, user_id: str) -> User:
+    user = await db.get(User, user_id[:36])
+    if user is None or user.deleted_at is not None:
+        raise AuthError(404, "not_found", "no account has this id")
+    return user
+
+
 def router(guards: Guards) -> APIRouter:
     api = APIRouter(prefix="/auth/admin/users", tags=["admin"], route_class=SafeRoute)
     admin = guards.admin()
@@ -44,7 +52,7 @@ def router(guards: Guards) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> UserPage:
-        query = select(User)
+        query = select(User).where(User.deleted_at.is_(None))
         if q:
             pattern = _like(q)
             query = query.where(
@@ -65,9 +73,7 @@ def router(guards: Guards) -> APIRouter:
         if user_id == current.user.id and not active:
             raise AuthError(409, "conflict", "an admin cannot disable their own account")
         async with state.db() as db, db.begin():
-            user = await db.get(User, user_id[:36])
-            if user is None:
-                raise AuthError(404, "not_found", "no account has this id")
+            user = await live_user(db, user_id)
             user.is_active, user.disabled_at = active, None if active else utcnow()
             revoked = 0
             if not active:
@@ -94,6 +100,44 @@ def router(guards: Guards) -> APIRouter:
         user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
     ) -> UserOut:
         return await set_active(user_id, True, current, request)
+
+    @api.delete(
+        "/{user_id}",
+        status_code=204,
+        summary="Delete an account: sessions and API keys end at once, personal data is erased",
+    )
+    async def delete_user(
+        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+    ) -> Response:
+        state = guards.state()
+        if user_id == current.user.id:
+            raise AuthError(409, "conflict", "an admin cannot delete their own account")
+        async with state.db() as db, db.begin():
+            user = await live_user(db, user_id)
+            revoked = len(await state.sessions.revoke_sessions(db, user.id, "account_deleted"))
+            await state.api_keys.revoke(db, user.id)
+            # The row stays as a tombstone so the sessions' revocations keep being served
+            # to backends (`/auth/revocations`) until the last access token has expired;
+            # everything that identified the person goes, and the address is free again.
+            now = utcnow()
+            user.email = f"deleted-{user.id}@deleted.invalid"
+            user.name = user.password_hash = None
+            user.is_active, user.disabled_at, user.deleted_at = False, now, now
+            await db.execute(delete(OidcIdentity).where(OidcIdentity.user_id == user.id))
+            await db.execute(
+                update(UserSession)
+                .where(UserSession.user_id == user.id)
+                .values(user_agent=None, ip_address=None)
+            )
+            audit.record(
+                db,
+                "user_deleted",
+                user_id=user.id,
+                actor=current.user.id,
+                ip=state.client(request).ip,
+                revoked=revoked,
+            )
+        return Response(status_code=204)
 
     @api.get("/{user_id}/sessions", summary="An account's live sessions")
     async def user_sessions(

@@ -59,7 +59,7 @@ class Guards:
             async with self.state().db() as db:
                 user = await db.get(User, principal.subject)
                 session = await db.get(UserSession, principal.session_id or "")
-            if user is None:
+            if user is None or user.deleted_at is not None:
                 raise unauthorized("unknown_user", "this account no longer exists")
             if not user.is_active:
                 raise unauthorized("account_disabled", "this account is disabled")
