@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from netra.auth.models import UserSession
+from netra.auth.models import OidcLogin, UserSession
+from tests.conftest import SettingsFactory
 from tests.oidc.browser import at_provider, callback_url, sign_in, start, with_params
-from tests.oidc.conftest import Netra
+from tests.oidc.conftest import Netra, Provider, _netra, oidc_env
 
 
 async def sessions(netra: Netra) -> int:
@@ -191,3 +193,27 @@ async def test_unknown_provider(netra: Netra) -> None:
     refused(
         await netra.browser.get("/auth/oidc/nope/callback?state=x&code=y"), 404, "unknown_provider"
     )
+
+
+async def test_login_starts_are_limited_per_address(
+    provider: Provider, make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    """Each start stores a pending login, so a flood from one address is refused (429 with
+    Retry-After, a readable page for a browser) before it reaches the database."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'netra.db'}",
+        **oidc_env(provider, LOGIN_LIMIT_PER_IP="2"),
+    }
+    async for netra in _netra(env, make_settings):
+        for _ in range(2):
+            assert (await netra.browser.get("/auth/oidc/test/login")).status_code == 302
+        flood = await netra.browser.get("/auth/oidc/test/login")
+        refused(flood, 429, "rate_limited")
+        assert "oidc_login attempts from this address" in flood.json()["detail"]["message"]
+        assert int(flood.headers["Retry-After"]) > 0
+        page = await netra.browser.get("/auth/oidc/test/login", headers={"Accept": "text/html"})
+        assert (page.status_code, "text/html" in page.headers["content-type"]) == (429, True)
+        assert "Retry-After" in page.headers
+        async with netra.app.state.runtime.sessions() as db:
+            pending = await db.scalar(select(func.count()).select_from(OidcLogin))
+        assert pending == 2

@@ -51,7 +51,9 @@ class Accounts:
         self.sessions = session_service
         self.limiter = limiter
 
-    async def _limit_ip(self, action: str, client: ClientInfo) -> None:
+    async def limit_ip(self, action: str, client: ClientInfo) -> None:
+        """Count a sign-in or registration attempt from `client`'s address; 429 past
+        LOGIN_LIMIT_PER_IP within the window."""
         count, left = await self.limiter.count(
             f"{action}:ip:{client.ip}", self.settings.login_limit_window
         )
@@ -63,7 +65,7 @@ class Accounts:
     ) -> str:
         """Create the account unless it exists; answers alike either way (no enumeration).
         Returns the normalised email."""
-        await self._limit_ip("register", client)
+        await self.limit_ip("register", client)
         try:
             normalized = normalize_email(email)
             self.passwords.check_policy(password, normalized)
@@ -94,7 +96,7 @@ class Accounts:
     async def login(self, email: str, password: str, client: ClientInfo) -> IssuedTokens:
         """Password sign-in: same answer and similar time for unknown emails and wrong
         passwords; per-IP and per-account limits, the latter blind to the IP."""
-        await self._limit_ip("login", client)
+        await self.limit_ip("login", client)
         try:
             normalized: str | None = normalize_email(email)
         except EmailRejected:

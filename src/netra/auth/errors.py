@@ -18,6 +18,8 @@ class AuthError(HTTPException):
         self, status: int, reason: str, message: str, headers: dict[str, str] | None = None
     ) -> None:
         super().__init__(status, {"reason": reason, "message": message}, headers)
+        self.reason = reason
+        self.message = message
 
 
 def unauthorized(reason: str, message: str) -> AuthError:

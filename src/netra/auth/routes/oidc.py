@@ -42,17 +42,18 @@ class Unlinked(BaseModel):
     unlinked: int
 
 
-def _refusal(request: Request, exc: OidcError) -> Response:
+def _refusal(request: Request, exc: OidcError, headers: dict[str, str] | None = None) -> Response:
     """Browser flows answer a page a person can read; API clients the usual JSON."""
     body = {"detail": {"reason": exc.reason, "message": exc.message}}
+    headers = {"Cache-Control": "no-store", **(headers or {})}
     if "text/html" in request.headers.get("accept", ""):
         page = (
             "<!doctype html><meta charset=utf-8><title>Sign-in failed</title>"
             f"<h1>Sign-in failed</h1><p>{escape(exc.message)}</p>"
             f"<p><code>{escape(exc.reason)}</code></p><p><a href=/>Back to sign-in</a></p>"
         )
-        return HTMLResponse(page, status_code=exc.status, headers={"Cache-Control": "no-store"})
-    return JSONResponse(body, status_code=exc.status, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(page, status_code=exc.status, headers=headers)
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
 def router(guards: Guards) -> APIRouter:
@@ -79,8 +80,15 @@ def router(guards: Guards) -> APIRouter:
         request: Request,
         next: Annotated[str | None, Query(max_length=2000)] = None,
     ) -> Response:
+        state = guards.state()
         try:
-            started = await guards.state().oidc.begin(provider, next)
+            # Each start stores a pending login: count them like password sign-ins.
+            await state.accounts.limit_ip("oidc_login", state.client(request))
+        except AuthError as exc:
+            refused = OidcError(exc.status_code, exc.reason, exc.message)
+            return _refusal(request, refused, dict(exc.headers or {}))
+        try:
+            started = await state.oidc.begin(provider, next)
         except OidcError as exc:
             return _refusal(request, exc)
         response = RedirectResponse(started.url, status_code=302)

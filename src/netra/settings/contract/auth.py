@@ -160,7 +160,11 @@ class AuthSettings(BaseModel):
     login_limit_per_ip: Annotated[
         int,
         Field(ge=1),
-        Spec(AUTH, "Sign-in and registration attempts allowed per client IP within the window."),
+        Spec(
+            AUTH,
+            "Sign-in (password or OIDC start) and registration attempts allowed per client IP"
+            " within the window.",
+        ),
     ] = 60
     login_limit_window: Annotated[
         Seconds, Spec(AUTH, "The window of the sign-in rate limits, in seconds.")
