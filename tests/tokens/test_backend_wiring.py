@@ -25,6 +25,7 @@ from netra.tokens import (
     TokenRejected,
     verifier_for,
 )
+from netra.tokens.api_keys import MAX_IN_FLIGHT, HttpApiKeyResolver
 from tests.auth.conftest import bearer, sign_up
 from tests.conftest import SettingsFactory, running
 from tests.tokens.conftest import SECRET
@@ -234,3 +235,43 @@ async def test_with_redis_a_revocation_is_pushed_at_once(
 @pytest.fixture
 def sqlite_env_tokens(tmp_path: Path) -> dict[str, str]:
     return {"DATABASE_URL": f"sqlite:///{tmp_path / 'auth.db'}"}
+
+
+async def test_made_up_api_keys_cannot_flood_the_auth_service(
+    auth_http: httpx.AsyncClient, make_settings: SettingsFactory
+) -> None:
+    """A script retrying a revoked key costs one introspection per cache period, and a
+    flood of distinct made-up keys never has more than MAX_IN_FLIGHT calls open at once."""
+    import asyncio
+
+    backend = AuthServiceTokens(backend_settings(make_settings), auth_http)
+    resolver = backend.verifier.api_keys
+    assert isinstance(resolver, HttpApiKeyResolver)
+    open_calls, most = 0, 0
+
+    async def counting(request: httpx.Request) -> None:
+        nonlocal open_calls, most
+        if request.url.path.endswith("/introspect"):
+            open_calls += 1
+            most = max(most, open_calls)
+
+    async def closed(response: httpx.Response) -> None:
+        nonlocal open_calls
+        if response.request.url.path.endswith("/introspect"):
+            open_calls -= 1
+
+    auth_http.event_hooks = {"request": [counting], "response": [closed]}
+    made_up = "nk_" + "0123456789abcdef" + "_" + "s" * 40
+    for _ in range(20):
+        with pytest.raises(TokenRejected) as caught:
+            await backend.verifier.verify(made_up)
+        assert caught.value.reason == "revoked"
+    assert resolver.calls == 1
+
+    flood = [f"nk_{secrets.token_hex(8)}_{secrets.token_urlsafe(30)}" for _ in range(60)]
+    answers = await asyncio.gather(
+        *(backend.verifier.verify(key) for key in flood), return_exceptions=True
+    )
+    assert all(isinstance(a, TokenRejected) and a.reason == "revoked" for a in answers)
+    assert resolver.calls == 1 + 60
+    assert 1 <= most <= MAX_IN_FLIGHT

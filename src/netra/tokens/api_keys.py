@@ -3,11 +3,15 @@ the auth service (the only holder of their hashes).
 
 In another process the resolver asks `POST /auth/api-keys/introspect` with its service
 token and caches the answer for `ttl` seconds; a revoked key also arrives through the
-revocation list, which the verifier checks on every cached hit.
+revocation list, which the verifier checks on every cached hit. Refusals are cached too
+(a script retrying a revoked key costs the auth service one call per `ttl`), and at most
+`MAX_IN_FLIGHT` introspections run at once, so a flood of made-up keys cannot turn into
+a flood of calls to the auth service.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -20,6 +24,7 @@ from netra.tokens.principal import Principal, TokenRejected
 from netra.tokens.service_tokens import ServiceTokenError
 
 API_KEY_PREFIX = "nk_"
+MAX_IN_FLIGHT = 8
 
 
 def is_api_key(token: str) -> bool:
@@ -72,13 +77,42 @@ class HttpApiKeyResolver:
         self._http = http
         self._service_token = service_token
         self._max = max_entries
-        self._cache: dict[str, tuple[Principal, float]] = {}
+        self._cache: dict[str, tuple[Principal | TokenRejected, float]] = {}
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self.calls = 0  # introspections made (operators and tests read it)
+
+    def _cached(self, digest: str) -> Principal | None:
+        cached = self._cache.get(digest)
+        if cached is None or cached[1] <= time.monotonic():
+            return None
+        if isinstance(cached[0], TokenRejected):
+            raise TokenRejected(cached[0].reason, cached[0].message)
+        return cached[0]
+
+    def _remember(self, digest: str, answer: Principal | TokenRejected) -> None:
+        if len(self._cache) >= self._max:
+            self._cache.clear()
+        self._cache[digest] = (answer, time.monotonic() + self.ttl)
 
     async def resolve(self, api_key: str) -> Principal:
         digest = hashlib.sha256(api_key.encode()).hexdigest()
-        cached = self._cache.get(digest)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
+        if (principal := self._cached(digest)) is not None:
+            return principal
+        async with self._in_flight:
+            # Another request may have asked for the same key while this one waited.
+            if (principal := self._cached(digest)) is not None:
+                return principal
+            try:
+                principal = await self._introspect(api_key)
+            except TokenRejected as refused:
+                if refused.reason == "revoked":
+                    self._remember(digest, refused)
+                raise
+            self._remember(digest, principal)
+            return principal
+
+    async def _introspect(self, api_key: str) -> Principal:
+        self.calls += 1
         try:
             headers = {"Authorization": f"Bearer {await self._service_token()}"}
         except ServiceTokenError as exc:
@@ -97,8 +131,4 @@ class HttpApiKeyResolver:
             raise TokenRejected(
                 "unavailable", f"the auth service answered {response.status_code} for an API key"
             )
-        principal = principal_from_introspection(response.json())
-        if len(self._cache) >= self._max:
-            self._cache.clear()
-        self._cache[digest] = (principal, time.monotonic() + self.ttl)
-        return principal
+        return principal_from_introspection(response.json())
