@@ -36,15 +36,23 @@ def run_netra(
 
 
 class NetraProcess:
-    """`netra <args>` serving on `port`; logs go to a file (a full pipe would block it)."""
+    """`netra <args>` (or another `program` taking `--port`) serving on `port`; logs go to
+    a file (a full pipe would block it)."""
 
-    def __init__(self, args: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        port: int,
+        log_path: Path,
+        program: list[str] = NETRA,
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self._log = log_path.open("w")
         self.process = subprocess.Popen(
-            [*NETRA, *args, "--port", str(port)],
+            [*program, *args, "--port", str(port)],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

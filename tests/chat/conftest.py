@@ -1,123 +1,112 @@
-"""Chat fixtures: a backend served by uvicorn on a free port, users, sockets.
-
-Until the agents and auth branches land, `ScriptedAgent` and `StubVerifier` implement
-the `Agent` and `Verifier` protocols here (tests only)."""
+"""Chat fixtures: the embedded app (auth + backend, the scripted agent) served by uvicorn
+on a free port, real accounts signed in at its auth service, sockets."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 import uvicorn
 import websockets
 from fastapi import FastAPI
 
-from netra.agents.events import (
-    AgentCompleted,
-    AgentEvent,
-    AgentStarted,
-    AgentThinking,
-    MessageDelta,
-    ToolCompleted,
-    ToolExecuting,
-)
-from netra.agents.runtime import ChatTurn, RunContext
+from netra.auth.component import AuthComponent
 from netra.chat.backend import ChatBackend
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Settings
-from netra.tokens import Principal, TokenRejected
+from netra.tokens import ServiceTokenClient
+from tests.auth.conftest import PASSWORD, sign_up
+from tests.chat.scripted import ScriptedAgent
 from tests.conftest import SettingsFactory
 from tests.processes import free_port
 
-
-class StubVerifier:
-    """`user.<id>` or `user.<id>.<milliseconds to expiry>`; anything else is rejected."""
-
-    async def verify(self, token: str) -> Principal:
-        parts = token.split(".")
-        if parts[0] == "service":
-            return Principal(subject="svc", kind="service")
-        if parts[0] != "user" or len(parts) < 2:
-            raise TokenRejected("invalid_signature", "invalid token")
-        expires = datetime.now(UTC) + timedelta(
-            milliseconds=float(parts[2]) if len(parts) > 2 else 900_000
-        )
-        if expires <= datetime.now(UTC):
-            raise TokenRejected("expired", "token expired")
-        return Principal(subject=parts[1], kind="access", expires_at=expires)
+ALICE = "alice"
 
 
-class ScriptedAgent:
-    """Answers by echoing; words in the message change its behaviour: `slow` (a delay per
-    delta), `hang` (never answers), `crash` (a tool raises inside the provider)."""
+def email(user: str) -> str:
+    return f"{user}@example.com"
 
-    name = "scripted"
 
-    async def probe(self) -> str:
-        return "scripted test agent"
+class Users:
+    """Real accounts of the auth service at `auth_url`, each registered and signed in on
+    first use (two argon2id hashes an account: a test pays only for the users it uses)."""
 
-    async def run(
-        self, history: Sequence[ChatTurn], message: str, context: RunContext
-    ) -> AsyncIterator[AgentEvent]:
-        yield AgentStarted(provider=self.name)
-        yield AgentThinking(text=f"{len(history)} earlier turns")
-        if "hang" in message:
-            await asyncio.sleep(3600)
-        if "crash" in message:
-            yield ToolExecuting(call_id="c1", tool="explode", arguments={})
-            raise RuntimeError("tool explode raised ValueError: boom")
-        if "search" in message:
-            hits = await context.data.search_messages("search", 10)
-            yield ToolExecuting(call_id="c1", tool="search", arguments={"q": "search"})
-            yield ToolCompleted(call_id="c1", tool="search", result=len(hits), duration_ms=1)
-        if message.startswith("bulk"):
-            for _ in range(int(message.split()[1])):
-                yield MessageDelta(text="x" * 1000)
-        words = [f"{w} " for w in f"you said: {message}".split()]
-        for word in words:
-            if "slow" in message:
-                await asyncio.sleep(0.05)
-            yield MessageDelta(text=word)
-        yield AgentCompleted(text="".join(words), duration_ms=1.0)
+    def __init__(self, auth_url: str) -> None:
+        self.auth_url = auth_url
+        self._logins: dict[str, dict[str, Any]] = {}
+
+    async def sign_in(self, user: str = ALICE) -> dict[str, Any]:
+        """`user`'s login answer (access and refresh token, session id)."""
+        if user not in self._logins:
+            async with httpx.AsyncClient(base_url=self.auth_url, timeout=30) as http:
+                self._logins[user] = await sign_up(http, email(user), PASSWORD)
+        return self._logins[user]
+
+    async def token(self, user: str = ALICE) -> str:
+        return str((await self.sign_in(user))["access_token"])
+
+    async def id(self, user: str = ALICE) -> str:
+        """The account id the auth service gave `user` (the `sub` of its tokens)."""
+        headers = {"Authorization": f"Bearer {await self.token(user)}"}
+        async with httpx.AsyncClient(base_url=self.auth_url, headers=headers) as http:
+            me = await http.get("/auth/me")
+        assert me.status_code == 200, me.text
+        return str(me.json()["id"])
 
 
 @dataclass
 class Server:
-    app: FastAPI
+    """A chat backend at `url` whose users sign in at `users.auth_url` (this very process
+    when embedded); `app`, `chat` and `uvicorn_server` only when it runs in the test's process."""
+
     url: str
-    server: uvicorn.Server
+    users: Users
+    app: FastAPI | None = None
+    chat: ChatComponent | None = None
+    uvicorn_server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def backend(self) -> ChatBackend:
-        backend = self.app.state.chat_component.backend
-        assert backend is not None
-        return backend  # type: ignore[no-any-return]
+        assert self.chat is not None
+        assert self.chat.backend is not None
+        return self.chat.backend
+
+    @property
+    def settings(self) -> Settings:
+        assert self.app is not None
+        settings: Settings = self.app.state.settings
+        return settings
 
     @property
     def ws_url(self) -> str:
         return self.url.replace("http", "ws", 1) + "/ws"
 
-    def http(self, user: str | None = None) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer user.{user}"} if user else {}
-        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10)
+    @asynccontextmanager
+    async def http(self, user: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+        """An HTTP client of the backend signed in as `user` (anonymous with None)."""
+        headers = {"Authorization": f"Bearer {await self.users.token(user)}"} if user else {}
+        async with httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10) as client:
+            yield client
 
 
-def chat_app(settings: Settings) -> FastAPI:
-    component = ChatComponent(agent_factory=lambda _: ScriptedAgent())
-    app = build_app(settings, [component])
-    app.state.runtime.verifier = StubVerifier()
-    app.state.chat_component = component
-    return app
+def chat_app(settings: Settings) -> tuple[FastAPI, ChatComponent]:
+    """The embedded composition (netra.embedded) with the scripted agent."""
+    chat = ChatComponent(agent_factory=lambda _: ScriptedAgent())
+    return build_app(settings, [AuthComponent(), chat]), chat
 
 
-async def start_server(app: FastAPI) -> Server:
+async def start_server(app: FastAPI, chat: ChatComponent | None = None) -> Server:
+    """`app` (auth included) under uvicorn on a free port, once its startup completed."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
@@ -128,28 +117,30 @@ async def start_server(app: FastAPI) -> Server:
             break
         await asyncio.sleep(0.02)
     assert server.started, "uvicorn did not start"
-    server_task = task
-    setattr(server, "_netra_task", server_task)  # noqa: B010
-    return Server(app, f"http://127.0.0.1:{port}", server)
+    url = f"http://127.0.0.1:{port}"
+    return Server(url, Users(url), app=app, chat=chat, uvicorn_server=server, task=task)
 
 
 async def stop_server(server: Server) -> None:
-    server.server.should_exit = True
-    await getattr(server.server, "_netra_task")  # noqa: B009
+    assert server.uvicorn_server is not None
+    assert server.task is not None
+    server.uvicorn_server.should_exit = True
+    await server.task
 
 
-Serve = Callable[..., Awaitable["Server"]]
+Serve = Callable[..., Awaitable[Server]]
 
 
 @pytest.fixture
 async def serve(
     make_settings: SettingsFactory, database_env: dict[str, str]
 ) -> AsyncIterator[Callable[..., Awaitable[Server]]]:
-    """`await serve(**ENV)`: a backend with extra settings, stopped after the test."""
+    """`await serve(**ENV)`: the app with extra settings, stopped after the test (the same
+    database and DATA_DIR each time: a second call is a restart)."""
     started: list[Server] = []
 
     async def start(**env: str) -> Server:
-        srv = await start_server(chat_app(make_settings(**{**database_env, **env})))
+        srv = await start_server(*chat_app(make_settings(**{**database_env, **env})))
         started.append(srv)
         return srv
 
@@ -162,19 +153,44 @@ async def serve(
 async def server(
     make_settings: SettingsFactory, database_env: dict[str, str]
 ) -> AsyncIterator[Server]:
-    srv = await start_server(chat_app(make_settings(**database_env, RUN_TIMEOUT="2")))
+    srv = await start_server(*chat_app(make_settings(**database_env, RUN_TIMEOUT="2")))
     try:
         yield srv
     finally:
         await stop_server(srv)
 
 
-ALICE = "user.alice"
+async def service_token(srv: Server) -> str:
+    """A service token from the auth service, asked for exactly as a backend asks."""
+    secret = srv.settings.service_secret
+    assert secret is not None
+    async with httpx.AsyncClient() as http:
+        client = ServiceTokenClient(
+            srv.users.auth_url + "/auth/service-token",
+            srv.settings.service_id,
+            secret.get_secret_value(),
+            http,
+        )
+        return await client.token()
 
 
-def connect(srv: Server, token: str | None = ALICE, **kwargs: Any) -> Any:
-    protocols = ["netra.v1"] + ([f"bearer.{token}"] if token else [])
-    return websockets.connect(srv.ws_url, subprotocols=protocols, **kwargs)  # type: ignore[arg-type]
+async def until_expired(token: str) -> None:
+    """Sleep until the access token's `exp` has passed (read, not verified: the verifier
+    under test does that)."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    await asyncio.sleep(max(0.0, float(claims["exp"]) - time.time()) + 0.05)
+
+
+@asynccontextmanager
+async def connect(
+    srv: Server, user: str | None = ALICE, *, token: str | None = None, **kwargs: Any
+) -> AsyncIterator[Any]:
+    """A /ws socket offering `token`, else `user`'s access token (neither: no token)."""
+    if token is None and user is not None:
+        token = await srv.users.token(user)
+    protocols: Any = ["netra.v1"] + ([f"bearer.{token}"] if token else [])
+    async with websockets.connect(srv.ws_url, subprotocols=protocols, **kwargs) as ws:
+        yield ws
 
 
 async def recv(ws: Any, timeout: float = 5.0) -> dict[str, Any]:
@@ -193,7 +209,7 @@ async def recv_until(ws: Any, kind: str, timeout: float = 5.0) -> list[dict[str,
             return seen
 
 
-async def new_thread(srv: Server, user: str = "alice") -> str:
+async def new_thread(srv: Server, user: str = ALICE) -> str:
     async with srv.http(user) as client:
         response = await client.post("/api/threads", json={"title": "t"})
         assert response.status_code == 201, response.text

@@ -1,33 +1,28 @@
-"""A backend process for the multi-instance test: `python -m tests.chat.instance PORT`
-(DATABASE_URL and REDIS_URL from the environment; the test stand-ins for agent and
-verifier)."""
+"""A backend process for the multi-instance test: `python -m tests.chat.instance --port N`.
+
+`netra serve backend` with the scripted agent: settings from the environment
+(DATABASE_URL, REDIS_URL, AUTH_SERVICE_URL, SERVICE_SECRET, ...), tokens verified
+against the auth service's JWKS, as every deployed backend does."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-from pathlib import Path
 
-import uvicorn
-
+from netra.chat.component import ChatComponent
+from netra.logs import configure_logging
+from netra.service import build_app
+from netra.serving import serve
 from netra.settings import Service, load_settings
-from tests.chat.conftest import chat_app
+from tests.chat.scripted import ScriptedAgent
 
 
 def main() -> None:
-    port = int(sys.argv[1])
-    environ = {
-        "AUTH_SERVICE_URL": "http://127.0.0.1:9",  # the stub verifier is set before startup
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATA_DIR": str(Path.cwd() / "data"),
-    }
-    settings = load_settings([Service.BACKEND], environ, cwd=Path.cwd())
-    config = uvicorn.Config(
-        chat_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    asyncio.run(uvicorn.Server(config).serve())
+    port = int(sys.argv[sys.argv.index("--port") + 1])
+    settings = load_settings([Service.BACKEND])
+    configure_logging(settings)
+    app = build_app(settings, [ChatComponent(agent_factory=lambda _: ScriptedAgent())])
+    asyncio.run(serve(app, "127.0.0.1", port))
 
 
 if __name__ == "__main__":

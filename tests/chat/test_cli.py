@@ -12,6 +12,7 @@ from tests.chat.conftest import Server
 
 async def test_netra_chat_sends_and_prints_the_answer(server: Server) -> None:
     netra = Path(sys.executable).parent / "netra"
+    token = await server.users.token("alice")
     process = await asyncio.create_subprocess_exec(
         str(netra),
         "chat",
@@ -19,7 +20,7 @@ async def test_netra_chat_sends_and_prints_the_answer(server: Server) -> None:
         server.url,
         "-m",
         "hello terminal",
-        env={**os.environ, "NETRA_TOKEN": "user.alice"},
+        env={**os.environ, "NETRA_TOKEN": token},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -6,8 +6,6 @@ import asyncio
 import json
 import socket
 
-import websockets
-
 from tests.chat.conftest import Serve, Server, connect, new_thread, recv, recv_until
 from tests.chat.test_ws import closed_with
 
@@ -45,13 +43,13 @@ async def test_slow_reader_is_closed_1013_then_resumes(serve: Serve) -> None:
     tid = await new_thread(srv)
     sock = socket.create_connection(("127.0.0.1", int(srv.url.rsplit(":", 1)[1])))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    slow = await websockets.connect(
-        srv.ws_url, subprotocols=["netra.v1", "bearer.user.alice"], sock=sock, max_queue=1
-    )  # type: ignore[list-item]
-    await recv(slow)
-    await slow.send(json.dumps({"type": "send_message", "thread_id": tid, "text": "bulk 6000"}))
-    await asyncio.sleep(3)  # not reading: the server's queue for this socket fills up
-    assert await closed_with(slow) == (1013, "too slow: outgoing queue full, reconnect and resume")
+    async with connect(srv, sock=sock, max_queue=1) as slow:
+        await recv(slow)
+        request = {"type": "send_message", "thread_id": tid, "text": "bulk 6000"}
+        await slow.send(json.dumps(request))
+        await asyncio.sleep(3)  # not reading: the server's queue for this socket fills up
+        reason = "too slow: outgoing queue full, reconnect and resume"
+        assert await closed_with(slow) == (1013, reason)
     async with connect(srv) as ws:
         await recv(ws)
         await ws.send(json.dumps({"type": "subscribe", "thread_id": tid, "after_seq": 0}))

@@ -1,72 +1,66 @@
-"""Two backend processes on one PostgreSQL and one Redis: live events cross instances,
-and a client that moves from A to B mid-run misses nothing."""
+"""Two backend processes on one PostgreSQL and one Redis, beside a separate auth service
+whose tokens they verify: live events cross instances, and a client that moves from A to
+B mid-run misses nothing."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
-from tests.chat.conftest import Server, connect, free_port, recv, recv_until
+from tests.chat.conftest import Server, Users, connect, recv, recv_until
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.processes import NetraProcess, free_port, netra_env
 
-pytestmark = pytest.mark.slow  # two processes to boot: ~15 s on a busy machine
+pytestmark = pytest.mark.slow  # three processes to boot: ~15 s on a busy machine
 REPO = Path(__file__).resolve().parents[2]
+SERVICE_SECRET = "multi-instance-service-secret-0123456789"
 
 
-async def start_instance(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.chat.instance",
-        str(port),
-        cwd=REPO,
-        env={**os.environ, **env, "PYTHONPATH": str(REPO)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"{url}/health/ready")).status_code == 200:
-                    return process, url
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    process.kill()
-    raise AssertionError(f"instance on {url} never became ready")
+INSTANCE = [sys.executable, "-m", "tests.chat.instance"]
 
 
 @pytest.fixture
 async def two_instances(tmp_path: Path) -> AsyncIterator[tuple[Server, Server]]:
+    """One auth service (`netra serve auth`) and two backends verifying its tokens against
+    its JWKS, all on one PostgreSQL database; the backends share one Redis."""
     name = await create_pg_database()
-    env = {
+    common = {
+        "ENVIRONMENT": "test",
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
+        "SERVICE_SECRET": SERVICE_SECRET,
+    }
+    auth_port = free_port()
+    auth_env = netra_env(tmp_path, **common, DATA_DIR=str(tmp_path / "auth"))
+    backend_env = {
+        **netra_env(tmp_path, **common, DATA_DIR=str(tmp_path / "backend")),
+        "AUTH_SERVICE_URL": f"http://127.0.0.1:{auth_port}",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "RUN_TIMEOUT": "30",
+        "PYTHONPATH": str(REPO),
     }
-    processes = []
     try:
-        # One after the other: the first one migrates the shared database.
-        a, url_a = await start_instance(env)
-        processes.append(a)
-        b, url_b = await start_instance(env)
-        processes.append(b)
-        fake = uvicorn.Server(uvicorn.Config(app=None))  # type: ignore[arg-type]
-        yield Server(None, url_a, fake), Server(None, url_b, fake)  # type: ignore[arg-type]
+        with contextlib.ExitStack() as stack:
+            # Auth and A boot together (A's readiness waits for auth's JWKS); B once A has
+            # migrated the chat tables.
+            auth = stack.enter_context(
+                NetraProcess(["serve", "auth"], auth_env, auth_port, tmp_path / "auth.log")
+            )
+            instances = []
+            for n in range(2):
+                log = tmp_path / f"backend-{n}.log"
+                instance = NetraProcess([], backend_env, free_port(), log, program=INSTANCE)
+                instances.append(stack.enter_context(instance))
+                await asyncio.to_thread(instance.wait_for, "/health/ready")
+            users = Users(auth.url)  # real accounts, signed in at the auth service
+            yield Server(instances[0].url, users), Server(instances[1].url, users)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            await asyncio.wait_for(process.wait(), 10)
         await drop_pg_database(name)
 
 

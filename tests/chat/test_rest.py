@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.chat.conftest import Server, new_thread
+from tests.chat.conftest import Server, new_thread, service_token
 
 
 async def wait_run(srv: Server, user: str, run_id: str) -> dict[str, object]:
@@ -40,9 +40,16 @@ async def test_requests_without_a_valid_token_get_401(server: Server) -> None:
         assert response.status_code == 401
         assert response.json() == {"detail": "missing access token"}
         bad = await anonymous.get("/api/threads", headers={"Authorization": "Bearer nope"})
-        assert (bad.status_code, bad.json()) == (401, {"detail": "invalid token"})
-        service = await anonymous.get("/api/threads", headers={"Authorization": "Bearer service"})
-        assert service.status_code == 403
+        assert (bad.status_code, bad.json()) == (
+            401,
+            {"detail": "a token has three dot-separated parts"},
+        )
+        headers = {"Authorization": f"Bearer {await service_token(server)}"}
+        service = await anonymous.get("/api/threads", headers=headers)
+        assert (service.status_code, service.json()) == (
+            403,
+            {"detail": "service tokens cannot use the chat API"},
+        )
 
 
 async def test_post_message_runs_the_agent_and_is_idempotent(server: Server) -> None:

@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.chat.conftest import Server, connect, new_thread, recv, recv_until
+from tests.chat.conftest import (
+    Serve,
+    Server,
+    connect,
+    new_thread,
+    recv,
+    recv_until,
+    service_token,
+    until_expired,
+)
 
 
 async def drain(ws: Any) -> None:
@@ -30,32 +39,52 @@ async def test_handshake_selects_netra_v1_and_says_hello(server: Server) -> None
         assert ws.subprotocol == "netra.v1"
         hello = await recv(ws)
         assert hello["type"] == "hello"
-        assert hello["payload"]["user_id"] == "alice"
+        assert hello["payload"]["user_id"] == await server.users.id("alice")
         await ws.send(json.dumps({"type": "ping", "id": "p1"}))
         assert (await recv(ws))["type"] == "pong"
 
 
+async def credential_for(server: Server, credential: str | None) -> str | None:
+    """`service`: a real service token, asked for with the service secret; `tampered`:
+    alice's real access token with one character of its signature changed."""
+    if credential == "service":
+        return await service_token(server)
+    if credential == "tampered":
+        signed, _, signature = (await server.users.token("alice")).rpartition(".")
+        return f"{signed}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    return credential
+
+
 @pytest.mark.parametrize(
-    ("token", "code", "reason"),
+    ("credential", "code", "reason"),
     [
         (None, 4401, "missing access token"),
-        ("garbage", 4401, "invalid token"),
-        ("user.alice.-5000", 4401, "token expired"),
+        ("garbage", 4401, "a token has three dot-separated parts"),
+        ("tampered", 4401, "the token's signature is invalid"),
         ("service", 4403, "service tokens cannot use the chat API"),
     ],
 )
 async def test_handshake_rejections_close_with_codes(
-    server: Server, token: str | None, code: int, reason: str
+    server: Server, credential: str | None, code: int, reason: str
 ) -> None:
-    async with connect(server, token) as ws:
+    token = await credential_for(server, credential)
+    async with connect(server, None, token=token) as ws:
         assert await closed_with(ws) == (code, reason)
 
 
+async def test_expired_token_is_refused_at_the_handshake(serve: Serve) -> None:
+    srv = await serve(ACCESS_TOKEN_TTL="1")
+    token = await srv.users.token("alice")
+    await until_expired(token)
+    async with connect(srv, token=token) as ws:
+        assert await closed_with(ws) == (4401, "the token has expired")
+
+
 async def test_foreign_origin_is_forbidden(server: Server) -> None:
-    async with connect(server, origin="https://evil.example") as ws:  # type: ignore[arg-type]
+    async with connect(server, origin="https://evil.example") as ws:
         assert await closed_with(ws) == (4403, "origin not allowed")
     own = server.url.replace("http://", "http://", 1)
-    async with connect(server, origin=own) as ws:  # type: ignore[arg-type]
+    async with connect(server, origin=own) as ws:
         assert (await recv(ws))["type"] == "hello"
 
 
@@ -195,7 +224,8 @@ async def test_closing_the_socket_does_not_stop_the_run(server: Server) -> None:
         assert events[-1]["payload"]["text"] == "you said: slow a b c "
 
 
-async def test_token_expiring_mid_connection_closes_4401(server: Server) -> None:
-    async with connect(server, "user.alice.500") as ws:
+async def test_token_expiring_mid_connection_closes_4401(serve: Serve) -> None:
+    srv = await serve(ACCESS_TOKEN_TTL="2")  # `exp` is whole seconds: it lives 1 to 2 s
+    async with connect(srv) as ws:
         assert (await recv(ws))["type"] == "hello"
         assert await closed_with(ws) == (4401, "token expired")

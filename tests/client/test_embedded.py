@@ -49,7 +49,7 @@ async def test_sign_in_refresh_and_ask_the_builtin_agent(embedded: Server) -> No
 
 
 async def test_a_forged_token_is_refused_by_the_real_verifier(embedded: Server) -> None:
-    async with connect(embedded, "eyJhbGciOiJub25lIn0.e30.") as ws:
+    async with connect(embedded, token="eyJhbGciOiJub25lIn0.e30.") as ws:
         code, reason = await closed_with(ws)
         assert code == 4401
         assert reason

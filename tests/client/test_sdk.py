@@ -4,17 +4,19 @@ refresh-then-resume when the access token expires mid-stream."""
 from __future__ import annotations
 
 import asyncio
+import re
 
+import httpx
 import pytest
-from fastapi import APIRouter
 
 from netra.agents.events import AgentCompleted
 from netra.client import NetraClient, NetraError
-from tests.chat.conftest import Serve, Server
+from tests.auth.conftest import PASSWORD
+from tests.chat.conftest import Serve, Server, email
 
 
 async def test_ask_streams_the_answer(server: Server) -> None:
-    async with NetraClient(server.url, access_token="user.alice") as netra:
+    async with NetraClient(server.url, access_token=await server.users.token()) as netra:
         thread = await netra.create_thread("sdk")
         events = [event async for event in netra.ask(thread.id, "hello sdk")]
         assert events[0].type == "agent_started"
@@ -27,14 +29,14 @@ async def test_ask_streams_the_answer(server: Server) -> None:
 
 
 async def test_errors_carry_the_servers_status_and_detail(server: Server) -> None:
-    async with NetraClient(server.url, access_token="user.alice") as netra:
+    async with NetraClient(server.url, access_token=await server.users.token()) as netra:
         with pytest.raises(NetraError) as info:
             await netra.send("missing", "hi")
         assert (info.value.status, info.value.detail) == (404, "thread missing not found")
 
 
 async def test_stream_resumes_after_the_server_drops_it(server: Server) -> None:
-    async with NetraClient(server.url, access_token="user.alice") as netra:
+    async with NetraClient(server.url, access_token=await server.users.token()) as netra:
         thread = await netra.create_thread()
         words = " ".join(f"w{n}" for n in range(20))
         posted = await netra.send(thread.id, f"slow {words}")
@@ -51,38 +53,37 @@ async def test_stream_resumes_after_the_server_drops_it(server: Server) -> None:
         assert text == seen[-1].payload["text"]
 
 
-def fake_auth() -> APIRouter:
-    """Stands in for the auth service's /auth/login and /auth/refresh (issue 4)."""
-    router = APIRouter()
-
-    @router.post("/auth/login")
-    async def login() -> dict[str, str]:
-        return {"access_token": "user.alice.800", "refresh_token": "r1", "token_type": "bearer"}
-
-    @router.post("/auth/refresh")
-    async def refresh() -> dict[str, str]:
-        return {"access_token": "user.alice", "refresh_token": "r2", "token_type": "bearer"}
-
-    return router
+async def ws_closes(srv: Server, code: int) -> float:
+    """How many sockets the server closed with `code`, from its /metrics."""
+    async with httpx.AsyncClient(base_url=srv.url) as http:
+        text = (await http.get("/metrics")).text
+    found = re.search(rf'^netra_websocket_closes_total{{code="{code}"}} (\S+)$', text, re.M)
+    return float(found.group(1)) if found else 0.0
 
 
 async def test_expired_token_mid_stream_refreshes_and_resumes(serve: Serve) -> None:
-    srv = await serve(RUN_TIMEOUT="30")
-    srv.app.include_router(fake_auth())
+    # Access tokens live 1 to 2 s (`exp` is whole seconds); the answer streams for 3 s.
+    srv = await serve(RUN_TIMEOUT="30", ACCESS_TOKEN_TTL="2")
     async with NetraClient(srv.url) as netra:
-        await netra.sign_in("alice@example.com", "pw")
+        await netra.register(email("alice"), PASSWORD)
+        first = await netra.sign_in(email("alice"), PASSWORD)
         thread = await netra.create_thread()
-        words = " ".join(f"w{n}" for n in range(40))
+        words = " ".join(f"w{n}" for n in range(60))
         events = [e async for e in netra.ask(thread.id, f"slow {words}")]
+        assert await ws_closes(srv, 4401) >= 1  # "token expired", mid-stream
         assert netra.tokens is not None
-        assert netra.tokens.refresh_token == "r2"
+        assert netra.tokens.refresh_token not in (None, first.refresh_token)  # rotated
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         assert events[-1].type == "agent_completed"
+        text = "".join(e.payload["text"] for e in events if e.type == "message_delta")
+        assert text == events[-1].payload["text"] == f"you said: slow {words} "
 
 
 async def test_sdk_is_usable_from_inside_a_running_loop(server: Server) -> None:
     async def one(n: int) -> str:
-        async with NetraClient(server.url, access_token=f"user.u{n}") as netra:
+        async with NetraClient(server.url) as netra:
+            await netra.register(email(f"u{n}"), PASSWORD)
+            await netra.sign_in(email(f"u{n}"), PASSWORD)
             thread = await netra.create_thread()
             return [e async for e in netra.ask(thread.id, f"hi {n}")][-1].payload["text"]
 
