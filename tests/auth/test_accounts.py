@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import jwt
 import pytest
@@ -134,3 +136,16 @@ async def test_other_algorithms(
         backend = make_settings([Service.BACKEND], AUTH_SERVICE_URL="http://testserver", **env)
         principal = await verifier_for(backend, client).verify(tokens["access_token"])
         assert principal.email == "ada@example.com"
+
+
+async def test_a_token_lives_at_least_its_ttl(
+    auth_service: AuthClientFactory, sqlite_env: dict[str, str]
+) -> None:
+    """`exp` counts from the moment of issue, rounded up, not from the whole second."""
+    async with auth_service(ACCESS_TOKEN_TTL="2.5", **sqlite_env) as client:
+        before = time.time()
+        tokens = await sign_up(client)
+        claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+        assert tokens["expires_in"] == 3
+        assert claims["exp"] >= before + 2.5
+        assert claims["exp"] - claims["iat"] in (3, 4)

@@ -196,3 +196,9 @@ def test_embedded_development_needs_nothing_set(tmp_path: Path) -> None:
     assert report.ok, report.summary()
     assert settings is not None
     assert settings.environment is Environment.DEVELOPMENT
+
+
+def test_an_access_token_ttl_under_a_second_is_refused() -> None:
+    report = report_for({"ENVIRONMENT": "development", "ACCESS_TOKEN_TTL": "0.5"}, [Service.AUTH])
+    assert [p.setting for p in report.all_problems] == ["ACCESS_TOKEN_TTL"]
+    assert "greater than or equal to 1" in report.summary()

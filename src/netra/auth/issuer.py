@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Iterable
@@ -19,17 +20,20 @@ class TokenIssuer:
 
     @property
     def ttl(self) -> int:
-        return int(self.settings.access_token_ttl)
+        """`expires_in` of the answers: whole seconds, never less than the token lives."""
+        return math.ceil(self.settings.access_token_ttl)
 
     def _sign(self, claims: dict[str, object]) -> str:
         key = self.keys.signer()
-        now = int(time.time())
+        now = time.time()
+        # `exp` rounds up from the exact moment: a token lives at least ACCESS_TOKEN_TTL
+        # (counting from the whole second would cut up to a second off every token).
         payload = {
             "iss": self.settings.jwt_issuer,
             "aud": self.settings.jwt_audience,
-            "iat": now,
-            "nbf": now,
-            "exp": now + self.ttl,
+            "iat": int(now),
+            "nbf": int(now),
+            "exp": math.ceil(now + self.settings.access_token_ttl),
             "jti": uuid.uuid4().hex,
             **claims,
         }

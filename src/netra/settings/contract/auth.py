@@ -89,9 +89,9 @@ class AuthSettings(BaseModel):
     jwt_audience: Annotated[
         str, Spec(BOTH, "The `aud` of access tokens; both services must agree.")
     ] = "netra"
-    access_token_ttl: Annotated[Seconds, Spec(AUTH, "Lifetime of access tokens in seconds.")] = (
-        900.0
-    )
+    access_token_ttl: Annotated[
+        Seconds, Field(ge=1), Spec(AUTH, "Lifetime of access tokens in seconds (at least 1).")
+    ] = 900.0
     service_secret_previous: Annotated[
         SecretStr | None,
         Spec(
