@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from netra.deploy.environments import DeployEnvironment, load_environment
-from netra.deploy.gate import CommandGate, default_command
+from netra.deploy.gate import NetraSmoke, SmokeGate
 from netra.deploy.preflight import preflight
 from netra.deploy.rollout import Release, Rollout, RolloutReport
 from netra.deploy.runner import Runner
@@ -106,10 +106,10 @@ def deployed(nginx: str, tmp_path: Path) -> Iterator[list[LocalTarget]]:
 def roll(
     env: DeployEnvironment,
     targets: list[LocalTarget],
-    gate: CommandGate | None = None,
+    gate: SmokeGate | None = None,
     revision: str | None = None,
 ) -> RolloutReport:
     target = LocalTarget(env, Runner())
     targets.append(target)
-    engine = Rollout(env, target, gate or CommandGate(default_command()), lambda: preflight(env))
+    engine = Rollout(env, target, gate or NetraSmoke(), lambda: preflight(env))
     return engine.run(Release.of(env, revision))

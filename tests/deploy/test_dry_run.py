@@ -36,7 +36,7 @@ def run(*args: str) -> Any:
 
 
 def test_cloud_run_rollout_dry_run_prints_every_command() -> None:
-    result = run("rollout", "--env", "staging", "--dry-run")
+    result = run("rollout", "--env", "staging", "--dry-run", "--revision", "rdry")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     commands = [line for line in lines if line.startswith("$ gcloud")]
@@ -56,7 +56,9 @@ def test_cloud_run_rollout_dry_run_prints_every_command() -> None:
         "secretmanager.get_secret_version(name=projects/netra-staging/secrets/"
         "service-secret-staging/versions/latest)" in result.output
     )
-    assert any(" smoke " in line and "--json" in line for line in lines)
+    candidate = "https://candidate-rdry---netra-{}.run.app"
+    smoke = f"$ netra smoke {candidate.format('backend')} --auth-url {candidate.format('auth')}"
+    assert smoke in lines
 
 
 def test_kubernetes_rollout_dry_run_prints_every_command() -> None:

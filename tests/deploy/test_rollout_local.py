@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from netra.deploy.gate import CommandGate, default_command
+from netra.deploy.gate import NetraSmoke
 from netra.deploy.rollout import rollback
 from netra.deploy.targets.local import LocalTarget
 from netra.settings import Service
@@ -78,7 +78,7 @@ def test_good_rollout_moves_requests_and_sockets_losing_nothing(
     target = deployed[-1]
     requests, chat = people(target)
     with requests, chat:
-        back = rollback(env, target, first.revision, CommandGate(default_command()))
+        back = rollback(env, target, first.revision, NetraSmoke())
         time.sleep(1.0)
     assert back.ok, back.to_dict()
     assert target.live() == first.revision
