@@ -186,6 +186,9 @@ class LocalTarget:
         proc = procs.get(Service.BACKEND.value)
         if proc is None:
             return
+        if "argv" not in proc:  # started by a netra before hand-overs: it cannot restart it
+            self.runner.note(f"revision {revision} keeps its WebSockets: restart it to move them")
+            return
         self.runner.note(
             f"restart pid {proc['pid']} (revision {revision}, no traffic): "
             "its WebSockets reconnect to the live revision"
