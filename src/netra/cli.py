@@ -202,11 +202,7 @@ def smoke(
     """Walk the golden path against a running deployment; exit 1 at the first failure."""
     from netra.client.smoke import SmokeCredentials, Step, run_smoke
 
-    settings = client_settings()
-    credentials = None
-    if settings.smoke_email and settings.smoke_password:
-        password = settings.smoke_password.get_secret_value()
-        credentials = SmokeCredentials(settings.smoke_email, password)
+    credentials = SmokeCredentials.configured(client_settings())
 
     def show(step: Step) -> None:
         if not as_json:

@@ -46,6 +46,10 @@ class Component(Protocol):
 
     async def start(self, runtime: Runtime) -> None: ...
 
+    async def drain(self) -> None:
+        """The process is stopping and still connected: finish what was started."""
+        ...
+
     async def stop(self) -> None: ...
 
 
@@ -196,8 +200,13 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
             await asyncio.gather(*runtime.tasks, return_exceptions=True)
             await engine.dispose()
 
+    async def drain() -> None:
+        await asyncio.gather(*(component.drain() for component in components))
+
     app = FastAPI(title=f"Netra ({names})", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
+    # Called by `netra.serving.serve` on SIGTERM, before connections are closed.
+    app.state.drain = drain
     app.state.settings = settings
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import uvicorn
 from fastapi import FastAPI
+
+log = logging.getLogger("netra.serving")
+Drain = Callable[[], Awaitable[None]]
 
 
 class PortUnavailable(Exception):
@@ -30,6 +34,30 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
+class DrainingServer(uvicorn.Server):
+    """uvicorn, except that stopping (SIGTERM, Ctrl-C) first stops listening and lets
+    the app finish what it started while its connections are still open (`drain`: an
+    agent run answers on the socket that asked, not into a closed one), and only then
+    closes them, WebSockets with 1012. A second Ctrl-C cuts the wait short."""
+
+    def __init__(self, config: uvicorn.Config, drain: Drain | None) -> None:
+        super().__init__(config)
+        self.drain = drain
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        if self.drain is not None:
+            draining = asyncio.ensure_future(self.drain())
+            while not draining.done() and not self.force_exit:
+                await asyncio.wait({draining}, timeout=0.1)
+            if not draining.done():
+                draining.cancel()
+            elif (failed := draining.exception()) is not None:
+                log.error("draining failed; closing connections anyway: %r", failed)
+        await super().shutdown(sockets)
+
+
 async def serve(
     app: FastAPI, host: str, port: int, on_ready: Callable[[str], None] | None = None
 ) -> None:
@@ -46,7 +74,7 @@ async def serve(
         ws_per_message_deflate=False,
         proxy_headers=False,
     )
-    server = uvicorn.Server(config)
+    server = DrainingServer(config, getattr(app.state, "drain", None))
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn has no event)
         await asyncio.sleep(0.02)

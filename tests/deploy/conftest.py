@@ -1,18 +1,18 @@
-"""Deploy fixtures: environments files written per test, a local target with real
-processes behind a real nginx, and the gate stand-in for `netra smoke`."""
+"""Deploy fixtures: environments files written per test, and a local target with real
+processes behind a real nginx, gated by the real `netra smoke`."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from netra.deploy.environments import DeployEnvironment, load_environment
-from netra.deploy.gate import CommandGate, default_command
+from netra.deploy.gate import NetraSmoke, SmokeGate
 from netra.deploy.preflight import preflight
 from netra.deploy.rollout import Release, Rollout, RolloutReport
 from netra.deploy.runner import Runner
@@ -20,7 +20,6 @@ from netra.deploy.targets.local import LocalTarget, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "deploy" / "environments.toml"
-GATE_STAND_IN = Path(__file__).with_name("smoke_stand_in.py")
 
 SECRETS = {
     "service-secret": "s3rvice-secret-value-for-tests",
@@ -54,8 +53,9 @@ LocalEnv = Callable[..., DeployEnvironment]
 
 @pytest.fixture
 def local_env(tmp_path: Path) -> LocalEnv:
-    """`local_env(extra=..., store={name: value})`: a local environment on free ports,
-    its secret store filled, SQLite in tmp_path; rewritten on each call (same ports)."""
+    """`local_env(extra=..., store={name: value}, settings={NAME: value})`: a local
+    environment on free ports, its secret store filled, SQLite in tmp_path; rewritten on
+    each call (same ports)."""
     secrets_dir = tmp_path / "secrets"
     secrets_dir.mkdir()
     (secrets_dir / "database-url").write_text(f"sqlite:///{tmp_path / 'netra.db'}")
@@ -63,9 +63,16 @@ def local_env(tmp_path: Path) -> LocalEnv:
         (secrets_dir / name).write_text(value)
     toml = local_toml(tmp_path)
 
-    def build(extra: str = "", store: dict[str, str] | None = None) -> DeployEnvironment:
+    def build(
+        extra: str = "",
+        store: dict[str, str] | None = None,
+        settings: dict[str, str] | None = None,
+    ) -> DeployEnvironment:
         for name, value in (store or {}).items():
             (secrets_dir / name).write_text(value)
+        if settings:
+            extra += "[environments.local.settings]\n"
+            extra += "".join(f"{name} = {json.dumps(value)}\n" for name, value in settings.items())
         path = tmp_path / "environments.toml"
         path.write_text(toml + extra)
         return load_environment("local", path)
@@ -96,21 +103,13 @@ def deployed(nginx: str, tmp_path: Path) -> Iterator[list[LocalTarget]]:
         target.down()
 
 
-def stand_in_gate(*flags: str) -> CommandGate:
-    """The smoke stand-in: readiness of both services, plus a golden-path step that
-    fails when told to (`--fail-step NAME`, optionally `--only-public PORT`)."""
-    return CommandGate(
-        [sys.executable, str(GATE_STAND_IN), "{backend}", "--auth-url", "{auth}", *flags]
-    )
-
-
 def roll(
     env: DeployEnvironment,
     targets: list[LocalTarget],
-    gate: CommandGate | None = None,
+    gate: SmokeGate | None = None,
     revision: str | None = None,
 ) -> RolloutReport:
     target = LocalTarget(env, Runner())
     targets.append(target)
-    engine = Rollout(env, target, gate or CommandGate(default_command()), lambda: preflight(env))
+    engine = Rollout(env, target, gate or NetraSmoke(), lambda: preflight(env))
     return engine.run(Release.of(env, revision))

@@ -8,11 +8,12 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from netra.cli import app
+from netra.deploy.gate import NetraSmoke
 from netra.deploy.preflight import preflight
 from netra.deploy.rollout import Release, Rollout
 from netra.deploy.runner import Runner
 from netra.deploy.targets.local import LocalTarget
-from tests.deploy.conftest import SECRETS, LocalEnv, stand_in_gate
+from tests.deploy.conftest import SECRETS, LocalEnv
 
 NAMESAKES = {  # INCIDENTS.md I-1: what staging had, none of it `jwt-secret-key`
     "jwt-secret": "a" * 32,
@@ -53,7 +54,7 @@ def test_i1_rollout_stops_at_preflight_before_anything_starts(
     (tmp_path / "secrets" / "service-secret-staging").write_text("x" * 32)
     env = local_env()
     target = LocalTarget(env, Runner())
-    report = Rollout(env, target, stand_in_gate(), lambda: preflight(env)).run(Release.of(env))
+    report = Rollout(env, target, NetraSmoke(), lambda: preflight(env)).run(Release.of(env))
     assert [s.name for s in report.steps] == ["preflight"]
     assert "service-secret not found" in report.steps[0].detail
     assert "did you mean service-secret-staging?" in report.steps[0].detail

@@ -1,67 +1,57 @@
-"""The local target for real: `netra serve` processes behind a real nginx."""
+"""The local target for real: `netra serve` processes behind a real nginx, gated by the
+real `netra smoke`, while people use the public URLs (tests/deploy/clients.py)."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import httpx
 import pytest
 
+from netra.deploy.gate import NetraSmoke
 from netra.deploy.rollout import rollback
 from netra.deploy.targets.local import LocalTarget
 from netra.settings import Service
-from tests.deploy.conftest import LocalEnv, roll, stand_in_gate
+from tests.deploy.clients import ChatLoop, ClientLoop
+from tests.deploy.conftest import LocalEnv, roll
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+USERS = 4
+# The chat loop's users ask a few questions a second each: above the default 30 a minute.
+BUSY = {"CHAT_RATE_LIMIT": "1000"}
 
 
-class ClientLoop:
-    """Requests against the public (nginx) URL until stopped; counts every failure."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.ok = 0
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=5.0) as client:
-            while not self._stop.is_set():
-                try:
-                    answer = client.get(f"{self.url}/health/ready")
-                    if answer.status_code == 200:
-                        self.ok += 1
-                    else:
-                        self.failures.append(f"{answer.status_code} {answer.text[:100]}")
-                except httpx.HTTPError as exc:
-                    self.failures.append(repr(exc))
-                time.sleep(0.01)
-
-    def __enter__(self) -> ClientLoop:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+def at_most_one_retry_per_reload(requests: ClientLoop, chat: ChatLoop, reloads: int) -> None:
+    """Each nginx reload may close each kept-alive connection once as a request starts
+    on it (tests/deploy/clients.py, closed_idle): sent again, once, like a browser does."""
+    assert requests.retried <= reloads
+    assert chat.retried <= reloads * USERS // 2
 
 
 def public(target: LocalTarget, service: Service = Service.BACKEND) -> str:
     return target.public_urls()[service]
 
 
-def test_good_rollout_moves_traffic_with_zero_failed_requests(
+def people(target: LocalTarget) -> tuple[ClientLoop, ChatLoop]:
+    """Someone polling readiness, and USERS people chatting, all through nginx."""
+    urls = target.public_urls()
+    return ClientLoop(urls[Service.BACKEND]), ChatLoop(
+        urls[Service.BACKEND], urls[Service.AUTH], users=USERS
+    )
+
+
+def test_good_rollout_moves_requests_and_sockets_losing_nothing(
     local_env: LocalEnv, deployed: list[LocalTarget]
 ) -> None:
-    first = roll(local_env(), deployed)
+    first = roll(local_env(settings=BUSY), deployed)
     assert first.ok, first.to_dict()
     assert first.previous is None
-    env = local_env('[environments.local.settings]\nLOG_LEVEL = "WARNING"\n')
-    with ClientLoop(public(deployed[0])) as loop:
+    env = local_env(settings={**BUSY, "LOG_LEVEL": "WARNING"})
+    requests, chat = people(deployed[0])
+    with requests, chat:
         second = roll(env, deployed)
-        time.sleep(0.5)
+        time.sleep(1.0)
     assert second.ok, second.to_dict()
     assert (second.previous, second.live) == (first.revision, second.revision)
     assert [s.name for s in second.steps] == [
@@ -72,67 +62,98 @@ def test_good_rollout_moves_traffic_with_zero_failed_requests(
         "shift traffic",
         "smoke after shift",
     ]
-    assert loop.failures == []
-    assert loop.ok > 20
+    assert requests.failures == []
+    assert requests.ok > 20
+    assert chat.problems() == []
+    assert chat.answers > 20
+    at_most_one_retry_per_reload(requests, chat, 1)
+    # Every socket was on the first revision, and was handed over: 1012, then resumed.
+    assert len(chat.reconnects) >= USERS
+    assert {close.split()[0] for close in chat.reconnects} == {"1012"}
     status = deployed[-1].status()
     assert status["live"] == second.revision
     assert status["revisions"][first.revision]["traffic"] == 0  # kept for rollback
     assert status["revisions"][second.revision]["ready"] is True
 
     target = deployed[-1]
-    with ClientLoop(public(target)) as loop:
-        back = rollback(env, target, str(target.previous()), stand_in_gate())
+    requests, chat = people(target)
+    with requests, chat:
+        back = rollback(env, target, first.revision, NetraSmoke())
+        time.sleep(1.0)
     assert back.ok, back.to_dict()
     assert target.live() == first.revision
-    assert loop.failures == []
+    assert requests.failures == []
+    assert chat.problems() == []
+    at_most_one_retry_per_reload(requests, chat, 1)
+    assert {close.split()[0] for close in chat.reconnects} == {"1012"}
 
 
-def test_revision_failing_the_gate_never_gets_traffic(
+def test_revision_failing_the_smoke_never_gets_traffic(
     local_env: LocalEnv, deployed: list[LocalTarget]
 ) -> None:
-    good = roll(local_env(), deployed)
+    good = roll(local_env(settings=BUSY), deployed)
     assert good.ok, good.to_dict()
-    env = local_env('[environments.local.settings]\nLOG_LEVEL = "DEBUG"\n')
-    with ClientLoop(public(deployed[0])) as loop:
-        bad = roll(env, deployed, stand_in_gate("--fail-step", "send_message"))
+    # Ready, and broken where only the golden path looks: "8" meant kilobytes, and
+    # every message longer than 8 characters is refused.
+    env = local_env(settings={**BUSY, "MESSAGE_MAX_CHARS": "8"})
+    requests, chat = people(deployed[0])
+    with requests, chat:
+        bad = roll(env, deployed)
     assert not bad.ok
     failed = bad.failed_step
     assert failed is not None
     assert failed.name == "smoke new revision"
-    assert "send_message" in failed.detail
+    assert "smoke step 'agent run over /ws' failed" in failed.detail
+    assert "too_long: message text is 16 characters; limit 8" in failed.detail
     assert "shift traffic" not in [s.name for s in bad.steps]
     assert bad.live == good.revision
     assert not bad.rolled_back
     status = deployed[-1].status()
     assert status["live"] == good.revision
     assert bad.revision not in status["revisions"]  # the failed candidate was stopped
-    assert loop.failures == []
+    assert (requests.failures, requests.retried) == ([], 0)
+    assert (chat.problems(), chat.retried) == ([], 0)
+    assert chat.reconnects == []  # no socket ever left the live revision
 
 
 def test_revision_failing_after_the_shift_is_rolled_back(
     local_env: LocalEnv, deployed: list[LocalTarget]
 ) -> None:
-    good = roll(local_env(), deployed)
+    good = roll(local_env(settings=BUSY), deployed)
     assert good.ok, good.to_dict()
-    env = local_env('[environments.local.settings]\nLOG_LEVEL = "ERROR"\n')
-    only_public = public(deployed[0])
-    bad = roll(
-        env, deployed, stand_in_gate("--fail-step", "agent_run", "--only-public", only_public)
-    )
+    # Fine alone (the first smoke is its only socket), full once it is live: the chat
+    # loop's sockets move over and the smoke through nginx is one too many.
+    env = local_env(settings={**BUSY, "WS_MAX_CONNECTIONS": str(USERS)})
+    requests, chat = people(deployed[0])
+    with requests, chat:
+        bad = roll(env, deployed)
+        time.sleep(1.0)
     names = [s.name for s in bad.steps]
-    assert names[:5] == [
+    assert names == [
         "preflight",
         "migrations",
         "start revision (no traffic)",
         "smoke new revision",
         "shift traffic",
+        "smoke after shift",
+        f"roll back to {good.revision}",
+        f"stop {bad.revision}",
     ]
-    assert bad.failed_step is not None
-    assert bad.failed_step.name == "smoke after shift"
-    assert "agent_run" in bad.failed_step.detail
+    failed = bad.failed_step
+    assert failed is not None
+    assert failed.name == "smoke after shift"
+    assert "smoke step 'agent run over /ws' failed" in failed.detail
+    assert "closed 1013: too many connections; retry later" in failed.detail
+    assert all(step.ok for step in bad.steps if step is not failed)
     assert bad.rolled_back
     assert bad.live == good.revision
-    assert f"roll back to {good.revision}" in names
     status = deployed[-1].status()
     assert status["live"] == good.revision
-    assert httpx.get(f"{only_public}/health/ready").status_code == 200
+    assert bad.revision not in status["revisions"]
+    assert httpx.get(f"{public(deployed[-1])}/health/ready").status_code == 200
+    assert requests.failures == []
+    assert chat.problems() == []
+    at_most_one_retry_per_reload(requests, chat, 2)
+    # Over to the new revision at the shift and back at the rollback: 1012 both times.
+    assert {close.split()[0] for close in chat.reconnects} == {"1012"}
+    assert len(chat.reconnects) >= 2 * USERS

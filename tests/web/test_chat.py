@@ -105,13 +105,12 @@ def test_a_backend_restart_mid_run_is_survived(
     sign_up(page, netra.url, "dan@example.com")
     ask(page, "a slow one")
     expect(page.locator(".turn-agent .answer").last).to_contain_text("word02")
-    netra.stop()
+    netra.stop()  # SIGTERM: the answer under way finishes on the open socket, then 1012
+    expect(page.locator(".turn-agent .answer").first).to_contain_text("word29 done.")
     expect(page.locator(".live-status")).to_contain_text("Reconnecting")
     start_netra(**llm_settings(llm))
     expect(page.locator(".live-status")).to_have_text("Live", timeout=30_000)
-    # The interrupted run ends in words, the partial answer is kept, and chat goes on.
-    expect(page.locator(".turn-agent .step-error")).to_be_visible()
-    expect(page.locator(".turn-agent .answer").first).to_contain_text("word00")
+    expect(page.locator(".turn-agent .step-error")).to_have_count(0)
     ask(page, "and now a quick one")
     expect(page.locator(".turn-agent .answer").last).to_contain_text("Quick answer.")
 

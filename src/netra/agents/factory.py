@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING
 
 from netra.agents.builtin_tools import default_tools
 from netra.agents.providers.builtin import BuiltinAgent
 from netra.agents.providers.local import LocalAgent, default_model_path
-from netra.agents.providers.openai import OpenAIAgent
 from netra.agents.runtime import Agent
 from netra.agents.tools import ToolRegistry
 from netra.settings import Settings
+
+if TYPE_CHECKING:
+    from netra.agents.providers.openai import OpenAIAgent
 
 # llama.cpp's server and most self-hosted ones ignore the key, but the client wants one.
 UNUSED_API_KEY = "not-needed"
@@ -31,6 +33,12 @@ def create_agent(settings: Settings, tools: ToolRegistry | None = None) -> Agent
 
 
 def create_openai_agent(settings: Settings, tools: ToolRegistry) -> OpenAIAgent:
+    # Imported here: the openai package takes most of a second to import, and the
+    # event model (netra.client, every `netra` command) lives in this package too.
+    from openai import AsyncOpenAI  # noqa: PLC0415
+
+    from netra.agents.providers.openai import OpenAIAgent  # noqa: PLC0415
+
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     client = AsyncOpenAI(
         api_key=key or UNUSED_API_KEY,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from netra.agents.events import AgentEvent
 
@@ -15,6 +15,16 @@ from netra.agents.events import AgentEvent
 class ChatTurn:
     role: Literal["user", "assistant"]
     content: str
+
+
+def build_messages(
+    system_prompt: str, history: Sequence[ChatTurn], message: str
+) -> list[dict[str, Any]]:
+    """The conversation as chat-completion messages (the `openai` and `local` providers)."""
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
+    messages.extend({"role": turn.role, "content": turn.content} for turn in history)
+    messages.append({"role": "user", "content": message})
+    return messages
 
 
 @dataclass(frozen=True)

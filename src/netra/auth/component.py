@@ -122,6 +122,9 @@ class AuthComponent:
                 except (SQLAlchemyError, OSError, SigningKeyError) as exc:
                     log.warning("cannot reload signing keys: %s", exc)
 
+    async def drain(self) -> None:
+        """Nothing outlives its request here."""
+
     async def stop(self) -> None:
         if self._state is not None:
             await self._state.close()

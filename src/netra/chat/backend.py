@@ -40,6 +40,8 @@ class ChatBackend:
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0
+    # Stopping: runs under way finish here, new messages go to another instance.
+    draining: bool = False
 
     @property
     def settings(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
@@ -27,6 +28,9 @@ from netra.web import router as web_router
 
 log = logging.getLogger("netra.chat")
 AgentFactory = Callable[[Settings], Agent]
+# How long a stopping backend lets runs under way finish: inside Cloud Run's 10 s from
+# SIGTERM to SIGKILL, and the local target's (netra.deploy.targets.processes).
+DRAIN_GRACE = 8.0
 
 
 class ChatComponent:
@@ -101,6 +105,22 @@ class ChatComponent:
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.maintain(), "run-leases")
         self.backend = backend
+
+    async def drain(self) -> None:
+        """Stopping, sockets still open: no new runs here (a message closes its socket
+        with 1012, so it is sent again to another instance); runs under way finish and
+        are delivered where they were asked, up to DRAIN_GRACE; the rest are ended and
+        recorded now, before the sockets close, so a client resuming elsewhere reads
+        every event from the log."""
+        backend = self.backend
+        if backend is None:
+            return
+        backend.draining = True
+        running = list(backend.runs.tasks.values())
+        if running:
+            log.info("stopping: %d run(s) under way may finish first", len(running))
+            await asyncio.wait(running, timeout=DRAIN_GRACE)
+        await backend.runs.shutdown()
 
     async def stop(self) -> None:
         backend = self.backend

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection
@@ -24,6 +24,9 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from netra.client.client import NetraClient
 from netra.client.errors import NetraError
+
+if TYPE_CHECKING:
+    from netra.settings import Settings
 
 QUESTION = "what is 17 * 23?"
 ANSWER = "391"
@@ -77,6 +80,13 @@ class SmokeCredentials:
     email: str
     password: str
     create: bool = True
+
+    @classmethod
+    def configured(cls, settings: Settings) -> SmokeCredentials | None:
+        """The smoke account of SMOKE_EMAIL and SMOKE_PASSWORD, when both are set."""
+        if settings.smoke_email and settings.smoke_password:
+            return cls(settings.smoke_email, settings.smoke_password.get_secret_value())
+        return None
 
     @classmethod
     def ephemeral(cls) -> SmokeCredentials:

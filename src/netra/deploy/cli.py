@@ -18,7 +18,7 @@ from netra.deploy.environments import (
     load,
     load_environment,
 )
-from netra.deploy.gate import CommandGate, SmokeGate, default_command
+from netra.deploy.gate import CommandGate, NetraSmoke, SmokeGate
 from netra.deploy.preflight import preflight
 from netra.deploy.render import cloudrun, kubernetes, to_yaml
 from netra.deploy.rollout import Release, Rollout, RolloutReport, rollback
@@ -51,8 +51,9 @@ def _emit(data: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
-def _gate(env: DeployEnvironment, command: list[str] | None) -> SmokeGate:
-    return CommandGate(command or env.smoke or default_command())
+def _gate(env: DeployEnvironment) -> SmokeGate:
+    """The environments file's `smoke` command, else `netra smoke` in this process."""
+    return CommandGate(env.smoke) if env.smoke else NetraSmoke()
 
 
 @app.command("environments")
@@ -143,7 +144,7 @@ def rollout(
     engine = Rollout(
         environment,
         target_for(environment, runner),
-        _gate(environment, None),
+        _gate(environment),
         lambda: preflight(environment, dry_run=dry_run),
         dry_run,
     )
@@ -167,7 +168,7 @@ def rollback_command(
     if previous is None:
         err.print(f"no previous revision of {env} is known: pass --to REVISION")
         raise typer.Exit(2)
-    report = rollback(environment, target, previous, _gate(environment, None), dry_run)
+    report = rollback(environment, target, previous, _gate(environment), dry_run)
     _print_rollout(report, as_json, dry_run)
     raise typer.Exit(0 if report.ok else 1)
 

@@ -1,13 +1,16 @@
-"""The rollout's gate: a command that tests a revision's URLs and answers in the
-`netra smoke --json` shape: {"ok", "steps": [{"name", "ok", "duration_ms", "error"}]}."""
+"""The rollout's gate: `netra smoke` against a revision's URLs (NetraSmoke, the default),
+or a command of the environments file that answers in the `netra smoke --json` shape:
+{"ok", "steps": [{"name", "ok", "duration_ms", "error"}]} (CommandGate)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,9 +64,31 @@ def netra_command() -> list[str]:
     return [sys.executable, "-c", "from netra.cli import main; main()"]
 
 
-def default_command() -> list[str]:
-    """`netra smoke` against the revision's own URLs: the golden path, as a user walks it."""
-    return [*netra_command(), "smoke", "{backend}", "--auth-url", "{auth}", "--json"]
+@dataclass
+class NetraSmoke:
+    """The default gate: `netra smoke` (its `run_smoke`, with the account SMOKE_EMAIL
+    names, else a fresh one) run in this process, which spares each check a Python
+    start and the package import: seconds per check (docs/deploy.md)."""
+
+    timeout: float = 30.0
+
+    def describe(self, urls: dict[Service, str]) -> str:
+        return f"netra smoke {urls[Service.BACKEND]} --auth-url {urls[Service.AUTH]}"
+
+    def check(self, urls: dict[Service, str]) -> SmokeResult:
+        from netra.client.smoke import SmokeCredentials, run_smoke  # noqa: PLC0415
+        from netra.settings import client_settings  # noqa: PLC0415
+
+        credentials = SmokeCredentials.configured(client_settings())
+        smoke = run_smoke(
+            urls[Service.BACKEND], urls[Service.AUTH], credentials, timeout=self.timeout
+        )
+        # A loop of its own in a thread of its own: safe whether or not the caller is
+        # inside an event loop (INCIDENTS.md I-2).
+        with ThreadPoolExecutor(1, thread_name_prefix="netra-smoke") as pool:
+            report = pool.submit(asyncio.run, smoke).result()
+        steps = [SmokeStep(s.name, s.ok, s.duration_ms, s.error) for s in report.steps]
+        return SmokeResult(report.ok, steps)
 
 
 @dataclass

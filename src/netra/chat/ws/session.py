@@ -217,6 +217,9 @@ class SocketSession:
         )
 
     async def _send(self, request: SendMessage) -> None:
+        if self.backend.draining:  # nothing stored: the client sends it again elsewhere
+            self.outbox.fail(Close.RESTARTING, "server restarting; reconnect and send again")
+            return
         limit = self.settings.message_max_chars
         if len(request.text) > limit:
             message = f"message text is {len(request.text)} characters; limit {limit}"

@@ -109,7 +109,7 @@ class LocalTarget:
             self.retire(release.revision)
             state = self._state()
         ports = {service: free_port() for service in release.wired}
-        pids: dict[str, dict[str, int]] = {}
+        procs: dict[str, dict[str, Any]] = {}
         revision_dir = self.root / "revisions" / release.revision
         for service, port in ports.items():
             argv = [
@@ -125,11 +125,11 @@ class LocalTarget:
             if self.runner.dry_run:
                 continue
             revision_dir.mkdir(parents=True, exist_ok=True)
-            pid = processes.spawn(
-                argv, self._environ(release, service, ports), revision_dir / f"{service.value}.log"
-            )
-            pids[service.value] = {"pid": pid, "port": port}
-        state["revisions"][release.revision] = pids
+            # Kept to restart it (see _hand_over); settings only, secrets stay in files.
+            environ = self._environ(release, service, ports)
+            pid = processes.spawn(argv, environ, revision_dir / f"{service.value}.log")
+            procs[service.value] = {"pid": pid, "port": port, "argv": argv, "env": environ}
+        state["revisions"][release.revision] = procs
         self._save(state)
         urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
         if not self.runner.dry_run:
@@ -158,16 +158,49 @@ class LocalTarget:
         return {s: str(self.env.plan(s).url).rstrip("/") for s in Service}
 
     def shift(self, revision: str) -> None:
+        """nginx to `revision` (once it is ready: a rollback may find its backend just
+        restarted), then the sockets of the revision it leaves handed over."""
         state = self._state()
         procs = state["revisions"].get(revision)
         if procs is None and not self.runner.dry_run:
             raise StepFailed(f"revision {revision} is not running; see `netra deploy status`")
         ports = {s: int((procs or {}).get(s.value, {}).get("port", 0)) for s in Service}
+        if not self.runner.dry_run:
+            self._wait_ready(revision, {s: f"http://127.0.0.1:{p}" for s, p in ports.items()})
         self.nginx.point_at(ports)
-        if state.get("live") != revision:
-            state["previous"], state["live"] = state.get("live"), revision
+        leaving = state.get("live")
+        if leaving != revision:
+            state["previous"], state["live"] = leaving, revision
         self._save(state)
         self._retire_stale(state)
+        if leaving is not None and leaving != revision:
+            self._hand_over(leaving)
+
+    def _hand_over(self, revision: str) -> None:
+        """A reload leaves open WebSockets on nginx's old worker, still on `revision`,
+        which would then miss the runs the live revision starts (the bus is in-process).
+        Restarting its backend closes them with 1012 once its runs have finished
+        (netra.serving), and they reconnect to the live revision and resume. The fresh
+        process takes no traffic: the revision stays ready for an instant rollback."""
+        procs = self._state()["revisions"].get(revision, {})
+        proc = procs.get(Service.BACKEND.value)
+        if proc is None:
+            return
+        if "argv" not in proc:  # started by a netra before hand-overs: it cannot restart it
+            self.runner.note(f"revision {revision} keeps its WebSockets: restart it to move them")
+            return
+        self.runner.note(
+            f"restart pid {proc['pid']} (revision {revision}, no traffic): "
+            "its WebSockets reconnect to the live revision"
+        )
+        if self.runner.dry_run:
+            return
+        processes.stop(int(proc["pid"]))
+        log = self.root / "revisions" / revision / f"{Service.BACKEND.value}.log"
+        pid = processes.spawn(proc["argv"], proc["env"], log)
+        state = self._state()
+        state["revisions"][revision][Service.BACKEND.value]["pid"] = pid
+        self._save(state)
 
     def _retire_stale(self, state: dict[str, Any]) -> None:
         """Keep the live revision and one previous (instant rollback); stop the rest."""
@@ -204,7 +237,8 @@ class LocalTarget:
             revisions[revision] = {
                 "traffic": 100 if revision == state.get("live") else 0,
                 "processes": {
-                    s: {**p, "alive": processes.alive(int(p["pid"]))} for s, p in procs.items()
+                    s: {"pid": p["pid"], "port": p["port"], "alive": processes.alive(int(p["pid"]))}
+                    for s, p in procs.items()
                 },
                 "ready": health.ok if health else False,
             }

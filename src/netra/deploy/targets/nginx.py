@@ -4,10 +4,13 @@ state directory) whose upstreams are rewritten and reloaded to move traffic."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from netra.deploy.runner import Runner
 from netra.settings import Service
+
+RELOAD_TIMEOUT = 10.0
 
 MAIN = """# Written by `netra deploy`; traffic moves by rewriting upstreams.conf and reloading.
 worker_processes 1;
@@ -90,9 +93,41 @@ class Nginx:
             tmp.replace(upstreams)
         self.runner.run(self._argv("-t", "-q"), env={})
         if self.running():
-            self.runner.run(self._argv("-s", "reload"), env={})
+            self._reload()
         else:
             self.runner.run(self._argv(), env={})
+
+    def _reload(self) -> None:
+        """`nginx -s reload`, returning once no worker on the old upstreams takes new
+        requests (the new workers are up, the old ones shutting down): `nginx -s` only
+        signals the master, and a revision stopped before that would answer 502."""
+        before = set(self.workers())
+        self.runner.run(self._argv("-s", "reload"), env={})
+        if self.runner.dry_run:
+            return
+        deadline = time.monotonic() + RELOAD_TIMEOUT
+        while time.monotonic() < deadline:
+            workers = self.workers()
+            fresh = set(workers) - before
+            serving_old = [p for p in before if p in workers and "shutting down" not in workers[p]]
+            if fresh and not serving_old:
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"nginx did not reload within {RELOAD_TIMEOUT:g}s ({self.prefix})")
+
+    def workers(self) -> dict[int, str]:
+        """The master's worker processes and their titles (Linux: /proc)."""
+        master = self.pid()
+        found: dict[int, str] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                if parent == master:
+                    title = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                    found[int(stat.parent.name)] = title.decode(errors="replace").strip()
+            except (OSError, ValueError, IndexError):
+                continue  # exited while we looked
+        return found
 
     def pid(self) -> int | None:
         try:

@@ -40,8 +40,9 @@ def spawn(argv: Sequence[str], env: Mapping[str, str], log: Path) -> int:
     return process.pid
 
 
-def stop(pid: int, grace: float = 10.0) -> None:
-    """SIGTERM (uvicorn drains), then SIGKILL after `grace` seconds."""
+def stop(pid: int, grace: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds: more than a backend takes to let its
+    runs finish and close its sockets (netra.chat.component.DRAIN_GRACE)."""
     if not alive(pid):
         return
     os.kill(pid, signal.SIGTERM)

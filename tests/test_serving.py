@@ -1,0 +1,70 @@
+"""Stopping a served process: what is under way finishes on open connections first."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from netra.client import NetraClient
+from tests.processes import NetraProcess, free_port, netra_env
+from tests.web.fake_llm import SLOW_ANSWER, FakeLLM
+
+
+async def _frames_until_closed(ws: ClientConnection) -> tuple[list[dict[str, object]], int]:
+    frames = []
+    try:
+        while True:
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), 20)))
+    except ConnectionClosed as closed:
+        return frames, closed.rcvd.code if closed.rcvd else 1006
+
+
+async def test_sigterm_lets_a_run_finish_on_its_socket_then_closes_1012(tmp_path: Path) -> None:
+    with FakeLLM() as llm:
+        settings = {
+            "ENVIRONMENT": "development",
+            "AGENT_PROVIDER": "openai",
+            "OPENAI_BASE_URL": llm.base_url,
+            "OPENAI_MAX_RETRIES": "0",
+        }
+        port = free_port()
+        netra = NetraProcess(
+            ["up", "--data-dir", str(tmp_path / "data")],
+            netra_env(tmp_path, **settings),
+            port,
+            tmp_path / "netra.log",
+        )
+        with netra:
+            netra.wait_for("/health/ready")
+            async with NetraClient(netra.url) as client:
+                await client.register("drain@example.com", "a long enough password")
+                await client.sign_in("drain@example.com", "a long enough password")
+                asking = (await client.create_thread("asks")).id
+                late = (await client.create_thread("sends too late")).id
+                async with await client.connect() as ws, await client.connect() as other:
+                    await ws.send(
+                        json.dumps(
+                            {"type": "send_message", "thread_id": asking, "text": "slow please"}
+                        )
+                    )
+                    while json.loads(await ws.recv())["type"] != "message_delta":
+                        pass
+                    netra.process.send_signal(signal.SIGTERM)
+                    await asyncio.sleep(0.5)
+                    send = {"type": "send_message", "thread_id": late, "text": "hello"}
+                    await other.send(json.dumps(send))
+                    refused, refused_code = await _frames_until_closed(other)
+                    frames, code = await _frames_until_closed(ws)
+            # uvicorn re-raises SIGTERM once it has shut down gracefully
+            assert netra.process.wait(30) == -signal.SIGTERM
+        assert refused_code == 1012
+        assert [f["type"] for f in refused if f["type"] != "hello"] == []  # nothing stored
+        completed = [f for f in frames if f["type"] == "agent_completed"]
+        assert len(completed) == 1
+        assert completed[0]["payload"]["text"] == SLOW_ANSWER  # type: ignore[index]
+        assert code == 1012
