@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from netra.db.url import cloud_sql_socket_dir, database_url, describe, is_sqlite
 from netra.settings import Settings
 
+# A queue of a few thousand short transactions drains in seconds; minutes means stuck.
+SQLITE_POOL_TIMEOUT = 120.0
+
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message names where and why, never a password."""
@@ -25,7 +28,17 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
     url = url or database_url(settings)
     if is_sqlite(url):
         Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": settings.db_connect_timeout})
+        # One connection per process: SQLite lets one writer in at a time, and writers on
+        # several connections wait for each other by polling (busy_timeout), unfairly:
+        # under load some waited past the timeout ("database is locked"). With one
+        # connection, transactions take turns in the pool's queue, in order.
+        engine = create_async_engine(
+            url,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=SQLITE_POOL_TIMEOUT,
+            connect_args={"timeout": settings.db_connect_timeout},
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
@@ -39,10 +52,11 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while a writer commits; busy_timeout waits for the lock
-    # instead of failing at once; SQLite leaves foreign keys off unless asked.
+    # WAL lets readers go on while a writer commits; busy_timeout waits for another
+    # process's lock (a CLI command beside the server) instead of failing at once;
+    # SQLite leaves foreign keys off unless asked.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
