@@ -25,13 +25,15 @@ class Outbox:
 
     def push(self, frame: str) -> bool:
         """Queue a live frame; False (and the connection is doomed) if the reader lags."""
+        frames = self.frames
         if self.close_code is not None:
             return False
-        if len(self.frames) >= self.limit:
+        if len(frames) >= self.limit:
             self.fail(1013, "too slow: outgoing queue full, reconnect and resume")
             return False
-        self.frames.append(frame)
-        self.wake.set()
+        if not frames:  # the writer waits only when it has found the deque empty
+            self.wake.set()
+        frames.append(frame)
         return True
 
     async def put(self, frame: str) -> None:
