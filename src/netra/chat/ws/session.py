@@ -149,15 +149,14 @@ class SocketSession:
             )
 
     async def _write(self) -> None:
-        # No task or wait_for per idle socket: one event wait, and a loop timer for the
+        # No task or wait_for per idle socket: one future, and a loop timer for the
         # heartbeat (an idle connection costs a TimerHandle, not a Task).
         outbox = self.outbox
         self._beat()
         try:
             while outbox.close_code is None:
                 if not outbox.frames:
-                    outbox.wake.clear()
-                    await outbox.wake.wait()
+                    await outbox.wait()
                     continue
                 self.last_sent = time.monotonic()
                 for frame in outbox.take():
