@@ -108,4 +108,5 @@ class CountingClient:
         return got
 
     def close(self) -> None:
+        self.writer.write(bytes([0x88, 0x80]) + os.urandom(4))  # a close frame, no payload
         self.writer.close()
