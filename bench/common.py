@@ -1,4 +1,10 @@
-"""Shared bench helpers: a Netra backend process with a bench verifier, and clients."""
+"""Shared bench helpers: a real auth service signing with a key the bench generated, a
+Netra backend verifying its tokens as it does when deployed apart (the JWKS over HTTP,
+netra.tokens), tokens minted with the real issuer, and process plumbing.
+
+The orchestrator calls `start_auth()` once; the processes it spawns afterwards inherit
+AUTH_SERVICE_URL and SERVICE_SECRET (the backend) and BENCH_SIGNING_KEY_FILE (clients
+minting tokens with `await TokenMinter.open()`)."""
 
 from __future__ import annotations
 
@@ -9,52 +15,118 @@ import socket
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from netra.auth.issuer import TokenIssuer
+from netra.auth.signing import SigningKeys
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Service, Settings, load_settings
-from netra.tokens import Principal, TokenRejected
 
 PAD = "x" * 60
+SERVICE_SECRET = "bench-service-secret-0123456789"
+KEY_FILE_VARIABLE = "BENCH_SIGNING_KEY_FILE"
+TOKEN_TTL = "7200"  # longer than any bench run: a socket closes 4401 at its token's expiry
 
 
-class BenchVerifier:
-    """Accepts `user.<id>`: the bench measures the stream, not token verification."""
+async def start_auth() -> asyncio.subprocess.Process:
+    """`netra serve auth` (its own SQLite) signing with a fresh Ed25519 key, mounted as in
+    production (SIGNING_KEY_FILE); the environment of later spawns points at it."""
+    home = Path(tempfile.mkdtemp(prefix="netra-bench-auth-"))
+    key_file = home / "signing-key.pem"
+    key_file.write_bytes(
+        ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "netra.cli",
+        "serve",
+        "auth",
+        "--port",
+        str(port),
+        cwd=home,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "ENVIRONMENT": "test",
+            "DATA_DIR": str(home),
+            "SIGNING_KEY_FILE": str(key_file),
+            "SERVICE_SECRET": SERVICE_SECRET,
+            "ACCESS_TOKEN_TTL": TOKEN_TTL,
+            "LOG_LEVEL": "WARNING",
+        },
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    await wait_port(port)
+    os.environ["AUTH_SERVICE_URL"] = f"http://127.0.0.1:{port}"
+    os.environ["SERVICE_SECRET"] = SERVICE_SECRET
+    os.environ[KEY_FILE_VARIABLE] = str(key_file)
+    return process
 
-    async def verify(self, token: str) -> Principal:
-        kind, _, subject = token.partition(".")
-        if kind != "user" or not subject:
-            raise TokenRejected("malformed", "bench tokens look like user.<id>")
-        return Principal(subject=subject, kind="access")
+
+class TokenMinter:
+    """Access tokens from the bench's signing key, through the auth service's own issuer."""
+
+    def __init__(self, issuer: TokenIssuer) -> None:
+        self.issuer = issuer
+
+    @classmethod
+    async def open(cls) -> TokenMinter:
+        environ = {
+            "ENVIRONMENT": "test",
+            "SIGNING_KEY_FILE": os.environ[KEY_FILE_VARIABLE],
+            "ACCESS_TOKEN_TTL": TOKEN_TTL,
+        }
+        settings = load_settings([Service.AUTH], environ, cwd=Path.cwd())
+        keys = SigningKeys(settings, async_sessionmaker())  # a mounted key: no database
+        await keys.load()
+        return cls(TokenIssuer(settings, keys))
+
+    def mint(self, user_id: str) -> str:
+        """A user's access token for a session of its own."""
+        return self.issuer.access_token(
+            user_id=user_id,
+            email=f"{user_id}@bench.invalid",
+            roles=["user"],
+            session_id=uuid.uuid4().hex,
+        )
 
 
 def bench_settings(**env: str) -> Settings:
     data = Path(tempfile.mkdtemp(prefix="netra-bench-"))
+    names = ("DATABASE_URL", "REDIS_URL", "AUTH_SERVICE_URL", "SERVICE_SECRET")
     environ = {
         "ENVIRONMENT": "test",
         "DATA_DIR": str(data),
-        # The bench verifier is set before startup, so nothing calls this address.
-        "AUTH_SERVICE_URL": "http://127.0.0.1:9",
         "WS_MAX_CONNECTIONS": "100000",
         "WS_FRAME_RATE_LIMIT": "1000000",
         "CHAT_RATE_LIMIT": "1000000",
         "WS_QUEUE_SIZE": "100000",
-        **{k: v for k, v in os.environ.items() if k in ("DATABASE_URL", "REDIS_URL")},
+        **{k: v for k, v in os.environ.items() if k in names},
         **env,
     }
     return load_settings([Service.BACKEND], environ, cwd=data)
 
 
 def netra_app(settings: Settings) -> tuple[FastAPI, ChatComponent, str]:
-    component = ChatComponent()  # the configured agent: builtin by default
+    """The backend as `netra serve backend` builds it: tokens verified by netra.tokens
+    against the auth service's JWKS (AuthServiceTokens), the configured agent."""
+    component = ChatComponent()
     app = build_app(settings, [component])
-    agent_name = settings.agent_provider
-    app.state.runtime.verifier = BenchVerifier()
-    return app, component, agent_name
+    return app, component, settings.agent_provider
 
 
 def free_port() -> int:

@@ -1,144 +1,226 @@
-"""Time from `send_message` to `agent_started` (builtin agent), and U users x M messages
-each with zero lost or duplicated events. Usage:
-`uv run python bench/ws_latency.py [USERS] [MESSAGES]` (default 1000 x 10; set
-DATABASE_URL to a PostgreSQL database for the many-users part, SQLite is the default)."""
+"""Time from `send_message` to `agent_started` (builtin agent), one user alone and many
+at once, and U users x M messages each with zero lost or duplicated events.
+
+Usage: `uv run python bench/ws_latency.py [USERS] [MESSAGES]` (default 1000 x 10).
+SQLite by default; DATABASE_URL=postgresql://... (an existing, empty database) for
+PostgreSQL; REDIS_URL for the Redis bus.
+
+Tokens are real: minted by the auth service's issuer with a key this bench generates,
+verified by the backend against the auth service's JWKS. The baseline of the same run
+is a `ping` -> `pong` round trip on the same socket (transport and frame loop, no
+database), printed beside each latency so figures compare across a noisy machine.
+Every user checks its live stream against the event log afterwards: the same seqs,
+types and payloads, gap-free, one terminal event per run, no `agent_error`, and each
+answer's deltas add up to its `agent_completed` text."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import statistics
+import os
 import sys
 import time
 from typing import Any
 
+import httpx
 import websockets
 
-from bench.common import free_port, spawn, wait_port
+from bench.common import TokenMinter, free_port, spawn, start_auth, wait_port
 
 PROCESSES = 4
+SOLO_MESSAGES = 200
 
 
-async def connect(port: int, user: str) -> Any:
-    ws = await websockets.connect(
-        f"ws://127.0.0.1:{port}/ws",
-        subprotocols=["netra.v1", f"bearer.user.{user}"],  # type: ignore[list-item]
-        open_timeout=60,
-        max_queue=None,
-    )
-    await ws.recv()
-    return ws
+class User:
+    """One user with a thread and a socket, sending messages one after the other."""
 
+    def __init__(self, port: int, name: str, token: str, http: httpx.AsyncClient) -> None:
+        self.port, self.name, self.token, self.http = port, name, token, http
+        self.latencies: list[float] = []
+        self.pings: list[float] = []
+        self.events: list[dict[str, Any]] = []
+        self.problems: list[str] = []
 
-async def new_thread(port: int, user: str) -> str:
-    import httpx
+    async def converse(self, messages: int) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        url = f"http://127.0.0.1:{self.port}/api/threads"
+        thread_id = (await self.http.post(url, json={"title": "bench"}, headers=headers)).json()[
+            "id"
+        ]
+        async with websockets.connect(
+            f"ws://127.0.0.1:{self.port}/ws",
+            subprotocols=["netra.v1", f"bearer.{self.token}"],  # type: ignore[list-item]
+            open_timeout=120,
+            max_queue=None,
+        ) as ws:
+            await ws.recv()  # hello
+            for n in range(messages):
+                await self._message(ws, thread_id, n)
+                await self._ping(ws, n)
+        await self._check(thread_id, headers, messages)
 
-    async with httpx.AsyncClient(timeout=60) as http:
-        response = await http.post(
-            f"http://127.0.0.1:{port}/api/threads",
-            json={"title": "bench"},
-            headers={"Authorization": f"Bearer user.{user}"},
-        )
-        return str(response.json()["id"])
-
-
-async def converse(port: int, user: str, messages: int) -> tuple[list[float], list[str]]:
-    """Send `messages` one after the other; the latencies and any protocol violations."""
-    thread_id = await new_thread(port, user)
-    ws = await connect(port, user)
-    latencies, problems, seqs = [], [], []
-    terminals: dict[str, int] = {}
-    for n in range(messages):
+    async def _message(self, ws: Any, thread_id: str, n: int) -> None:
+        request = {
+            "type": "send_message",
+            "thread_id": thread_id,
+            "text": f"What is {n} + {n}?",
+            "client_msg_id": f"m{n}",
+        }
         sent = time.perf_counter()
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "send_message",
-                    "thread_id": thread_id,
-                    "text": f"What is {n} + {n}?",
-                    "client_msg_id": f"m{n}",
-                }
-            )
-        )
+        await ws.send(json.dumps(request))
         while True:
             data = json.loads(await asyncio.wait_for(ws.recv(), 120))
-            if data["seq"] is not None:
-                seqs.append(data["seq"])
+            if data["type"] == "error":
+                raise RuntimeError(f"{self.name}: {data['payload']}")
+            if data["seq"] is None:
+                continue  # ack, heartbeat
+            self.events.append(data)
             if data["type"] == "agent_started":
-                latencies.append(time.perf_counter() - sent)
+                self.latencies.append(time.perf_counter() - sent)
             if data["type"] in ("agent_completed", "agent_error"):
-                terminals[data["run_id"]] = terminals.get(data["run_id"], 0) + 1
+                return
+
+    async def _ping(self, ws: Any, n: int) -> None:
+        sent = time.perf_counter()
+        await ws.send(json.dumps({"type": "ping", "id": f"p{n}"}))
+        while json.loads(await asyncio.wait_for(ws.recv(), 120))["type"] != "pong":
+            pass
+        self.pings.append(time.perf_counter() - sent)
+
+    async def _check(self, thread_id: str, headers: dict[str, str], messages: int) -> None:
+        logged: list[dict[str, Any]] = []
+        while True:
+            page = await self.http.get(
+                f"http://127.0.0.1:{self.port}/api/threads/{thread_id}/events",
+                params={"after_seq": len(logged), "limit": 1000},
+                headers=headers,
+            )
+            items = page.json()["items"]
+            logged += items
+            if len(items) < 1000:
                 break
-    await ws.close()
-    if seqs != list(range(1, len(seqs) + 1)):
-        problems.append(f"{user}: seqs not gap-free/unique: {seqs[:20]}…")
-    if len(terminals) != messages or any(count != 1 for count in terminals.values()):
-        problems.append(f"{user}: {len(terminals)} runs ended, counts {set(terminals.values())}")
-    return latencies, problems
+        live = [(e["seq"], e["type"], e["payload"]) for e in self.events]
+        stored = [(e["seq"], e["type"], e["payload"]) for e in logged]
+        if live != stored:
+            self.problems.append(f"{self.name}: live stream differs from the event log")
+        if [seq for seq, _, _ in live] != list(range(1, len(live) + 1)):
+            self.problems.append(f"{self.name}: seqs not gap-free and unique")
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for event in logged:
+            runs.setdefault(event["run_id"], []).append(event)
+        if len(runs) != messages:
+            self.problems.append(f"{self.name}: {len(runs)} runs for {messages} messages")
+        for run_id, events in runs.items():
+            self.problems += _run_problems(f"{self.name} run {run_id[:8]}", events)
+
+
+def _run_problems(where: str, events: list[dict[str, Any]]) -> list[str]:
+    types = [e["type"] for e in events]
+    if types.count("agent_started") != 1 or types[0] != "agent_started":
+        return [f"{where}: agent_started not once and first"]
+    if types[-1] != "agent_completed" or "agent_error" in types:
+        return [f"{where}: ended with {types[-1]}: {events[-1]['payload']}"]
+    text = "".join(e["payload"]["text"] for e in events if e["type"] == "message_delta")
+    if text != events[-1]["payload"]["text"]:
+        return [f"{where}: the deltas do not add up to the answer"]
+    return []
 
 
 async def users_main(port: int, first: int, count: int, messages: int) -> None:
-    results = await asyncio.gather(
-        *(converse(port, f"u{first + k}", messages) for k in range(count))
-    )
+    minter = await TokenMinter.open()
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        names = [f"u{k}" for k in range(first, first + count)]
+        users = [User(port, name, minter.mint(name), http) for name in names]
+        results = await asyncio.gather(
+            *(user.converse(messages) for user in users), return_exceptions=True
+        )
+    problems = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
     print(
         json.dumps(
             {
-                "lat": [x for r in results for x in r[0]],
-                "problems": [p for r in results for p in r[1]],
+                "lat": [x for u in users for x in u.latencies],
+                "ping": [x for u in users for x in u.pings],
+                "runs": sum(len(u.latencies) for u in users),
+                "problems": problems + [p for u in users for p in u.problems],
             }
         )
     )
 
 
+def ms(values: list[float], quantile: float) -> float:
+    ordered = sorted(values)
+    return 1000 * ordered[max(0, round(quantile * len(ordered)) - 1)]
+
+
+async def solo(port: int) -> list[str]:
+    minter = await TokenMinter.open()
+    async with httpx.AsyncClient(timeout=60) as http:
+        warm = User(port, "warm", minter.mint("warm"), http)
+        await warm.converse(20)
+        user = User(port, "solo", minter.mint("solo"), http)
+        await user.converse(SOLO_MESSAGES)
+    lat, ping = user.latencies, user.pings
+    print(f"send_message -> agent_started, one user, {SOLO_MESSAGES} messages:")
+    print(
+        f"  p50 {ms(lat, 0.5):.1f} ms  p99 {ms(lat, 0.99):.1f} ms (goal < 10 ms); "
+        f"ping -> pong p50 {ms(ping, 0.5):.2f} ms (p50 x{ms(lat, 0.5) / ms(ping, 0.5):.1f})"
+    )
+    return warm.problems + user.problems
+
+
+async def many(port: int, users: int, messages: int) -> list[str]:
+    shares = [users // PROCESSES + (k < users % PROCESSES) for k in range(PROCESSES)]
+    starts = [sum(shares[:k]) for k in range(PROCESSES)]
+    began = time.perf_counter()
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.ws_latency",
+            "users",
+            *map(str, (port, start, share, messages)),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for start, share in zip(starts, shares, strict=True)
+        if share
+    ]
+    outputs = [json.loads((await p.communicate())[0]) for p in procs]
+    elapsed = time.perf_counter() - began
+    lat = [x for o in outputs for x in o["lat"]]
+    ping = [x for o in outputs for x in o["ping"]]
+    problems = [p for o in outputs for p in o["problems"]]
+    runs = sum(o["runs"] for o in outputs)
+    print(f"{users} users x {messages} messages at once, {PROCESSES} client processes:")
+    print(
+        f"  {elapsed:.1f} s, {runs / elapsed:.0f} messages/s; runs {runs} of "
+        f"{users * messages}; lost, duplicated or failed: {len(problems)}"
+    )
+    if lat:
+        print(
+            f"  send_message -> agent_started p50 {ms(lat, 0.5):.0f} ms, p99 "
+            f"{ms(lat, 0.99):.0f} ms; ping -> pong p50 {ms(ping, 0.5):.0f} ms, "
+            f"p99 {ms(ping, 0.99):.0f} ms"
+        )
+    return problems
+
+
 async def main(users: int, messages: int) -> None:
+    database = os.environ.get("DATABASE_URL", "sqlite").split(":", 1)[0]
+    print(f"database {database}, bus {'redis' if os.environ.get('REDIS_URL') else 'memory'}")
+    auth = await start_auth()
     port = free_port()
     server = await spawn("-m", "bench.ws_fanout", "server", "netra", str(port))
     try:
         await wait_port(port)
-        single, problems = await converse(port, "solo", 200)
-        single.sort()
-        print("send_message -> agent_started, one user, builtin agent, 200 messages:")
-        print(
-            f"  p50 {1000 * statistics.median(single):.1f} ms  "
-            f"p99 {1000 * single[int(len(single) * 0.99) - 1]:.1f} ms (goal < 10 ms)"
-        )
-        share = users // PROCESSES
-        start = time.perf_counter()
-        procs = [
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bench.ws_latency",
-                "users",
-                str(port),
-                str(k * share),
-                str(share),
-                str(messages),
-                stdout=asyncio.subprocess.PIPE,
-            )
-            for k in range(PROCESSES)
-        ]
-        outputs = [json.loads((await p.communicate())[0]) for p in procs]
-        elapsed = time.perf_counter() - start
-        latencies = sorted(x for o in outputs for x in o["lat"])
-        problems += [p for o in outputs for p in o["problems"]]
-        print(
-            f"{share * PROCESSES} users x {messages} messages in {elapsed:.1f}s "
-            f"({len(latencies) / elapsed:.0f} runs/s):"
-        )
-        print(f"  runs started {len(latencies)}, lost or duplicated events: {len(problems)}")
-        if latencies:
-            print(
-                f"  send_message -> agent_started under load: p50 "
-                f"{1000 * statistics.median(latencies):.0f} ms, "
-                f"p99 {1000 * latencies[int(len(latencies) * 0.99) - 1]:.0f} ms"
-            )
+        problems = await solo(port)
+        problems += await many(port, users, messages)
         for problem in problems[:10]:
             print("  !", problem)
     finally:
-        server.terminate()
-        await server.wait()
+        for process in (server, auth):
+            process.terminate()
+            await process.wait()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Memory per idle authenticated connection: RSS of one server process before and after
 N sockets connect (clients in other processes), Netra's /ws beside a plain `websockets`
-server. Usage: `uv run python bench/ws_memory.py [N]` (default 10000; goal <= 30 KB)."""
+server. Each Netra socket is a user of its own with a real token (bench/common.py), so
+the verified-token cache holds one entry per socket, as in production.
+Usage: `uv run python bench/ws_memory.py [N]` (default 10000; goal <= 30 KB)."""
 
 from __future__ import annotations
 
@@ -12,18 +14,20 @@ from typing import Any
 
 import websockets
 
-from bench.common import free_port, rss_kb, spawn, wait_port
+from bench.common import TokenMinter, free_port, rss_kb, spawn, start_auth, wait_port
 
 CLIENT_PROCESSES = 4
 
 
 async def hold(kind: str, port: int, count: int, flag: str) -> None:
+    minter = await TokenMinter.open() if kind == "netra" else None
     sockets: list[Any] = []
-    for _ in range(count):
-        if kind == "netra":
+    for k in range(count):
+        if minter is not None:  # a user and a session of its own per socket
+            token = minter.mint(f"{Path(flag).name}-{k}")
             ws = await websockets.connect(
                 f"ws://127.0.0.1:{port}/ws",
-                subprotocols=["netra.v1", "bearer.user.idle"],  # type: ignore[list-item]
+                subprotocols=["netra.v1", f"bearer.{token}"],  # type: ignore[list-item]
                 open_timeout=60,
             )
             await ws.recv()  # hello: authenticated and registered
@@ -70,8 +74,13 @@ async def measure(kind: str, total: int) -> float:
 
 
 async def main(total: int) -> None:
-    raw = await measure("raw", total)
-    netra = await measure("netra", total)
+    auth = await start_auth()
+    try:
+        raw = await measure("raw", total)
+        netra = await measure("netra", total)
+    finally:
+        auth.terminate()
+        await auth.wait()
     print(f"idle connections: {total}, one server process each")
     print(f"  raw websockets  {raw:6.1f} KB per connection")
     print(f"  netra /ws       {netra:6.1f} KB per connection (goal <= 30; x raw {netra / raw:.2f})")

@@ -18,6 +18,7 @@ from netra.agents import (
     ProviderError,
     RunContext,
     run_agent,
+    started_event,
 )
 from tests.agents.conftest import collect
 
@@ -167,3 +168,19 @@ async def test_a_run_is_iterated_once(context: RunContext) -> None:
     await collect(run)
     with pytest.raises(RuntimeError, match="once"):
         run.__aiter__()
+
+
+async def test_an_announced_run_leaves_out_the_providers_agent_started(
+    context: RunContext,
+) -> None:
+    agent = ScriptedAgent("ok")
+    events = await collect(run_agent(agent, [], "hi", context, timeout=5, announced=True))
+    assert [e.type for e in events] == ["message_delta", "agent_completed"]
+
+
+def test_started_event_names_the_provider_and_its_model() -> None:
+    class Named(ScriptedAgent):
+        model = "smollm2-135m"
+
+    assert started_event(ScriptedAgent("ok")) == AgentStarted(provider="scripted")
+    assert started_event(Named("ok")) == AgentStarted(provider="scripted", model="smollm2-135m")

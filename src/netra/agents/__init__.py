@@ -20,7 +20,7 @@ from netra.agents.events import (
 )
 from netra.agents.factory import create_agent
 from netra.agents.providers.local import LocalModelMissing
-from netra.agents.run import AgentRun, ProviderError, run_agent
+from netra.agents.run import AgentRun, ProviderError, run_agent, started_event
 from netra.agents.runtime import Agent, ChatTurn, MessageHit, RunContext, UserData
 from netra.agents.tools import Tool, ToolError, ToolRegistry, tool
 
@@ -49,5 +49,6 @@ __all__ = [
     "default_tools",
     "parse_event",
     "run_agent",
+    "started_event",
     "tool",
 ]

@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
-from netra.agents.events import TERMINAL_TYPES, AgentError, AgentEvent
+from netra.agents.events import TERMINAL_TYPES, AgentError, AgentEvent, AgentStarted
 from netra.agents.runtime import Agent, ChatTurn, RunContext
 
 log = logging.getLogger(__name__)
@@ -62,9 +62,11 @@ class AgentRun:
         *,
         timeout: float,
         stop_grace: float = 5.0,
+        announced: bool = False,
     ) -> None:
         self.agent = agent
         self.stop_grace = stop_grace
+        self.announced = announced
         self._history = history
         self._message = message
         self._context = context
@@ -121,6 +123,8 @@ class AgentRun:
         events = self.agent.run(self._history, self._message, self._context)
         try:
             async for event in events:
+                if self.announced and isinstance(event, AgentStarted):
+                    continue  # the caller recorded it already: a run has one
                 self._queue.put_nowait(event)
                 if event.type in TERMINAL_TYPES:
                     return
@@ -176,11 +180,21 @@ def run_agent(
     context: RunContext,
     *,
     timeout: float,
+    announced: bool = False,
 ) -> AgentRun:
     """Start describing a run: `async for event in run_agent(...)`; `run.cancel()` stops it.
 
     Guarantees: events arrive in the provider's order; the last one is exactly one of
     `agent_completed`/`agent_error`; the run ends within `timeout` seconds (plus the time
     the provider takes to close); the provider is closed whichever way the run ends.
+    `announced=True`: the caller already recorded `started_event(agent)`, so the
+    provider's own `agent_started` is left out.
     """
-    return AgentRun(agent, history, message, context, timeout=timeout)
+    return AgentRun(agent, history, message, context, timeout=timeout, announced=announced)
+
+
+def started_event(agent: Agent) -> AgentStarted:
+    """The `agent_started` that opens a run of `agent`, for a caller that records it with
+    the user's message, before the provider has done anything (the chat backend)."""
+    model = getattr(agent, "model", None)  # providers that name a model expose it
+    return AgentStarted(provider=agent.name, model=model if isinstance(model, str) else None)

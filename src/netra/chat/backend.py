@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netra.agents.run import started_event
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
@@ -73,16 +74,20 @@ class ChatBackend:
 
     async def post_message(
         self, user_id: str, thread_id: str, text: str, client_msg_id: str | None
-    ) -> Posted:
-        """Store the message and start its run (once per client_msg_id)."""
+    ) -> Posted | None:
+        """Store the message with its run's `agent_started` and start the run (once per
+        client_msg_id); None if the user has no such thread."""
+        agent = self.runs.agent
         posted = await self.threads.post(
+            user_id,
             thread_id,
             text,
             client_msg_id,
-            provider=self.runs.agent.name,
+            started=started_event(agent),
+            provider=agent.name,
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
         )
-        if posted.created:
+        if posted is not None and posted.created:
             self.runs.start(posted, user_id)
         return posted

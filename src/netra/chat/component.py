@@ -88,7 +88,7 @@ class ChatComponent:
         backend = ChatBackend(
             runtime=runtime,
             events=events_log,
-            threads=ThreadStore(runtime.sessions),
+            threads=ThreadStore(runtime.sessions, events_log),
             bus=bus,
             hub=Hub(events_log, runtime.spawn, runtime.metrics),
             runs=RunManager(

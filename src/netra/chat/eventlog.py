@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
-from netra.chat.models import RunEvent, Thread
+from netra.chat.models import RunEvent, Thread, run_events_table, threads_table
 from netra.db.base import utcnow
 
 
@@ -50,6 +50,21 @@ def split_event(event: AgentEvent) -> tuple[str, dict[str, Any]]:
     return data.pop("type"), data
 
 
+class NoSuchThread(LookupError):
+    """The thread does not exist, or is not the given owner's."""
+
+
+_threads = threads_table
+_NEXT_SEQS = (
+    update(_threads)
+    .where(_threads.c.id == bindparam("b_thread"))
+    .values(last_seq=_threads.c.last_seq + bindparam("b_count"), updated_at=bindparam("b_now"))
+    .returning(_threads.c.last_seq)
+)
+_NEXT_SEQS_OWNED = _NEXT_SEQS.where(_threads.c.user_id == bindparam("b_owner"))
+_INSERT_EVENTS = insert(run_events_table)
+
+
 class EventLog:
     """Appends and reads `run_events`; the only writer of `threads.last_seq`."""
 
@@ -66,26 +81,33 @@ class EventLog:
             return await self.append_in(session, thread_id, run_id, events)
 
     async def append_in(
-        self, session: AsyncSession, thread_id: str, run_id: str, events: Sequence[AgentEvent]
+        self,
+        session: AsyncSession,
+        thread_id: str,
+        run_id: str,
+        events: Sequence[AgentEvent],
+        *,
+        owner: str | None = None,
     ) -> list[Envelope]:
-        """Like `append`, inside the caller's transaction (committed by the caller)."""
+        """Like `append`, inside the caller's transaction (committed by the caller).
+        With `owner`, raises NoSuchThread unless the thread is that user's."""
         # The UPDATE locks the thread row until commit, so concurrent appenders to one
         # thread queue up and seqs stay gap-free; other threads are not blocked.
-        result = await session.execute(
-            update(Thread)
-            .where(Thread.id == thread_id)
-            .values(last_seq=Thread.last_seq + len(events), updated_at=utcnow())
-            .returning(Thread.last_seq)
-        )
-        last = result.scalar_one()
         now = utcnow()
+        params = {"b_thread": thread_id, "b_count": len(events), "b_now": now}
+        if owner is None:
+            last = await session.scalar(_NEXT_SEQS, params)
+        else:
+            last = await session.scalar(_NEXT_SEQS_OWNED, {**params, "b_owner": owner})
+        if last is None:
+            raise NoSuchThread(thread_id)
         envelopes = []
         for offset, event in enumerate(events):
             kind, payload = split_event(event)
             seq = last - len(events) + 1 + offset
             envelopes.append(Envelope(kind, thread_id, run_id, seq, now, payload))
         await session.execute(
-            insert(RunEvent),
+            _INSERT_EVENTS,
             [
                 {
                     "thread_id": e.thread_id,

@@ -59,14 +59,20 @@ class Hub:
         self.feeds: dict[str, Feed] = {}
         self.sent = (metrics if metrics is not None else Metrics()).events_sent
 
-    def subscribe(self, thread_id: str, after_seq: int, outbox: Outbox) -> Subscription:
-        """Follow a thread from `after_seq`: replay from the log, then live."""
+    def subscribe(
+        self, thread_id: str, after_seq: int, outbox: Outbox, *, replay: bool = True
+    ) -> Subscription:
+        """Follow a thread from `after_seq`: replay from the log, then live.
+        `replay=False` skips the first read, for a caller about to publish seq
+        after_seq + 1 itself (a new run's first event); should another event have come
+        in between, the first later one shows the gap and the log fills it."""
         feed = self.feeds.get(thread_id)
         if feed is None:
             feed = self.feeds[thread_id] = Feed(thread_id)
         subscription = Subscription(thread_id, after_seq, outbox)
         feed.subscriptions.add(subscription)
-        self.catch_up(subscription)
+        if replay:
+            self.catch_up(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:

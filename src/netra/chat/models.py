@@ -4,9 +4,9 @@ service, which may have a database of its own."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from netra.db.base import CreatedMixin, IdMixin, UTCDateTime, new_metadata, utcnow
@@ -64,3 +64,19 @@ class RunEvent(ChatBase):
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     ts: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# The Core tables, for the hot path's statements, built once at import (building a
+# statement costs more Python time than executing it): eventlog.py, store.py, runs.py.
+threads_table = cast(Table, Thread.__table__)
+messages_table = cast(Table, Message.__table__)
+runs_table = cast(Table, Run.__table__)
+run_events_table = cast(Table, RunEvent.__table__)
+
+
+def insert_values(row: ChatBase) -> dict[str, Any]:
+    """A new row's values for a Core INSERT (no ORM flush); unset ones left out, so they
+    are SQL NULL (a JSON column would store None as JSON null)."""
+    table = cast(Table, row.__table__)
+    values = {column.key: getattr(row, column.key) for column in table.columns}
+    return {key: value for key, value in values.items() if value is not None}

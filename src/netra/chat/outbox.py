@@ -1,13 +1,13 @@
 """Per-connection bounded outgoing queues and the local fan-out of thread events.
 
 Fan-out never creates a task per recipient: the hub appends one pre-encoded frame to
-each subscriber's deque and sets its wake-up event; one writer per connection drains
-its deque. A deque that would exceed its bound marks the connection overloaded (1013)."""
+each subscriber's list and wakes its writer; one writer per connection drains its list.
+A list that would exceed its bound marks the connection overloaded (1013). Plain lists
+and a future only while the writer waits: an idle socket holds no deque (~0.5 KB each)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from dataclasses import dataclass, field
 
 
@@ -16,8 +16,8 @@ class Outbox:
     """Frames waiting for one connection's writer."""
 
     limit: int
-    frames: deque[str] = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    frames: list[str] = field(default_factory=list)
+    waiter: asyncio.Future[None] | None = None
     # Created only when a replay has to wait for room: most sockets never need it.
     room: asyncio.Event | None = None
     close_code: int | None = None
@@ -25,14 +25,30 @@ class Outbox:
 
     def push(self, frame: str) -> bool:
         """Queue a live frame; False (and the connection is doomed) if the reader lags."""
+        frames = self.frames
         if self.close_code is not None:
             return False
-        if len(self.frames) >= self.limit:
+        if len(frames) >= self.limit:
             self.fail(1013, "too slow: outgoing queue full, reconnect and resume")
             return False
-        self.frames.append(frame)
-        self.wake.set()
+        if not frames:  # the writer waits only when it has found the list empty
+            self._wake()
+        frames.append(frame)
         return True
+
+    async def wait(self) -> None:
+        """Until there is a frame to write or the connection is doomed."""
+        while not self.frames and self.close_code is None:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def put(self, frame: str) -> None:
         """Queue a replayed frame, waiting for room instead of failing."""
@@ -47,13 +63,12 @@ class Outbox:
         if self.close_code is None:
             self.close_code = code
             self.close_reason = reason
-        self.wake.set()
+        self._wake()
         if self.room is not None:
             self.room.set()
 
     def take(self) -> list[str]:
-        batch = list(self.frames)
-        self.frames.clear()
+        batch, self.frames = self.frames, []
         if self.room is not None:
             self.room.set()
         return batch

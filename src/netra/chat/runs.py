@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
@@ -19,10 +19,10 @@ from netra.agents.run import run_agent
 from netra.agents.runtime import Agent, RunContext
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
-from netra.chat.models import Message, Run
+from netra.chat.models import Message, Run, insert_values, messages_table, runs_table
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
-from netra.db.base import utcnow
+from netra.db.base import new_id, utcnow
 from netra.health.metrics import Metrics
 from netra.settings import Settings
 
@@ -59,11 +59,10 @@ class RunManager:
         return utcnow() + timedelta(seconds=self.settings.run_lease)
 
     def start(self, posted: Posted, user_id: str) -> None:
+        """Run the agent for a posted message; its `agent_started` (committed with the
+        message) is published first, by the run's task."""
         run = posted.run
-        task = asyncio.create_task(
-            self._execute(run.id, run.thread_id, user_id, posted.message.content),
-            name=f"run-{run.id}",
-        )
+        task = asyncio.create_task(self._execute(posted, user_id), name=f"run-{run.id}")
         self.tasks[run.id] = task
         task.add_done_callback(lambda _: self.tasks.pop(run.id, None))
 
@@ -84,10 +83,13 @@ class RunManager:
         task.cancel()
         return True
 
-    async def _execute(self, run_id: str, thread_id: str, user_id: str, text: str) -> None:
+    async def _execute(self, posted: Posted, user_id: str) -> None:
+        run_id, thread_id = posted.run.id, posted.run.thread_id
         terminal: AgentCompleted | AgentError
+        last: list[AgentEvent] = []
         try:
-            terminal = await self._drive(run_id, thread_id, user_id, text)
+            await self._publish(list(posted.events))
+            terminal, last = await self._drive(run_id, thread_id, user_id, posted.message)
         except TimeoutError:
             terminal = AgentError(
                 reason=f"the agent did not finish within {self.settings.run_timeout:g}s",
@@ -100,23 +102,23 @@ class RunManager:
             log.exception("run %s failed", run_id)
             terminal = AgentError(reason=f"the agent failed: {exc}", code="provider_error")
         try:
-            await self._finish(run_id, thread_id, terminal)
+            await self._finish(run_id, thread_id, terminal, last)
         except Exception:
             log.exception("could not record the end of run %s", run_id)
 
     async def _drive(
-        self, run_id: str, thread_id: str, user_id: str, text: str
-    ) -> AgentCompleted | AgentError:
+        self, run_id: str, thread_id: str, user_id: str, message: Message
+    ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
         data = ChatUserData(self.sessions, user_id, thread_id)
-        history = await data.thread_history()
-        if history and history[-1].role == "user" and history[-1].content == text:
-            history = history[:-1]
+        history = await data.thread_history(excluding=message.id)
         context = RunContext(user_id, thread_id, run_id, data)
         queue: asyncio.Queue[Item] = asyncio.Queue()
         # run_agent (netra.agents) enforces the time limit and ends every run with exactly
         # one terminal event; the outer timeout is only a backstop for a stuck close.
         limit = self.settings.run_timeout
-        run = run_agent(self.agent, history, text, context, timeout=limit)
+        run = run_agent(
+            self.agent, history, message.content, context, timeout=limit, announced=True
+        )
         async with asyncio.timeout(limit + 10):
             pump = asyncio.create_task(_pump(aiter(run), queue))
             try:
@@ -128,32 +130,30 @@ class RunManager:
 
     async def _persist(
         self, thread_id: str, run_id: str, queue: asyncio.Queue[Item]
-    ) -> AgentCompleted | AgentError:
+    ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
         """Store and publish events as they come; whatever queued up while the previous
-        batch was being written goes in one transaction (deltas merged)."""
+        batch was being written goes in one transaction (deltas merged). Returns the
+        terminal event and the events that came with it, for `_finish` to write at once."""
         while True:
             items = [await queue.get()]
             while not queue.empty():
                 items.append(queue.get_nowait())
             events: list[AgentEvent] = []
-            end: Item = None
             for item in items:
-                if item is None or isinstance(item, Exception | AgentCompleted | AgentError):
-                    end = item
-                    break
+                if isinstance(item, AgentCompleted | AgentError):
+                    return item, coalesce(events)
+                if item is None:
+                    end = AgentError(reason="the agent stopped without an answer", code="internal")
+                    return end, coalesce(events)
+                if isinstance(item, Exception):
+                    await self._emit(thread_id, run_id, coalesce(events))
+                    raise item
                 events.append(item)
-            if events:
-                await self._emit(thread_id, run_id, coalesce(events))
-            if isinstance(end, Exception):
-                raise end
-            if isinstance(end, AgentCompleted | AgentError):
-                return end
-            if end is None and len(events) < len(items):
-                return AgentError(reason="the agent stopped without an answer", code="internal")
+            await self._emit(thread_id, run_id, coalesce(events))
 
     async def _emit(self, thread_id: str, run_id: str, events: list[AgentEvent]) -> None:
-        envelopes = await self.events.append(thread_id, run_id, events)
-        await self._publish(envelopes)
+        if events:
+            await self._publish(await self.events.append(thread_id, run_id, events))
 
     async def _publish(self, envelopes: list[Envelope]) -> None:
         if envelopes:
@@ -170,28 +170,35 @@ class RunManager:
             )
 
     async def _finish(
-        self, run_id: str, thread_id: str, terminal: AgentCompleted | AgentError
+        self,
+        run_id: str,
+        thread_id: str,
+        terminal: AgentCompleted | AgentError,
+        last: Sequence[AgentEvent] = (),
     ) -> None:
-        """The terminal event, the run's status and the answer, in one transaction."""
+        """The run's last events and terminal event, its status and the answer, in one
+        transaction."""
         async with self.sessions.begin() as session:
-            changed = await session.execute(
-                update(Run)
-                .where(Run.id == run_id, Run.status.in_(ACTIVE))
-                .values(**_outcome(terminal), finished_at=utcnow(), lease_expires_at=None)
-            )
+            params = {"b_run": run_id, "b_now": utcnow(), **_outcome(terminal)}
+            ended = _COMPLETE_RUN if isinstance(terminal, AgentCompleted) else _FAIL_RUN
+            changed = await session.execute(ended, params)
             if changed.rowcount == 0:  # type: ignore[attr-defined]
                 return  # already failed by a sweeper: its agent_error is the last word
-            outcome = str(_outcome(terminal)["status"])
+            outcome = str(params["b_status"])
             self.metrics.runs.labels(outcome).inc()
             if isinstance(terminal, AgentCompleted):
                 self.metrics.run_duration.labels(outcome).observe(terminal.duration_ms / 1000)
-            if isinstance(terminal, AgentCompleted):
-                session.add(
-                    Message(
-                        thread_id=thread_id, role="assistant", content=terminal.text, run_id=run_id
-                    )
+                answer = Message(
+                    id=new_id(),
+                    thread_id=thread_id,
+                    role="assistant",
+                    content=terminal.text,
+                    run_id=run_id,
+                    created_at=utcnow(),
                 )
-            envelopes = await self.events.append_in(session, thread_id, run_id, [terminal])
+                await session.execute(_INSERT_MESSAGE, insert_values(answer))
+            events = [*last, terminal]
+            envelopes = await self.events.append_in(session, thread_id, run_id, events)
         await self._publish(envelopes)
 
     async def maintain(self) -> None:
@@ -282,11 +289,26 @@ async def _pump(stream: AsyncIterator[AgentEvent], queue: asyncio.Queue[Item]) -
     queue.put_nowait(None)
 
 
+_FAIL_RUN = (
+    update(runs_table)
+    .where(runs_table.c.id == bindparam("b_run"), runs_table.c.status.in_(ACTIVE))
+    .values(
+        status=bindparam("b_status"),
+        error=bindparam("b_error"),
+        finished_at=bindparam("b_now"),
+        lease_expires_at=None,
+    )
+)
+_COMPLETE_RUN = _FAIL_RUN.values(usage=bindparam("b_usage"))
+_INSERT_MESSAGE = insert(messages_table)
+
+
 def _outcome(terminal: AgentCompleted | AgentError) -> dict[str, Any]:
+    """The parameters of _COMPLETE_RUN or _FAIL_RUN."""
     if isinstance(terminal, AgentCompleted):
-        return {"status": "completed", "usage": terminal.usage.model_dump(), "error": None}
+        return {"b_status": "completed", "b_usage": terminal.usage.model_dump(), "b_error": None}
     status = "cancelled" if terminal.code == "cancelled" else "failed"
-    return {"status": status, "error": terminal.reason}
+    return {"b_status": status, "b_error": terminal.reason}
 
 
 @contextlib.asynccontextmanager

@@ -7,12 +7,22 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from netra.chat.models import Message, Run, RunEvent, Thread
-from netra.db.base import utcnow
+from netra.agents.events import AgentEvent
+from netra.chat.eventlog import Envelope, EventLog, NoSuchThread
+from netra.chat.models import (
+    Message,
+    Run,
+    RunEvent,
+    Thread,
+    insert_values,
+    messages_table,
+    runs_table,
+)
+from netra.db.base import new_id, utcnow
 
 
 class BadCursor(ValueError):
@@ -21,12 +31,14 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class Posted:
-    """The result of posting a message: new, or the earlier one with this client_msg_id."""
+    """The result of posting a message: new, or the earlier one with this client_msg_id.
+    A new one comes with its run's first event, committed with it and not yet published."""
 
     message: Message
     run: Run
     created: bool
     after_seq: int
+    events: tuple[Envelope, ...] = ()
 
 
 def encode_cursor(message: Message) -> str:
@@ -44,8 +56,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class ThreadStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], events: EventLog) -> None:
         self.sessions = sessions
+        self.events = events
 
     async def create(self, user_id: str, title: str) -> Thread:
         async with self.sessions.begin() as session:
@@ -129,71 +142,102 @@ class ThreadStore:
 
     async def post(
         self,
+        user_id: str,
         thread_id: str,
         text: str,
         client_msg_id: str | None,
         *,
+        started: AgentEvent,
         provider: str,
         instance: str,
         lease_until: datetime,
-    ) -> Posted:
-        """Store a user message and its queued run, once per (thread, client_msg_id)."""
-        if client_msg_id is not None:
-            earlier = await self._earlier(thread_id, client_msg_id)
-            if earlier is not None:
-                return earlier
+    ) -> Posted | None:
+        """Store a user message, its run and the run's first event (`started`, with the
+        thread's next seq) in one transaction, once per (thread, client_msg_id). None if
+        the user has no such thread."""
         try:
             async with self.sessions.begin() as session:
-                after_seq = await session.scalar(
-                    select(Thread.last_seq).where(Thread.id == thread_id)
+                if client_msg_id is not None:
+                    earlier = await _earlier(session, user_id, thread_id, client_msg_id)
+                    if earlier is not None:
+                        return earlier
+                message, run = _new_turn(thread_id, text, client_msg_id)
+                run.provider, run.instance_id = provider, instance
+                run.lease_expires_at = lease_until
+                # First the thread's row: it checks the owner, takes the next seq and
+                # holds the row's lock (PostgreSQL) until commit.
+                events = await self.events.append_in(
+                    session, thread_id, run.id, [started], owner=user_id
                 )
-                message = Message(
-                    thread_id=thread_id, role="user", content=text, client_msg_id=client_msg_id
-                )
-                session.add(message)
-                await session.flush()
-                run = Run(
-                    thread_id=thread_id,
-                    user_message_id=message.id,
-                    # Started at once by this instance (its lease covers a crash before
-                    # the first event): no separate "mark running" write on the hot path.
-                    status="running",
-                    started_at=utcnow(),
-                    provider=provider,
-                    instance_id=instance,
-                    lease_expires_at=lease_until,
-                )
-                session.add(run)
-                await session.flush()
-                message.run_id = run.id
+                await session.execute(_INSERT_MESSAGE, insert_values(message))
+                await session.execute(_INSERT_RUN, insert_values(run))
+        except NoSuchThread:
+            return None
         except IntegrityError:
-            # Two tabs raced with one client_msg_id: the other insert won.
+            # Two tabs raced with one client_msg_id: the other insert won (the unique
+            # constraint on (thread, client_msg_id)); this transaction left no trace.
             if client_msg_id is None:
                 raise
-            earlier = await self._earlier(thread_id, client_msg_id)
+            async with self.sessions() as session:
+                earlier = await _earlier(session, user_id, thread_id, client_msg_id)
             if earlier is None:
                 raise
             return earlier
-        return Posted(message, run, True, int(after_seq or 0))
+        return Posted(message, run, True, events[0].seq - 1, tuple(events))
 
-    async def _earlier(self, thread_id: str, client_msg_id: str) -> Posted | None:
-        async with self.sessions() as session:
-            message = await session.scalar(
-                select(Message).where(
-                    Message.thread_id == thread_id, Message.client_msg_id == client_msg_id
-                )
-            )
-            if message is None or message.run_id is None:
-                return None
-            run = await session.get(Run, message.run_id)
-            if run is None:
-                return None
-            # Read the thread's last seq before looking for the run's first event: if the
-            # run has none yet, all of its events will come after that.
-            last = await session.scalar(select(Thread.last_seq).where(Thread.id == thread_id))
-            first = await session.scalar(
-                select(func.min(RunEvent.seq)).where(RunEvent.run_id == run.id)
-            )
-            if first is None:
-                return Posted(message, run, False, int(last or 0))
-            return Posted(message, run, False, int(first) - 1)
+
+_INSERT_MESSAGE = insert(messages_table)
+_INSERT_RUN = insert(runs_table)
+
+
+def _new_turn(thread_id: str, text: str, client_msg_id: str | None) -> tuple[Message, Run]:
+    """A user message and its run, ids chosen here so one INSERT each writes them."""
+    now = utcnow()
+    message = Message(
+        id=new_id(),
+        thread_id=thread_id,
+        role="user",
+        content=text,
+        client_msg_id=client_msg_id,
+        run_id=new_id(),
+        created_at=now,
+    )
+    run = Run(
+        id=message.run_id,
+        thread_id=thread_id,
+        user_message_id=message.id,
+        # Started at once by this instance (its lease covers a crash before the next
+        # event): no separate "mark running" write.
+        status="running",
+        started_at=now,
+        created_at=now,
+    )
+    return message, run
+
+
+async def _earlier(
+    session: AsyncSession, user_id: str, thread_id: str, client_msg_id: str
+) -> Posted | None:
+    """The message the user already posted with this client_msg_id, its run and where
+    its events start; None if there is none."""
+    message = await session.scalar(
+        select(Message)
+        .join(Thread, Thread.id == Message.thread_id)
+        .where(
+            Message.thread_id == thread_id,
+            Message.client_msg_id == client_msg_id,
+            Thread.user_id == user_id,
+        )
+    )
+    if message is None or message.run_id is None:
+        return None
+    run = await session.get(Run, message.run_id)
+    if run is None:
+        return None
+    # Read the thread's last seq before looking for the run's first event: if the run has
+    # none yet, all of its events will come after that.
+    last = await session.scalar(select(Thread.last_seq).where(Thread.id == thread_id))
+    first = await session.scalar(select(func.min(RunEvent.seq)).where(RunEvent.run_id == run.id))
+    if first is None:
+        return Posted(message, run, False, int(last or 0))
+    return Posted(message, run, False, int(first) - 1)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.runtime import ChatTurn, MessageHit
-from netra.chat.models import Message, Thread
+from netra.chat.models import Message, Thread, messages_table, threads_table
 
 
 def _escape_like(text: str) -> str:
@@ -38,14 +38,25 @@ class ChatUserData:
                 for m, title in rows.all()
             ]
 
-    async def thread_history(self) -> list[ChatTurn]:
+    async def thread_history(self, excluding: str = "") -> list[ChatTurn]:
+        """The thread's messages, oldest first (without the message `excluding`)."""
+        params = {"b_thread": self.thread_id, "b_user": self.user_id, "b_excluding": excluding}
         async with self.sessions() as session:
-            rows = await session.scalars(
-                select(Message)
-                .join(Thread, Thread.id == Message.thread_id)
-                .where(Message.thread_id == self.thread_id, Thread.user_id == self.user_id)
-                .order_by(Message.created_at, Message.id)
-            )
+            rows = await session.execute(_HISTORY, params)
             return [
-                ChatTurn("assistant" if m.role == "assistant" else "user", m.content) for m in rows
+                ChatTurn("assistant" if role == "assistant" else "user", content)
+                for role, content in rows
             ]
+
+
+# Built once: every run reads its thread's history.
+_HISTORY = (
+    select(messages_table.c.role, messages_table.c.content)
+    .join(threads_table, threads_table.c.id == messages_table.c.thread_id)
+    .where(
+        messages_table.c.thread_id == bindparam("b_thread"),
+        threads_table.c.user_id == bindparam("b_user"),
+        messages_table.c.id != bindparam("b_excluding"),
+    )
+    .order_by(messages_table.c.created_at, messages_table.c.id)
+)

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from netra.db.url import cloud_sql_socket_dir, database_url, describe, is_sqlite
 from netra.settings import Settings
+
+# A queue of a few thousand short transactions drains in seconds; minutes means stuck.
+SQLITE_POOL_TIMEOUT = 120.0
+# Seconds unused in the pool after which a PostgreSQL connection is pinged before use.
+PING_AFTER_IDLE = 10.0
 
 
 class DatabaseUnavailable(Exception):
@@ -25,24 +32,56 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
     url = url or database_url(settings)
     if is_sqlite(url):
         Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": settings.db_connect_timeout})
+        # One connection per process: SQLite lets one writer in at a time, and writers on
+        # several connections wait for each other by polling (busy_timeout), unfairly:
+        # under load some waited past the timeout ("database is locked"). With one
+        # connection, transactions take turns in the pool's queue, in order.
+        engine = create_async_engine(
+            url,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=SQLITE_POOL_TIMEOUT,
+            connect_args={"timeout": settings.db_connect_timeout},
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
         connect_args={"timeout": settings.db_connect_timeout},
     )
+    event.listen(engine.sync_engine, "checkin", _idle_since)
+    event.listen(engine.sync_engine, "checkout", partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+def _idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that sat unused in the pool (a server restart, a proxy's idle
+    timeout or a failover may have dropped it); raising DisconnectionError makes the pool
+    replace it. Not every checkout, as pool_pre_ping does: on asyncpg that is three round
+    trips (BEGIN, ping, ROLLBACK) before each transaction. A connection that dies while
+    busy fails one statement, and SQLAlchemy then replaces the whole pool."""
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise DisconnectionError(f"pooled connection dropped while idle: {exc}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while a writer commits; busy_timeout waits for the lock
-    # instead of failing at once; SQLite leaves foreign keys off unless asked.
+    # WAL lets readers go on while a writer commits; busy_timeout waits for another
+    # process's lock (a CLI command beside the server) instead of failing at once;
+    # SQLite leaves foreign keys off unless asked.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

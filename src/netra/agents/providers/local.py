@@ -77,6 +77,11 @@ class LocalAgent:
         self._load_lock = asyncio.Lock()
         self._generate_lock = asyncio.Lock()
 
+    @property
+    def model(self) -> str:
+        """The model's name as `agent_started` reports it: the file name without .gguf."""
+        return self.model_path.stem
+
     async def probe(self) -> str:
         if not self.model_path.is_file():
             raise LocalModelMissing(f"the model file {self.model_path} is gone")
@@ -103,7 +108,7 @@ class LocalAgent:
         self, history: Sequence[ChatTurn], message: str, context: RunContext
     ) -> AsyncIterator[AgentEvent]:
         started = time.perf_counter()
-        yield AgentStarted(provider=self.name, model=self.model_path.stem)
+        yield AgentStarted(provider=self.name, model=self.model)
         try:
             llama = await self.load()
         except LocalModelMissing as exc:

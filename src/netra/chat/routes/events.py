@@ -91,9 +91,8 @@ async def _sse(backend: ChatBackend, thread_id: str, after_seq: int) -> AsyncIte
         yield "retry: 1000\n\n"
         while outbox.close_code is None:
             if not outbox.frames:
-                outbox.wake.clear()
                 try:
-                    await asyncio.wait_for(outbox.wake.wait(), heartbeat)
+                    await asyncio.wait_for(outbox.wait(), heartbeat)
                 except TimeoutError:
                     yield ": heartbeat\n\n"
                     continue

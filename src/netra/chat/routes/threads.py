@@ -127,6 +127,8 @@ async def post_message(
             429, str(exc), headers={"Retry-After": str(max(1, round(exc.retry_after)))}
         ) from None
     posted = await backend.post_message(user.subject, thread_id, body.text, body.client_msg_id)
+    if posted is None:  # deleted since own_thread looked
+        raise HTTPException(404, f"thread {thread_id} not found")
     if not posted.created:
         response.status_code = 200
     return Posted(

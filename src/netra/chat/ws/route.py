@@ -1,13 +1,16 @@
 """GET /ws: admit the socket, then run its session.
 
-A plain Starlette route rather than a FastAPI one: FastAPI's dependency machinery keeps
-exit stacks alive for the whole life of a socket (several KB per idle connection)."""
+A plain ASGI endpoint rather than a FastAPI route or a Starlette function endpoint: an
+idle socket keeps the coroutines it was called through alive for its whole life, and
+FastAPI's dependency machinery (exit stacks) or Starlette's exception wrapper per
+endpoint held several KB per idle connection for nothing a socket uses."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from netra.chat.backend import ChatBackend
@@ -15,9 +18,13 @@ from netra.chat.ws.handshake import admit, refuse
 from netra.chat.ws.session import SocketSession
 
 
-def websocket_route(backend: Callable[[], ChatBackend | None]) -> WebSocketRoute:
-    async def endpoint(websocket: WebSocket) -> None:
-        chat = backend()
+class SocketEndpoint:
+    def __init__(self, backend: Callable[[], ChatBackend | None]) -> None:
+        self.backend = backend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
+        chat = self.backend()
         if chat is None:
             await refuse(websocket, 1013, "the chat backend is starting, retry shortly")
             return
@@ -25,4 +32,6 @@ def websocket_route(backend: Callable[[], ChatBackend | None]) -> WebSocketRoute
         if user is not None:
             await SocketSession(websocket, chat, user).run()
 
-    return WebSocketRoute("/ws", endpoint, name="websocket")
+
+def websocket_route(backend: Callable[[], ChatBackend | None]) -> WebSocketRoute:
+    return WebSocketRoute("/ws", SocketEndpoint(backend), name="websocket")

@@ -149,15 +149,14 @@ class SocketSession:
             )
 
     async def _write(self) -> None:
-        # No task or wait_for per idle socket: one event wait, and a loop timer for the
+        # No task or wait_for per idle socket: one future, and a loop timer for the
         # heartbeat (an idle connection costs a TimerHandle, not a Task).
         outbox = self.outbox
         self._beat()
         try:
             while outbox.close_code is None:
                 if not outbox.frames:
-                    outbox.wake.clear()
-                    await outbox.wake.wait()
+                    await outbox.wait()
                     continue
                 self.last_sent = time.monotonic()
                 for frame in outbox.take():
@@ -211,9 +210,9 @@ class SocketSession:
         self.outbox.push(ack(request, request.thread_id, last_seq=thread.last_seq))
         self._follow(request.thread_id, request.after_seq)
 
-    def _follow(self, thread_id: str, after_seq: int) -> None:
+    def _follow(self, thread_id: str, after_seq: int, *, replay: bool = True) -> None:
         self.subscriptions[thread_id] = self.backend.hub.subscribe(
-            thread_id, after_seq, self.outbox
+            thread_id, after_seq, self.outbox, replay=replay
         )
 
     async def _send(self, request: SendMessage) -> None:
@@ -224,9 +223,6 @@ class SocketSession:
         if len(request.text) > limit:
             message = f"message text is {len(request.text)} characters; limit {limit}"
             self.outbox.push(error(request, "too_long", message, request.thread_id))
-            return
-        if await self.backend.threads.get(self.user.subject, request.thread_id) is None:
-            self.outbox.push(error(request, "not_found", "thread not found", request.thread_id))
             return
         try:
             await self.backend.check_rate(self.user.subject)
@@ -244,6 +240,9 @@ class SocketSession:
         posted = await self.backend.post_message(
             self.user.subject, request.thread_id, request.text, request.client_msg_id
         )
+        if posted is None:
+            self.outbox.push(error(request, "not_found", "thread not found", request.thread_id))
+            return
         self.outbox.push(
             ack(
                 request,
@@ -255,7 +254,9 @@ class SocketSession:
             )
         )
         if request.thread_id not in self.subscriptions:
-            self._follow(request.thread_id, posted.after_seq)
+            # A new run's task publishes its first event (after_seq + 1) once this
+            # handler yields: follow live from there, no read of the log.
+            self._follow(request.thread_id, posted.after_seq, replay=not posted.created)
 
     async def _cancel(self, request: CancelRun) -> None:
         run = await self.backend.threads.run(self.user.subject, request.run_id)

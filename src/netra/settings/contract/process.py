@@ -94,7 +94,11 @@ class ProcessSettings(BaseModel):
             example="my-project:europe-west1:netra",
         ),
     ] = None
-    db_pool_size: Annotated[int, Field(ge=1, le=200), Spec(BOTH, "Connections per process.")] = 5
+    db_pool_size: Annotated[
+        int,
+        Field(ge=1, le=200),
+        Spec(BOTH, "PostgreSQL connections per process (SQLite uses one)."),
+    ] = 5
     db_connect_timeout: Annotated[
         Seconds, Spec(BOTH, "Seconds to wait for a database connection.")
     ] = 5.0
