@@ -26,7 +26,8 @@ async def test_agent_started_is_committed_with_the_message(server: Server) -> No
     backend = server.backend
     # No await between posting and reading: the run's task has not run yet, so the
     # event is in the log because the posting transaction wrote it.
-    posted = await backend.post_message("alice", tid, "hello", "c1")
+    alice = await server.users.id("alice")
+    posted = await backend.post_message(alice, tid, "hello", "c1")
     assert posted is not None
     assert posted.created
     assert [(e.seq, e.type) for e in posted.events] == [(1, "agent_started")]
@@ -54,15 +55,16 @@ async def test_a_repeated_client_msg_id_writes_nothing_new(server: Server) -> No
 
 async def test_another_users_thread_is_not_found_and_left_untouched(server: Server) -> None:
     tid = await new_thread(server, "bob")
+    alice, bob = await server.users.id("alice"), await server.users.id("bob")
     before = await count_rows(server)
-    assert await server.backend.post_message("alice", tid, "mine now", "c1") is None
+    assert await server.backend.post_message(alice, tid, "mine now", "c1") is None
     async with connect(server) as ws:
         await recv(ws)
         await ws.send(json.dumps({"type": "send_message", "thread_id": tid, "text": "hi"}))
         answer = await recv(ws)
     assert (answer["type"], answer["payload"]["code"]) == ("error", "not_found")
     assert await count_rows(server) == before
-    thread = await server.backend.threads.get("bob", tid)
+    thread = await server.backend.threads.get(bob, tid)
     assert thread is not None
     assert thread.last_seq == 0
 
@@ -79,7 +81,7 @@ async def test_first_send_on_a_socket_follows_its_run_live(server: Server) -> No
             two.send(json.dumps({"type": "send_message", "thread_id": tid, "text": "c d"})),
         )
         seen = [await drain(one), await drain(two)]
-    thread = await server.backend.threads.get("alice", tid)
+    thread = await server.backend.threads.get(await server.users.id("alice"), tid)
     assert thread is not None
     for acks, seqs in seen:
         assert len(acks) == 1
