@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, InvalidKeyIdError, JoseError
@@ -21,6 +22,12 @@ from joserfc.jws import JWSRegistry
 
 from netra.auth.oidc.config import ProviderConfig
 from netra.auth.oidc.errors import OidcError
+
+with warnings.catch_warnings():
+    # Authlib 1.9 announces at import that it will prefer httpx2; Netra speaks httpx
+    # everywhere, so every process start printed this to people who can do nothing about it.
+    warnings.filterwarnings("ignore", "The httpx module is deprecated", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 METADATA_MAX_AGE = 3600.0
