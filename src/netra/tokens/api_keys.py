@@ -79,7 +79,6 @@ class HttpApiKeyResolver:
         self._max = max_entries
         self._cache: dict[str, tuple[Principal | TokenRejected, float]] = {}
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
-        self.calls = 0  # introspections made (operators and tests read it)
 
     def _cached(self, digest: str) -> Principal | None:
         cached = self._cache.get(digest)
@@ -112,7 +111,6 @@ class HttpApiKeyResolver:
             return principal
 
     async def _introspect(self, api_key: str) -> Principal:
-        self.calls += 1
         try:
             headers = {"Authorization": f"Bearer {await self._service_token()}"}
         except ServiceTokenError as exc:
