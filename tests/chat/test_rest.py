@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 
 from tests.chat.conftest import Server, new_thread, service_token
 
@@ -87,8 +88,11 @@ async def test_bad_rest_input_gets_clear_4xx(server: Server) -> None:
         assert future.json() == {"detail": "after_seq 99 is ahead of the thread's last seq 0"}
         negative = await client.get(f"/api/threads/{tid}/events", params={"after_seq": -1})
         assert negative.status_code == 422
-        cursor = await client.get(f"/api/threads/{tid}/messages", params={"cursor": "zz"})
-        assert cursor.status_code == 400
+        naive = base64.urlsafe_b64encode(b"2024-01-01T00:00:00|x").decode()  # no UTC offset
+        for forged in ("zz", naive):
+            cursor = await client.get(f"/api/threads/{tid}/messages", params={"cursor": forged})
+            assert cursor.status_code == 400, cursor.text
+            assert "is not one this server issued" in cursor.json()["detail"]
         long = await client.post(f"/api/threads/{tid}/messages", json={"text": "x" * 16001})
         assert long.status_code == 413
         assert long.json() == {"detail": "message text is 16001 characters; limit 16000"}

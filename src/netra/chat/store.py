@@ -50,9 +50,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, message_id = raw.split("|", 1)
-        return datetime.fromisoformat(stamp), message_id
+        moment = datetime.fromisoformat(stamp)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadCursor(f"cursor {cursor!r} is not one this server issued") from exc
+    if moment.tzinfo is None:  # every cursor this server issues carries its UTC offset
+        raise BadCursor(f"cursor {cursor!r} is not one this server issued")
+    return moment, message_id
 
 
 class ThreadStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -15,6 +16,8 @@ from pydantic import BaseModel
 from netra.chat.backend import ChatBackend
 from netra.chat.outbox import Outbox
 from netra.chat.routes.deps import Backend, User, own_thread
+
+SEQ = re.compile(r"[0-9]{1,18}")  # a seq fits a signed 64-bit column
 
 router = APIRouter(prefix="/api/threads", tags=["events"])
 
@@ -71,8 +74,9 @@ async def stream_events(
     """Replay after `after_seq` (or the `Last-Event-ID` header), then follow live."""
     thread = await own_thread(backend, user, thread_id)
     if last_event_id is not None:
-        if not last_event_id.isdigit():
-            raise HTTPException(400, f"Last-Event-ID {last_event_id!r} is not a seq")
+        # ASCII digits only: str.isdigit() also accepts '²', which int() then refuses.
+        if not SEQ.fullmatch(last_event_id):
+            raise HTTPException(400, f"Last-Event-ID {last_event_id[:40]!r} is not a seq")
         after_seq = int(last_event_id)
     check_after_seq(after_seq, thread.last_seq)
     return StreamingResponse(
