@@ -6,6 +6,7 @@ import asyncio
 import base64
 
 from tests.chat.conftest import Server, new_thread, service_token
+from tests.chat.test_posting import count_rows
 
 
 async def wait_run(srv: Server, user: str, run_id: str) -> dict[str, object]:
@@ -31,8 +32,12 @@ async def test_thread_crud_and_ownership(server: Server) -> None:
             assert response.json() == {"detail": f"thread {tid} not found"}
         renamed = await alice.patch(f"/api/threads/{tid}", json={"title": "Trips"})
         assert renamed.json()["title"] == "Trips"
+        posted = await alice.post(f"/api/threads/{tid}/messages", json={"text": "hi"})
+        await wait_run(server, "alice", posted.json()["run_id"])
+        assert await count_rows(server) != (0, 0, 0)
         assert (await alice.delete(f"/api/threads/{tid}")).status_code == 204
         assert (await alice.get(f"/api/threads/{tid}")).status_code == 404
+        assert await count_rows(server) == (0, 0, 0)  # messages, runs, events went with it
 
 
 async def test_requests_without_a_valid_token_get_401(server: Server) -> None:

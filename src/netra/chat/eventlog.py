@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
-from netra.chat.models import RunEvent, Thread, run_events_table, threads_table
+from netra.chat.models import RunEvent, run_events_table, threads_table
 from netra.db.base import utcnow
 
 
@@ -135,8 +135,3 @@ class EventLog:
                 Envelope(r.type, r.thread_id, r.run_id, r.seq, r.ts, r.payload)
                 for r in rows.scalars()
             ]
-
-    async def last_seq(self, thread_id: str) -> int:
-        async with self.sessions() as session:
-            value = await session.scalar(select(Thread.last_seq).where(Thread.id == thread_id))
-            return int(value or 0)

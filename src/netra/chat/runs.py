@@ -53,7 +53,6 @@ class RunManager:
         self.instance_id = instance_id
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.cancel_reasons: dict[str, str] = {}
-        self.stopping = False
 
     def lease_until(self) -> Any:
         return utcnow() + timedelta(seconds=self.settings.run_lease)
@@ -242,7 +241,6 @@ class RunManager:
 
     async def shutdown(self, grace: float = 5.0) -> None:
         """Interrupt every local run, recording why, so none stays 'running'."""
-        self.stopping = True
         tasks = list(self.tasks.items())
         for run_id, _ in tasks:
             self._cancel_local(run_id, "the server restarted during this answer; send it again")

@@ -97,18 +97,13 @@ class ThreadStore:
             return thread
 
     async def delete(self, user_id: str, thread_id: str) -> bool:
+        # Messages, runs and events go with it: ON DELETE CASCADE (SQLite connections
+        # turn foreign keys on in netra.db.engine).
         async with self.sessions.begin() as session:
-            thread = await session.scalar(
-                select(Thread.id).where(Thread.id == thread_id, Thread.user_id == user_id)
+            gone = await session.execute(
+                delete(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
             )
-            if thread is None:
-                return False
-            # Explicit deletes: SQLite enforces ON DELETE CASCADE only with a pragma.
-            for table in (Message, Run):
-                await session.execute(delete(table).where(table.thread_id == thread_id))
-            await session.execute(delete(RunEvent).where(RunEvent.thread_id == thread_id))
-            await session.execute(delete(Thread).where(Thread.id == thread_id))
-            return True
+            return bool(getattr(gone, "rowcount", 0))
 
     async def run(self, user_id: str, run_id: str) -> Run | None:
         """The run, if it belongs to one of the user's threads."""
