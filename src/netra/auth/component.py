@@ -57,7 +57,9 @@ class AuthComponent:
         return [Check("signing_key", signing_key), *self._oidc_checks(runtime)]
 
     def _oidc_checks(self, runtime: Runtime) -> list[Check]:
-        """One readiness check per configured provider: its discovery document answers."""
+        """One readiness check per configured provider: its discovery document answers.
+        Not required: a provider's outage warns, it does not take password sign-in,
+        refresh, the JWKS and revocations out of rotation with it."""
 
         def probe(name: str) -> Check:
             async def discovery() -> CheckResult:
@@ -70,7 +72,7 @@ class AuthComponent:
                     return CheckResult.fail(exc.message)
                 return CheckResult.ok(f"{provider.config.issuer} discovery answers")
 
-            return Check(f"oidc:{name}", discovery)
+            return Check(f"oidc:{name}", discovery, required=False)
 
         return [probe(config.name) for config in parse_providers(runtime.settings)[0]]
 
