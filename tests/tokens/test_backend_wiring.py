@@ -275,3 +275,36 @@ async def test_made_up_api_keys_cannot_flood_the_auth_service(
     assert all(isinstance(a, TokenRejected) and a.reason == "revoked" for a in answers)
     assert calls == 1 + 60
     assert 1 <= most <= MAX_IN_FLIGHT
+
+
+async def test_a_refused_service_token_is_not_taken_for_a_refused_key(
+    auth_http: httpx.AsyncClient, make_settings: SettingsFactory
+) -> None:
+    """The auth service answers a bad key with `active: false` and a bad caller with 401:
+    only the first is remembered; after the second the backend fetches a new token."""
+    backend = AuthServiceTokens(backend_settings(make_settings), auth_http)
+    tokens = await sign_up(auth_http)
+    created = await auth_http.post(
+        "/auth/api-keys", json={"name": "cli"}, headers=bearer(tokens["access_token"])
+    )
+    api_key = created.json()["api_key"]
+    await backend.service_tokens.token()  # cached until it is due for renewal
+    # ... and then refused (e.g. signed by a key the auth service has since retired):
+    backend.service_tokens._token = "a-token-the-auth-service-refuses"
+    with pytest.raises(TokenRejected) as caught:
+        await backend.verifier.verify(api_key)
+    assert caught.value.reason == "unavailable"
+    assert "refused our token" in caught.value.message
+    assert (await backend.verifier.verify(api_key)).kind == "api_key"  # not a cached refusal
+
+    made_up = await auth_http.post(
+        "/auth/api-keys/introspect",
+        json={"api_key": "nk_" + "0123456789abcdef" + "_" + "s" * 40},
+        headers=await backend.service_tokens.headers(),
+    )
+    assert made_up.status_code == 200
+    assert made_up.json() == {
+        "active": False,
+        "reason": "invalid_signature",
+        "message": "the API key is not valid",
+    }

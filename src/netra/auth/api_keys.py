@@ -106,6 +106,7 @@ class ApiKeys:
 def _introspection(key: ApiKey, user: User) -> dict[str, Any]:
     expires: datetime | None = key.expires_at
     return {
+        "active": True,
         "sub": user.id,
         "email": user.email,
         "roles": roles_of(user),

@@ -3,7 +3,9 @@ the auth service (the only holder of their hashes).
 
 In another process the resolver asks `POST /auth/api-keys/introspect` with its service
 token and caches the answer for `ttl` seconds; a revoked key also arrives through the
-revocation list, which the verifier checks on every cached hit. Refusals are cached too
+revocation list, which the verifier checks on every cached hit. The auth service answers
+a refused key with `active: false` (RFC 7662) and keeps 401 for a refused caller, whose
+token is then fetched anew. Refusals are cached too
 (a script retrying a revoked key costs the auth service one call per `ttl`), and at most
 `MAX_IN_FLIGHT` introspections run at once, so a flood of made-up keys cannot turn into
 a flood of calls to the auth service.
@@ -14,14 +16,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
 
 from netra.tokens.principal import Principal, TokenRejected
-from netra.tokens.service_tokens import ServiceTokenError
+from netra.tokens.service_tokens import ServiceTokenClient, ServiceTokenError
 
 API_KEY_PREFIX = "nk_"
 MAX_IN_FLIGHT = 8
@@ -68,14 +69,14 @@ class HttpApiKeyResolver:
         self,
         url: str,
         http: httpx.AsyncClient,
-        service_token: Callable[[], Awaitable[str]],
+        service_tokens: ServiceTokenClient,
         ttl: float = 30.0,
         max_entries: int = 10_000,
     ) -> None:
         self.url = url
         self.ttl = ttl
         self._http = http
-        self._service_token = service_token
+        self._service_tokens = service_tokens
         self._max = max_entries
         self._cache: dict[str, tuple[Principal | TokenRejected, float]] = {}
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -101,18 +102,17 @@ class HttpApiKeyResolver:
             # Another request may have asked for the same key while this one waited.
             if (principal := self._cached(digest)) is not None:
                 return principal
-            try:
-                principal = await self._introspect(api_key)
-            except TokenRejected as refused:
-                if refused.reason == "revoked":
-                    self._remember(digest, refused)
-                raise
-            self._remember(digest, principal)
-            return principal
+            answer = await self._introspect(api_key)
+            self._remember(digest, answer)
+            if isinstance(answer, TokenRejected):
+                raise answer
+            return answer
 
-    async def _introspect(self, api_key: str) -> Principal:
+    async def _introspect(self, api_key: str) -> Principal | TokenRejected:
+        """The key's owner, or its refusal (worth remembering); raises `TokenRejected`
+        ("unavailable", not remembered) when the key could not be checked."""
         try:
-            headers = {"Authorization": f"Bearer {await self._service_token()}"}
+            headers = await self._service_tokens.headers()
         except ServiceTokenError as exc:
             raise TokenRejected("unavailable", f"API keys cannot be checked now: {exc}") from None
         try:
@@ -123,10 +123,16 @@ class HttpApiKeyResolver:
             raise TokenRejected(
                 "unavailable", f"the auth service cannot be reached to check the API key: {exc}"
             ) from None
-        if response.status_code == 401:
-            raise TokenRejected("revoked", "the API key is not valid (unknown, revoked or expired)")
+        if response.status_code == 401:  # our service token, not the key: fetch a new one
+            self._service_tokens.forget()
+            raise TokenRejected(
+                "unavailable", "API keys cannot be checked now: the auth service refused our token"
+            )
         if response.status_code != 200:
             raise TokenRejected(
                 "unavailable", f"the auth service answered {response.status_code} for an API key"
             )
-        return principal_from_introspection(response.json())
+        body = response.json()
+        if not body.get("active"):
+            return TokenRejected("revoked", str(body.get("message", "the API key is not valid")))
+        return principal_from_introspection(body)

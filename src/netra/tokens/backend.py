@@ -73,7 +73,7 @@ def verifier_for(
         api_keys = HttpApiKeyResolver(
             auth_base_url(settings) + "/auth/api-keys/introspect",
             http,
-            service_tokens.token,
+            service_tokens,
             ttl=settings.api_key_cache_ttl,
         )
     return TokenVerifier(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from netra.auth import audit
-from netra.auth.errors import SafeRoute, from_rejection, unauthorized
+from netra.auth.errors import SafeRoute, unauthorized
 from netra.auth.models import ApiKey, UserSession
 from netra.auth.payloads import IntrospectIn, ServiceTokenIn, ServiceTokenOut
 from netra.auth.routes.deps import Guards
@@ -64,13 +64,18 @@ def router(guards: Guards) -> APIRouter:
             revoked += [{"id": kid, "until": epoch(at or now) + 86400} for kid, at in keys]
         return {"as_of": now.isoformat(), "revoked": revoked}
 
-    @api.post("/api-keys/introspect", summary="Resolve an API key for another service")
+    @api.post(
+        "/api-keys/introspect",
+        summary="Resolve an API key for another service",
+        description="`active: true` and the owner, or `active: false` with the reason the key "
+        "is refused (RFC 7662); 401 only when the calling service's token is refused.",
+    )
     async def introspect(
         body: IntrospectIn, _: Annotated[Principal, Depends(guards.service)]
     ) -> dict[str, Any]:
         try:
             return await guards.state().api_keys.introspect(body.api_key)
         except TokenRejected as exc:
-            raise from_rejection(exc) from None
+            return {"active": False, "reason": exc.reason, "message": exc.message}
 
     return api
