@@ -107,3 +107,20 @@ async def test_readiness_names_each_provider(netra: Netra) -> None:
     ready = (await netra.api.get("/health/ready")).json()
     assert ready["checks"]["oidc:test"]["status"] == "pass", ready
     assert ready["checks"]["oidc:lax"]["status"] == "pass"
+
+
+async def test_with_the_cookie_transport_the_refresh_token_never_reaches_the_page(
+    netra: Netra,
+) -> None:
+    """The web UI asks with `X-Netra-Refresh: cookie`: the handoff answers the access token,
+    and the refresh token goes only into the HttpOnly cookie that /auth/refresh reads."""
+    await sign_in(netra.browser)
+    pair = await netra.browser.post("/auth/oidc/session", headers={"X-Netra-Refresh": "cookie"})
+    assert pair.status_code == 200, pair.text
+    assert pair.json()["refresh_token"] is None
+    assert pair.json()["access_token"]
+    cookie = pair.headers["set-cookie"]
+    assert "netra_refresh=" in cookie and "HttpOnly" in cookie and "Path=/auth/refresh" in cookie
+    refreshed = await netra.browser.post("/auth/refresh", headers={"X-Netra-Refresh": "cookie"})
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["session_id"] == pair.json()["session_id"]

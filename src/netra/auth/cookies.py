@@ -1,9 +1,10 @@
 """The browser's refresh-token transport: an HttpOnly cookie the web UI never sees.
 
-A client opts in with the header `X-Netra-Refresh: cookie` on /auth/login, /auth/refresh
-and /auth/logout(-all). The refresh token then travels only in the `netra_refresh`
-cookie (HttpOnly, SameSite=Strict, Path=/auth/refresh, Secure outside development and
-test) and is left out of the JSON body, so script injected into the page cannot read it.
+A client opts in with the header `X-Netra-Refresh: cookie` on /auth/login, /auth/refresh,
+/auth/oidc/session and /auth/logout(-all). The refresh token then travels only in the
+`netra_refresh` cookie (HttpOnly, SameSite=Strict, Path=/auth/refresh, Secure outside
+development and test) and is left out of the JSON body, so script injected into the page
+cannot read it.
 CSRF: a cross-site page can neither send a SameSite=Strict cookie nor set a custom
 header without a CORS preflight this service never grants; /auth/refresh also refuses
 an `Origin` that is not this host's own.
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 from fastapi import Request, Response
 
 from netra.auth.errors import AuthError, unauthorized
+from netra.auth.payloads import TokenPair
+from netra.auth.sessions import IssuedTokens
 from netra.settings import Settings
 
 COOKIE = "netra_refresh"
@@ -37,6 +40,23 @@ def read(request: Request, settings: Settings) -> str:
     if not token:
         raise unauthorized("missing", "no refresh cookie: sign in again")
     return token
+
+
+def token_pair(
+    issued: IssuedTokens, request: Request, response: Response, settings: Settings
+) -> TokenPair:
+    """The answer of a sign-in or refresh; with the cookie transport the refresh token
+    goes only in the cookie."""
+    refresh_token: str | None = issued.refresh_token
+    if wanted(request):
+        store(response, issued.refresh_token, settings)
+        refresh_token = None
+    return TokenPair(
+        access_token=issued.access_token,
+        expires_in=issued.expires_in,
+        refresh_token=refresh_token,
+        session_id=issued.session_id,
+    )
 
 
 def store(response: Response, token: str, settings: Settings) -> None:

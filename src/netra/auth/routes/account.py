@@ -18,23 +18,9 @@ from netra.auth.payloads import (
     TokenPair,
 )
 from netra.auth.routes.deps import CurrentUser, Guards
-from netra.auth.sessions import IssuedTokens, roles_of
+from netra.auth.sessions import roles_of
 
 REGISTERED = "If this address had no account, it has one now: sign in with POST /auth/login."
-
-
-def _pair(issued: IssuedTokens, request: Request, response: Response, guards: Guards) -> TokenPair:
-    """The new pair; with the cookie transport the refresh token goes only in the cookie."""
-    refresh_token: str | None = issued.refresh_token
-    if cookies.wanted(request):
-        cookies.store(response, issued.refresh_token, guards.state().settings)
-        refresh_token = None
-    return TokenPair(
-        access_token=issued.access_token,
-        expires_in=issued.expires_in,
-        refresh_token=refresh_token,
-        session_id=issued.session_id,
-    )
 
 
 def router(guards: Guards) -> APIRouter:
@@ -53,7 +39,7 @@ def router(guards: Guards) -> APIRouter:
     @api.post("/login", summary="Sign in with email and password")
     async def login(body: LoginIn, request: Request, response: Response) -> TokenPair:
         issued = await state().accounts.login(body.email, body.password, state().client(request))
-        return _pair(issued, request, response, guards)
+        return cookies.token_pair(issued, request, response, state().settings)
 
     @api.post(
         "/refresh",
@@ -78,7 +64,7 @@ def router(guards: Guards) -> APIRouter:
             if use_cookie:  # a dead cookie is cleared, so the browser stops sending it
                 exc.headers = {**(exc.headers or {}), "set-cookie": cookies.cleared(settings)}
             raise
-        return _pair(issued, request, response, guards)
+        return cookies.token_pair(issued, request, response, state().settings)
 
     @api.post("/logout", summary="Sign out this session")
     async def logout(

@@ -3,7 +3,8 @@
 `GET /providers` (buttons), `GET /{provider}/login?next=` (to the provider),
 `GET /{provider}/callback` (back from it; sets a one-time handoff cookie and redirects to
 `next`), `POST /session` (the web UI trades that cookie for the token pair of a password
-login), `GET /identities` and `DELETE /identities/{id}` (linked providers)."""
+login; with `X-Netra-Refresh: cookie` the refresh token goes in its HttpOnly cookie),
+`GET /identities` and `DELETE /identities/{id}` (linked providers)."""
 
 from html import escape
 from typing import Annotated
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from netra.auth import cookies
 from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.oidc.errors import OidcError
 from netra.auth.oidc.flow import HANDOFF_TTL, LOGIN_TTL
@@ -140,12 +142,7 @@ def router(guards: Guards) -> APIRouter:
             )
         except OidcError as exc:
             raise AuthError(exc.status, exc.reason, exc.message) from None
-        return TokenPair(
-            access_token=issued.access_token,
-            expires_in=issued.expires_in,
-            refresh_token=issued.refresh_token,
-            session_id=issued.session_id,
-        )
+        return cookies.token_pair(issued, request, response, state.settings)
 
     @api.get("/identities", summary="Providers linked to this account")
     async def identities(

@@ -24,23 +24,14 @@ async function providerButtons() {
   }
 }
 
-/** Back from an OIDC provider: trade the one-time handoff cookie (issue 9) for a session.
- * A refresh token answered in the body is moved at once into the HttpOnly cookie. */
+/** Back from an OIDC provider: trade the one-time handoff cookie (issue 9) for a session;
+ * the refresh token arrives in the HttpOnly cookie, never in the page. */
 export async function oidcHandoff() {
   const response = await fetch("/auth/oidc/session", {
     method: "POST", headers: { ...REFRESH_COOKIE, Accept: "application/json" },
   });
   if (!response.ok) return false;
-  let pair = await response.json();
-  if (pair.refresh_token) {
-    const moved = await fetch("/auth/refresh", {
-      method: "POST", headers: { ...REFRESH_COOKIE, "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: pair.refresh_token }),
-    });
-    if (!moved.ok) return false;
-    pair = await moved.json();
-  }
-  setTokens(pair);
+  setTokens(await response.json());
   return true;
 }
 
