@@ -20,6 +20,7 @@ from netra import db
 from netra.auth import cli as auth_cli
 from netra.auth.oidc.config import check_oidc_settings
 from netra.chat.cli import chat_app
+from netra.console import client_settings_or_exit, refuse
 from netra.db import migrations
 from netra.db.url import check_database_settings
 from netra.deploy.cli import app as deploy_app
@@ -30,7 +31,6 @@ from netra.settings import (
     Environment,
     Service,
     Settings,
-    client_settings,
     resolve,
 )
 from netra.settings import load_settings as _load_settings
@@ -69,13 +69,13 @@ def load_settings(services: Iterable[Service], overrides: dict[str, str] | None 
     try:
         return _load_settings(services, overrides=overrides, checks=CHECKS)
     except ConfigurationError as exc:
-        err.print(f"[bold red]Netra cannot start.[/] {exc.report.summary()}")
         names = "+".join(exc.report.services)
-        err.print(
+        refuse(
+            exc,
+            "Netra cannot start.",
             f"Run `netra config check --env {exc.report.environment} --service "
-            f"{names if '+' not in names else 'all'}` for the full report."
+            f"{names if '+' not in names else 'all'}` for the full report.",
         )
-        raise typer.Exit(2) from None
 
 
 def _run(
@@ -202,7 +202,7 @@ def smoke(
     """Walk the golden path against a running deployment; exit 1 at the first failure."""
     from netra.client.smoke import SmokeCredentials, Step, run_smoke
 
-    credentials = SmokeCredentials.configured(client_settings())
+    credentials = SmokeCredentials.configured(client_settings_or_exit())
 
     def show(step: Step) -> None:
         if not as_json:

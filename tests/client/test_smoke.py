@@ -61,6 +61,25 @@ def test_down_url_fails_at_liveness_in_one_line(tmp_path: Path) -> None:
     assert line.startswith(f"smoke failed at 'backend liveness': GET {url}/health: ConnectError")
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL: Input should be"),
+        ({"ENVIRONMENT": "bogus"}, "ENVIRONMENT: 'bogus' is not one of"),
+    ],
+    ids=["invalid-value", "unknown-environment"],
+)
+def test_a_setting_it_cannot_use_is_named_not_a_traceback(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    result = run_netra(["smoke", "http://127.0.0.1:9"], {**netra_env(tmp_path), **env})
+    assert result.returncode == 2
+    text = " ".join(result.stderr.split())
+    assert text.startswith("Netra cannot run this command. Configuration for this client")
+    assert named in text
+    assert "Traceback" not in result.stderr
+
+
 def test_html_answer_is_named(tmp_path: Path) -> None:
     (tmp_path / "health").write_text("<html><body>It works!</body></html>")
     port = free_port()

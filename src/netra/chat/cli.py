@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from netra.client import NetraClient, NetraError, StreamClosed
-from netra.settings import client_settings
+from netra.console import client_settings_or_exit
 
 chat_app = typer.Typer(help="Chat with an agent from the terminal.", invoke_without_command=True)
 out = Console(highlight=False)
@@ -27,7 +27,7 @@ def chat(
     ] = None,
 ) -> None:
     """Sign in (or use NETRA_TOKEN), open a thread, and talk; Ctrl+D quits."""
-    secret = client_settings().netra_token
+    secret = client_settings_or_exit().netra_token
     token = secret.get_secret_value() if secret is not None else None
     password = None
     if token is None:

@@ -93,7 +93,7 @@ class ConfigReport:
 
     def summary(self) -> str:
         """Plain text for stderr and logs: every problem, one per line."""
-        scope = f"{'+'.join(self.services)} in {self.environment}"
+        scope = f"{'+'.join(self.services) or 'this client'} in {self.environment}"
         problems = self.all_problems
         if not problems:
             return f"Configuration for {scope} is complete."

@@ -254,14 +254,20 @@ def resolve(
     state = _Resolution(service_set, merged, cwd or Path.cwd(), persist_generated)
     for name, info, spec in contract():
         state.resolve_field(name, info, spec)
-    relevant = [state.entries[name] for name, _, spec in contract() if spec.services & service_set]
+    settings, valid = state.validate()
+    # What these services read, and any value that is wrong whoever reads it (it fails
+    # validation for everyone: a client, which reads no service's settings, included).
+    relevant = [
+        state.entries[name]
+        for name, _, spec in contract()
+        if spec.services & service_set or state.entries[name].status.is_problem
+    ]
     report = ConfigReport(
         state.environment.value, sorted(s.value for s in service_set), relevant, state.problems
     )
-    settings, valid = state.validate()
     if settings.data_dir != settings.data_dir.absolute():
         settings = settings.model_copy(update={"data_dir": (cwd or Path.cwd()) / settings.data_dir})
-    for rule in RULES:
+    for rule in RULES if service_set else ():  # a client has no service's requirements
         report.problems.extend(rule(settings, report, service_set))
     if not valid:
         return None, report
@@ -274,7 +280,7 @@ def client_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings as a command-line client reads them (`netra chat`, `netra smoke`): no
     service's requirements apply and nothing is generated."""
     settings, report = resolve([], environ, persist_generated=False)
-    if settings is None:
+    if settings is None or not report.ok:
         raise ConfigurationError(report)
     return settings
 
