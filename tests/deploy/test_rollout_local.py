@@ -147,6 +147,8 @@ def test_revision_failing_after_the_shift_is_rolled_back(
     assert all(step.ok for step in bad.steps if step is not failed)
     assert bad.rolled_back
     assert bad.live == good.revision
+    # The rollback stops the bad revision rather than first restarting it to hand over.
+    assert not [a for a in bad.actions if a.startswith("restart") and bad.revision in a]
     status = deployed[-1].status()
     assert status["live"] == good.revision
     assert bad.revision not in status["revisions"]

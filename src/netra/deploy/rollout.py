@@ -50,7 +50,10 @@ class Target(Protocol):
 
     def public_urls(self) -> dict[Service, str]: ...
 
-    def shift(self, revision: str) -> None: ...
+    def shift(self, revision: str, *, retiring: bool = False) -> None:
+        """All traffic to `revision`. With `retiring`, the revision losing it is retired
+        next (a rollback after a failed shift), so nothing is done to keep it ready."""
+        ...
 
     def retire(self, revision: str) -> None:
         """Stop a revision that serves no traffic (a failed candidate)."""
@@ -159,7 +162,7 @@ class Rollout:
             self._step(
                 report,
                 f"roll back to {previous}",
-                lambda: self.target.shift(previous),
+                lambda: self.target.shift(previous, retiring=True),
                 swallow=True,
             )
             report.rolled_back = True

@@ -89,7 +89,7 @@ class CloudRunTarget:
     def public_urls(self) -> dict[Service, str]:
         return {s: str(self.env.plan(s).url).rstrip("/") for s in Service}
 
-    def shift(self, revision: str) -> None:
+    def shift(self, revision: str, *, retiring: bool = False) -> None:
         for service in Service:  # auth first: a new backend may need the new auth
             name = service_name(service)
             self.runner.run(

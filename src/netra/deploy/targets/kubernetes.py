@@ -64,7 +64,7 @@ class KubernetesTarget:
     def public_urls(self) -> dict[Service, str]:
         return {s: str(self.env.plan(s).url).rstrip("/") for s in Service}
 
-    def shift(self, revision: str) -> None:
+    def shift(self, revision: str, *, retiring: bool = False) -> None:
         for service in Service:
             stable = kubernetes.service(self.env, service, revision, stable=True)
             self._kubectl("apply", "-f", "-", stdin=to_yaml([stable]))

@@ -157,9 +157,10 @@ class LocalTarget:
     def public_urls(self) -> dict[Service, str]:
         return {s: str(self.env.plan(s).url).rstrip("/") for s in Service}
 
-    def shift(self, revision: str) -> None:
+    def shift(self, revision: str, *, retiring: bool = False) -> None:
         """nginx to `revision` (once it is ready: a rollback may find its backend just
-        restarted), then the sockets of the revision it leaves handed over."""
+        restarted), then the sockets of the revision it leaves handed over, unless that
+        revision is `retiring`: stopping it closes them with 1012 just the same."""
         state = self._state()
         procs = state["revisions"].get(revision)
         if procs is None and not self.runner.dry_run:
@@ -173,7 +174,7 @@ class LocalTarget:
             state["previous"], state["live"] = leaving, revision
         self._save(state)
         self._retire_stale(state)
-        if leaving is not None and leaving != revision:
+        if leaving is not None and leaving != revision and not retiring:
             self._hand_over(leaving)
 
     def _hand_over(self, revision: str) -> None:
