@@ -60,7 +60,7 @@ class Runtime:
 
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[Any]
+    db: async_sessionmaker[Any]
     schemas: list[migrations.Schema]
     health: HealthRegistry = field(default_factory=HealthRegistry)
     metrics: Metrics = field(default_factory=Metrics)
