@@ -41,6 +41,7 @@ config_app = typer.Typer(help="Inspect the configuration contract.", no_args_is_
 app.add_typer(config_app, name="config")
 app.add_typer(auth_cli.users_app, name="users")
 app.add_typer(auth_cli.keys_app, name="keys")
+app.add_typer(auth_cli.mail_app, name="mail")
 app.add_typer(deploy_app, name="deploy")
 app.add_typer(chat_app, name="chat")
 out = Console()

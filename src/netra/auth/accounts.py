@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from netra.auth import audit
 from netra.auth.errors import AuthError, unauthorized
 from netra.auth.identity import EmailRejected, normalize_email
+from netra.auth.mail import messages
 from netra.auth.models import User
 from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
 from netra.auth.signin_limits import RateLimiter, retry_after
+from netra.auth.verification import EmailVerification
 from netra.db.base import utcnow
 from netra.health.metrics import Metrics
 from netra.settings import Environment, Settings
@@ -42,6 +44,7 @@ class Accounts:
         session_service: Sessions,
         limiter: RateLimiter,
         *,
+        verification: EmailVerification,
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
@@ -50,6 +53,8 @@ class Accounts:
         self.passwords = passwords
         self.sessions = session_service
         self.limiter = limiter
+        self.verification = verification
+        self.outbox = verification.outbox
 
     async def limit_ip(self, action: str, client: ClientInfo) -> None:
         """Count a sign-in or registration attempt from `client`'s address; 429 past
@@ -88,9 +93,11 @@ class Accounts:
                 db.add(user)
                 await db.flush()
                 audit.record(db, "register", user_id=user.id, ip=client.ip, admin=first)
+                self.verification.queue(db, user)
         except IntegrityError:
             async with self._db() as db, db.begin():
                 audit.record(db, "register_existing_email", ip=client.ip)
+        self.outbox.wake()
         return normalized
 
     async def login(self, email: str, password: str, client: ClientInfo) -> IssuedTokens:
@@ -120,11 +127,30 @@ class Accounts:
         if not user.is_active:
             self.metrics.logins.labels("disabled").inc()
             raise unauthorized("account_disabled", "this account is disabled")
+        if self.settings.require_verified_email and user.email_verified_at is None:
+            await self._unverified(user, client)
         self.metrics.logins.labels("success").inc()
         await self.limiter.reset(account_key)
         if stored is not None and self.passwords.needs_rehash(stored):
             await self._store_password(user.id, password)
         return await self.sessions.start(user, method="password", client=client)
+
+    async def _unverified(self, user: User, client: ClientInfo) -> None:
+        """Refuse the sign-in, and mail a fresh link (within the resend limit): accounts
+        made before verification existed find their way in without asking."""
+        sent = await self.verification.allowed(user.id) is None
+        async with self._db() as db, db.begin():
+            if sent:
+                self.verification.queue(db, user)
+            audit.record(db, "login_unverified", user_id=user.id, ip=client.ip, mailed=sent)
+        self.outbox.wake()
+        self.metrics.logins.labels("unverified").inc()
+        raise AuthError(
+            403,
+            "email_not_verified",
+            f"confirm {user.email} first: use the link mailed to it"
+            + (" (a new one is on its way)" if sent else ""),
+        )
 
     async def _store_password(self, user_id: str, password: str) -> None:
         new_hash = await self.passwords.hash(password)
@@ -157,4 +183,16 @@ class Accounts:
             audit.record(
                 db, "password_changed", user_id=user_id, ip=client.ip, revoked=len(revoked)
             )
+            self.outbox.add(
+                db,
+                messages.notice(
+                    "password_changed",
+                    row.email,
+                    "Your password was changed",
+                    "The password of your Netra account was changed; every other session "
+                    "was signed out.",
+                ),
+                user_id=user_id,
+            )
+        self.outbox.wake()
         return len(revoked)

@@ -1,5 +1,6 @@
-"""`netra users create-admin EMAIL` and `netra keys rotate`: the auth service's
-operator commands (they talk to the database directly, like `netra migrate`)."""
+"""`netra users create-admin EMAIL`, `netra users reset-password EMAIL`, `netra keys
+rotate` and `netra mail test ADDRESS`: the auth service's operator commands (they talk to
+the database and the mail server directly, like `netra migrate`)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra import db
 from netra.auth import audit
+from netra.auth.errors import AuthError
 from netra.auth.identity import EmailRejected, normalize_email
+from netra.auth.mail import messages
+from netra.auth.mail.transport import MailNotSent, transport_for
 from netra.auth.models import User
+from netra.auth.password_reset import operator_link
 from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.signing import SigningKeyError, SigningKeys
 from netra.db.base import utcnow
@@ -24,6 +29,7 @@ from netra.settings import ConfigurationError, Service, Settings, load_settings
 
 users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage access-token signing keys.", no_args_is_help=True)
+mail_app = typer.Typer(help="Check mail delivery.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -129,3 +135,45 @@ def rotate() -> None:
         err.print(f"[bold red]{exc}[/]")
         raise typer.Exit(1) from None
     out.print(f"[green]signing with key {kid}[/] ({settings.token_algorithm})")
+
+
+@users_app.command("reset-password")
+def reset_password(
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+) -> None:
+    """Print a one-time password reset link (30 minutes), for operators without SMTP."""
+    settings = _settings()
+
+    async def work(db: async_sessionmaker[AsyncSession]) -> str:
+        return await operator_link(settings, db, email)
+
+    try:
+        url = _with_database(settings, work)
+    except AuthError as exc:
+        err.print(f"[bold red]{exc.message}[/]")
+        raise typer.Exit(1) from None
+    err.print("Give this link to the account's owner; it works once, for 30 minutes:")
+    typer.echo(url)  # plain, so a terminal never wraps it
+
+
+@mail_app.command("test")
+def mail_test(
+    address: Annotated[str, typer.Argument(help="Where to send the test mail.")],
+) -> None:
+    """Send one mail now (not through the outbox) and say what the server answered."""
+    settings = _settings()
+    try:
+        to = normalize_email(address)
+    except EmailRejected as exc:
+        err.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(2) from None
+    transport = transport_for(settings)
+    mail = messages.notice(
+        "test", to, "Netra test mail", "This mail shows that Netra can send mail."
+    )
+    try:
+        answer = asyncio.run(transport.send(messages.compose(settings, mail)))
+    except MailNotSent as exc:
+        err.print(f"[bold red]Not sent[/] via {transport.description}: {exc.message}")
+        raise typer.Exit(1) from None
+    out.print(f"[green]Sent[/] to {to} via {transport.description}; the server answered: {answer}")

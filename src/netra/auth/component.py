@@ -32,6 +32,7 @@ class AuthComponent:
     def __init__(self) -> None:
         self._state: AuthState | None = None
         self._ready = False
+        self._loaded = asyncio.Event()
 
     def state(self) -> AuthState:
         if self._state is None or not self._ready:
@@ -54,7 +55,19 @@ class AuthComponent:
                 key.kid,
             )
 
-        return [Check("signing_key", signing_key), *self._oidc_checks(runtime)]
+        async def mail() -> CheckResult:
+            if self._state is None or not self._ready:
+                return CheckResult.fail("the auth service is starting")
+            outbox = self._state.outbox
+            pending, failed = await outbox.backlog()
+            said = f"{pending} pending, {failed} failed today, via {outbox.transport.description}"
+            return CheckResult.fail(said) if failed else CheckResult.ok(said)
+
+        return [
+            Check("signing_key", signing_key),
+            Check("mail", mail, required=False),
+            *self._oidc_checks(runtime),
+        ]
 
     def _oidc_checks(self, runtime: Runtime) -> list[Check]:
         """One readiness check per configured provider: its discovery document answers.
@@ -94,11 +107,13 @@ class AuthComponent:
             )
             runtime.spawn(self._load_when_possible(state, runtime.engine.url), "auth-keys")
         runtime.spawn(self._reload_forever(state), "auth-key-reload")
+        runtime.spawn(self._send_mail(state), "mail-outbox")
 
     async def _load(self, state: AuthState) -> None:
         await state.keys.load()
         await state.services.sync()
         self._ready = True
+        self._loaded.set()
         runtime_note = "in process" if state.settings.token_algorithm != "HS256" else "HS256"
         log.info("auth keys loaded (%s)", runtime_note)
 
@@ -124,9 +139,14 @@ class AuthComponent:
                 except (SQLAlchemyError, OSError, SigningKeyError) as exc:
                     log.warning("cannot reload signing keys: %s", exc)
 
+    async def _send_mail(self, state: AuthState) -> None:
+        await self._loaded.wait()  # then the schema is at head: the outbox table exists
+        await state.outbox.run()
+
     async def drain(self) -> None:
         """Nothing outlives its request here."""
 
     async def stop(self) -> None:
         if self._state is not None:
+            self._state.outbox.stop()
             await self._state.close()

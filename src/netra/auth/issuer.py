@@ -47,6 +47,7 @@ class TokenIssuer:
         email: str,
         roles: Iterable[str],
         session_id: str,
+        email_verified: bool = False,
         scopes: Iterable[str] = (),
     ) -> str:
         """A user's access token for one session."""
@@ -56,6 +57,7 @@ class TokenIssuer:
                 "sid": session_id,
                 "typ": "access",
                 "email": email,
+                "email_verified": email_verified,
                 "roles": sorted(roles),
                 "scope": " ".join(sorted(scopes)),
             }

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from netra.db.base import CreatedMixin, IdMixin, UTCDateTime, new_metadata
@@ -26,6 +35,7 @@ class User(IdMixin, CreatedMixin, AuthBase):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A deleted account stays as a tombstone without personal data, so the revocations
     # of its sessions keep reaching the backends until its last access token has expired.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -143,3 +153,38 @@ class OidcLogin(IdMixin, CreatedMixin, AuthBase):
     handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     handoff_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     handoff_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccountToken(IdMixin, CreatedMixin, AuthBase):
+    """A single-use token mailed or handed to a user (verify an address, reset a
+    password, finish a two-step sign-in). Only its SHA-256 is stored."""
+
+    __tablename__ = "account_tokens"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The address a verification link proves, or the one a reset link was sent to.
+    email: Mapped[str | None] = mapped_column(String(320))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMail(IdMixin, CreatedMixin, AuthBase):
+    """A mail waiting to be sent, sent, or given up on. Its bodies (which may hold a
+    link with a token) are erased once it is sent or has failed for good."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_status_next", "status", "next_attempt_at"),)
+
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text, default="")
+    html_body: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -59,6 +59,7 @@ class MeOut(BaseModel):
     created_at: datetime
     credential: str
     session_id: str | None
+    email_verified: bool
 
 
 class SessionOut(BaseModel):
@@ -133,3 +134,49 @@ class ServiceTokenOut(BaseModel):
 
 class IntrospectIn(Body):
     api_key: str = Field(max_length=1024)
+
+
+class TokenIn(Body):
+    token: str = Field(max_length=1024)
+
+
+class Accepted(BaseModel):
+    message: str
+
+
+class EmailVerifiedOut(BaseModel):
+    email: str
+    email_verified: bool
+
+
+class EmailChangeIn(Body):
+    new_email: str = Field(max_length=1024)
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+
+class ForgotIn(Body):
+    email: str = Field(max_length=1024)
+
+
+class ResetIn(Body):
+    token: str = Field(max_length=1024)
+    new_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+
+class MailOut(BaseModel):
+    id: str
+    kind: str
+    to: str
+    subject: str
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class MailPage(BaseModel):
+    mails: list[MailOut]
+    pending: int
+    failed_today: int

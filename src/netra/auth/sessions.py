@@ -83,7 +83,11 @@ class Sessions:
 
     def _issue(self, user: User, session: UserSession, refresh: str) -> IssuedTokens:
         access = self.issuer.access_token(
-            user_id=user.id, email=user.email, roles=roles_of(user), session_id=session.id
+            user_id=user.id,
+            email=user.email,
+            email_verified=user.email_verified_at is not None,
+            roles=roles_of(user),
+            session_id=session.id,
         )
         return IssuedTokens(access, refresh, self.issuer.ttl, session.id)
 

@@ -12,9 +12,12 @@ from starlette.requests import Request
 from netra.auth.accounts import Accounts
 from netra.auth.api_key_store import ApiKeys, LocalApiKeyResolver
 from netra.auth.issuer import TokenIssuer
+from netra.auth.mail.outbox import Outbox
+from netra.auth.mail.transport import transport_for
 from netra.auth.oidc.config import parse_providers
 from netra.auth.oidc.flow import OidcLogins
 from netra.auth.oidc.provider import OidcProvider
+from netra.auth.password_reset import PasswordResets
 from netra.auth.passwords import Passwords
 from netra.auth.service_accounts import ServiceAccounts
 from netra.auth.sessions import ClientInfo, Sessions
@@ -27,6 +30,7 @@ from netra.auth.signin_limits import (
     parse_networks,
 )
 from netra.auth.signing import SigningKeys
+from netra.auth.verification import EmailVerification
 from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.tokens import (
@@ -54,6 +58,9 @@ class AuthState:
     verifier: TokenVerifier
     trusted: list[Network]
     oidc: OidcLogins
+    outbox: Outbox
+    verification: EmailVerification
+    resets: PasswordResets
     http: httpx.AsyncClient
     redis: Redis | None = None
 
@@ -78,6 +85,8 @@ def build_state(
     broadcast = RevocationBroadcast(revocations, redis)
     sessions = Sessions(settings, db, issuer, broadcast, metrics=metrics)
     api_keys = ApiKeys(settings, db, broadcast)
+    outbox = Outbox(settings, db, transport_for(settings))
+    verification = EmailVerification(settings, db, passwords, outbox, limiter)
     source: KeySource
     if settings.token_algorithm == "HS256":
         source = SharedSecretKeys(keys.signer().private_key.decode())
@@ -102,13 +111,26 @@ def build_state(
         issuer=issuer,
         passwords=passwords,
         sessions=sessions,
-        accounts=Accounts(settings, db, passwords, sessions, limiter, metrics=metrics),
+        accounts=Accounts(
+            settings, db, passwords, sessions, limiter, verification=verification, metrics=metrics
+        ),
         api_keys=api_keys,
         services=ServiceAccounts(settings, db),
         revocations=revocations,
         verifier=verifier,
         trusted=parse_networks(settings.trusted_proxies),
         oidc=OidcLogins(db, sessions, providers),
+        outbox=outbox,
+        verification=verification,
+        resets=PasswordResets(
+            settings,
+            db,
+            passwords=passwords,
+            sessions=sessions,
+            api_keys=api_keys,
+            outbox=outbox,
+            limiter=limiter,
+        ),
         http=http,
         redis=redis,
     )

@@ -2,11 +2,33 @@
 
 from fastapi import APIRouter
 
-from netra.auth.routes import account, admin, api_keys, oidc, service, sessions, wellknown
+from netra.auth.routes import (
+    account,
+    admin,
+    admin_security,
+    api_keys,
+    email,
+    oidc,
+    recovery,
+    service,
+    sessions,
+    wellknown,
+)
 from netra.auth.routes.deps import Guards, StateGetter
 
 
 def routers(state: StateGetter) -> list[APIRouter]:
     guards = Guards(state)
-    modules = (account, sessions, api_keys, admin, service, wellknown, oidc)
+    modules = (
+        account,
+        email,
+        recovery,
+        sessions,
+        api_keys,
+        admin,
+        admin_security,
+        service,
+        wellknown,
+        oidc,
+    )
     return [module.router(guards) for module in modules]

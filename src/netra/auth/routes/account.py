@@ -96,6 +96,7 @@ def router(guards: Guards) -> APIRouter:
             created_at=user.created_at,
             credential=current.principal.kind,
             session_id=current.session_id,
+            email_verified=user.email_verified_at is not None,
         )
 
     @api.post("/password", summary="Change the password; other sessions are signed out")

@@ -1,0 +1,1 @@
+"""Mail: what is sent (messages), how (transports), and the outbox that never loses one."""
