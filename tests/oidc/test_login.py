@@ -52,6 +52,7 @@ async def test_sign_in_hands_the_web_ui_a_token_pair_without_tokens_in_urls(
         user = await db.scalar(select(User).where(User.email == "ada@example.com"))
         assert user is not None
         assert user.password_hash is None
+        assert user.email_verified_at is not None  # the provider vouched for the address
         sessions = (await db.scalars(select(UserSession))).all()
         assert [s.auth_method for s in sessions] == ["oidc:test"]
 

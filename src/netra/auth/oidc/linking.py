@@ -58,6 +58,7 @@ class IdentityLinks:
                 identity, user = found
                 identity.last_login_at = utcnow()
                 identity.email = email or identity.email
+                _mark_verified(user, email, verified)
                 return _active(user)
             if email is None:
                 raise OidcError(
@@ -102,6 +103,7 @@ class IdentityLinks:
                 )
             )
             audit.record(db, "oidc_linked", user_id=account.id, ip=ip, provider=provider.name)
+            _mark_verified(account, email, verified)
             return _active(account)
 
     async def list(self, user_id: str) -> list[OidcIdentity]:
@@ -134,6 +136,12 @@ class IdentityLinks:
                 )
             await db.delete(identity)
             audit.record(db, "oidc_unlinked", user_id=user_id, ip=ip, provider=identity.provider)
+
+
+def _mark_verified(user: User, email: str | None, verified: bool) -> None:
+    """A provider that vouches for the account's own address verifies it."""
+    if verified and email == user.email and user.email_verified_at is None:
+        user.email_verified_at = utcnow()
 
 
 def _active(user: User) -> User:
