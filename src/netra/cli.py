@@ -199,11 +199,18 @@ def smoke(
     auth_url: Annotated[str | None, typer.Option(help="The auth service, if apart.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds allowed per step.")] = 30.0,
+    totp_secret: Annotated[
+        str | None,
+        typer.Option(
+            help="The smoke account's TOTP secret, when it has two-factor sign-in "
+            "(or SMOKE_TOTP_SECRET)."
+        ),
+    ] = None,
 ) -> None:
     """Walk the golden path against a running deployment; exit 1 at the first failure."""
     from netra.client.smoke import SmokeCredentials, Step, run_smoke
 
-    credentials = SmokeCredentials.configured(client_settings_or_exit())
+    credentials = SmokeCredentials.configured(client_settings_or_exit(), totp_secret=totp_secret)
 
     def show(step: Step) -> None:
         if not as_json:

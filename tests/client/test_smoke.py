@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 
+from netra.client import MfaRequired, NetraClient
 from netra.client.smoke import Smoke, SmokeCredentials, run_smoke
 from tests.processes import NetraProcess, free_port, netra_env, run_netra
 
@@ -139,3 +142,32 @@ async def test_socket_closed_4401_is_named_with_its_step(platform: NetraProcess)
 async def test_smoke_runs_inside_a_running_event_loop(platform: NetraProcess) -> None:
     report = await run_smoke(platform.url)  # docs/incidents.md I-2: no asyncio.run inside
     assert report.ok, report.to_dict()
+
+
+async def test_two_factor_accounts_sign_in_through_the_sdk_and_the_smoke(
+    platform: NetraProcess, tmp_path: Path
+) -> None:
+    email, password = "totp-smoke@example.com", "Smoke-Password-With-TOTP-42"
+    async with NetraClient(platform.url) as netra:
+        await netra.register(email, password)
+        await netra.sign_in(email, password)
+        secret = (await netra.enrol_totp(password)).secret
+        totp = pyotp.TOTP(secret)
+        codes = await netra.confirm_totp(totp.now())
+        with pytest.raises(MfaRequired) as needed:
+            await netra.sign_in(email, password)
+        assert needed.value.methods == ["totp", "recovery_code"]
+        await netra.complete_sign_in(needed.value.mfa_token, recovery_code=codes[0])
+        assert (await netra.me())["mfa_enabled"] is True
+
+    env = netra_env(tmp_path, SMOKE_EMAIL=email, SMOKE_PASSWORD=password)
+    refused = await asyncio.to_thread(run_netra, ["smoke", platform.url, "--json"], env)
+    assert refused.returncode == 1
+    [*_, failed] = json.loads(refused.stdout)["steps"]
+    assert failed["name"] == "sign in"
+    assert "--totp-secret" in failed["error"]
+    passed = await asyncio.to_thread(
+        run_netra, ["smoke", platform.url, "--totp-secret", secret], env
+    )
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert secret not in passed.stdout + passed.stderr

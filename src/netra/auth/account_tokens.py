@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from netra.auth.errors import AuthError
+from netra.auth.errors import AuthError, unauthorized
 from netra.auth.models import AccountToken
 from netra.auth.sessions import hash_token
 from netra.db.base import utcnow
@@ -74,4 +74,19 @@ async def consume(db: AsyncSession, token: str, purposes: tuple[str, ...]) -> Ac
         if row.used_at is not None:
             raise token_error("token_used", "this link or code was already used")
         raise token_error("token_expired", "this link or code has expired; ask for a new one")
+    return row
+
+
+async def peek(db: AsyncSession, token: str, purpose: str) -> AccountToken:
+    """A live token of `purpose`, not spent (the caller spends it with `consume` once the
+    rest has succeeded), or 401 saying why."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise unauthorized("invalid_token", "this token is not valid")
+    row = await db.scalar(select(AccountToken).where(AccountToken.token_hash == hash_token(token)))
+    if row is None or row.purpose != purpose:
+        raise unauthorized("invalid_token", "this token is not valid")
+    if row.used_at is not None:
+        raise unauthorized("token_used", "this token was already used")
+    if row.expires_at <= utcnow():
+        raise unauthorized("token_expired", "this token has expired; start again")
     return row

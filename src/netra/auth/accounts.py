@@ -4,15 +4,18 @@ password changes. Sessions begin through `Sessions.start`, like every login meth
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from netra.auth import audit
+from netra.auth import account_tokens, audit
+from netra.auth.account_tokens import MFA_CHALLENGE
 from netra.auth.errors import AuthError, unauthorized
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.mail import messages
+from netra.auth.mfa import Mfa
 from netra.auth.models import User
 from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
@@ -24,6 +27,15 @@ from netra.settings import Environment, Settings
 
 log = logging.getLogger("netra.auth")
 BAD_CREDENTIALS = "the email or the password is wrong"
+MFA_METHODS = ("totp", "recovery_code")
+
+
+@dataclass(frozen=True)
+class MfaChallenge:
+    """The answer to a right password on an account with a second factor."""
+
+    mfa_token: str
+    methods: tuple[str, ...]
 
 
 def too_many(seconds: float, what: str) -> AuthError:
@@ -45,6 +57,7 @@ class Accounts:
         limiter: RateLimiter,
         *,
         verification: EmailVerification,
+        mfa: Mfa,
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
@@ -54,6 +67,7 @@ class Accounts:
         self.sessions = session_service
         self.limiter = limiter
         self.verification = verification
+        self.mfa = mfa
         self.outbox = verification.outbox
 
     async def limit_ip(self, action: str, client: ClientInfo) -> None:
@@ -100,7 +114,9 @@ class Accounts:
         self.outbox.wake()
         return normalized
 
-    async def login(self, email: str, password: str, client: ClientInfo) -> IssuedTokens:
+    async def login(
+        self, email: str, password: str, client: ClientInfo
+    ) -> IssuedTokens | MfaChallenge:
         """Password sign-in: same answer and similar time for unknown emails and wrong
         passwords; per-IP and per-account limits, the latter blind to the IP."""
         await self.limit_ip("login", client)
@@ -129,11 +145,47 @@ class Accounts:
             raise unauthorized("account_disabled", "this account is disabled")
         if self.settings.require_verified_email and user.email_verified_at is None:
             await self._unverified(user, client)
-        self.metrics.logins.labels("success").inc()
-        await self.limiter.reset(account_key)
         if stored is not None and self.passwords.needs_rehash(stored):
             await self._store_password(user.id, password)
+        async with self._db() as db, db.begin():
+            if await self.mfa.enabled(db, user.id):
+                # No session yet, and the failure count stays: code guesses add to it.
+                token = account_tokens.issue(db, user.id, MFA_CHALLENGE, email=user.email)
+                audit.record(db, "login_mfa_challenge", user_id=user.id, ip=client.ip)
+                return MfaChallenge(token, MFA_METHODS)
+        self.metrics.logins.labels("success").inc()
+        await self.limiter.reset(account_key)
         return await self.sessions.start(user, method="password", client=client)
+
+    async def login_mfa(
+        self, token: str, code: str | None, recovery_code: str | None, client: ClientInfo
+    ) -> IssuedTokens:
+        """The second step: the challenge token of the first and a code or a recovery
+        code. A wrong code counts as a failed sign-in of the account."""
+        await self.limit_ip("login", client)
+        async with self._db() as db:
+            challenge = await account_tokens.peek(db, token, MFA_CHALLENGE)
+            user = await db.get(User, challenge.user_id)
+        if user is None or not user.is_active or user.email != challenge.email:
+            raise unauthorized("invalid_token", "this sign-in cannot be completed; start again")
+        account_key = f"login:account:{user.email}"
+        failures, left = await self.limiter.current(account_key)
+        if failures >= self.settings.login_limit_per_account:
+            self.metrics.logins.labels("throttled").inc()
+            raise too_many(left, "failed sign-ins for this account")
+        async with self._db() as db, db.begin():
+            method = await self.mfa.verify(db, user.id, code=code, recovery_code=recovery_code)
+            if method is not None:
+                await account_tokens.consume(db, token, (MFA_CHALLENGE,))
+        if method is None:
+            await self.limiter.count(account_key, self.settings.login_limit_window)
+            async with self._db() as db, db.begin():
+                audit.record(db, "login_failed", user_id=user.id, ip=client.ip, step="mfa")
+            self.metrics.logins.labels("failure").inc()
+            raise unauthorized("invalid_code", "the code is wrong or was already used")
+        self.metrics.logins.labels("success").inc()
+        await self.limiter.reset(account_key)
+        return await self.sessions.start(user, method=f"password+{method}", client=client)
 
     async def _unverified(self, user: User, client: ClientInfo) -> None:
         """Refuse the sign-in, and mail a fresh link (within the resend limit): accounts

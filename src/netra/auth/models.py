@@ -188,3 +188,27 @@ class OutboxMail(IdMixin, CreatedMixin, AuthBase):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TotpFactor(CreatedMixin, AuthBase):
+    """A user's TOTP secret (sealed with KEY_ENCRYPTION_KEY). Unconfirmed until the first
+    code; `last_step` is the newest time step accepted, so no code is accepted twice."""
+
+    __tablename__ = "mfa_totp"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_step: Mapped[int | None] = mapped_column(Integer)
+
+
+class RecoveryCode(IdMixin, CreatedMixin, AuthBase):
+    """One single-use recovery code; only its SHA-256 is kept."""
+
+    __tablename__ = "mfa_recovery_codes"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from netra.auth.passwords import MAX_PASSWORD_LENGTH
 
@@ -60,6 +60,7 @@ class MeOut(BaseModel):
     credential: str
     session_id: str | None
     email_verified: bool
+    mfa_enabled: bool
 
 
 class SessionOut(BaseModel):
@@ -180,3 +181,44 @@ class MailPage(BaseModel):
     mails: list[MailOut]
     pending: int
     failed_today: int
+
+
+class PasswordOnlyIn(Body):
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+
+class TotpSetupOut(BaseModel):
+    secret: str = Field(description="Base32, for apps that cannot scan the QR code.")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as a QR code, an SVG element.")
+
+
+class CodeIn(Body):
+    code: str = Field(max_length=64)
+
+
+class TotpDisableIn(Body):
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    code: str = Field(max_length=64)
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str] = Field(description="Shown once; each works once.")
+
+
+class MfaRequiredOut(BaseModel):
+    mfa_required: Literal[True] = True
+    mfa_token: str = Field(description="Single-use, 5 minutes: POST /auth/login/mfa.")
+    methods: list[str]
+
+
+class LoginMfaIn(Body):
+    mfa_token: str = Field(max_length=1024)
+    code: str | None = Field(default=None, max_length=64)
+    recovery_code: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def one_factor(self) -> LoginMfaIn:
+        if (self.code is None) == (self.recovery_code is None):
+            raise ValueError("send either code or recovery_code")
+        return self

@@ -17,15 +17,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth.models import SigningKey
+from netra.auth.sealing import SealingError, aead_for
 from netra.db.base import utcnow
 from netra.settings import Settings
 from netra.tokens import secret_kid
@@ -48,13 +48,12 @@ class LoadedKey:
 
 
 def _kek(settings: Settings) -> AESGCM:
-    if settings.key_encryption_key is None:
+    try:
+        return aead_for(settings, b"netra signing keys v1")
+    except SealingError:
         raise SigningKeyError(
             "KEY_ENCRYPTION_KEY is not set: signing keys cannot be stored encrypted"
-        )
-    material = settings.key_encryption_key.get_secret_value().encode()
-    derived = HKDF(hashes.SHA256(), 32, salt=None, info=b"netra signing keys v1").derive(material)
-    return AESGCM(derived)
+        ) from None
 
 
 def _generate(algorithm: str) -> Any:

@@ -14,6 +14,7 @@ from netra.auth.api_key_store import ApiKeys, LocalApiKeyResolver
 from netra.auth.issuer import TokenIssuer
 from netra.auth.mail.outbox import Outbox
 from netra.auth.mail.transport import transport_for
+from netra.auth.mfa import Mfa
 from netra.auth.oidc.config import parse_providers
 from netra.auth.oidc.flow import OidcLogins
 from netra.auth.oidc.provider import OidcProvider
@@ -61,6 +62,7 @@ class AuthState:
     outbox: Outbox
     verification: EmailVerification
     resets: PasswordResets
+    mfa: Mfa
     http: httpx.AsyncClient
     redis: Redis | None = None
 
@@ -87,6 +89,7 @@ def build_state(
     api_keys = ApiKeys(settings, db, broadcast)
     outbox = Outbox(settings, db, transport_for(settings))
     verification = EmailVerification(settings, db, passwords, outbox, limiter)
+    mfa = Mfa(settings, db, passwords, outbox)
     source: KeySource
     if settings.token_algorithm == "HS256":
         source = SharedSecretKeys(keys.signer().private_key.decode())
@@ -112,7 +115,14 @@ def build_state(
         passwords=passwords,
         sessions=sessions,
         accounts=Accounts(
-            settings, db, passwords, sessions, limiter, verification=verification, metrics=metrics
+            settings,
+            db,
+            passwords,
+            sessions,
+            limiter,
+            verification=verification,
+            mfa=mfa,
+            metrics=metrics,
         ),
         api_keys=api_keys,
         services=ServiceAccounts(settings, db),
@@ -131,6 +141,7 @@ def build_state(
             outbox=outbox,
             limiter=limiter,
         ),
+        mfa=mfa,
         http=http,
         redis=redis,
     )

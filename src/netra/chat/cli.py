@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from netra.client import NetraClient, NetraError, StreamClosed
+from netra.client import MfaRequired, NetraClient, NetraError, StreamClosed
 from netra.console import client_settings_or_exit
 
 chat_app = typer.Typer(help="Chat with an agent from the terminal.", invoke_without_command=True)
@@ -64,7 +64,14 @@ async def _session(
 ) -> None:
     async with NetraClient(url, auth_url=auth_url, access_token=token) as netra:
         if token is None and email is not None and password is not None:
-            await netra.sign_in(email, password)
+            try:
+                await netra.sign_in(email, password)
+            except MfaRequired as needed:
+                code = await asyncio.to_thread(
+                    typer.prompt, "Code from your authenticator app (or a recovery code)"
+                )
+                factor = {"code": code} if code.strip().isdigit() else {"recovery_code": code}
+                await netra.complete_sign_in(needed.mfa_token, **factor)
         if thread_id is None:
             thread_id = (await netra.create_thread("Terminal chat")).id
             err.print(f"thread {thread_id}")

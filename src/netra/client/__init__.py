@@ -10,11 +10,12 @@ Safe inside a running event loop (it never calls `asyncio.run`, docs/incidents.m
 """
 
 from netra.client.client import NetraClient, Thread, Tokens
-from netra.client.errors import NetraError, StreamClosed
+from netra.client.errors import MfaRequired, NetraError, StreamClosed
 from netra.client.stream import EventStream, ServerEvent
 
 __all__ = [
     "EventStream",
+    "MfaRequired",
     "NetraClient",
     "NetraError",
     "ServerEvent",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection
 
-from netra.client.errors import NetraError
+from netra.client.errors import MfaRequired, NetraError
 from netra.client.stream import EventStream, ServerEvent, open_socket
 
 
@@ -18,6 +19,13 @@ from netra.client.stream import EventStream, ServerEvent, open_socket
 class Tokens:
     access_token: str
     refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
 
 
 @dataclass(frozen=True)
@@ -56,15 +64,58 @@ class NetraClient:
         await self.http.aclose()
 
     # --- auth service --------------------------------------------------------------
-    async def sign_in(self, email: str, password: str) -> Tokens:
+    async def sign_in(
+        self, email: str, password: str, *, totp: str | Callable[[], str] | None = None
+    ) -> Tokens:
+        """Sign in with a password. An account with a second factor needs `totp`: the
+        current code, or a function that makes it (e.g. `pyotp.TOTP(secret).now`);
+        without it, `MfaRequired` carries the token for `complete_sign_in`."""
         data = await self._call(
             "POST",
             f"{self.auth_url}/auth/login",
             auth=False,
             json={"email": email, "password": password},
         )
+        if data.get("mfa_required"):
+            if totp is None:
+                raise MfaRequired(data["mfa_token"], list(data.get("methods", [])))
+            code = totp() if callable(totp) else totp
+            return await self.complete_sign_in(data["mfa_token"], code=code)
         self.tokens = Tokens(data["access_token"], data.get("refresh_token"))
         return self.tokens
+
+    async def complete_sign_in(
+        self, mfa_token: str, *, code: str | None = None, recovery_code: str | None = None
+    ) -> Tokens:
+        """The second step of a sign-in: a TOTP code or a recovery code."""
+        factor = {"code": code} if code is not None else {"recovery_code": recovery_code}
+        data = await self._call(
+            "POST",
+            f"{self.auth_url}/auth/login/mfa",
+            auth=False,
+            json={"mfa_token": mfa_token, **factor},
+        )
+        self.tokens = Tokens(data["access_token"], data.get("refresh_token"))
+        return self.tokens
+
+    async def me(self) -> dict[str, Any]:
+        """The signed-in account (`email_verified`, `mfa_enabled`, ...)."""
+        data: dict[str, Any] = await self._call("GET", f"{self.auth_url}/auth/me")
+        return data
+
+    async def enrol_totp(self, password: str) -> TotpEnrolment:
+        """Start two-factor sign-in: the secret to put in an authenticator app."""
+        data = await self._call(
+            "POST", f"{self.auth_url}/auth/mfa/totp/setup", json={"password": password}
+        )
+        return TotpEnrolment(data["secret"], data["otpauth_uri"], data["qr_svg"])
+
+    async def confirm_totp(self, code: str) -> list[str]:
+        """Finish enrolment with a first code; returns the recovery codes (shown once)."""
+        data = await self._call(
+            "POST", f"{self.auth_url}/auth/mfa/totp/confirm", json={"code": code}
+        )
+        return list(data["recovery_codes"])
 
     async def register(self, email: str, password: str, name: str | None = None) -> None:
         """Create an account (the auth service answers alike whether or not it existed)."""

@@ -19,11 +19,12 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pyotp
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from netra.client.client import NetraClient
-from netra.client.errors import NetraError
+from netra.client.errors import MfaRequired, NetraError
 
 if TYPE_CHECKING:
     from netra.settings import Settings
@@ -80,12 +81,22 @@ class SmokeCredentials:
     email: str
     password: str
     create: bool = True
+    totp_secret: str | None = None  # the smoke account's TOTP secret, if it has MFA
 
     @classmethod
-    def configured(cls, settings: Settings) -> SmokeCredentials | None:
-        """The smoke account of SMOKE_EMAIL and SMOKE_PASSWORD, when both are set."""
+    def configured(
+        cls, settings: Settings, *, totp_secret: str | None = None
+    ) -> SmokeCredentials | None:
+        """The smoke account of SMOKE_EMAIL and SMOKE_PASSWORD, when both are set (with
+        its TOTP secret: the option, else SMOKE_TOTP_SECRET)."""
         if settings.smoke_email and settings.smoke_password:
-            return cls(settings.smoke_email, settings.smoke_password.get_secret_value())
+            stored = settings.smoke_totp_secret
+            secret = totp_secret or (stored.get_secret_value() if stored else None)
+            return cls(
+                settings.smoke_email,
+                settings.smoke_password.get_secret_value(),
+                totp_secret=secret,
+            )
         return None
 
     @classmethod
@@ -191,8 +202,12 @@ class Smoke:
     async def sign_in(self) -> str:
         email, password = self.credentials.email, self.credentials.password
         try:
-            await self.client.sign_in(email, password)
+            await self.client.sign_in(email, password, totp=self._totp())
             return "signed in"
+        except MfaRequired:
+            raise StepFailed(
+                "the smoke account has two-factor sign-in: pass its secret with --totp-secret"
+            ) from None
         except NetraError as exc:
             if exc.status != 401 or not self.credentials.create:
                 raise
@@ -203,8 +218,20 @@ class Smoke:
                 f"sign-in refused and the smoke user could not be created: "
                 f"{exc.status}: {exc.detail}"
             ) from None
-        await self.client.sign_in(email, password)
+        try:
+            await self.client.sign_in(email, password)
+        except NetraError as exc:
+            if exc.status == 403 and "email_not_verified" in exc.detail:
+                raise StepFailed(
+                    "REQUIRE_VERIFIED_EMAIL is on, so a new smoke user cannot sign in: set "
+                    "SMOKE_EMAIL and SMOKE_PASSWORD to a verified account"
+                ) from None
+            raise
         return "created the smoke user and signed in"
+
+    def _totp(self) -> Callable[[], str] | None:
+        secret = self.credentials.totp_secret
+        return pyotp.TOTP(secret).now if secret else None
 
     async def create_thread(self) -> str:
         self.thread_id = (await self.client.create_thread("netra smoke")).id

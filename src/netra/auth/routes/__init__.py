@@ -8,6 +8,7 @@ from netra.auth.routes import (
     admin_security,
     api_keys,
     email,
+    mfa,
     oidc,
     recovery,
     service,
@@ -22,6 +23,7 @@ def routers(state: StateGetter) -> list[APIRouter]:
     modules = (
         account,
         email,
+        mfa,
         recovery,
         sessions,
         api_keys,

@@ -6,10 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from netra.auth import audit, cookies
+from netra.auth.accounts import MfaChallenge
 from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.payloads import (
     LoginIn,
+    LoginMfaIn,
     MeOut,
+    MfaRequiredOut,
     PasswordIn,
     RefreshIn,
     RegisterIn,
@@ -36,9 +39,25 @@ def router(guards: Guards) -> APIRouter:
         )
         return RegisterOut(email=email, message=REGISTERED)
 
-    @api.post("/login", summary="Sign in with email and password")
-    async def login(body: LoginIn, request: Request, response: Response) -> TokenPair:
+    @api.post(
+        "/login",
+        summary="Sign in with email and password",
+        description="With a second factor on the account: `{mfa_required, mfa_token, "
+        "methods}` and no tokens; finish with POST /auth/login/mfa.",
+    )
+    async def login(
+        body: LoginIn, request: Request, response: Response
+    ) -> TokenPair | MfaRequiredOut:
         issued = await state().accounts.login(body.email, body.password, state().client(request))
+        if isinstance(issued, MfaChallenge):
+            return MfaRequiredOut(mfa_token=issued.mfa_token, methods=list(issued.methods))
+        return cookies.token_pair(issued, request, response, state().settings)
+
+    @api.post("/login/mfa", summary="Second step of a sign-in: a TOTP or recovery code")
+    async def login_mfa(body: LoginMfaIn, request: Request, response: Response) -> TokenPair:
+        issued = await state().accounts.login_mfa(
+            body.mfa_token, body.code, body.recovery_code, state().client(request)
+        )
         return cookies.token_pair(issued, request, response, state().settings)
 
     @api.post(
@@ -87,6 +106,8 @@ def router(guards: Guards) -> APIRouter:
     @api.get("/me", summary="The signed-in account")
     async def me(current: Annotated[CurrentUser, Depends(any_user)]) -> MeOut:
         user = current.user
+        async with state().db() as db:
+            mfa_enabled = await state().mfa.enabled(db, user.id)
         return MeOut(
             id=user.id,
             email=user.email,
@@ -97,6 +118,7 @@ def router(guards: Guards) -> APIRouter:
             credential=current.principal.kind,
             session_id=current.session_id,
             email_verified=user.email_verified_at is not None,
+            mfa_enabled=mfa_enabled,
         )
 
     @api.post("/password", summary="Change the password; other sessions are signed out")

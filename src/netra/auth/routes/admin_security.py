@@ -1,9 +1,9 @@
-"""Admins and account security: mail an account a reset link; see what the outbox holds
-(mail that is stuck or failed)."""
+"""Admins and account security: mail an account a reset link, turn its second factor
+off; see what the outbox holds (mail that is stuck or failed)."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
 from netra.auth.errors import SafeRoute
@@ -40,6 +40,16 @@ def router(guards: Guards) -> APIRouter:
         state = guards.state()
         user = await state.resets.send_link(user_id, current.user.id, state.client(request))
         return Accepted(message=f"a reset link is on its way to {user.email}")
+
+    @api.delete(
+        "/users/{user_id}/mfa", status_code=204, summary="Turn an account's second factor off"
+    )
+    async def reset_mfa(
+        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+    ) -> Response:
+        state = guards.state()
+        await state.mfa.reset_by_admin(user_id, current.user.id, state.client(request))
+        return Response(status_code=204)
 
     @api.get("/mail", summary="Mails of the outbox, newest first (pending, sent, failed)")
     async def list_mail(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from netra.auth.errors import AuthError, forbidden, from_rejection, unauthorized
+from netra.auth.mfa import two_factor
 from netra.auth.models import User, UserSession
 from netra.auth.state import AuthState
 from netra.db.base import utcnow
@@ -79,6 +80,17 @@ class Guards:
         ) -> CurrentUser:
             if current.user.role != "admin":
                 raise forbidden("this needs the admin role")
+            state = self.state()
+            if state.settings.require_mfa_for_admins:
+                async with state.db() as db:
+                    session = await db.get(UserSession, current.session_id or "")
+                if session is None or not two_factor(session.auth_method):
+                    raise AuthError(
+                        403,
+                        "mfa_required",
+                        "REQUIRE_MFA_FOR_ADMINS: turn on two-factor sign-in (or add a "
+                        "passkey) and sign in with it to use admin functions",
+                    )
             return current
 
         return dependency

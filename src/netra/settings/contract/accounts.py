@@ -80,7 +80,7 @@ class AccountSettings(BaseModel):
         bool,
         Spec(
             AUTH,
-            "Admins must sign in with a second factor (TOTP or a passkey); an admin without "
-            "one may sign in only to enrol it.",
+            "Admin functions refuse (403 mfa_required) a session that did not sign in with "
+            "a second factor (a TOTP or recovery code after the password, or a passkey).",
         ),
     ] = False

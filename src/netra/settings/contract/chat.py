@@ -180,3 +180,12 @@ class ChatSettings(BaseModel):
         SecretStr | None,
         Spec(CLIENTS, "The smoke account's password; never printed.", secret=True),
     ] = None
+    smoke_totp_secret: Annotated[
+        SecretStr | None,
+        Spec(
+            CLIENTS,
+            "The smoke account's TOTP secret, when it has two-factor sign-in (`netra smoke "
+            "--totp-secret` overrides it).",
+            secret=True,
+        ),
+    ] = None
