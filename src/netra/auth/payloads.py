@@ -61,6 +61,7 @@ class MeOut(BaseModel):
     session_id: str | None
     email_verified: bool
     mfa_enabled: bool
+    passkeys: int
 
 
 class SessionOut(BaseModel):
@@ -222,3 +223,28 @@ class LoginMfaIn(Body):
         if (self.code is None) == (self.recovery_code is None):
             raise ValueError("send either code or recovery_code")
         return self
+
+
+class PasskeyBeginIn(Body):
+    password: str | None = Field(default=None, max_length=MAX_PASSWORD_LENGTH)
+    code: str | None = Field(default=None, max_length=64)
+
+
+class PasskeyFinishIn(Body):
+    credential: dict[str, Any] = Field(description="The browser's PublicKeyCredential as JSON.")
+    name: str | None = Field(default=None, max_length=100)
+
+
+class PasskeyLoginIn(Body):
+    credential: dict[str, Any]
+
+
+class PasskeyRenameIn(Body):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class PasskeyOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None

@@ -18,6 +18,7 @@ from netra.auth.mfa import Mfa
 from netra.auth.oidc.config import parse_providers
 from netra.auth.oidc.flow import OidcLogins
 from netra.auth.oidc.provider import OidcProvider
+from netra.auth.passkeys import Passkeys
 from netra.auth.password_reset import PasswordResets
 from netra.auth.passwords import Passwords
 from netra.auth.service_accounts import ServiceAccounts
@@ -63,6 +64,7 @@ class AuthState:
     verification: EmailVerification
     resets: PasswordResets
     mfa: Mfa
+    passkeys: Passkeys
     http: httpx.AsyncClient
     redis: Redis | None = None
 
@@ -142,6 +144,9 @@ def build_state(
             limiter=limiter,
         ),
         mfa=mfa,
+        passkeys=Passkeys(
+            settings, db, passwords=passwords, mfa=mfa, sessions=sessions, outbox=outbox
+        ),
         http=http,
         redis=redis,
     )

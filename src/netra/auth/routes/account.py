@@ -108,6 +108,7 @@ def router(guards: Guards) -> APIRouter:
         user = current.user
         async with state().db() as db:
             mfa_enabled = await state().mfa.enabled(db, user.id)
+            passkeys = await state().passkeys.count(db, user.id)
         return MeOut(
             id=user.id,
             email=user.email,
@@ -119,6 +120,7 @@ def router(guards: Guards) -> APIRouter:
             session_id=current.session_id,
             email_verified=user.email_verified_at is not None,
             mfa_enabled=mfa_enabled,
+            passkeys=passkeys,
         )
 
     @api.post("/password", summary="Change the password; other sessions are signed out")
