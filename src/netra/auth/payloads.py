@@ -97,6 +97,7 @@ class AuditOut(BaseModel):
     actor: str | None
     ip_address: str | None
     detail: dict[str, Any]
+    user_id: str | None = None
 
 
 class Revoked(BaseModel):

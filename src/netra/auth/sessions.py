@@ -108,7 +108,15 @@ class Sessions:
             await db.flush()
             row, token = self._pair(user, session, now)
             db.add(row)
-            audit.record(db, "login", user_id=user.id, ip=client.ip, method=method, sid=session.id)
+            audit.record(
+                db,
+                "login",
+                user_id=user.id,
+                ip=client.ip,
+                method=method,
+                sid=session.id,
+                user_agent=(client.user_agent or "")[:200] or None,
+            )
         return self._issue(user, session, token)
 
     async def refresh(self, token: str, client: ClientInfo) -> IssuedTokens:

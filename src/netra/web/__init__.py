@@ -55,6 +55,13 @@ def router() -> APIRouter:
     async def index() -> Response:
         return _secured(FileResponse(STATIC / "index.html"), "no-cache")
 
+    # Mailed links (`PUBLIC_URL/verify-email?token=...`): the same page; its script moves
+    # the token off the address bar at once, and Referrer-Policy keeps it from leaking.
+    @web.get("/verify-email")
+    @web.get("/reset-password")
+    async def link_page() -> Response:
+        return _secured(FileResponse(STATIC / "index.html"), "no-store")
+
     @web.get("/static/{path:path}")
     async def static(path: str, request: Request) -> Response:
         response = await files.get_response(path, request.scope)

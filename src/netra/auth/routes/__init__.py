@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from netra.auth.routes import (
     account,
+    activity,
     admin,
     admin_security,
     api_keys,
@@ -31,6 +32,7 @@ def routers(state: StateGetter) -> list[APIRouter]:
         api_keys,
         admin,
         admin_security,
+        activity,
         service,
         wellknown,
         oidc,

@@ -1,4 +1,5 @@
-// Boot and routing (#/signin, #/signup, #/, #/t/<id>, #/sessions, #/keys, #/admin).
+// Boot and routing (#/signin, #/signup, #/forgot, #/, #/t/<id>, #/security, #/sessions,
+// #/keys, #/admin); mailed links arrive at /verify-email and /reset-password.
 import { api, onSignedOut, refresh } from "./api.js";
 import { onBackOnline } from "./connectivity.js";
 import { app } from "./state.js";
@@ -8,6 +9,15 @@ import { chatView } from "./views/chat.js";
 import { sessionsView } from "./views/sessions.js";
 import { keysView } from "./views/keys.js";
 import { adminView } from "./views/admin.js";
+import { securityView } from "./views/security.js";
+import { forgotView, resetView, verifyEmailView } from "./views/recovery.js";
+
+// A mailed link's token: into memory, off the address bar (and out of history).
+const LINKS = { "/verify-email": "#/verify-email", "/reset-password": "#/reset-password" };
+if (LINKS[window.location.pathname]) {
+  app.linkToken = new URLSearchParams(window.location.search).get("token");
+  window.history.replaceState(null, "", `/${LINKS[window.location.pathname]}`);
+}
 
 const SESSION_CHECK_MS = 30000;
 const main = document.getElementById("main");
@@ -55,7 +65,7 @@ function shell(active) {
   const link = (hash, text, key) => h("a", { href: hash, text, "aria-current": active === key ? "page" : null });
   top.replaceChildren(
     h("a", { href: "#/", class: "brand", "aria-label": "Netra home" }, h("img", { src: "/static/icon.svg", alt: "" }), "Netra"),
-    h("nav", { "aria-label": "Main" }, link("#/", "Chats", "chat"), link("#/sessions", "Sessions", "sessions"),
+    h("nav", { "aria-label": "Main" }, link("#/", "Chats", "chat"), link("#/security", "Security", "security"), link("#/sessions", "Sessions", "sessions"),
       link("#/keys", "API keys", "keys"), app.user?.role === "admin" ? link("#/admin", "Users", "admin") : null),
     h("div", { class: "me" }, h("span", { class: "email", text: app.user?.email || "" }),
       h("button", { type: "button", class: "secondary small", text: "Sign out", onclick: signOut })));
@@ -74,10 +84,19 @@ async function route() {
     top.hidden = true;
     return signInView(view, { signUp: hash === "#/signup", onDone: () => go("#/") });
   }
+  if (hash === "#/verify-email") return verifyEmailView(view);
+  if (hash === "#/forgot" || hash === "#/reset-password") {
+    top.hidden = true;
+    return hash === "#/forgot" ? forgotView(view) : resetView(view);
+  }
   if (!app.user) return go("#/signin");
   const [, section, id] = hash.match(/^#\/([a-z]*)\/?(.*)$/) || [];
   try {
-    if (section === "sessions") {
+    if (section === "security") {
+      leaveChat();
+      shell("security");
+      await securityView(view);
+    } else if (section === "sessions") {
       leaveChat();
       shell("sessions");
       await sessionsView(view, { onSignOutEverywhere: signedOutHere });

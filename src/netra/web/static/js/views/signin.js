@@ -2,6 +2,7 @@
 import { api, setTokens } from "../api.js";
 import { app } from "../state.js";
 import { h, field, focusHeading } from "../dom.js";
+import { passkeysSupported, signInWithPasskey } from "../webauthn.js";
 
 const REFRESH_COOKIE = { "X-Netra-Refresh": "cookie" };
 
@@ -35,12 +36,38 @@ export async function oidcHandoff() {
   return true;
 }
 
-export async function signIn(email, password) {
-  const pair = await api("/auth/login", {
+/** Password sign-in; `askCode` is called when the account has a second factor and
+ * answers {code} or {recovery_code} for the challenge. */
+export async function signIn(email, password, askCode) {
+  let pair = await api("/auth/login", {
     method: "POST", auth: false, headers: REFRESH_COOKIE, body: { email, password },
   });
+  if (pair.mfa_required) {
+    const factor = await askCode();
+    pair = await api("/auth/login/mfa", {
+      method: "POST", auth: false, headers: REFRESH_COOKIE, body: { mfa_token: pair.mfa_token, ...factor },
+    });
+  }
   setTokens(pair);
   app.user = await api("/auth/me");
+}
+
+/** The second step, in the sign-in card: resolves with the code the person typed. */
+function codeStep(form) {
+  return new Promise((resolve) => {
+    const code = h("input", { id: "mfa-code", autocomplete: "one-time-code", required: true, maxlength: "64" });
+    const step = h("form", { class: "card auth-form", "aria-labelledby": "mfa-title" },
+      h("h1", { id: "mfa-title", text: "Two-factor sign-in" }),
+      field("Code from your authenticator app (or a recovery code)", code),
+      h("button", { type: "submit", class: "primary wide", text: "Verify" }));
+    step.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = code.value.trim();
+      resolve(/^[0-9]{6}$/.test(value) ? { code: value } : { recovery_code: value });
+    });
+    form.replaceWith(step);
+    code.focus();
+  });
 }
 
 export function signInView(main, { signUp = false, onDone }) {
@@ -74,7 +101,7 @@ export function signInView(main, { signUp = false, onDone }) {
           body: { email: email.value, password: password.value, name: name.value || null },
         });
       }
-      await signIn(email.value, password.value);
+      await signIn(email.value, password.value, () => codeStep(form));
       onDone();
     } catch (e) {
       error.textContent = e.message;
@@ -83,6 +110,23 @@ export function signInView(main, { signUp = false, onDone }) {
       (e.status === 401 ? password : email).focus();
     }
   });
+  if (!signUp) {
+    submit.after(h("p", { class: "switch" }, h("a", { href: "#/forgot", text: "Forgot your password?" })));
+    if (passkeysSupported()) {
+      submit.after(h("button", { type: "button", class: "secondary wide", text: "Use a passkey",
+        onclick: async () => {
+          error.hidden = true;
+          try {
+            await signInWithPasskey();
+            app.user = await api("/auth/me");
+            onDone();
+          } catch (e) {
+            error.textContent = e.message;
+            error.hidden = false;
+          }
+        } }));
+    }
+  }
   main.replaceChildren(h("div", { class: "auth-page" }, form));
   providerButtons().then((buttons) => { if (buttons) submit.after(buttons); });
   if (notice) focusHeading(form);

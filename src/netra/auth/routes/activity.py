@@ -1,0 +1,70 @@
+"""The audit log as people read it: `/auth/activity` (your own recent security events)
+and `/auth/admin/audit` (every account's, searchable)."""
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import Select, or_, select
+
+from netra.auth.errors import SafeRoute
+from netra.auth.models import AuditEvent, User
+from netra.auth.payloads import AuditOut
+from netra.auth.routes.deps import CurrentUser, Guards
+
+
+def audit_out(row: AuditEvent) -> AuditOut:
+    return AuditOut(
+        event=row.event,
+        created_at=row.created_at,
+        actor=row.actor,
+        ip_address=row.ip_address,
+        detail=json.loads(row.detail),
+        user_id=row.user_id,
+    )
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.casefold()}%"
+
+
+def router(guards: Guards) -> APIRouter:
+    api = APIRouter(prefix="/auth", tags=["audit"], route_class=SafeRoute)
+    session_user = guards.user(sessions_only=True)
+    admin = guards.admin()
+
+    async def rows(query: Select[AuditEvent], limit: int) -> list[AuditOut]:
+        async with guards.state().db() as db:
+            found = await db.scalars(query.order_by(AuditEvent.created_at.desc()).limit(limit))
+            return [audit_out(row) for row in found]
+
+    @api.get("/activity", summary="This account's recent security events, newest first")
+    async def activity(
+        current: Annotated[CurrentUser, Depends(session_user)],
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> list[AuditOut]:
+        return await rows(select(AuditEvent).where(AuditEvent.user_id == current.user.id), limit)
+
+    @api.get("/admin/audit", summary="Every account's audit events, searchable")
+    async def search(
+        _: Annotated[CurrentUser, Depends(admin)],
+        q: Annotated[str | None, Query(max_length=200, description="email or IP contains")] = None,
+        event: Annotated[str | None, Query(max_length=60)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[AuditOut]:
+        query = select(AuditEvent)
+        if event:
+            query = query.where(AuditEvent.event == event)
+        if q:
+            pattern = _like(q)
+            owners = select(User.id).where(User.email.like(pattern, escape="\\"))
+            query = query.where(
+                or_(
+                    AuditEvent.user_id.in_(owners),
+                    AuditEvent.ip_address.like(pattern, escape="\\"),
+                )
+            )
+        return await rows(query, limit)
+
+    return api
