@@ -142,3 +142,14 @@ def test_register_verify_enrol_sign_in_each_way_and_reset(
     activity = page.locator(".security").last
     expect(activity).to_contain_text("password reset")
     expect(activity).to_contain_text("passkey added")
+
+    # The first account of a development instance is an admin: the Users page mails a
+    # reset link and shows the outbox.
+    page.get_by_role("link", name="Users").click()
+    page.get_by_role("button", name="Send reset link: ada@example.com").click()
+    expect(page.locator("tbody").first).to_contain_text("a reset link is on its way")
+    assert mailed_link(mail, "Reset your password", seen).startswith(f"{netra.url}/reset-password?")
+    expect(page.get_by_role("heading", name="Mail")).to_be_visible()
+    page.get_by_label("Search the audit log").fill("ada@")
+    page.get_by_role("button", name="Search log").click()
+    expect(page.locator("table").last).to_contain_text("password_reset")
