@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from fastapi import WebSocket
 
 from netra.chat.backend import ChatBackend, ServiceUnavailable
-from netra.chat.ws.protocol import BEARER_PREFIX, SUBPROTOCOL, Close, ProtocolError
+from netra.chat.ws.protocol import BEARER_PREFIX, SUBPROTOCOL, ProtocolError
+from netra.close_codes import Close
 from netra.tokens import Principal, TokenRejected
 
 
