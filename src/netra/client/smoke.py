@@ -209,6 +209,8 @@ class Smoke:
                 "the smoke account has two-factor sign-in: pass its secret with --totp-secret"
             ) from None
         except NetraError as exc:
+            if "invalid_code" in exc.detail:
+                raise StepFailed(f"the TOTP code was refused: {exc.detail}") from None
             if exc.status != 401 or not self.credentials.create:
                 raise
         try:

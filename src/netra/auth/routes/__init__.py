@@ -17,11 +17,9 @@ from netra.auth.routes import (
     sessions,
     wellknown,
 )
-from netra.auth.routes.deps import Guards, StateGetter
 
 
-def routers(state: StateGetter) -> list[APIRouter]:
-    guards = Guards(state)
+def routers() -> list[APIRouter]:
     modules = (
         account,
         email,
@@ -37,4 +35,4 @@ def routers(state: StateGetter) -> list[APIRouter]:
         wellknown,
         oidc,
     )
-    return [module.router(guards) for module in modules]
+    return [module.router() for module in modules]

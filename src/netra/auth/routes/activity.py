@@ -10,7 +10,7 @@ from sqlalchemy import Select, or_, select
 from netra.auth.errors import SafeRoute
 from netra.auth.models import AuditEvent, User
 from netra.auth.payloads import AuditOut
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, admin_user, session_user
 
 
 def audit_out(row: AuditEvent) -> AuditOut:
@@ -29,26 +29,28 @@ def _like(text: str) -> str:
     return f"%{escaped.casefold()}%"
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth", tags=["audit"], route_class=SafeRoute)
-    session_user = guards.user(sessions_only=True)
-    admin = guards.admin()
 
-    async def rows(query: Select[AuditEvent], limit: int) -> list[AuditOut]:
-        async with guards.state().db() as db:
+    async def rows(state: State, query: Select[AuditEvent], limit: int) -> list[AuditOut]:
+        async with state.db() as db:
             found = await db.scalars(query.order_by(AuditEvent.created_at.desc()).limit(limit))
             return [audit_out(row) for row in found]
 
     @api.get("/activity", summary="This account's recent security events, newest first")
     async def activity(
+        state: State,
         current: Annotated[CurrentUser, Depends(session_user)],
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> list[AuditOut]:
-        return await rows(select(AuditEvent).where(AuditEvent.user_id == current.user.id), limit)
+        return await rows(
+            state, select(AuditEvent).where(AuditEvent.user_id == current.user.id), limit
+        )
 
     @api.get("/admin/audit", summary="Every account's audit events, searchable")
     async def search(
-        _: Annotated[CurrentUser, Depends(admin)],
+        state: State,
+        _: Annotated[CurrentUser, Depends(admin_user)],
         q: Annotated[str | None, Query(max_length=200, description="email or IP contains")] = None,
         event: Annotated[str | None, Query(max_length=60)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -65,6 +67,6 @@ def router(guards: Guards) -> APIRouter:
                     AuditEvent.ip_address.like(pattern, escape="\\"),
                 )
             )
-        return await rows(query, limit)
+        return await rows(state, query, limit)
 
     return api

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from netra.auth.errors import SafeRoute
 from netra.auth.models import OutboxMail
 from netra.auth.payloads import Accepted, MailOut, MailPage
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, admin_user
 
 
 def mail_out(row: OutboxMail) -> MailOut:
@@ -27,17 +27,18 @@ def mail_out(row: OutboxMail) -> MailOut:
     )
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth/admin", tags=["admin"], route_class=SafeRoute)
-    admin = guards.admin()
 
     @api.post(
         "/users/{user_id}/password-reset", status_code=202, summary="Mail an account a reset link"
     )
     async def send_reset(
-        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+        state: State,
+        user_id: str,
+        current: Annotated[CurrentUser, Depends(admin_user)],
+        request: Request,
     ) -> Accepted:
-        state = guards.state()
         user = await state.resets.send_link(user_id, current.user.id, state.client(request))
         return Accepted(message=f"a reset link is on its way to {user.email}")
 
@@ -45,19 +46,21 @@ def router(guards: Guards) -> APIRouter:
         "/users/{user_id}/mfa", status_code=204, summary="Turn an account's second factor off"
     )
     async def reset_mfa(
-        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+        state: State,
+        user_id: str,
+        current: Annotated[CurrentUser, Depends(admin_user)],
+        request: Request,
     ) -> Response:
-        state = guards.state()
         await state.mfa.reset_by_admin(user_id, current.user.id, state.client(request))
         return Response(status_code=204)
 
     @api.get("/mail", summary="Mails of the outbox, newest first (pending, sent, failed)")
     async def list_mail(
-        _: Annotated[CurrentUser, Depends(admin)],
+        state: State,
+        _: Annotated[CurrentUser, Depends(admin_user)],
         status: Literal["pending", "sent", "failed"] | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> MailPage:
-        state = guards.state()
         query = select(OutboxMail).order_by(OutboxMail.created_at.desc()).limit(limit)
         if status is not None:
             query = query.where(OutboxMail.status == status)

@@ -6,24 +6,22 @@ from fastapi import APIRouter, Depends, Request
 
 from netra.auth.errors import SafeRoute
 from netra.auth.payloads import Accepted, EmailChangeIn, EmailVerifiedOut, TokenIn
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, session_user
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth", tags=["email"], route_class=SafeRoute)
-    state = guards.state
-    session_user = guards.user(sessions_only=True)
 
     @api.post("/verify-email/request", status_code=202, summary="Mail a new verification link")
     async def request_verification(
-        current: Annotated[CurrentUser, Depends(session_user)], request: Request
+        state: State, current: Annotated[CurrentUser, Depends(session_user)], request: Request
     ) -> Accepted:
-        await state().verification.request(current.user.id, state().client(request))
+        await state.verification.request(current.user.id, state.client(request))
         return Accepted(message=f"a link is on its way to {current.user.email}")
 
     @api.post("/verify-email", summary="Use a verification link (also completes an email change)")
-    async def verify(body: TokenIn, request: Request) -> EmailVerifiedOut:
-        user = await state().verification.verify(body.token, state().client(request))
+    async def verify(state: State, body: TokenIn, request: Request) -> EmailVerifiedOut:
+        user = await state.verification.verify(body.token, state.client(request))
         return EmailVerifiedOut(email=user.email, email_verified=True)
 
     @api.post(
@@ -32,12 +30,13 @@ def router(guards: Guards) -> APIRouter:
         summary="Change the email address (takes effect when the link mailed to it is used)",
     )
     async def change_email(
+        state: State,
         body: EmailChangeIn,
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
     ) -> Accepted:
-        await state().verification.change(
-            current.user.id, body.new_email, body.password, state().client(request)
+        await state.verification.change(
+            current.user.id, body.new_email, body.password, state.client(request)
         )
         return Accepted(
             message="a link is on its way to the new address; the change takes effect when "

@@ -15,7 +15,7 @@ from netra.auth.payloads import (
     PasskeyRenameIn,
     TokenPair,
 )
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, session_user
 
 
 def passkey_out(row: Passkey) -> PasskeyOut:
@@ -24,64 +24,69 @@ def passkey_out(row: Passkey) -> PasskeyOut:
     )
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth/passkeys", tags=["passkeys"], route_class=SafeRoute)
-    state = guards.state
-    session_user = guards.user(sessions_only=True)
 
     @api.post("/register/begin", summary="WebAuthn creation options (password or code first)")
     async def register_begin(
+        state: State,
         body: PasskeyBeginIn,
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
     ) -> dict[str, Any]:
-        return await state().passkeys.register_begin(
-            current.user.id, body.password, body.code, state().client(request)
+        return await state.passkeys.register_begin(
+            current.user.id, body.password, body.code, state.client(request)
         )
 
     @api.post("/register/finish", status_code=201, summary="Store the new passkey")
     async def register_finish(
+        state: State,
         body: PasskeyFinishIn,
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
     ) -> PasskeyOut:
-        row = await state().passkeys.register_finish(
-            current.user.id, body.credential, body.name, state().client(request)
+        row = await state.passkeys.register_finish(
+            current.user.id, body.credential, body.name, state.client(request)
         )
         return passkey_out(row)
 
     @api.post("/login/begin", summary="WebAuthn request options (no email needed)")
-    async def login_begin(request: Request) -> dict[str, Any]:
-        await state().accounts.limit_ip("passkey_login", state().client(request))
-        return await state().passkeys.login_begin()
+    async def login_begin(state: State, request: Request) -> dict[str, Any]:
+        await state.accounts.limit_ip("passkey_login", state.client(request))
+        return await state.passkeys.login_begin()
 
     @api.post("/login/finish", summary="Sign in with a passkey: the token pair")
-    async def login_finish(body: PasskeyLoginIn, request: Request, response: Response) -> TokenPair:
-        issued = await state().passkeys.login_finish(body.credential, state().client(request))
-        return cookies.token_pair(issued, request, response, state().settings)
+    async def login_finish(
+        state: State, body: PasskeyLoginIn, request: Request, response: Response
+    ) -> TokenPair:
+        issued = await state.passkeys.login_finish(body.credential, state.client(request))
+        return cookies.token_pair(issued, request, response, state.settings)
 
     @api.get("", summary="This account's passkeys")
     async def list_passkeys(
+        state: State,
         current: Annotated[CurrentUser, Depends(session_user)],
     ) -> list[PasskeyOut]:
-        return [passkey_out(row) for row in await state().passkeys.list(current.user.id)]
+        return [passkey_out(row) for row in await state.passkeys.list(current.user.id)]
 
     @api.patch("/{passkey_id}", summary="Rename a passkey")
     async def rename(
+        state: State,
         passkey_id: str,
         body: PasskeyRenameIn,
         current: Annotated[CurrentUser, Depends(session_user)],
     ) -> PasskeyOut:
-        row = await state().passkeys.rename(current.user.id, passkey_id, body.name)
+        row = await state.passkeys.rename(current.user.id, passkey_id, body.name)
         return passkey_out(row)
 
     @api.delete("/{passkey_id}", status_code=204, summary="Remove a passkey")
     async def remove(
+        state: State,
         passkey_id: str,
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
     ) -> Response:
-        await state().passkeys.remove(current.user.id, passkey_id, state().client(request))
+        await state.passkeys.remove(current.user.id, passkey_id, state.client(request))
         return Response(status_code=204)
 
     return api
