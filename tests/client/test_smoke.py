@@ -15,7 +15,7 @@ import pytest
 
 from netra.client import MfaRequired, NetraClient
 from netra.client.smoke import Smoke, SmokeCredentials, run_smoke
-from tests.processes import NetraProcess, free_port, netra_env, run_netra
+from tests.processes import NETRA, NetraProcess, free_port, netra_env, run_netra
 
 STEPS = [
     "backend liveness",
@@ -174,3 +174,16 @@ async def test_two_factor_accounts_sign_in_through_the_sdk_and_the_smoke(
     )
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert secret not in passed.stdout + passed.stderr
+
+    chat = await asyncio.to_thread(
+        subprocess.run,
+        [*NETRA, "chat", "--url", platform.url, "--email", email, "-m", "hello"],
+        input=f"{password}\n{codes[1]}\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert chat.returncode == 0, chat.stdout + chat.stderr
+    assert "Code from your authenticator app" in chat.stdout
+    assert chat.stdout.split("recovery code):")[-1].strip()  # then the agent's answer
