@@ -42,6 +42,9 @@ async def test_reset_sets_the_password_and_ends_every_session_and_key(
         "/auth/api-keys", json={"name": "script"}, headers=bearer(session["access_token"])
     )
     api_key = key.json()["api_key"]
+    notice = await smtp.mailbox.next()
+    assert notice["Subject"] == "A new API key was created"
+    assert "script" in text_of(notice)
 
     asked = await forgot(accounts, "ADA@example.com")
     assert asked.status_code == 202

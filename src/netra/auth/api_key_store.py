@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
+from netra.auth.mail import messages
+from netra.auth.mail.outbox import Outbox
 from netra.auth.models import ApiKey, User
 from netra.auth.sessions import hash_token, roles_of
 from netra.db.base import utcnow
@@ -36,10 +38,12 @@ class ApiKeys:
         settings: Settings,
         db: async_sessionmaker[AsyncSession],
         revocations: RevocationBroadcast,
+        outbox: Outbox | None = None,
     ) -> None:
         self.settings = settings
         self._db = db
         self.revocations = revocations
+        self.outbox = outbox
 
     async def create(
         self, user_id: str, name: str, scopes: Iterable[str], expires_in_days: int | None
@@ -59,6 +63,18 @@ class ApiKeys:
         async with self._db() as db, db.begin():
             db.add(row)
             audit.record(db, "api_key_created", user_id=user_id, key_id=key_id)
+            owner = await db.get(User, user_id)
+            if self.outbox is not None and owner is not None:
+                notice = messages.notice(
+                    "api_key_created",
+                    owner.email,
+                    "A new API key was created",
+                    f"The API key “{name}” was created for your Netra account; "
+                    "if this was not you, revoke it on the API keys page.",
+                )
+                self.outbox.add(db, notice, user_id=user_id)
+        if self.outbox is not None:
+            self.outbox.wake()
         return row, f"{API_KEY_PREFIX}{key_id}_{secret}"
 
     async def list(self, user_id: str) -> list[ApiKey]:

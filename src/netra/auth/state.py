@@ -88,8 +88,8 @@ def build_state(
     limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
     broadcast = RevocationBroadcast(revocations, redis)
     sessions = Sessions(settings, db, issuer, broadcast, metrics=metrics)
-    api_keys = ApiKeys(settings, db, broadcast)
     outbox = Outbox(settings, db, transport_for(settings))
+    api_keys = ApiKeys(settings, db, broadcast, outbox)
     verification = EmailVerification(settings, db, passwords, outbox, limiter)
     mfa = Mfa(settings, db, passwords, outbox)
     source: KeySource
