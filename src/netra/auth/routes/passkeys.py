@@ -38,7 +38,7 @@ def router() -> APIRouter:
             current.user.id, body.password, body.code, state.client(request)
         )
 
-    @api.post("/register/finish", status_code=201, summary="Store the new passkey")
+    @api.post("/register/finish", summary="Store the new passkey")
     async def register_finish(
         state: State,
         body: PasskeyFinishIn,
