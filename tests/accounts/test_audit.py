@@ -45,6 +45,17 @@ async def test_own_activity_and_the_admin_search(
         "/auth/admin/audit", params={"event": "login_failed"}, headers=admin
     )
     assert [e["event"] for e in failed.json()] == ["login_failed"]
+    await accounts.post(
+        "/auth/password/forgot",
+        json={"email": "ada@example.com"},
+        headers={"User-Agent": "Someone's phone"},
+    )
+    asked = await accounts.get(
+        "/auth/admin/audit", params={"event": "password_reset_requested"}, headers=admin
+    )
+    [event] = asked.json()
+    assert event["detail"]["user_agent"] == "Someone's phone"
+    assert event["ip_address"]
     odd = await accounts.get("/auth/admin/audit", params={"q": "%_\\"}, headers=admin)
     assert odd.status_code == 200
     assert odd.json() == []

@@ -106,11 +106,18 @@ class Accounts:
                 )
                 db.add(user)
                 await db.flush()
-                audit.record(db, "register", user_id=user.id, ip=client.ip, admin=first)
+                audit.record(
+                    db,
+                    "register",
+                    user_id=user.id,
+                    ip=client.ip,
+                    agent=client.user_agent,
+                    admin=first,
+                )
                 self.verification.queue(db, user)
         except IntegrityError:
             async with self._db() as db, db.begin():
-                audit.record(db, "register_existing_email", ip=client.ip)
+                audit.record(db, "register_existing_email", ip=client.ip, agent=client.user_agent)
         self.outbox.wake()
         return normalized
 
@@ -137,7 +144,13 @@ class Accounts:
         if not await self.passwords.verify(stored, password) or user is None:
             await self.limiter.count(account_key, self.settings.login_limit_window)
             async with self._db() as db, db.begin():
-                audit.record(db, "login_failed", user_id=user.id if user else None, ip=client.ip)
+                audit.record(
+                    db,
+                    "login_failed",
+                    user_id=user.id if user else None,
+                    ip=client.ip,
+                    agent=client.user_agent,
+                )
             self.metrics.logins.labels("failure").inc()
             raise unauthorized("invalid_credentials", BAD_CREDENTIALS)
         if not user.is_active:
@@ -151,7 +164,13 @@ class Accounts:
             if await self.mfa.enabled(db, user.id):
                 # No session yet, and the failure count stays: code guesses add to it.
                 token = account_tokens.issue(db, user.id, MFA_CHALLENGE, email=user.email)
-                audit.record(db, "login_mfa_challenge", user_id=user.id, ip=client.ip)
+                audit.record(
+                    db,
+                    "login_mfa_challenge",
+                    user_id=user.id,
+                    ip=client.ip,
+                    agent=client.user_agent,
+                )
                 return MfaChallenge(token, MFA_METHODS)
         self.metrics.logins.labels("success").inc()
         await self.limiter.reset(account_key)
@@ -180,7 +199,14 @@ class Accounts:
         if method is None:
             await self.limiter.count(account_key, self.settings.login_limit_window)
             async with self._db() as db, db.begin():
-                audit.record(db, "login_failed", user_id=user.id, ip=client.ip, step="mfa")
+                audit.record(
+                    db,
+                    "login_failed",
+                    user_id=user.id,
+                    ip=client.ip,
+                    agent=client.user_agent,
+                    step="mfa",
+                )
             self.metrics.logins.labels("failure").inc()
             raise unauthorized("invalid_code", "the code is wrong or was already used")
         self.metrics.logins.labels("success").inc()
@@ -194,7 +220,14 @@ class Accounts:
         async with self._db() as db, db.begin():
             if sent:
                 self.verification.queue(db, user)
-            audit.record(db, "login_unverified", user_id=user.id, ip=client.ip, mailed=sent)
+            audit.record(
+                db,
+                "login_unverified",
+                user_id=user.id,
+                ip=client.ip,
+                agent=client.user_agent,
+                mailed=sent,
+            )
         self.outbox.wake()
         self.metrics.logins.labels("unverified").inc()
         raise AuthError(
@@ -233,7 +266,12 @@ class Accounts:
                 db, user_id, "password_changed", keep=session_id
             )
             audit.record(
-                db, "password_changed", user_id=user_id, ip=client.ip, revoked=len(revoked)
+                db,
+                "password_changed",
+                user_id=user_id,
+                ip=client.ip,
+                agent=client.user_agent,
+                revoked=len(revoked),
             )
             self.outbox.add(
                 db,

@@ -17,9 +17,13 @@ def record(
     user_id: str | None = None,
     actor: str | None = None,
     ip: str | None = None,
+    agent: str | None = None,
     **detail: Any,
 ) -> None:
-    """Add an event to the caller's transaction (it commits with what it describes)."""
+    """Add an event to the caller's transaction (it commits with what it describes);
+    `agent` (the client's User-Agent) is kept in the detail, cut to 200 characters."""
+    if agent:
+        detail["user_agent"] = agent[:200]
     db.add(
         AuditEvent(
             event=event,

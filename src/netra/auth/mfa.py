@@ -106,7 +106,9 @@ class Mfa:
                 await db.delete(factor)
                 await db.flush()
             db.add(TotpFactor(user_id=user_id, secret=self._sealer.seal(secret.encode(), user_id)))
-            audit.record(db, "mfa_setup_started", user_id=user_id, ip=client.ip)
+            audit.record(
+                db, "mfa_setup_started", user_id=user_id, ip=client.ip, agent=client.user_agent
+            )
         uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
         return TotpSetup(secret, uri, segno.make(uri, error="m").svg_inline(scale=4))
 
@@ -134,7 +136,7 @@ class Mfa:
                 raise AuthError(400, "invalid_code", "the code is wrong; check the clock")
             factor.confirmed_at, factor.last_step = utcnow(), step
             codes = await self._new_codes(db, user_id)
-            audit.record(db, "mfa_enabled", user_id=user_id, ip=client.ip)
+            audit.record(db, "mfa_enabled", user_id=user_id, ip=client.ip, agent=client.user_agent)
             await self._notice(db, user_id, "mfa_enabled", "Two-factor sign-in was turned on")
         self.outbox.wake()
         return codes
@@ -153,7 +155,13 @@ class Mfa:
             if not await self.enabled(db, user_id):
                 raise AuthError(409, "mfa_not_enabled", "two-factor sign-in is off")
             codes = await self._new_codes(db, user_id)
-            audit.record(db, "mfa_recovery_codes_regenerated", user_id=user_id, ip=client.ip)
+            audit.record(
+                db,
+                "mfa_recovery_codes_regenerated",
+                user_id=user_id,
+                ip=client.ip,
+                agent=client.user_agent,
+            )
             await self._notice(db, user_id, "mfa_recovery_codes", "New recovery codes were made")
         self.outbox.wake()
         return codes
@@ -202,7 +210,7 @@ class Mfa:
             if await self.verify(db, user_id, code=code, recovery_code=None) is None:
                 raise AuthError(400, "invalid_code", "the code is wrong or was already used")
             await self._remove(db, user_id)
-            audit.record(db, "mfa_disabled", user_id=user_id, ip=client.ip)
+            audit.record(db, "mfa_disabled", user_id=user_id, ip=client.ip, agent=client.user_agent)
             await self._notice(db, user_id, "mfa_disabled", "Two-factor sign-in was turned off")
         self.outbox.wake()
 
@@ -214,7 +222,14 @@ class Mfa:
             if not await self.enabled(db, user.id):
                 raise AuthError(409, "mfa_not_enabled", "this account has no second factor")
             await self._remove(db, user.id)
-            audit.record(db, "mfa_reset_by_admin", user_id=user.id, actor=actor, ip=client.ip)
+            audit.record(
+                db,
+                "mfa_reset_by_admin",
+                user_id=user.id,
+                actor=actor,
+                ip=client.ip,
+                agent=client.user_agent,
+            )
             await self._notice(
                 db, user.id, "mfa_disabled", "An administrator turned two-factor sign-in off"
             )

@@ -170,7 +170,13 @@ class Passkeys:
                     for p in existing
                 ],
             )
-            audit.record(db, "passkey_registration_started", user_id=user.id, ip=client.ip)
+            audit.record(
+                db,
+                "passkey_registration_started",
+                user_id=user.id,
+                ip=client.ip,
+                agent=client.user_agent,
+            )
         parsed: dict[str, Any] = json.loads(options_to_json(options))
         return parsed
 
@@ -220,7 +226,14 @@ class Passkeys:
                 )
                 db.add(passkey)
                 await db.flush()
-                audit.record(db, "passkey_added", user_id=user_id, ip=client.ip, name=passkey.name)
+                audit.record(
+                    db,
+                    "passkey_added",
+                    user_id=user_id,
+                    ip=client.ip,
+                    agent=client.user_agent,
+                    name=passkey.name,
+                )
                 await self._notice(db, user_id, "passkey_added", "A new passkey was added")
         except IntegrityError:
             raise AuthError(409, "passkey_exists", "this passkey is already registered") from None
@@ -266,7 +279,14 @@ class Passkeys:
                 passkey.sign_count, passkey.last_used_at = verified.new_sign_count, utcnow()
         except AuthError as exc:
             async with self._db() as db, db.begin():
-                audit.record(db, "login_failed", ip=client.ip, method="passkey", why=exc.reason)
+                audit.record(
+                    db,
+                    "login_failed",
+                    ip=client.ip,
+                    agent=client.user_agent,
+                    method="passkey",
+                    why=exc.reason,
+                )
             raise unauthorized(exc.reason, exc.message) from None
         if not user.is_active:
             raise unauthorized("account_disabled", "this account is disabled")
@@ -308,7 +328,14 @@ class Passkeys:
                     "this passkey is the account's only way to sign in; add another first",
                 )
             await db.delete(passkey)
-            audit.record(db, "passkey_removed", user_id=user_id, ip=client.ip, name=passkey.name)
+            audit.record(
+                db,
+                "passkey_removed",
+                user_id=user_id,
+                ip=client.ip,
+                agent=client.user_agent,
+                name=passkey.name,
+            )
             await self._notice(db, user_id, "passkey_removed", "A passkey was removed")
         self.outbox.wake()
 

@@ -62,13 +62,27 @@ class PasswordResets:
                 select(User).where(User.email == normalized, User.deleted_at.is_(None))
             )
             if user is None:
-                audit.record(db, "password_reset_unknown_email", ip=client.ip)
+                audit.record(
+                    db, "password_reset_unknown_email", ip=client.ip, agent=client.user_agent
+                )
                 return
             if count > MAILS_PER_ADDRESS:
-                audit.record(db, "password_reset_throttled", user_id=user.id, ip=client.ip)
+                audit.record(
+                    db,
+                    "password_reset_throttled",
+                    user_id=user.id,
+                    ip=client.ip,
+                    agent=client.user_agent,
+                )
                 return
             self._queue(db, user)
-            audit.record(db, "password_reset_requested", user_id=user.id, ip=client.ip)
+            audit.record(
+                db,
+                "password_reset_requested",
+                user_id=user.id,
+                ip=client.ip,
+                agent=client.user_agent,
+            )
         self.outbox.wake()
 
     def _queue(self, db: AsyncSession, user: User) -> None:
@@ -109,7 +123,14 @@ class PasswordResets:
             user.email_verified_at = user.email_verified_at or now
             revoked = await self.sessions.revoke_sessions(db, user.id, "password_reset")
             await self.api_keys.revoke(db, user.id)
-            audit.record(db, "password_reset", user_id=user.id, ip=client.ip, revoked=len(revoked))
+            audit.record(
+                db,
+                "password_reset",
+                user_id=user.id,
+                ip=client.ip,
+                agent=client.user_agent,
+                revoked=len(revoked),
+            )
             self.outbox.add(
                 db,
                 messages.notice(

@@ -115,7 +115,7 @@ class Sessions:
                 ip=client.ip,
                 method=method,
                 sid=session.id,
-                user_agent=(client.user_agent or "")[:200] or None,
+                agent=client.user_agent,
             )
         return self._issue(user, session, token)
 

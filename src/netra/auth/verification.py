@@ -75,7 +75,9 @@ class EmailVerification:
             row = await db.get(User, user_id)
             if row is not None:
                 self.queue(db, row)
-                audit.record(db, "verification_sent", user_id=user_id, ip=client.ip)
+                audit.record(
+                    db, "verification_sent", user_id=user_id, ip=client.ip, agent=client.user_agent
+                )
         self.outbox.wake()
 
     async def verify(self, token: str, client: ClientInfo) -> User:
@@ -95,7 +97,9 @@ class EmailVerification:
                     )
                 elif user.email_verified_at is None:
                     user.email_verified_at = utcnow()
-                    audit.record(db, "email_verified", user_id=user.id, ip=client.ip)
+                    audit.record(
+                        db, "email_verified", user_id=user.id, ip=client.ip, agent=client.user_agent
+                    )
                 await db.flush()
         except IntegrityError:
             raise AuthError(
@@ -108,7 +112,7 @@ class EmailVerification:
         old = user.email
         user.email, user.email_verified_at = new, utcnow()
         await db.flush()  # IntegrityError here: the address was taken since the request
-        audit.record(db, "email_changed", user_id=user.id, ip=client.ip)
+        audit.record(db, "email_changed", user_id=user.id, ip=client.ip, agent=client.user_agent)
         self.outbox.add(
             db,
             messages.notice(
@@ -141,5 +145,7 @@ class EmailVerification:
             self.outbox.add(
                 db, messages.verify_email(self.settings, new, token, change=True), user_id=user_id
             )
-            audit.record(db, "email_change_requested", user_id=user_id, ip=client.ip)
+            audit.record(
+                db, "email_change_requested", user_id=user_id, ip=client.ip, agent=client.user_agent
+            )
         self.outbox.wake()
