@@ -119,4 +119,10 @@ class FileTransport:
 def transport_for(settings: Settings) -> Transport:
     if settings.smtp_url is not None:
         return SmtpTransport(settings.smtp_url.get_secret_value(), settings.smtp_timeout)
+    if not settings.environment.is_local:
+        log.warning(
+            "SMTP_URL is not set: mails (verification, password reset, notices) are only "
+            "written to %s and reach nobody",
+            settings.data_dir / "mail",
+        )
     return FileTransport(settings.data_dir / "mail", print_links=settings.environment.is_local)
