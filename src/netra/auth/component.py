@@ -11,13 +11,12 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from netra import db
-from netra.auth.errors import AuthError
 from netra.auth.oidc.config import parse_providers
-from netra.auth.oidc.errors import OidcError
 from netra.auth.routes import routers
 from netra.auth.schema import AUTH_SCHEMA
 from netra.auth.signing import SigningKeyError
 from netra.auth.state import AuthState, build_state
+from netra.errors import DomainError, Unavailable
 from netra.health import Check, CheckResult
 from netra.service import Runtime
 
@@ -35,9 +34,7 @@ class AuthComponent:
 
     def state(self) -> AuthState:
         if self._state is None or not self._ready:
-            raise AuthError(
-                503, "unavailable", "the auth service is starting: signing keys not loaded"
-            )
+            raise Unavailable("the auth service is starting: signing keys not loaded")
         return self._state
 
     def routers(self) -> Sequence[APIRouter]:
@@ -68,7 +65,7 @@ class AuthComponent:
                 provider = self._state.oidc.provider(name)
                 try:
                     await provider.metadata()
-                except OidcError as exc:
+                except DomainError as exc:
                     return CheckResult.fail(exc.message)
                 return CheckResult.ok(f"{provider.config.issuer} discovery answers")
 

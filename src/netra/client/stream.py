@@ -80,7 +80,7 @@ class EventStream:
                 try:
                     socket = await self._open(refresh)
                 except NetraError as exc:  # no fresh token to be had: say both reasons
-                    raise StreamClosed(4401, f"{refused}; {exc.detail}") from None
+                    raise StreamClosed(4401, f"{refused}; {exc.message}") from None
                 async with socket as ws:
                     refresh, delay = False, 0.1
                     async for event in self._follow(ws):

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from netra.auth.api_key_store import KNOWN_SCOPES
-from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import ApiKey
 from netra.auth.payloads import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Revoked
 from netra.auth.routes.deps import CurrentUser, Guards
+from netra.errors import InvalidRequest, NotFound
 
 
 def key_out(key: ApiKey) -> ApiKeyOut:
@@ -24,7 +24,7 @@ def key_out(key: ApiKey) -> ApiKeyOut:
 
 
 def router(guards: Guards) -> APIRouter:
-    api = APIRouter(prefix="/auth/api-keys", tags=["api keys"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/api-keys", tags=["api keys"])
     session_user = guards.user(sessions_only=True)
 
     @api.post("", status_code=201, summary="Create an API key (its secret is shown once)")
@@ -33,11 +33,9 @@ def router(guards: Guards) -> APIRouter:
     ) -> ApiKeyCreated:
         unknown = set(body.scopes) - KNOWN_SCOPES
         if unknown:
-            raise AuthError(
-                422,
-                "invalid_request",
+            raise InvalidRequest(
                 f"unknown scope(s) {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(KNOWN_SCOPES))}",
+                f"known: {', '.join(sorted(KNOWN_SCOPES))}"
             )
         key, secret = await guards.state().api_keys.create(
             current.user.id, body.name, body.scopes, body.expires_in_days
@@ -58,7 +56,7 @@ def router(guards: Guards) -> APIRouter:
         async with state.db() as db, db.begin():
             count = await state.api_keys.revoke(db, current.user.id, key_id[:16])
         if not count:
-            raise AuthError(404, "not_found", "no live API key of yours has this id")
+            raise NotFound("no live API key of yours has this id")
         return Revoked(revoked=count)
 
     return api

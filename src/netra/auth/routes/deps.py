@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from netra.auth.errors import AuthError, forbidden, from_rejection, unauthorized
 from netra.auth.models import User, UserSession
 from netra.auth.state import AuthState
 from netra.db.base import utcnow
-from netra.tokens import Principal, TokenRejected
+from netra.errors import Forbidden, Unauthorized
+from netra.tokens import Principal
 
 StateGetter = Callable[[], AuthState]
 
@@ -19,7 +19,9 @@ def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("missing", "send the access token as 'Authorization: Bearer <token>'")
+        raise Unauthorized(
+            "send the access token as 'Authorization: Bearer <token>'", reason="missing"
+        )
     return token.strip()
 
 
@@ -40,10 +42,7 @@ class Guards:
         self.state = state
 
     async def principal(self, request: Request) -> Principal:
-        try:
-            return await self.state().verifier.verify(bearer_token(request))
-        except TokenRejected as exc:
-            raise from_rejection(exc) from None
+        return await self.state().verifier.verify(bearer_token(request))
 
     def user(self, *, sessions_only: bool = False) -> Callable[..., Awaitable[CurrentUser]]:
         """A user behind the request: not a service; with `sessions_only`, signed in with
@@ -53,20 +52,22 @@ class Guards:
             principal: Annotated[Principal, Depends(self.principal)],
         ) -> CurrentUser:
             if principal.is_service:
-                raise unauthorized("wrong_type", "a user's token is required, not a service token")
+                raise Unauthorized(
+                    "a user's token is required, not a service token", reason="wrong_type"
+                )
             if sessions_only and principal.kind != "access":
-                raise forbidden("this needs a signed-in session, not an API key")
+                raise Forbidden("this needs a signed-in session, not an API key")
             async with self.state().db() as db:
                 user = await db.get(User, principal.subject)
                 session = await db.get(UserSession, principal.session_id or "")
             if user is None or user.deleted_at is not None:
-                raise unauthorized("unknown_user", "this account no longer exists")
+                raise Unauthorized("this account no longer exists", reason="unknown_user")
             if not user.is_active:
-                raise unauthorized("account_disabled", "this account is disabled")
+                raise Unauthorized("this account is disabled", reason="account_disabled")
             if principal.kind == "access" and (
                 session is None or session.revoked_at is not None or session.expires_at <= utcnow()
             ):
-                raise unauthorized("revoked", "this session has been signed out")
+                raise Unauthorized("this session has been signed out", reason="revoked")
             return CurrentUser(user, principal)
 
         return dependency
@@ -78,7 +79,7 @@ class Guards:
             current: Annotated[CurrentUser, Depends(user_dependency)],
         ) -> CurrentUser:
             if current.user.role != "admin":
-                raise forbidden("this needs the admin role")
+                raise Forbidden("this needs the admin role")
             return current
 
         return dependency
@@ -86,5 +87,5 @@ class Guards:
     async def service(self, request: Request) -> Principal:
         principal = await self.principal(request)
         if not principal.is_service:
-            raise AuthError(403, "forbidden", "this endpoint is for services only")
+            raise Forbidden("this endpoint is for services only")
         return principal

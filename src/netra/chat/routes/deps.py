@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends
 from fastapi.requests import HTTPConnection
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from netra.chat.backend import ChatBackend
+from netra.errors import Unavailable
 from netra.tokens import Principal
 
 bearer = HTTPBearer(auto_error=False, description="An access token or an API key.")
@@ -17,7 +18,7 @@ bearer = HTTPBearer(auto_error=False, description="An access token or an API key
 def get_backend(connection: HTTPConnection) -> ChatBackend:
     backend: ChatBackend | None = getattr(connection.state, "chat", None)
     if backend is None:
-        raise HTTPException(503, "the chat backend is starting, retry shortly")
+        raise Unavailable("the chat backend is starting, retry shortly", retry_after=1.0)
     return backend
 
 
