@@ -1,5 +1,5 @@
 """The per-thread event log: every agent event gets the next gap-free `seq` of its thread
-and is committed before anyone is told about it (ARCHITECTURE.md decision 4)."""
+and is committed before anyone is told about it (docs/architecture.md decision 4)."""
 
 from __future__ import annotations
 
