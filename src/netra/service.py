@@ -8,6 +8,7 @@ It has no import-time side effects and keeps no module-level state.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -296,7 +297,8 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, phase: str) -> Non
             }
         )
         return
-    body = f'{{"detail": "service is starting (phase: {phase}), retry shortly"}}'.encode()
+    message = f"service is starting (phase: {phase}), retry shortly"
+    body = json.dumps(http_errors.body("unavailable", message)).encode()
     await send(
         {
             "type": "http.response.start",
