@@ -10,6 +10,8 @@ own (netra.chat.errors) adds classes, and rows, for them."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import TypeVar
 
 
 class DomainError(Exception):
@@ -81,6 +83,18 @@ class Unavailable(DomainError):
     """Not now: starting, or something it relies on is down; retry shortly."""
 
     reason = "unavailable"
+
+
+Row = TypeVar("Row")
+
+
+def row_for(table: Mapping[type[DomainError], Row], exc: DomainError) -> Row | None:
+    """A transport table's row for `exc`: its class's, or its nearest ancestor's."""
+    for cls in type(exc).__mro__:
+        row = table.get(cls)
+        if row is not None:
+            return row
+    return None
 
 
 def whole_seconds(seconds: float) -> int:

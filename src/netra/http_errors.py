@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 
 from netra import errors
 from netra.chat import errors as chat
-from netra.errors import DomainError, whole_seconds
+from netra.errors import DomainError, row_for, whole_seconds
 from netra.tokens import TokenCheckUnavailable, TokenRejected
 
 log = logging.getLogger("netra.errors")
@@ -57,10 +57,9 @@ INTERNAL = HttpAnswer(500)
 
 def answer_for(exc: DomainError) -> HttpAnswer:
     """The row of the exception's class, or of its nearest ancestor that has one."""
-    for cls in type(exc).__mro__:
-        row = ANSWERS.get(cls)
-        if row is not None:
-            return row
+    row = row_for(ANSWERS, exc)
+    if row is not None:
+        return row
     # tests/test_errors.py keeps this from happening
     log.error("no HTTP answer for %s: %s", type(exc).__name__, exc.message)
     return INTERNAL
