@@ -10,6 +10,7 @@ from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
 from netra.chat.outbox import Outbox
 from netra.chat.runs import RunManager
+from netra.chat.search import SearchIndex
 from netra.chat.store import Posted, ThreadStore
 from netra.ratelimit import RateLimiter
 from netra.service import Runtime
@@ -38,6 +39,7 @@ class ChatBackend:
     hub: Hub
     runs: RunManager
     limiter: RateLimiter
+    search: SearchIndex
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0
