@@ -187,26 +187,38 @@ def highlighted(marked: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(plain), spans
 
 
+# Ranked first, then snippets for the page's rows only (a snippet costs more than a rank).
 _SQLITE = """
-SELECT kind, thread_id, message_id, title, snippet, role, created_at FROM (
-  SELECT 'message' AS kind, m.thread_id AS thread_id, m.id AS message_id, t.title AS title,
-         snippet(fts_messages, 0, :open, :close, '…', 24) AS snippet, m.role AS role,
-         m.created_at AS created_at, bm25(fts_messages) AS score
+WITH hits AS (
+  SELECT 'message' AS kind, fts_messages.rowid AS fts_row, bm25(fts_messages) AS score,
+         m.thread_id AS thread_id, m.id AS message_id, t.title AS title, m.role AS role,
+         m.created_at AS created_at
   FROM fts_messages
   JOIN fts_message_rows r ON r.rowid = fts_messages.rowid
   JOIN messages m ON m.id = r.message_id
   JOIN threads t ON t.id = m.thread_id
   WHERE fts_messages MATCH :match AND t.user_id = :user AND :messages
   UNION ALL
-  SELECT 'thread', t.id, NULL, t.title, snippet(fts_threads, 0, :open, :close, '…', 24),
-         NULL, t.created_at, bm25(fts_threads)
+  SELECT 'thread', fts_threads.rowid, bm25(fts_threads), t.id, NULL, t.title, NULL,
+         t.created_at
   FROM fts_threads
   JOIN fts_thread_rows r ON r.rowid = fts_threads.rowid
   JOIN threads t ON t.id = r.thread_id
   WHERE fts_threads MATCH :match AND t.user_id = :user AND :threads
+  ORDER BY score, kind DESC, thread_id, message_id
+  LIMIT :limit OFFSET :offset
 )
+SELECT kind, thread_id, message_id, title, role, created_at,
+       CASE kind
+         WHEN 'message' THEN (
+           SELECT snippet(fts_messages, 0, :open, :close, '…', 24) FROM fts_messages
+           WHERE fts_messages MATCH :match AND fts_messages.rowid = hits.fts_row)
+         ELSE (
+           SELECT snippet(fts_threads, 0, :open, :close, '…', 24) FROM fts_threads
+           WHERE fts_threads MATCH :match AND fts_threads.rowid = hits.fts_row)
+       END AS snippet
+FROM hits
 ORDER BY score, kind DESC, thread_id, message_id
-LIMIT :limit OFFSET :offset
 """
 
 _POSTGRES = """
