@@ -17,12 +17,12 @@ from alembic import command
 from sqlalchemy import insert
 
 from netra import db
+from netra.chat.errors import ChatError
 from netra.chat.models import messages_table
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.search import (
     MAX_QUERY_CHARS,
     SearchIndex,
-    SearchRejected,
     encode_cursor,
     fts5_match,
     highlighted,
@@ -76,7 +76,7 @@ def test_words_are_all_required_phrases_quoted_exclusions_and_or() -> None:
 @pytest.mark.parametrize("raw", HOSTILE)
 def test_hostile_text_becomes_quoted_terms_only(raw: str) -> None:
     if not any(char.isalnum() for char in raw.replace("NEAR", "").replace("OR", "")):
-        with pytest.raises(SearchRejected, match="at least one word"):
+        with pytest.raises(ChatError, match="at least one word"):
             parse(raw)
         return
     match = fts5_match(parse(raw))
@@ -97,7 +97,7 @@ def test_hostile_text_becomes_quoted_terms_only(raw: str) -> None:
     ],
 )
 def test_queries_that_cannot_run_are_refused_with_a_reason(raw: str, reason: str) -> None:
-    with pytest.raises(SearchRejected) as refused:
+    with pytest.raises(ChatError) as refused:
         parse(raw)
     assert refused.value.reason == reason
 
@@ -204,7 +204,7 @@ async def test_another_users_data_is_never_found(server: Server) -> None:
         if status == 200:
             assert page["results"] == [], raw
         else:
-            assert page["detail"]["reason"] == "empty_query", raw
+            assert "at least one word" in page["detail"], raw
     status, page = await search(server, "bob", q="dentist")
     assert len(page["results"]) == 2  # the title and the message
 
@@ -225,24 +225,23 @@ async def test_hostile_queries_never_fail(server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    ("params", "status", "reason"),
+    ("params", "status", "says"),
     [
-        ({"q": ""}, 422, "empty_query"),
-        ({}, 422, "empty_query"),
-        ({"q": "-dentist"}, 422, "empty_query"),
-        ({"q": "x" * 10_000}, 422, "query_too_long"),
-        ({"q": "dentist", "cursor": "bm90IG91cnM"}, 400, "bad_cursor"),
-        ({"q": "dentist", "cursor": encode_cursor(5000)}, 400, "bad_cursor"),
-        ({"q": "dentist", "cursor": "%%%"}, 400, "bad_cursor"),
+        ({"q": ""}, 422, "type at least one word to search for"),
+        ({}, 422, "type at least one word to search for"),
+        ({"q": "-dentist"}, 422, "only words left out were given"),
+        ({"q": "x" * 10_000}, 422, "at most 500 characters (10000 given)"),
+        ({"q": "dentist", "cursor": "bm90IG91cnM"}, 400, "is not one this server issued"),
+        ({"q": "dentist", "cursor": encode_cursor(5000)}, 400, "is not one this server issued"),
+        ({"q": "dentist", "cursor": "%%%"}, 400, "is not one this server issued"),
     ],
 )
-async def test_refusals_name_the_reason(
-    server: Server, params: dict[str, Any], status: int, reason: str
+async def test_refusals_say_why(
+    server: Server, params: dict[str, Any], status: int, says: str
 ) -> None:
     answered, body = await search(server, "alice", **params)
     assert answered == status
-    assert body["detail"]["reason"] == reason
-    assert body["detail"]["message"]
+    assert says in body["detail"]
 
 
 @pytest.mark.parametrize("limit", [0, 51, -1])

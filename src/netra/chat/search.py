@@ -6,8 +6,9 @@ through `fts_*_rows` tables (a table's own rowid may change on VACUUM, theirs ca
 PostgreSQL keeps a stored `fts_document` tsvector on each table under a GIN index. Both are
 built by the migration `chat_0002_search`. One query language serves both, parsed once
 here, as people type it into a web search box: words are all required, `"a phrase"`,
-`-word` (or `NOT word`) leaves out, `a OR b`, `AND` may be written out. Nothing a person types reaches the database as syntax: each
-term becomes a quoted FTS5 string or a `phraseto_tsquery` argument.
+`-word` (or `NOT word`) leaves out, `a OR b`, `AND` may be written out. Nothing a person
+types reaches the database as syntax: each term becomes a quoted FTS5 string or a
+`phraseto_tsquery` argument. Refusals are chat domain errors (netra.chat.errors).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from netra.chat.errors import BadCursor, EmptyQuery, QueryTooLong
 from netra.db.base import UTCDateTime
 
 MAX_QUERY_CHARS = 500
@@ -35,15 +37,6 @@ OPEN, CLOSE = "\ue000", "\ue001"
 
 Kind = Literal["thread", "message"]
 KINDS: tuple[Kind, ...] = ("thread", "message")
-
-
-class SearchRejected(ValueError):
-    """A query or cursor this search cannot run; `reason` is the stable word for clients."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -67,9 +60,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def parse(raw: str) -> Query:
     """The query as a web search box reads it; refuses what cannot match or is too big."""
     if len(raw) > MAX_QUERY_CHARS:
-        raise SearchRejected(
-            "query_too_long", f"a search is at most {MAX_QUERY_CHARS} characters ({len(raw)} given)"
-        )
+        raise QueryTooLong(f"a search is at most {MAX_QUERY_CHARS} characters ({len(raw)} given)")
     clauses: list[list[Term]] = []
     excluded: list[Term] = []
     join_next = negate_next = False
@@ -94,14 +85,13 @@ def parse(raw: str) -> Query:
             clauses.append([term])
         join_next = False
     if not clauses:
-        raise SearchRejected(
-            "empty_query",
+        raise EmptyQuery(
             "type at least one word to search for (only words left out were given)"
             if excluded
-            else "type at least one word to search for",
+            else "type at least one word to search for"
         )
     if sum(map(len, clauses)) + len(excluded) > MAX_TERMS:
-        raise SearchRejected("query_too_long", f"a search has at most {MAX_TERMS} terms")
+        raise QueryTooLong(f"a search has at most {MAX_TERMS} terms")
     return Query(tuple(tuple(c) for c in clauses), tuple(excluded))
 
 
@@ -164,7 +154,7 @@ def decode_cursor(cursor: str) -> int:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         offset = -1
     if not 0 < offset <= MAX_OFFSET:
-        raise SearchRejected("bad_cursor", f"cursor {cursor[:100]!r} is not one this server issued")
+        raise BadCursor(cursor[:100])
     return offset
 
 

@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.runtime import ChatTurn, MessageHit
 from netra.agents.tools import ToolError
+from netra.chat.errors import EmptyQuery, QueryTooLong
 from netra.chat.models import messages_table, threads_table
-from netra.chat.search import SearchIndex, SearchRejected
+from netra.chat.search import SearchIndex
 
 
 class ChatUserData:
@@ -25,7 +26,7 @@ class ChatUserData:
             page = await SearchIndex(self.db).search(
                 self.user_id, query, limit=limit, kinds=("message",)
             )
-        except SearchRejected as exc:
+        except (EmptyQuery, QueryTooLong) as exc:
             raise ToolError(exc.message) from exc
         return [
             MessageHit(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from netra.chat.routes.deps import Backend, User
-from netra.chat.search import MAX_LIMIT, MAX_QUERY_CHARS, Hit, SearchRejected
+from netra.chat.search import MAX_LIMIT, MAX_QUERY_CHARS, Hit
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
@@ -61,11 +61,7 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SearchPage:
-    try:
-        page = await backend.search.search(user.subject, q, limit=limit, cursor=cursor)
-    except SearchRejected as exc:
-        status = 400 if exc.reason == "bad_cursor" else 422
-        raise HTTPException(status, {"reason": exc.reason, "message": exc.message}) from None
+    page = await backend.search.search(user.subject, q, limit=limit, cursor=cursor)
     return SearchPage(
         results=[SearchResult.of(hit) for hit in page.hits], next_cursor=page.next_cursor
     )
