@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.chat.conftest import Server, Users, connect, recv, recv_until
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.processes import NetraProcess, free_port, netra_env
+from netra.testing import NetraProcess, Users, free_port, netra_env
+from tests.support.chat import Server, connect, recv, recv_until
+from tests.support.databases import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.slow  # three processes to boot: ~15 s on a busy machine
 REPO = Path(__file__).resolve().parents[2]

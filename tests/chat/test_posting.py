@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from netra.chat.models import Message, Run, RunEvent
-from tests.chat.conftest import Server, connect, new_thread, recv, recv_until
+from tests.support.chat import Server, connect, new_thread, recv, recv_until
 
 
 async def count_rows(srv: Server) -> tuple[int, int, int]:

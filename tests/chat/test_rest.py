@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 
-from tests.chat.conftest import Server, new_thread, service_token
 from tests.chat.test_posting import count_rows
+from tests.support.chat import Server, new_thread, service_token
 
 
 async def wait_run(srv: Server, user: str, run_id: str) -> dict[str, object]:

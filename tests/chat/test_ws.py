@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.chat.conftest import (
+from tests.support.chat import (
     Serve,
     Server,
     connect,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from netra.client.smoke import Smoke, SmokeCredentials, run_smoke
-from tests.processes import NetraProcess, free_port, netra_env, run_netra
+from netra.testing import NetraProcess, free_port, netra_env, run_netra, wait_listening
 
 STEPS = [
     "backend liveness",
@@ -98,7 +98,7 @@ def test_html_answer_is_named(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        NetraProcess.wait_until_listening(port)
+        wait_listening(port)
         result = run_netra(["smoke", f"http://127.0.0.1:{port}", "--json"], netra_env(tmp_path))
     finally:
         server.terminate()

@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 
 from netra.embedded import create_app
-from tests.conftest import SettingsFactory, create_pg_database, drop_pg_database, running
-from tests.processes import free_port
+from netra.testing import free_port
+from tests.support.apps import SettingsFactory, running
+from tests.support.databases import create_pg_database, drop_pg_database
 
 
 class TcpHop:

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,8 +16,8 @@ import pytest
 
 from netra.embedded import create_app
 from netra.logs import Redactor, build_handler
-from tests.conftest import SettingsFactory, running
-from tests.processes import free_port
+from netra.testing import free_port, wait_ready
+from tests.support.apps import SettingsFactory, running
 
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLWJ5dGVz"
 
@@ -114,13 +113,7 @@ def test_a_real_server_logs_no_password_and_no_token(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_ready(f"{base}/health/ready", process=server)
         with httpx.Client(base_url=base, timeout=10) as http:
             http.post("/auth/register", json={"email": "log@example.com", "password": password})
             tokens = http.post(

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import SettingsFactory
-from tests.oidc.conftest import Provider, _netra, oidc_env
-from tests.processes import free_port
+from netra.testing import free_port, wait_ready
+from tests.support.apps import SettingsFactory
+from tests.support.oidc import Provider, netra_with, oidc_env
 
 
 @pytest.fixture
@@ -31,13 +29,7 @@ def html_server(tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
+    wait_ready(url, timeout=10, process=process)
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -60,7 +52,7 @@ async def test_provider_down_or_answering_html(
         "DATABASE_URL": f"sqlite:///{tmp_path / 'netra.db'}",
         **oidc_env(provider, OIDC_LAX_ISSUER=issuer),
     }
-    async for netra in _netra(env, make_settings):
+    async for netra in netra_with(env, make_settings):
         response = await netra.browser.get("/auth/oidc/lax/login")
         status, reason = (
             (503, "provider_unavailable") if kind == "down" else (502, "provider_bad_response")

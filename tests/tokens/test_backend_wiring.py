@@ -18,6 +18,7 @@ from netra import db
 from netra.auth.app import create_app
 from netra.auth.models import User
 from netra.settings import Service, Settings
+from netra.testing import bearer, sign_up
 from netra.tokens import (
     AuthServiceTokens,
     JwksKeys,
@@ -26,9 +27,8 @@ from netra.tokens import (
     verifier_for,
 )
 from netra.tokens.api_keys import MAX_IN_FLIGHT, HttpApiKeyResolver
-from tests.auth.conftest import bearer, sign_up
-from tests.conftest import SettingsFactory, running
-from tests.tokens.conftest import SECRET
+from tests.support.apps import SettingsFactory, running
+from tests.support.tokens import SECRET
 
 
 def backend_settings(make_settings: SettingsFactory, **env: str):  # type: ignore[no-untyped-def]

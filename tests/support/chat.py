@@ -1,5 +1,5 @@
-"""Chat fixtures: the embedded app (auth + backend, the scripted agent) served by uvicorn
-on a free port, real accounts signed in at its auth service, sockets."""
+"""The chat backend under test: the embedded app (auth + backend, the scripted agent)
+served by uvicorn on a free port, real accounts signed in at its auth service, sockets."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import jwt
-import pytest
-import uvicorn
 import websockets
 from fastapi import FastAPI
 
@@ -23,57 +21,22 @@ from netra.chat.backend import ChatBackend
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Settings
+from netra.testing import AppServer, ScriptedAgent, Users
 from netra.tokens import ServiceTokenClient
-from tests.auth.conftest import PASSWORD, sign_up
-from tests.chat.scripted import ScriptedAgent
-from tests.conftest import SettingsFactory
-from tests.processes import free_port
 
 ALICE = "alice"
-
-
-def email(user: str) -> str:
-    return f"{user}@example.com"
-
-
-class Users:
-    """Real accounts of the auth service at `auth_url`, each registered and signed in on
-    first use (two argon2id hashes an account: a test pays only for the users it uses)."""
-
-    def __init__(self, auth_url: str) -> None:
-        self.auth_url = auth_url
-        self._logins: dict[str, dict[str, Any]] = {}
-
-    async def sign_in(self, user: str = ALICE) -> dict[str, Any]:
-        """`user`'s login answer (access and refresh token, session id)."""
-        if user not in self._logins:
-            async with httpx.AsyncClient(base_url=self.auth_url, timeout=30) as http:
-                self._logins[user] = await sign_up(http, email(user), PASSWORD)
-        return self._logins[user]
-
-    async def token(self, user: str = ALICE) -> str:
-        return str((await self.sign_in(user))["access_token"])
-
-    async def id(self, user: str = ALICE) -> str:
-        """The account id the auth service gave `user` (the `sub` of its tokens)."""
-        headers = {"Authorization": f"Bearer {await self.token(user)}"}
-        async with httpx.AsyncClient(base_url=self.auth_url, headers=headers) as http:
-            me = await http.get("/auth/me")
-        assert me.status_code == 200, me.text
-        return str(me.json()["id"])
 
 
 @dataclass
 class Server:
     """A chat backend at `url` whose users sign in at `users.auth_url` (this very process
-    when embedded); `app`, `chat` and `uvicorn_server` only when it runs in the test's process."""
+    when embedded); `app`, `chat` and `http_server` only when it runs in the test's process."""
 
     url: str
     users: Users
     app: FastAPI | None = None
     chat: ChatComponent | None = None
-    uvicorn_server: uvicorn.Server | None = None
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
+    http_server: AppServer | None = None
 
     @property
     def backend(self) -> ChatBackend:
@@ -99,6 +62,9 @@ class Server:
             yield client
 
 
+Serve = Callable[..., Awaitable[Server]]
+
+
 def chat_app(settings: Settings) -> tuple[FastAPI, ChatComponent]:
     """The embedded composition (netra.embedded) with the scripted agent."""
     chat = ChatComponent(agent_factory=lambda _: ScriptedAgent())
@@ -107,57 +73,15 @@ def chat_app(settings: Settings) -> tuple[FastAPI, ChatComponent]:
 
 async def start_server(app: FastAPI, chat: ChatComponent | None = None) -> Server:
     """`app` (auth included) under uvicorn on a free port, once its startup completed."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    for _ in range(600):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    url = f"http://127.0.0.1:{port}"
-    return Server(url, Users(url), app=app, chat=chat, uvicorn_server=server, task=task)
+    http_server = AppServer(app)
+    await http_server.start()
+    url = http_server.url
+    return Server(url, Users(url), app=app, chat=chat, http_server=http_server)
 
 
 async def stop_server(server: Server) -> None:
-    assert server.uvicorn_server is not None
-    assert server.task is not None
-    server.uvicorn_server.should_exit = True
-    await server.task
-
-
-Serve = Callable[..., Awaitable[Server]]
-
-
-@pytest.fixture
-async def serve(
-    make_settings: SettingsFactory, database_env: dict[str, str]
-) -> AsyncIterator[Callable[..., Awaitable[Server]]]:
-    """`await serve(**ENV)`: the app with extra settings, stopped after the test (the same
-    database and DATA_DIR each time: a second call is a restart)."""
-    started: list[Server] = []
-
-    async def start(**env: str) -> Server:
-        srv = await start_server(*chat_app(make_settings(**{**database_env, **env})))
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        await stop_server(srv)
-
-
-@pytest.fixture
-async def server(
-    make_settings: SettingsFactory, database_env: dict[str, str]
-) -> AsyncIterator[Server]:
-    srv = await start_server(*chat_app(make_settings(**database_env, RUN_TIMEOUT="2")))
-    try:
-        yield srv
-    finally:
-        await stop_server(srv)
+    assert server.http_server is not None
+    await server.http_server.stop()
 
 
 async def service_token(srv: Server) -> str:
