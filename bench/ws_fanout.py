@@ -1,7 +1,8 @@
 """Fan-out: deliveries/s, server CPU per delivery and p50/p99 latency to N clients
 through Netra's /ws, against a plain `websockets` broadcast server (the ceiling) and
 python-socketio under uvicorn, in interleaved rounds of one run.
-Usage: `uv run python bench/ws_fanout.py [N ...] [--rounds R]` (default 100 1000, 3).
+Usage: `uv run python bench/ws_fanout.py [N ...] [--rounds R] [--events E]` (default
+100 1000, 3 rounds, max(100, 100000 / N) events).
 
 Netra's path is the real one: clients authenticate with real tokens (bench/common.py),
 each batch of events is persisted (a transaction that allocates the thread's seqs) and
@@ -30,18 +31,18 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.common import (
+from common import (
     TokenMinter,
     cpu_seconds,
     event_body,
-    free_port,
     netra_app,
     serve_forever,
     spawn,
     start_auth,
     wait_port,
 )
-from bench.counting_client import CountingClient
+from counting_client import CountingClient
+from netra.testing import free_port
 
 CLIENT_PROCESSES = 2
 BATCH = 10
@@ -53,7 +54,7 @@ OWNER = "bench"  # every Netra client is this user (its own session each), on on
 def server_netra(port: int) -> None:
     from fastapi import APIRouter
 
-    from bench.common import bench_settings
+    from common import bench_settings
     from netra.agents.events import MessageDelta
 
     app, component, _ = netra_app(bench_settings())
@@ -197,7 +198,7 @@ async def trigger(kind: str, port: int, thread_id: str, n: int) -> None:
 
 async def one_run(kind: str, clients: int, events: int) -> dict[str, float]:
     port = free_port()
-    server = await spawn("-m", "bench.ws_fanout", "server", kind, str(port))
+    server = await spawn("ws_fanout", "server", kind, str(port))
     try:
         await wait_port(port)
         thread_id = ""
@@ -209,8 +210,7 @@ async def one_run(kind: str, clients: int, events: int) -> dict[str, float]:
         share = clients // CLIENT_PROCESSES
         procs = [
             await spawn(
-                "-m",
-                "bench.ws_fanout",
+                "ws_fanout",
                 "clients",
                 kind,
                 str(port),
@@ -253,7 +253,7 @@ async def one_run(kind: str, clients: int, events: int) -> dict[str, float]:
     }
 
 
-async def orchestrate(sizes: list[int], rounds: int) -> None:
+async def orchestrate(sizes: list[int], rounds: int, events: int | None) -> None:
     print(
         f"fan-out: {CLIENT_PROCESSES} client processes, ~190-byte events in batches of "
         f"{BATCH}, Netra persisting each batch before sending it; medians of {rounds} "
@@ -262,14 +262,12 @@ async def orchestrate(sizes: list[int], rounds: int) -> None:
     auth = await start_auth()
     try:
         for clients in sizes:
-            await compare(clients, rounds)
+            await compare(clients, rounds, events or max(100, 100_000 // clients))
     finally:
-        auth.terminate()
-        await auth.wait()
+        await asyncio.to_thread(auth.stop)
 
 
-async def compare(clients: int, rounds: int) -> None:
-    events = max(100, 100_000 // clients)
+async def compare(clients: int, rounds: int, events: int) -> None:
     runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
     for _ in range(rounds):
         for kind in KINDS:
@@ -313,8 +311,9 @@ def main() -> None:
         parser = argparse.ArgumentParser(description=__doc__)
         parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000])
         parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument("--events", type=int, default=None)
         options = parser.parse_args(args)
-        asyncio.run(orchestrate(options.sizes, options.rounds))
+        asyncio.run(orchestrate(options.sizes, options.rounds, options.events))
 
 
 if __name__ == "__main__":
