@@ -29,6 +29,7 @@ def test_all_is_pinned() -> None:
         "answer_chunks",
         "bearer",
         "chunk",
+        "eventually",
         "free_port",
         "netra_env",
         "run_netra",

@@ -6,8 +6,7 @@ import asyncio
 import json
 import socket
 
-from tests.chat.test_ws import closed_with
-from tests.support.chat import Serve, Server, connect, new_thread, recv, recv_until
+from tests.support.chat import Serve, Server, closed_with, connect, new_thread, recv, recv_until
 
 
 async def test_message_flood_gets_rate_limited_with_a_clear_error(serve: Serve) -> None:

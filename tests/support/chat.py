@@ -13,15 +13,19 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 import websockets
 from fastapi import FastAPI
+from sqlalchemy import func, select
+from websockets.exceptions import ConnectionClosed
 
 from netra.auth.component import AuthComponent
 from netra.chat.backend import ChatBackend
 from netra.chat.component import ChatComponent
+from netra.chat.models import Message, Run, RunEvent
 from netra.service import build_app
 from netra.settings import Settings
-from netra.testing import AppServer, ScriptedAgent, Users
+from netra.testing import AppServer, ScriptedAgent, Users, eventually
 from netra.tokens import ServiceTokenClient
 
 ALICE = "alice"
@@ -138,3 +142,37 @@ async def new_thread(srv: Server, user: str = ALICE) -> str:
         response = await client.post("/api/threads", json={"title": "t"})
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
+
+
+async def drain(ws: Any) -> None:
+    for _ in range(100_000):
+        await asyncio.wait_for(ws.recv(), 5)
+
+
+async def closed_with(ws: Any) -> tuple[int | None, str | None]:
+    """The close code and reason the server sent (messages before it are skipped)."""
+    with pytest.raises(ConnectionClosed) as info:
+        await drain(ws)
+    close = info.value.rcvd
+    return (close.code, close.reason) if close else (None, None)
+
+
+async def count_rows(srv: Server) -> tuple[int, int, int]:
+    """Messages, runs and run events in the backend's database."""
+    async with srv.backend.runtime.sessions() as session:
+        return (
+            int(await session.scalar(select(func.count()).select_from(Message)) or 0),
+            int(await session.scalar(select(func.count()).select_from(Run)) or 0),
+            int(await session.scalar(select(func.count()).select_from(RunEvent)) or 0),
+        )
+
+
+async def wait_run(srv: Server, user: str, run_id: str, timeout: float = 4.0) -> dict[str, Any]:
+    """The run once it is no longer queued or running."""
+    async with srv.http(user) as client:
+
+        async def finished() -> dict[str, Any] | None:
+            run: dict[str, Any] = (await client.get(f"/api/runs/{run_id}")).json()
+            return None if run["status"] in ("queued", "running") else run
+
+        return await eventually(finished, timeout, f"run {run_id} did not finish", 0.02)

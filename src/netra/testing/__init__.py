@@ -9,7 +9,7 @@ from netra.testing.model_server import ScriptedModelServer, answer_chunks, chunk
 from netra.testing.ports import free_port, wait_listening
 from netra.testing.processes import NetraProcess, netra_env, run_netra
 from netra.testing.servers import AppServer
-from netra.testing.waiting import wait_ready, wait_until
+from netra.testing.waiting import eventually, wait_ready, wait_until
 
 __all__ = [
     "PASSWORD",
@@ -21,6 +21,7 @@ __all__ = [
     "answer_chunks",
     "bearer",
     "chunk",
+    "eventually",
     "free_port",
     "netra_env",
     "run_netra",

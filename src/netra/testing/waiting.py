@@ -3,9 +3,10 @@ tests, benches and the local deploy target use to wait for a process to serve.""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,6 +28,20 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise TimeoutError(f"{what} after {timeout:g} s")
         time.sleep(interval)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], timeout: float, what: str, interval: float = 0.05
+) -> T:
+    """`wait_until` for an async `check`, sleeping without blocking the loop."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result is not None:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what} after {timeout:g} s")
+        await asyncio.sleep(interval)
 
 
 def tail(log: Path, lines: int = 40) -> str:
