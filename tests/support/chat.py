@@ -159,7 +159,7 @@ async def closed_with(ws: Any) -> tuple[int | None, str | None]:
 
 async def count_rows(srv: Server) -> tuple[int, int, int]:
     """Messages, runs and run events in the backend's database."""
-    async with srv.backend.runtime.sessions() as session:
+    async with srv.backend.runtime.db() as session:
         return (
             int(await session.scalar(select(func.count()).select_from(Message)) or 0),
             int(await session.scalar(select(func.count()).select_from(Run)) or 0),

@@ -27,7 +27,7 @@ from netra.tokens import (
     TokenRejected,
     verifier_for,
 )
-from netra.tokens.api_keys import MAX_IN_FLIGHT, HttpApiKeyResolver
+from netra.tokens.api_key_resolver import MAX_IN_FLIGHT, HttpApiKeyResolver
 from tests.support.apps import SettingsFactory, running
 from tests.support.tokens import SECRET
 
