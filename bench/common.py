@@ -31,7 +31,7 @@ from netra.auth.signing import SigningKeys
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Service, Settings, load_settings
-from netra.testing import NetraProcess, free_port, netra_env, wait_listening
+from netra.testing import NetraProcess, eventually, free_port, netra_env, wait_listening
 
 BENCH = Path(__file__).resolve().parent
 
@@ -155,6 +155,17 @@ def cpu_seconds(pid: int) -> float:
 async def wait_port(port: int, timeout: float = 60.0) -> None:
     """Return once a spawned server listens on `port`."""
     await asyncio.to_thread(wait_listening, port, timeout)
+
+
+async def files_appear(
+    paths: list[str], what: str, timeout: float = 3600, interval: float = 0.1
+) -> None:
+    """Until other processes have written every one of `paths` (their signals to us)."""
+
+    async def written() -> bool | None:
+        return all(Path(path).exists() for path in paths) or None  # noqa: ASYNC240
+
+    await eventually(written, timeout, what, interval)
 
 
 def spawn(script: str, *args: str) -> asyncio.Future[asyncio.subprocess.Process]:

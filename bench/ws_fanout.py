@@ -35,6 +35,7 @@ from common import (
     TokenMinter,
     cpu_seconds,
     event_body,
+    files_appear,
     netra_app,
     serve_forever,
     spawn,
@@ -169,8 +170,7 @@ async def client_main(
     }
     Path(out).write_text(json.dumps(result))  # noqa: ASYNC240 (after measuring)
     # Stay connected until the server's CPU has been read: closing costs it CPU too.
-    while not Path(out + ".stop").exists():  # noqa: ASYNC110, ASYNC240 (another process)
-        await asyncio.sleep(0.1)
+    await files_appear([out + ".stop"], "the orchestrator never said stop")
     for client in clients:
         client.close()
 
@@ -221,16 +221,13 @@ async def one_run(kind: str, clients: int, events: int) -> dict[str, float]:
             )
             for out in outs
         ]
-        for _ in range(6000):  # clients write a .ready file once connected
-            if all(Path(o + ".ready").exists() for o in outs):  # noqa: ASYNC240
-                break
-            await asyncio.sleep(0.1)
+        # Clients write a .ready file once connected, their counts once all arrived.
+        await files_appear([o + ".ready" for o in outs], "clients never connected", 600)
         await asyncio.sleep(0.5)
         cpu_before = cpu_seconds(server.pid)
         start = time.time()
         await trigger(kind, port, thread_id, events)
-        while not all(Path(o).exists() for o in outs):  # noqa: ASYNC110, ASYNC240
-            await asyncio.sleep(0.05)
+        await files_appear(outs, "clients never received every event", 600, interval=0.05)
         cpu = cpu_seconds(server.pid) - cpu_before
         results = [json.loads(Path(o).read_text()) for o in outs]  # noqa: ASYNC240
         for out in outs:

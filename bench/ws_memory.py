@@ -14,7 +14,7 @@ from typing import Any
 
 import websockets
 
-from common import TokenMinter, rss_kb, spawn, start_auth, wait_port
+from common import TokenMinter, files_appear, rss_kb, spawn, start_auth, wait_port
 from netra.testing import free_port
 
 CLIENT_PROCESSES = 4
@@ -36,8 +36,7 @@ async def hold(kind: str, port: int, count: int, flag: str) -> None:
             ws = await websockets.connect(f"ws://127.0.0.1:{port}", open_timeout=60)
         sockets.append(ws)
     Path(flag + ".ready").write_text("ok")  # noqa: ASYNC240
-    while not Path(flag + ".stop").exists():  # noqa: ASYNC110, ASYNC240 (another process)
-        await asyncio.sleep(0.2)
+    await files_appear([flag + ".stop"], "the orchestrator never said stop", interval=0.2)
     for ws in sockets:
         await ws.close()
 
@@ -50,8 +49,7 @@ async def measure(kind: str, total: int) -> float:
         await wait_port(port)
         warm = str(tmp / "warm")
         warmup = await spawn("ws_memory", "hold", kind, str(port), "50", warm)
-        while not Path(warm + ".ready").exists():  # noqa: ASYNC110, ASYNC240
-            await asyncio.sleep(0.1)
+        await files_appear([warm + ".ready"], "the warm-up client never connected", 600)
         await asyncio.sleep(1)
         before = rss_kb(server.pid)
         flags = [str(tmp / f"c{k}") for k in range(CLIENT_PROCESSES)]
@@ -59,8 +57,7 @@ async def measure(kind: str, total: int) -> float:
         clients = [
             await spawn("ws_memory", "hold", kind, str(port), str(share), flag) for flag in flags
         ]
-        while not all(Path(f + ".ready").exists() for f in flags):  # noqa: ASYNC110, ASYNC240
-            await asyncio.sleep(0.2)
+        await files_appear([f + ".ready" for f in flags], "clients never connected", 600, 0.2)
         await asyncio.sleep(2)
         after = rss_kb(server.pid)
         for flag in [*flags, warm]:
