@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 
 from netra.testing.ports import free_port
-from netra.testing.waiting import wait_until
+from netra.testing.waiting import eventually, wait_until
 
 STARTUP_TIMEOUT = 30.0
 
@@ -26,22 +26,24 @@ class AppServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         options = {"log_config": None, "lifespan": "on", **config}
-        settings = uvicorn.Config(app, host="127.0.0.1", port=self.port, **options)
-        self.server = uvicorn.Server(settings)
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, **options)
+        )
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Serve in the running loop; returns once startup completed (raises if it failed)."""
-        self.task = asyncio.create_task(self.server.serve())
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + STARTUP_TIMEOUT
-        while not self.server.started:  # uvicorn has no event for it
-            if self.task.done():
-                self.task.result()
+        task = self.task = asyncio.create_task(self.server.serve())
+
+        async def started() -> bool | None:  # uvicorn has no event for it
+            if self.server.started:
+                return True
+            if task.done():
+                task.result()
                 raise RuntimeError(f"uvicorn stopped during startup on {self.url}")
-            if loop.time() > deadline:
-                raise TimeoutError(f"uvicorn did not start on {self.url}")
-            await asyncio.sleep(0.02)
+            return None
+
+        await eventually(started, STARTUP_TIMEOUT, f"uvicorn did not start on {self.url}", 0.02)
 
     async def stop(self) -> None:
         """Stop as SIGTERM would (lifespan shutdown included) and wait for it."""
