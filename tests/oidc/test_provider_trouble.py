@@ -3,16 +3,15 @@ with the provider named, never a 500), readiness naming it, and no session."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from netra.testing import free_port, wait_ready
+from netra.testing import free_port
 from tests.support.apps import SettingsFactory
 from tests.support.oidc import Provider, netra_with, oidc_env
+from tests.support.static_site import static_site
 
 
 @pytest.fixture
@@ -21,18 +20,8 @@ def html_server(tmp_path: Path) -> Iterator[str]:
     page = tmp_path / "site" / ".well-known" / "openid-configuration"
     page.mkdir(parents=True)
     (page / "index.html").write_text("<html><body>Please sign in to the proxy</body></html>")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=tmp_path / "site",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_ready(url, timeout=10, process=process)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with static_site(tmp_path / "site") as url:
+        yield url
 
 
 @pytest.mark.parametrize("kind", ["down", "html"])
