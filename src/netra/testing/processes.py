@@ -75,7 +75,9 @@ class NetraProcess:
         return self.process.returncode
 
     def logs(self) -> str:
-        self._log.flush()
+        """Everything the process wrote so far (all of it once stopped)."""
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text()
 
     def wait_for(self, path: str, status: int = 200, timeout: float = 60) -> httpx.Response:
