@@ -44,7 +44,7 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-def tail(log: Path, lines: int = 40) -> str:
+def _tail(log: Path, lines: int = 40) -> str:
     """The end of a log file, for a failure message."""
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -66,7 +66,7 @@ def wait_ready(
     last = "no answer"
 
     def logs() -> str:
-        return f"\n{tail(log)}" if log is not None else ""
+        return f"\n{_tail(log)}" if log is not None else ""
 
     def answered() -> httpx.Response | None:
         nonlocal last
