@@ -24,14 +24,13 @@ NAMES = ["JWT_SECRET_STAGING", "JWT_SECRET_KEY", "JWT_SECRET"]
 
 def base_env(tmp: Path, database: str, **extra: str) -> dict[str, str]:
     tmp.mkdir(parents=True, exist_ok=True)
-    return netra_env(
-        tmp,
-        ENVIRONMENT="staging",
-        DATA_DIR=str(tmp),
-        DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{database}",
-        SERVICE_SECRET=SERVICE_SECRET,
-        **extra,
-    )
+    settings = {
+        "ENVIRONMENT": "staging",
+        "DATA_DIR": str(tmp),
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
+        "SERVICE_SECRET": SERVICE_SECRET,
+    }
+    return netra_env(tmp, **{**settings, **extra})
 
 
 @contextmanager
