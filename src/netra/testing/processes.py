@@ -17,8 +17,10 @@ NETRA = [sys.executable, "-m", "netra.cli"]
 
 
 def netra_env(home: Path, **settings: str) -> dict[str, str]:
-    """A clean environment: only what the caller sets, so the scenario is exactly that."""
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), **settings}
+    """A clean environment: only what the caller sets, so the scenario is exactly that
+    (and this process's executable search path, which is no setting)."""
+    search = os.pathsep.join(os.get_exec_path())
+    return {"PATH": search, "HOME": str(home), **settings}
 
 
 def run_netra(
