@@ -31,8 +31,8 @@ from netra.chat.search import (
 from netra.chat.userdata import ChatUserData
 from netra.db import migrations
 from netra.db.base import new_id, utcnow
-from tests.chat.conftest import Server
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
+from tests.support.chat import Server
 
 HOSTILE = [
     '"',

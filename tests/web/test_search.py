@@ -8,8 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.processes import NetraProcess
-from tests.web.conftest import Pages, sign_up
-from tests.web.test_chat import ask
+from tests.support.web import Pages, ask, sign_up
 
 pytestmark = pytest.mark.slow
 

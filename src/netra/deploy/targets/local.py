@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,14 +17,9 @@ from netra.deploy.stores.local import LocalSecretStore
 from netra.deploy.targets import processes
 from netra.deploy.targets.nginx import Nginx
 from netra.settings import Service
+from netra.testing import free_port, wait_until
 
 READY_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class LocalTarget:
@@ -137,22 +130,25 @@ class LocalTarget:
         return urls
 
     def _wait_ready(self, revision: str, urls: dict[Service, str]) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
         processes_of = self._state()["revisions"][revision]
-        while True:
+        detail = "not ready"
+
+        def ready() -> bool | None:
+            nonlocal detail
             for service in urls:
                 if not processes.alive(processes_of[service.value]["pid"]):
                     log = self.root / "revisions" / revision / f"{service.value}.log"
                     tail = " / ".join(log.read_text(errors="replace").strip().splitlines()[-4:])
                     raise StepFailed(f"{service.value} exited during startup: {tail} ({log})")
             result = readiness(urls, timeout=2.0)
-            if result.ok:
-                return
-            if time.monotonic() > deadline:
-                failed = result.failed
-                detail = f"{failed.name}: {failed.error}" if failed else "not ready"
-                raise StepFailed(f"not ready after {READY_TIMEOUT:g}s: {detail}")
-            time.sleep(0.1)
+            failed = result.failed
+            detail = f"{failed.name}: {failed.error}" if failed else "not ready"
+            return True if result.ok else None
+
+        try:
+            wait_until(ready, READY_TIMEOUT, "not ready", interval=0.1)
+        except TimeoutError:
+            raise StepFailed(f"not ready after {READY_TIMEOUT:g}s: {detail}") from None
 
     def public_urls(self) -> dict[Service, str]:
         return {s: str(self.env.plan(s).url).rstrip("/") for s in Service}
