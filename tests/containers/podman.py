@@ -1,0 +1,75 @@
+"""Podman for the container tests: the packages installed on first use (as a fresh
+machine needs), the images built once per machine, containers removed afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from netra.deploy.offline import container_env
+
+PACKAGES = ("podman", "buildah", "runc", "mmdebstrap", "podman-compose", "uidmap")
+_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+
+
+def ensure_packages() -> None:
+    """Debian's container tools, installed with apt-get when any is missing."""
+    programs = ("podman", "buildah", "runc", "mmdebstrap", "podman-compose")
+    if all(shutil.which(program) for program in programs):
+        return
+    assert shutil.which("apt-get"), "the container tests need Debian's podman: apt-get install"
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=_APT_ENV, capture_output=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", *PACKAGES], check=True, env=_APT_ENV, capture_output=True
+    )
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, **container_env()}
+
+
+def podman(*args: str, timeout: float = 300, check: bool = True) -> str:
+    done = subprocess.run(
+        ["podman", *args], capture_output=True, text=True, env=env(), timeout=timeout, check=False
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"podman {' '.join(args[:3])} exited {done.returncode}: {done.stderr}")
+    return done.stdout
+
+
+def remove(names: Sequence[str]) -> None:
+    """Containers and volumes the test made, whatever state they are in."""
+    for name in names:
+        podman("rm", "--force", "--time", "2", name, check=False)
+        podman("volume", "rm", "--force", name, check=False)
+
+
+def wait_ready(url: str, timeout: float = 90, name: str | None = None) -> None:
+    """Poll `url` until it answers 200; fail with the last answer and the logs."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.get(url, timeout=2)
+            if answer.status_code == 200:
+                return
+            last = f"{answer.status_code} {answer.text[:300]}"
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.25)
+    logs = podman("logs", name, check=False) if name else ""
+    raise AssertionError(f"{url} never answered 200; last: {last}\n{logs[-3000:]}")
+
+
+def write_secret(directory: Path, name: str, value: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(value)
+    path.chmod(0o644)  # read by the container's own user (10001), not the host's
+    return path
