@@ -30,9 +30,11 @@ class Release:
     wired: dict[Service, Wiring]
 
     @classmethod
-    def of(cls, env: DeployEnvironment, revision: str | None = None) -> Release:
+    def of(
+        cls, env: DeployEnvironment, revision: str | None = None, digest: str | None = None
+    ) -> Release:
         wired = wirings(env)
-        return cls(revision or revision_id(env, wired), {w.service: w for w in wired})
+        return cls(revision or revision_id(env, wired, digest), {w.service: w for w in wired})
 
 
 class Target(Protocol):
