@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from netra.settings.process import tool_environment
 
 BUILDERS = ("podman", "buildah", "docker")
 REPO = Path(__file__).resolve().parents[3]
@@ -80,7 +81,7 @@ def build(builder: Builder, request: BuildRequest, log: Path | None = None) -> s
     with tempfile.TemporaryDirectory(prefix="netra-build-") as tmp:
         iidfile = Path(tmp) / "iid"
         argv = request.argv(builder, iidfile)
-        env = {**os.environ, **(request.env or {})}
+        env = tool_environment(**(request.env or {}))
         with (log or Path(tmp) / "build.log").open("w") as output:
             done = subprocess.run(  # noqa: S603 (argv built above)
                 argv, stdout=output, stderr=subprocess.STDOUT, env=env, check=False

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import resource
 import shutil
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netra.deploy.image import REPO, BuildRequest, ImageError, build, find_builder
+from netra.settings.process import tool_environment
 
 SUITE = "bookworm"
 MIRRORS = (
@@ -38,7 +38,7 @@ WHEELS_IN_BUILD = "/wheels"
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    root = tool_environment().get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(root) / "netra"
 
 
@@ -47,7 +47,7 @@ def _run(argv: Sequence[str], *, env: dict[str, str] | None = None, timeout: flo
         list(argv),
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=tool_environment(**(env or {})),
         timeout=timeout,
         check=False,
     )
@@ -107,7 +107,7 @@ def debian_image(image: DebianImage) -> str:
     """The image's tag, made once per machine (podman keeps it)."""
     env = container_env()
     exists = subprocess.run(  # noqa: S603
-        [_need("podman"), "image", "exists", image.tag], env={**os.environ, **env}, check=False
+        [_need("podman"), "image", "exists", image.tag], env=tool_environment(**env), check=False
     )
     if exists.returncode == 0:
         return image.tag

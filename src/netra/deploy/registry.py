@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from netra.settings.process import tool_environment
+
 MANIFESTS = ", ".join(
     [
         "application/vnd.oci.image.index.v1+json",
@@ -66,12 +68,11 @@ class ImageRef:
 
 
 def _auth_files() -> list[Path]:
-    files = [os.environ.get("REGISTRY_AUTH_FILE", "")]
-    files.append(
-        os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/run/user/0"), "containers/auth.json")
-    )
-    files.append(str(Path.home() / ".docker" / "config.json"))
-    return [Path(name) for name in files if name]
+    """Where podman (REGISTRY_AUTH_FILE, then its runtime dir) and docker keep logins."""
+    tools = tool_environment()
+    runtime = Path(tools.get("XDG_RUNTIME_DIR", f"/run/user/{os.getuid()}"))
+    files = [Path(name) for name in [tools.get("REGISTRY_AUTH_FILE", "")] if name]
+    return [*files, runtime / "containers" / "auth.json", Path.home() / ".docker" / "config.json"]
 
 
 def credentials(registry: str) -> tuple[str, str] | None:
