@@ -14,7 +14,7 @@ from netra.client import NetraClient
 from tests.containers.podman import podman, remove, wait_ready
 from tests.processes import free_port, netra_env, run_netra
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def test_image_contract(netra_image: str) -> None:

@@ -25,7 +25,7 @@ from netra.deploy.rollout import Release
 from tests.containers.podman import podman
 from tests.processes import free_port, run_netra
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 @pytest.fixture

@@ -86,17 +86,21 @@ def container_env() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class DebianImage:
-    """An image made from Debian packages: `packages`, `hooks` (mmdebstrap customize
-    hooks, run with the tree at "$1"), and `changes` (Containerfile instructions)."""
+    """An image made from Debian packages: `packages`, `files` (path in the image, its
+    text; made executable), `hooks` (mmdebstrap customize hooks, run with the tree at
+    "$1", after the files) and `changes` (Containerfile instructions)."""
 
     name: str
     packages: tuple[str, ...]
     changes: tuple[str, ...] = ()
     hooks: tuple[str, ...] = ()
+    files: tuple[tuple[str, str], ...] = ()
 
     @property
     def tag(self) -> str:
-        material = json.dumps([SUITE, MIRRORS, SLIM, self.packages, self.changes, self.hooks])
+        material = json.dumps(
+            [SUITE, MIRRORS, SLIM, self.packages, self.changes, self.hooks, self.files]
+        )
         return f"localhost/netra-{self.name}:{hashlib.sha256(material.encode()).hexdigest()[:12]}"
 
 
@@ -113,7 +117,13 @@ def debian_image(image: DebianImage) -> str:
         return image.tag
     with tempfile.TemporaryDirectory(prefix="netra-mmdebstrap-") as tmp:
         tarball = Path(tmp) / f"{image.name}.tar"
-        hooks = [f"--customize-hook={hook}" for hook in image.hooks]
+        hooks = []
+        for number, (inside, text) in enumerate(image.files):
+            outside = Path(tmp) / f"file-{number}"
+            outside.write_text(text)
+            hooks += [f"--customize-hook=upload {outside} {inside}"]
+            hooks += [f'--customize-hook=chmod 0755 "$1{inside}"']
+        hooks += [f"--customize-hook={hook}" for hook in image.hooks]
         _run(
             [
                 _need("mmdebstrap"),
