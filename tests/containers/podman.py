@@ -34,9 +34,15 @@ def env() -> dict[str, str]:
     return {**os.environ, **container_env()}
 
 
-def podman(*args: str, timeout: float = 300, check: bool = True) -> str:
+def podman(*args: str, timeout: float = 300, check: bool = True, stdin: str | None = None) -> str:
     done = subprocess.run(
-        ["podman", *args], capture_output=True, text=True, env=env(), timeout=timeout, check=False
+        ["podman", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=timeout,
+        check=False,
     )
     if check and done.returncode != 0:
         raise AssertionError(f"podman {' '.join(args[:3])} exited {done.returncode}: {done.stderr}")

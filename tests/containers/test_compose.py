@@ -86,6 +86,7 @@ def stack(netra_image: str, tmp_path: Path) -> Iterator[Stack]:
         made.compose("down", "--volumes", timeout=600)
         for volume in volumes:
             podman("volume", "rm", "--force", volume, check=False)
+        podman("network", "rm", "--force", f"{project}_default", check=False)
 
 
 def answers_reach(chat: ChatLoop, count: int, timeout: float = 60) -> None:
