@@ -18,16 +18,19 @@ PACKAGES = ("podman", "buildah", "runc", "mmdebstrap", "podman-compose", "uidmap
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
+def apt_install(*packages: str) -> None:
+    """Debian packages, as a fresh machine needs them (the lists updated first)."""
+    assert shutil.which("apt-get"), f"the container tests need Debian's {' '.join(packages)}"
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=_APT_ENV, capture_output=True)
+    install = ["apt-get", "install", "-y", "-q", *packages]
+    subprocess.run(install, check=True, env=_APT_ENV, capture_output=True)
+
+
 def ensure_packages() -> None:
     """Debian's container tools, installed with apt-get when any is missing."""
     programs = ("podman", "buildah", "runc", "mmdebstrap", "podman-compose")
-    if all(shutil.which(program) for program in programs):
-        return
-    assert shutil.which("apt-get"), "the container tests need Debian's podman: apt-get install"
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=_APT_ENV, capture_output=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", *PACKAGES], check=True, env=_APT_ENV, capture_output=True
-    )
+    if not all(shutil.which(program) for program in programs):
+        apt_install(*PACKAGES)
 
 
 def env() -> dict[str, str]:

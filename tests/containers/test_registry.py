@@ -22,7 +22,7 @@ from netra.deploy.environments import load_environment
 from netra.deploy.preflight import preflight
 from netra.deploy.registry import ImageMissing, manifest_digest
 from netra.deploy.rollout import Release
-from tests.containers.podman import podman
+from tests.containers.podman import apt_install, podman
 from tests.processes import free_port, run_netra
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -32,12 +32,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 def registry(tmp_path: Path) -> Iterator[str]:
     """A registry on a free 127.0.0.1 port: its host:port."""
     if shutil.which("docker-registry") is None:
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "docker-registry"],
-            check=True,
-            capture_output=True,
-            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        )
+        apt_install("docker-registry")
     address = f"127.0.0.1:{free_port()}"
     config = tmp_path / "registry.yml"
     config.write_text(

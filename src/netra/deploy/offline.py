@@ -170,7 +170,7 @@ def wheels(base: str, repo: Path = REPO) -> Path:
     python = interpreter(base)
     material = (repo / "uv.lock").read_bytes() + (repo / "Containerfile").read_bytes()
     key = hashlib.sha256(material + json.dumps(python).encode()).hexdigest()[:16]
-    directory = cache_dir() / "wheels" / key
+    directory = cache_dir() / "image-wheels" / key  # not wheels/: install-local-llm's
     if (directory / ".complete").exists():
         return directory
     uv = _need("uv")
