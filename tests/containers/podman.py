@@ -3,7 +3,9 @@ machine needs), the images built once per machine, containers removed afterwards
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -50,6 +52,26 @@ def podman(*args: str, timeout: float = 300, check: bool = True, stdin: str | No
     if check and done.returncode != 0:
         raise AssertionError(f"podman {' '.join(args[:3])} exited {done.returncode}: {done.stderr}")
     return done.stdout
+
+
+def anonymous_volumes(*filters: str) -> list[str]:
+    """The unnamed volumes (the image's VOLUME /data) of the containers matching
+    `filters`: removing a container or pod leaves them behind."""
+    found = []
+    for container in podman("ps", "--all", "--quiet", *(f"--filter={f}" for f in filters)).split():
+        for mount in json.loads(podman("inspect", container))[0]["Mounts"]:
+            name = mount.get("Name") or ""
+            if mount.get("Type") == "volume" and re.fullmatch(r"[0-9a-f]{64}", name):
+                found.append(name)
+    return found
+
+
+def remove_pod(name: str) -> None:
+    """A pod, its containers and their unnamed volumes."""
+    volumes = anonymous_volumes(f"pod={name}")
+    podman("pod", "rm", "--force", name, check=False)
+    for volume in volumes:
+        podman("volume", "rm", "--force", volume, check=False)
 
 
 def remove(names: Sequence[str]) -> None:

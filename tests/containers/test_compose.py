@@ -18,7 +18,7 @@ import pytest
 from netra.client import NetraClient
 from tests.containers.conftest import REPO
 from tests.containers.images import stack_images
-from tests.containers.podman import env, podman, wait_ready, write_secret
+from tests.containers.podman import anonymous_volumes, env, podman, wait_ready, write_secret
 from tests.deploy.clients import ChatLoop
 from tests.processes import free_port, netra_env, run_netra
 
@@ -51,15 +51,6 @@ class Stack:
         wait_ready(f"{self.auth}/health/ready", 60, self.container("auth"))
         return time.monotonic() - started
 
-    def anonymous_volumes(self) -> list[str]:
-        names = podman("ps", "-a", "--filter", f"label=io.podman.compose.project={self.project}")
-        found = []
-        for line in names.splitlines()[1:]:
-            for mount in json.loads(podman("inspect", line.split()[0]))[0]["Mounts"]:
-                if mount.get("Name") and not mount["Name"].startswith(self.project):
-                    found.append(mount["Name"])
-        return found
-
 
 @pytest.fixture
 def stack(netra_image: str, tmp_path: Path) -> Iterator[Stack]:
@@ -82,7 +73,7 @@ def stack(netra_image: str, tmp_path: Path) -> Iterator[Stack]:
     try:
         yield made
     finally:
-        volumes = made.anonymous_volumes()
+        volumes = anonymous_volumes(f"label=io.podman.compose.project={project}")
         made.compose("down", "--volumes", timeout=600)
         for volume in volumes:
             podman("volume", "rm", "--force", volume, check=False)

@@ -23,7 +23,7 @@ import yaml
 from netra.deploy.environments import load_environment
 from netra.deploy.render import kubernetes
 from tests.containers.images import POSTGRES
-from tests.containers.podman import podman, wait_ready, write_secret
+from tests.containers.podman import podman, remove_pod, wait_ready, write_secret
 from tests.processes import free_port, netra_env, run_netra
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -119,8 +119,10 @@ def cleanup() -> Iterator[list[tuple[str, str]]]:
     made: list[tuple[str, str]] = []
     yield made
     for kind, name in reversed(made):
-        force = [] if kind == "secret" else ["--force"]
-        podman(kind, "rm", *force, name, check=False)
+        if kind == "pod":
+            remove_pod(name)
+        else:
+            podman(kind, "rm", *([] if kind == "secret" else ["--force"]), name, check=False)
 
 
 def test_rendered_kubernetes_manifests_run_and_pass_smoke(
@@ -163,7 +165,7 @@ def test_rendered_kubernetes_manifests_run_and_pass_smoke(
             code = podman("wait", f"{pod['metadata']['name']}-{container}").strip()
             if code == "0":
                 break
-            podman("pod", "rm", "--force", pod["metadata"]["name"])
+            remove_pod(pod["metadata"]["name"])
         assert code == "0", podman("logs", f"{pod['metadata']['name']}-{container}", check=False)
 
     # The Deployments, then the probes they declare, then the smoke.

@@ -122,15 +122,15 @@ def test_preflight_refuses_a_tag_the_registry_does_not_have(
         f"{missing} is not in {registry}: build it (`netra deploy build --env cluster`) and push "
         "it first"
     )
-    # The command a release runs first (and the rollout's first step): exit 1, naming it.
+    # The rollout stops at its first step, before the cluster is asked anything.
     result = CliRunner().invoke(
-        app, ["deploy", "preflight", "--env", "cluster", "--file", str(path), "--json"]
+        app, ["deploy", "rollout", "--env", "cluster", "--file", str(path), "--json"]
     )
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    assert {"check": "image", "subject": missing, "ok": False, "message": refused.message} in (
-        report["findings"]
-    )
+    assert [step["name"] for step in report["steps"]] == ["preflight"]
+    assert f"image {missing}: {missing} is not in {registry}" in report["steps"][0]["detail"]
+    assert report["actions"] == []
     with pytest.raises(ImageMissing):
         manifest_digest(missing)
 
