@@ -38,6 +38,10 @@ SLOW = {
         [rf"ping -> pong p50 {NUMBER} ms", r"lost, duplicated or failed: 0"],
     ),
     "ws_memory": (["4"], [rf"netra /ws\s+-?{NUMBER} KB per connection"]),
+    "search": (
+        ["--messages", "200", "--queries", "8"],
+        [rf"LIKE / full-text: p50\s+{NUMBER}x", rf"{NUMBER} us with it"],
+    ),
     "local_llm": (["4"], [rf"netra\s+overall decode:\s+{NUMBER} tokens/s"]),
 }
 
