@@ -22,8 +22,8 @@ from netra.deploy.environments import load_environment
 from netra.deploy.preflight import preflight
 from netra.deploy.registry import ImageMissing, manifest_digest
 from netra.deploy.rollout import Release
+from netra.testing import free_port, run_netra
 from tests.containers.podman import apt_install, podman
-from tests.processes import free_port, run_netra
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
