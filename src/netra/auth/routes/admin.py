@@ -10,8 +10,9 @@ from sqlalchemy import func, or_, select
 from netra.auth import audit
 from netra.auth.models import AuditEvent, User, UserSession
 from netra.auth.payloads import AuditOut, Revoked, SessionOut, UserOut, UserPage
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, admin_user
 from netra.auth.routes.sessions import session_out
+from netra.auth.state import AuthState
 
 
 def user_out(user: User) -> UserOut:
@@ -31,13 +32,13 @@ def _like(text: str) -> str:
     return f"%{escaped.casefold()}%"
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth/admin/users", tags=["admin"])
-    admin = guards.admin()
 
     @api.get("", summary="List or search accounts")
     async def list_users(
-        _: Annotated[CurrentUser, Depends(admin)],
+        _: Annotated[CurrentUser, Depends(admin_user)],
+        state: State,
         q: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -51,29 +52,34 @@ def router(guards: Guards) -> APIRouter:
                     func.lower(User.name).like(pattern, escape="\\"),
                 )
             )
-        async with guards.state().db() as db:
+        async with state.db() as db:
             total = await db.scalar(select(func.count()).select_from(query.subquery()))
             rows = await db.scalars(query.order_by(User.created_at).limit(limit).offset(offset))
             return UserPage(users=[user_out(u) for u in rows], total=total or 0)
 
     async def set_active(
-        user_id: str, active: bool, current: CurrentUser, request: Request
+        state: AuthState, user_id: str, active: bool, current: CurrentUser, request: Request
     ) -> UserOut:
-        state = guards.state()
         ip = state.client(request).ip
         return user_out(await state.admin.set_active(user_id, active, current.user.id, ip))
 
     @api.post("/{user_id}/disable", summary="Disable an account; all its sessions end at once")
     async def disable(
-        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+        user_id: str,
+        current: Annotated[CurrentUser, Depends(admin_user)],
+        request: Request,
+        state: State,
     ) -> UserOut:
-        return await set_active(user_id, False, current, request)
+        return await set_active(state, user_id, False, current, request)
 
     @api.post("/{user_id}/enable", summary="Enable a disabled account")
     async def enable(
-        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+        user_id: str,
+        current: Annotated[CurrentUser, Depends(admin_user)],
+        request: Request,
+        state: State,
     ) -> UserOut:
-        return await set_active(user_id, True, current, request)
+        return await set_active(state, user_id, True, current, request)
 
     @api.delete(
         "/{user_id}",
@@ -81,17 +87,19 @@ def router(guards: Guards) -> APIRouter:
         summary="Delete an account: sessions and API keys end at once, personal data is erased",
     )
     async def delete_user(
-        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+        user_id: str,
+        current: Annotated[CurrentUser, Depends(admin_user)],
+        request: Request,
+        state: State,
     ) -> Response:
-        state = guards.state()
         await state.admin.delete(user_id, current.user.id, state.client(request).ip)
         return Response(status_code=204)
 
     @api.get("/{user_id}/sessions", summary="An account's live sessions")
     async def user_sessions(
-        user_id: str, _: Annotated[CurrentUser, Depends(admin)]
+        user_id: str, _: Annotated[CurrentUser, Depends(admin_user)], state: State
     ) -> list[SessionOut]:
-        async with guards.state().db() as db:
+        async with state.db() as db:
             rows = await db.scalars(
                 select(UserSession)
                 .where(UserSession.user_id == user_id[:36], UserSession.revoked_at.is_(None))
@@ -102,11 +110,11 @@ def router(guards: Guards) -> APIRouter:
     @api.delete("/{user_id}/sessions", summary="Sign out every session of an account")
     async def revoke_user_sessions(
         user_id: str,
-        current: Annotated[CurrentUser, Depends(admin)],
+        current: Annotated[CurrentUser, Depends(admin_user)],
         request: Request,
+        state: State,
         session_id: Annotated[str | None, Query(max_length=36)] = None,
     ) -> Revoked:
-        state = guards.state()
         async with state.db() as db, db.begin():
             ids = await state.sessions.revoke_sessions(
                 db, user_id[:36], "revoked_by_admin", only=session_id
@@ -124,10 +132,11 @@ def router(guards: Guards) -> APIRouter:
     @api.get("/{user_id}/audit", summary="An account's audit events, newest first")
     async def user_audit(
         user_id: str,
-        _: Annotated[CurrentUser, Depends(admin)],
+        _: Annotated[CurrentUser, Depends(admin_user)],
+        state: State,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[AuditOut]:
-        async with guards.state().db() as db:
+        async with state.db() as db:
             rows = await db.scalars(
                 select(AuditEvent)
                 .where(AuditEvent.user_id == user_id[:36])

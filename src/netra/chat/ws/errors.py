@@ -10,7 +10,8 @@ from typing import Any
 
 from netra.chat import errors as chat
 from netra.chat.outbox import Outbox
-from netra.chat.ws.protocol import Close, Request, error
+from netra.chat.ws.protocol import Request, error
+from netra.close_codes import Close
 from netra.errors import DomainError, Unavailable, row_for
 from netra.tokens import TokenRejected
 
@@ -44,6 +45,8 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
     chat.RunFinished: Reply("run_finished"),
     chat.BadSeq: Reply("bad_seq", lambda e: {"last_seq": e.last_seq}),
     chat.BadCursor: Reply("bad_cursor"),
+    chat.EmptyQuery: Reply("empty_query"),
+    chat.QueryTooLong: Reply("query_too_long"),
 }
 
 
