@@ -67,6 +67,8 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "RunFinished": "run_finished",
         "BadSeq": "bad_seq",
         "BadCursor": "bad_cursor",
+        "EmptyQuery": "empty_query",
+        "QueryTooLong": "query_too_long",
     }
 
 
