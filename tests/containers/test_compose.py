@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from netra.client import NetraClient
-from tests.containers.conftest import REPO
+from netra.testing import free_port, netra_env, run_netra
 from tests.containers.images import stack_images
-from tests.containers.podman import anonymous_volumes, env, podman, wait_ready, write_secret
+from tests.containers.podman import REPO, anonymous_volumes, env, podman, wait_ready, write_secret
 from tests.deploy.clients import ChatLoop
-from tests.processes import free_port, netra_env, run_netra
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from netra.client import NetraClient
+from netra.testing import free_port, netra_env, run_netra
 from tests.containers.podman import podman, remove, wait_ready
-from tests.processes import free_port, netra_env, run_netra
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -22,9 +22,9 @@ import yaml
 
 from netra.deploy.environments import load_environment
 from netra.deploy.render import kubernetes
+from netra.testing import free_port, netra_env, run_netra
 from tests.containers.images import POSTGRES
 from tests.containers.podman import podman, remove_pod, wait_ready, write_secret
-from tests.processes import free_port, netra_env, run_netra
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from netra.cli import app
 from netra.deploy.registry import ImageRef
-from tests.processes import netra_env, run_netra
+from netra.testing import netra_env, run_netra
 
 
 def test_build_without_any_builder_says_what_to_install(tmp_path: Path) -> None:

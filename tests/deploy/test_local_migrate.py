@@ -8,7 +8,7 @@ from pathlib import Path
 from netra.deploy.rollout import Release
 from netra.deploy.runner import Runner
 from netra.deploy.targets.local import LocalTarget
-from tests.deploy.conftest import LocalEnv
+from tests.support.deploy import LocalEnv
 
 
 def test_local_migration_receives_only_the_database(local_env: LocalEnv, tmp_path: Path) -> None:

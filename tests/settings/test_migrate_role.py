@@ -12,8 +12,8 @@ from netra.deploy.environments import load_environment
 from netra.deploy.render import cloudrun, kubernetes
 from netra.deploy.wiring import WiringError, for_migration, wire
 from netra.settings import Role, Service, resolve
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.processes import netra_env, run_netra
+from netra.testing import netra_env, run_netra
+from tests.support.databases import create_pg_database, drop_pg_database
 
 REPO = Path(__file__).resolve().parents[2]
 APP_SECRETS = {"SERVICE_SECRET", "KEY_ENCRYPTION_KEY", "REDIS_URL", "JWT_SECRET_KEY"}

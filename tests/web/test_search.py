@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.processes import NetraProcess
+from netra.testing import NetraProcess
 from tests.support.web import Pages, ask, sign_up
 
 pytestmark = pytest.mark.slow
