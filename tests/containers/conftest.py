@@ -8,7 +8,8 @@ import time
 import pytest
 
 from netra.deploy.offline import build_offline
-from tests.containers.podman import IMAGE, REPO, ensure_packages
+from tests.containers.podman import IMAGE, ensure_packages
+from tests.support.deploy import REPO
 
 
 @pytest.fixture(scope="session")

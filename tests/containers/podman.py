@@ -14,7 +14,6 @@ from pathlib import Path
 from netra import testing
 from netra.deploy.offline import container_env
 
-REPO = Path(__file__).resolve().parents[2]
 IMAGE = "localhost/netra:test"
 PACKAGES = ("podman", "buildah", "runc", "mmdebstrap", "podman-compose", "uidmap")
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}

@@ -18,8 +18,9 @@ import pytest
 from netra.client import NetraClient
 from netra.testing import free_port, netra_env, run_netra
 from tests.containers.images import stack_images
-from tests.containers.podman import REPO, anonymous_volumes, env, podman, wait_ready, write_secret
+from tests.containers.podman import anonymous_volumes, env, podman, wait_ready, write_secret
 from tests.deploy.clients import ChatLoop
+from tests.support.deploy import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
