@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp
 
-from netra import __version__, db
+from netra import __version__, db, http_errors
 from netra.health.observe import RequestObserver
 from netra.health.routes import metrics_router
 from netra.health.routes import router as health_router
@@ -38,6 +38,7 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
         runtime.health.register(check)
 
     app = ServiceApp(runtime, title=f"Netra ({runtime.names})", version=__version__)
+    http_errors.install(app)
     app.include_router(health_router)
     app.include_router(metrics_router)
     for component in components:
