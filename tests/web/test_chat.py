@@ -13,8 +13,6 @@ from tests.web.conftest import NetraFactory, Pages, sign_up
 from tests.web.fake_llm import SLOW_ANSWER, FakeLLM
 
 pytestmark = pytest.mark.slow
-# These drive the chat backend (threads, runs, /ws); they run once it is on this branch.
-pytest.importorskip("netra.chat.routes", reason="the chat backend (branch chat) is not merged")
 
 
 @pytest.fixture

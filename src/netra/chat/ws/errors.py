@@ -50,6 +50,8 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
         lambda e: f"after_seq must be between 0 and the thread's last seq {e.last_seq}",
     ),
     chat.BadCursor: Reply("bad_cursor"),
+    chat.EmptyQuery: Reply("empty_query"),
+    chat.QueryTooLong: Reply("query_too_long"),
 }
 
 
