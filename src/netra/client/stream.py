@@ -120,7 +120,7 @@ class EventStream:
                 await ws.send('{"type":"ping"}')
             elif kind == "error" and data["payload"].get("request") == "subscribe":
                 payload = data["payload"]
-                raise StreamClosed(4400, f"{payload['code']}: {payload['message']}")
+                raise StreamClosed(Close.BAD_REQUEST, f"{payload['code']}: {payload['message']}")
             elif data.get("seq") == self.last_seq + 1 and data["thread_id"] == self.thread_id:
                 # Anything else is a duplicate or another thread: the server fills gaps.
                 self.last_seq = data["seq"]
