@@ -15,8 +15,8 @@ from netra.auth.app import create_app as create_auth_app
 from netra.auth.schema import AUTH_SCHEMA
 from netra.db import migrations
 from netra.embedded import create_app
-from tests.conftest import SettingsFactory, running
-from tests.processes import free_port
+from netra.testing import free_port
+from tests.support.apps import SettingsFactory, running
 
 
 async def test_embedded_app_serves_health_and_is_ready(
@@ -39,7 +39,10 @@ async def test_nothing_but_health_is_served_before_startup(make_settings: Settin
         assert (await client.get("/health")).status_code == 200
         refused = await client.get("/")
         assert refused.status_code == 503
-        assert refused.json() == {"detail": "service is starting (phase: created), retry shortly"}
+        assert refused.json()["detail"] == {
+            "reason": "unavailable",
+            "message": "service is starting (phase: created), retry shortly",
+        }
         assert (await client.get("/health/ready")).status_code == 503
 
 

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from netra import db
 from netra.auth.app import create_app
 from netra.settings import Service
-from tests.accounts.smtp import SmtpServer, token_in
-from tests.auth.conftest import PASSWORD, bearer
-from tests.conftest import SettingsFactory, running
-
-PUBLIC_URL = "https://chat.example.test"
-ServiceFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+from tests.support.accounts import PUBLIC_URL, ServiceFactory
+from tests.support.apps import SettingsFactory, running
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture
@@ -79,34 +74,3 @@ def database(
             await engine.dispose()
 
     return session
-
-
-async def register(
-    client: httpx.AsyncClient, smtp: SmtpServer, email: str = "ada@example.com"
-) -> str:
-    """Register; returns the token of the verification link mailed (notices of earlier
-    steps that arrive first are passed over)."""
-    answer = await client.post("/auth/register", json={"email": email, "password": PASSWORD})
-    assert answer.status_code == 201, answer.text
-    while True:
-        message = await smtp.mailbox.next()
-        if (message["To"], message["Subject"]) == (email, "Confirm your email address"):
-            return token_in(message)
-
-
-async def login(
-    client: httpx.AsyncClient, email: str = "ada@example.com", password: str = PASSWORD
-) -> dict[str, Any]:
-    answer = await client.post("/auth/login", json={"email": email, "password": password})
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
-async def make_admin(session: AsyncSession, email: str) -> None:
-    from netra.auth.models import User
-
-    await session.execute(update(User).where(User.email == email).values(role="admin"))
-
-
-__all__ = ["PASSWORD", "bearer"]

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from tests.accounts.conftest import login, make_admin, register
-from tests.accounts.smtp import SmtpServer
-from tests.auth.conftest import PASSWORD, bearer
+from netra.testing import PASSWORD, bearer
+from tests.support.accounts import login, make_admin, register
+from tests.support.smtp import SmtpServer
 
 
 async def test_own_activity_and_the_admin_search(

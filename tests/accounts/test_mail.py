@@ -14,15 +14,15 @@ import pytest
 from typer.testing import CliRunner
 
 from netra.cli import app as cli
-from tests.accounts.conftest import (
+from netra.testing import PASSWORD, bearer
+from tests.support.accounts import (
     PUBLIC_URL,
     ServiceFactory,
     login,
     make_admin,
     register,
 )
-from tests.accounts.smtp import SmtpServer, free_port, html_of, link_in, text_of, token_in
-from tests.auth.conftest import PASSWORD, bearer
+from tests.support.smtp import SmtpServer, free_port, html_of, link_in, text_of, token_in
 
 
 async def until(probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:

@@ -13,9 +13,10 @@ from sqlalchemy import update
 
 from netra.auth.models import AccountToken
 from netra.db.base import utcnow
-from tests.accounts.conftest import ServiceFactory, login, make_admin, register
-from tests.accounts.smtp import SmtpServer
-from tests.auth.conftest import PASSWORD, bearer, reason
+from netra.testing import PASSWORD, bearer
+from tests.support.accounts import ServiceFactory, login, make_admin, register
+from tests.support.auth import reason
+from tests.support.smtp import SmtpServer
 
 
 async def enrol(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[pyotp.TOTP, list[str]]:

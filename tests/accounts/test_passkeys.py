@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 
-from tests.accounts.authenticator import SoftAuthenticator
-from tests.accounts.conftest import PUBLIC_URL, ServiceFactory, login, register
-from tests.accounts.smtp import SmtpServer
-from tests.auth.conftest import PASSWORD, bearer, reason
+from netra.testing import PASSWORD, bearer
+from tests.support.accounts import PUBLIC_URL, ServiceFactory, login, register
+from tests.support.auth import reason
+from tests.support.smtp import SmtpServer
+from tests.support.webauthn import SoftAuthenticator
 
 RP_ID = "chat.example.test"
 

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from netra.auth.models import AccountToken
 from netra.cli import app as cli
 from netra.db.base import utcnow
-from tests.accounts.conftest import ServiceFactory, login, make_admin, register
-from tests.accounts.smtp import SmtpServer, link_in, text_of, token_in
-from tests.auth.conftest import PASSWORD, bearer, reason
+from netra.testing import PASSWORD, bearer
+from tests.support.accounts import ServiceFactory, login, make_admin, register
+from tests.support.auth import reason
+from tests.support.smtp import SmtpServer, link_in, text_of, token_in
 
 NEW_PASSWORD = "a much better passphrase"
 

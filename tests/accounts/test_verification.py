@@ -11,9 +11,10 @@ from sqlalchemy import update
 
 from netra.auth.models import AccountToken
 from netra.db.base import utcnow
-from tests.accounts.conftest import ServiceFactory, login, register
-from tests.accounts.smtp import SmtpServer, text_of, token_in
-from tests.auth.conftest import PASSWORD, bearer, reason
+from netra.testing import PASSWORD, bearer
+from tests.support.accounts import ServiceFactory, login, register
+from tests.support.auth import reason
+from tests.support.smtp import SmtpServer, text_of, token_in
 
 
 async def verify(client: httpx.AsyncClient, token: str) -> httpx.Response:

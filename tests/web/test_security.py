@@ -15,8 +15,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.processes import NetraProcess, free_port, netra_env
-from tests.web.conftest import PASSWORD, Pages, sign_up
+from netra.testing import PASSWORD, NetraProcess, free_port, netra_env
+from tests.support.web import Pages, sign_up
 
 pytestmark = pytest.mark.slow
 NEW_PASSWORD = "a brand new passphrase"

@@ -10,10 +10,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from netra.auth.errors import AuthError, unauthorized
 from netra.auth.models import AccountToken
 from netra.auth.sessions import hash_token
 from netra.db.base import utcnow
+from netra.errors import BadRequest, Unauthorized
 
 VERIFY_EMAIL = "verify_email"
 CHANGE_EMAIL = "change_email"
@@ -28,8 +28,8 @@ TTL = {
 MAX_TOKEN_LENGTH = 200
 
 
-def token_error(reason: str, message: str) -> AuthError:
-    return AuthError(400, reason, message)
+def token_error(reason: str, message: str) -> BadRequest:
+    return BadRequest(message, reason=reason)
 
 
 def issue(db: AsyncSession, user_id: str, purpose: str, *, email: str | None = None) -> str:
@@ -81,12 +81,12 @@ async def peek(db: AsyncSession, token: str, purpose: str) -> AccountToken:
     """A live token of `purpose`, not spent (the caller spends it with `consume` once the
     rest has succeeded), or 401 saying why."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise unauthorized("invalid_token", "this token is not valid")
+        raise Unauthorized("this token is not valid", reason="invalid_token")
     row = await db.scalar(select(AccountToken).where(AccountToken.token_hash == hash_token(token)))
     if row is None or row.purpose != purpose:
-        raise unauthorized("invalid_token", "this token is not valid")
+        raise Unauthorized("this token is not valid", reason="invalid_token")
     if row.used_at is not None:
-        raise unauthorized("token_used", "this token was already used")
+        raise Unauthorized("this token was already used", reason="token_used")
     if row.expires_at <= utcnow():
-        raise unauthorized("token_expired", "this token has expired; start again")
+        raise Unauthorized("this token has expired; start again", reason="token_expired")
     return row

@@ -21,7 +21,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
-from netra.auth.errors import AuthError
 from netra.auth.mail import messages
 from netra.auth.mail.outbox import Outbox
 from netra.auth.models import RecoveryCode, TotpFactor, User
@@ -29,6 +28,7 @@ from netra.auth.passwords import Passwords
 from netra.auth.sealing import Sealer
 from netra.auth.sessions import ClientInfo
 from netra.db.base import utcnow
+from netra.errors import BadRequest, Conflict, Forbidden, NotFound
 from netra.settings import Settings
 
 ISSUER = "Netra"
@@ -89,7 +89,7 @@ class Mfa:
         async with self._db() as db:
             user = await db.get(User, user_id)
         if user is None or not await self.passwords.verify(user.password_hash, password):
-            raise AuthError(403, "invalid_credentials", "the password is wrong")
+            raise Forbidden("the password is wrong", reason="invalid_credentials")
         return user
 
     async def setup(self, user_id: str, password: str, client: ClientInfo) -> TotpSetup:
@@ -99,8 +99,9 @@ class Mfa:
         async with self._db() as db, db.begin():
             factor = await db.get(TotpFactor, user_id)
             if factor is not None and factor.confirmed_at is not None:
-                raise AuthError(
-                    409, "mfa_already_enabled", "two-factor sign-in is already on; disable it first"
+                raise Conflict(
+                    "two-factor sign-in is already on; disable it first",
+                    reason="mfa_already_enabled",
                 )
             if factor is not None:
                 await db.delete(factor)
@@ -128,12 +129,12 @@ class Mfa:
         async with self._db() as db, db.begin():
             factor = await db.get(TotpFactor, user_id)
             if factor is None or factor.confirmed_at is not None:
-                raise AuthError(
-                    409, "mfa_not_pending", "start with POST /auth/mfa/totp/setup first"
+                raise Conflict(
+                    "start with POST /auth/mfa/totp/setup first", reason="mfa_not_pending"
                 )
             step = self._step(factor, code)
             if step is None:
-                raise AuthError(400, "invalid_code", "the code is wrong; check the clock")
+                raise BadRequest("the code is wrong; check the clock", reason="invalid_code")
             factor.confirmed_at, factor.last_step = utcnow(), step
             codes = await self._new_codes(db, user_id)
             audit.record(db, "mfa_enabled", user_id=user_id, ip=client.ip, agent=client.user_agent)
@@ -153,7 +154,7 @@ class Mfa:
         await self._user(user_id, password)
         async with self._db() as db, db.begin():
             if not await self.enabled(db, user_id):
-                raise AuthError(409, "mfa_not_enabled", "two-factor sign-in is off")
+                raise Conflict("two-factor sign-in is off", reason="mfa_not_enabled")
             codes = await self._new_codes(db, user_id)
             audit.record(
                 db,
@@ -206,9 +207,9 @@ class Mfa:
         await self._user(user_id, password)
         async with self._db() as db, db.begin():
             if not await self.enabled(db, user_id):
-                raise AuthError(409, "mfa_not_enabled", "two-factor sign-in is off")
+                raise Conflict("two-factor sign-in is off", reason="mfa_not_enabled")
             if await self.verify(db, user_id, code=code, recovery_code=None) is None:
-                raise AuthError(400, "invalid_code", "the code is wrong or was already used")
+                raise BadRequest("the code is wrong or was already used", reason="invalid_code")
             await self._remove(db, user_id)
             audit.record(db, "mfa_disabled", user_id=user_id, ip=client.ip, agent=client.user_agent)
             await self._notice(db, user_id, "mfa_disabled", "Two-factor sign-in was turned off")
@@ -218,9 +219,9 @@ class Mfa:
         async with self._db() as db, db.begin():
             user = await db.get(User, user_id[:36])
             if user is None or user.deleted_at is not None:
-                raise AuthError(404, "not_found", "no account has this id")
+                raise NotFound("no account has this id", reason="not_found")
             if not await self.enabled(db, user.id):
-                raise AuthError(409, "mfa_not_enabled", "this account has no second factor")
+                raise Conflict("this account has no second factor", reason="mfa_not_enabled")
             await self._remove(db, user.id)
             audit.record(
                 db,

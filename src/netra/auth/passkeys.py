@@ -38,7 +38,6 @@ from webauthn.helpers.structs import (
 )
 
 from netra.auth import audit
-from netra.auth.errors import AuthError, unauthorized
 from netra.auth.mail import messages
 from netra.auth.mail.messages import link_base
 from netra.auth.mail.outbox import Outbox
@@ -47,6 +46,15 @@ from netra.auth.models import OidcIdentity, Passkey, User, WebauthnChallenge
 from netra.auth.passwords import Passwords
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
 from netra.db.base import utcnow
+from netra.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 from netra.settings import Settings
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -62,11 +70,10 @@ def relying_party(settings: Settings) -> tuple[str, str]:
         ipaddress.ip_address(host)
     except ValueError:
         return host, f"{parts.scheme}://{parts.netloc}"
-    raise AuthError(
-        503,
-        "passkeys_unavailable",
+    raise Unavailable(
         f"passkeys need PUBLIC_URL with a host name (WebAuthn refuses an address like {host}); "
         "in development open and set http://localhost:PORT",
+        reason="passkeys_unavailable",
     )
 
 
@@ -81,9 +88,11 @@ def _echoed_challenge(credential: dict[str, Any]) -> str:
         client_data = json.loads(base64url_to_bytes(raw))
         challenge = client_data["challenge"]
     except (KeyError, TypeError, ValueError) as exc:
-        raise AuthError(400, "invalid_credential", f"the credential is malformed: {exc}") from None
+        raise BadRequest(
+            f"the credential is malformed: {exc}", reason="invalid_credential"
+        ) from None
     if not isinstance(challenge, str) or len(challenge) > 200:
-        raise AuthError(400, "invalid_credential", "the credential's challenge is malformed")
+        raise BadRequest("the credential's challenge is malformed", reason="invalid_credential")
     return challenge
 
 
@@ -133,11 +142,11 @@ class Passkeys:
             select(WebauthnChallenge).where(WebauthnChallenge.challenge_hash == _digest(challenge))
         )
         if row is None or row.purpose != purpose:
-            raise AuthError(400, "invalid_challenge", "this challenge was not issued here")
+            raise BadRequest("this challenge was not issued here", reason="invalid_challenge")
         if getattr(spent, "rowcount", 0) != 1:
             if row.used_at is not None:
-                raise AuthError(400, "challenge_used", "this challenge was already used")
-            raise AuthError(400, "challenge_expired", "this challenge has expired; start again")
+                raise BadRequest("this challenge was already used", reason="challenge_used")
+            raise BadRequest("this challenge has expired; start again", reason="challenge_expired")
         return row
 
     async def register_begin(
@@ -149,11 +158,11 @@ class Passkeys:
         async with self._db() as db, db.begin():
             user = await db.get(User, user_id)
             if user is None:
-                raise unauthorized("unknown_user", "this account no longer exists")
+                raise Unauthorized("this account no longer exists", reason="unknown_user")
             await self._reauthenticate(db, user, password, code)
             existing = list(await db.scalars(select(Passkey).where(Passkey.user_id == user_id)))
             if len(existing) >= MAX_PASSKEYS:
-                raise AuthError(409, "too_many_passkeys", f"at most {MAX_PASSKEYS} passkeys")
+                raise Conflict(f"at most {MAX_PASSKEYS} passkeys", reason="too_many_passkeys")
             options = generate_registration_options(
                 rp_id=rp_id,
                 rp_name="Netra",
@@ -185,16 +194,15 @@ class Passkeys:
     ) -> None:
         if user.password_hash is not None:
             if password is None or not await self.passwords.verify(user.password_hash, password):
-                raise AuthError(403, "invalid_credentials", "the password is wrong")
+                raise Forbidden("the password is wrong", reason="invalid_credentials")
             return
         if (
             code is None
             or await self.mfa.verify(db, user.id, code=code, recovery_code=None) is None
         ):
-            raise AuthError(
-                403,
-                "invalid_credentials",
+            raise Forbidden(
                 "this account has no password: confirm with a code of its authenticator app",
+                reason="invalid_credentials",
             )
 
     async def register_finish(
@@ -206,7 +214,9 @@ class Passkeys:
             async with self._db() as db, db.begin():
                 row = await self._spend(db, challenge, REGISTER)
                 if row.user_id != user_id:
-                    raise AuthError(400, "invalid_challenge", "this challenge is another account's")
+                    raise BadRequest(
+                        "this challenge is another account's", reason="invalid_challenge"
+                    )
                 try:
                     verified = verify_registration_response(
                         credential=credential,
@@ -216,7 +226,7 @@ class Passkeys:
                         require_user_verification=True,
                     )
                 except WebAuthnException as exc:
-                    raise AuthError(400, "invalid_credential", str(exc)) from None
+                    raise BadRequest(str(exc), reason="invalid_credential") from None
                 passkey = Passkey(
                     user_id=user_id,
                     credential_id=bytes_to_base64url(verified.credential_id),
@@ -236,7 +246,7 @@ class Passkeys:
                 )
                 await self._notice(db, user_id, "passkey_added", "A new passkey was added")
         except IntegrityError:
-            raise AuthError(409, "passkey_exists", "this passkey is already registered") from None
+            raise Conflict("this passkey is already registered", reason="passkey_exists") from None
         self.outbox.wake()
         return passkey
 
@@ -263,7 +273,9 @@ class Passkeys:
                 passkey = await db.scalar(select(Passkey).where(Passkey.credential_id == raw_id))
                 user = await db.get(User, passkey.user_id) if passkey is not None else None
                 if passkey is None or user is None or user.deleted_at is not None:
-                    raise AuthError(401, "unknown_passkey", "this passkey is not registered here")
+                    raise Unauthorized(
+                        "this passkey is not registered here", reason="unknown_passkey"
+                    )
                 try:
                     verified = verify_authentication_response(
                         credential=credential,
@@ -275,9 +287,9 @@ class Passkeys:
                         require_user_verification=True,
                     )
                 except WebAuthnException as exc:
-                    raise AuthError(401, "invalid_credential", str(exc)) from None
+                    raise Unauthorized(str(exc), reason="invalid_credential") from None
                 passkey.sign_count, passkey.last_used_at = verified.new_sign_count, utcnow()
-        except AuthError as exc:
+        except DomainError as exc:
             async with self._db() as db, db.begin():
                 audit.record(
                     db,
@@ -287,9 +299,9 @@ class Passkeys:
                     method="passkey",
                     why=exc.reason,
                 )
-            raise unauthorized(exc.reason, exc.message) from None
+            raise Unauthorized(exc.message, reason=exc.reason) from None
         if not user.is_active:
-            raise unauthorized("account_disabled", "this account is disabled")
+            raise Unauthorized("this account is disabled", reason="account_disabled")
         return await self.sessions.start(user, method="passkey", client=client)
 
     async def list(self, user_id: str) -> list[Passkey]:
@@ -322,10 +334,9 @@ class Passkeys:
                 .where(OidcIdentity.user_id == user_id)
             )
             if user is not None and user.password_hash is None and others == 0 and not linked:
-                raise AuthError(
-                    409,
-                    "last_sign_in_method",
+                raise Conflict(
                     "this passkey is the account's only way to sign in; add another first",
+                    reason="last_sign_in_method",
                 )
             await db.delete(passkey)
             audit.record(
@@ -343,7 +354,7 @@ class Passkeys:
     async def _own(db: AsyncSession, user_id: str, passkey_id: str) -> Passkey:
         passkey = await db.get(Passkey, passkey_id[:36])
         if passkey is None or passkey.user_id != user_id:
-            raise AuthError(404, "not_found", "no passkey of yours has this id")
+            raise NotFound("no passkey of yours has this id", reason="not_found")
         return passkey
 
     async def _notice(self, db: AsyncSession, user_id: str, kind: str, subject: str) -> None:

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from netra.auth import account_tokens, audit
 from netra.auth.account_tokens import PASSWORD_RESET, token_error
 from netra.auth.api_key_store import ApiKeys
-from netra.auth.errors import AuthError
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.mail import messages
 from netra.auth.mail.outbox import Outbox
@@ -22,6 +21,7 @@ from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.sessions import ClientInfo, Sessions, hash_token
 from netra.auth.signin_limits import RateLimiter
 from netra.db.base import utcnow
+from netra.errors import InvalidRequest, NotFound
 from netra.settings import Settings
 
 log = logging.getLogger("netra.auth")
@@ -96,7 +96,7 @@ class PasswordResets:
         async with self._db() as db, db.begin():
             user = await db.get(User, user_id[:36])
             if user is None or user.deleted_at is not None:
-                raise AuthError(404, "not_found", "no account has this id")
+                raise NotFound("no account has this id", reason="not_found")
             self._queue(db, user)
             audit.record(
                 db, "password_reset_sent_by_admin", user_id=user.id, actor=actor, ip=client.ip
@@ -111,7 +111,7 @@ class PasswordResets:
         try:
             self.passwords.check_policy(new_password, user.email)
         except PasswordRejected as exc:
-            raise AuthError(422, "invalid_request", str(exc)) from None
+            raise InvalidRequest(str(exc), reason="invalid_request") from None
         new_hash = await self.passwords.hash(new_password)
         async with self._db() as db, db.begin():
             row = await account_tokens.consume(db, token, (PASSWORD_RESET,))
@@ -181,13 +181,13 @@ async def operator_link(
     try:
         normalized = normalize_email(email)
     except EmailRejected as exc:
-        raise AuthError(422, "invalid_request", str(exc)) from None
+        raise InvalidRequest(str(exc), reason="invalid_request") from None
     async with db() as session, session.begin():
         user = await session.scalar(
             select(User).where(User.email == normalized, User.deleted_at.is_(None))
         )
         if user is None:
-            raise AuthError(404, "not_found", f"no account has the address {normalized}")
+            raise NotFound(f"no account has the address {normalized}", reason="not_found")
         token = account_tokens.issue(session, user.id, PASSWORD_RESET, email=user.email)
         audit.record(session, "password_reset_link_by_operator", user_id=user.id, actor="cli")
     return messages.link(settings, messages.RESET_ROUTE, token)

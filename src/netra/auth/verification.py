@@ -8,15 +8,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import account_tokens, audit
 from netra.auth.account_tokens import CHANGE_EMAIL, VERIFY_EMAIL, token_error
-from netra.auth.errors import AuthError
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.mail import messages
 from netra.auth.mail.outbox import Outbox
 from netra.auth.models import User
 from netra.auth.passwords import Passwords
 from netra.auth.sessions import ClientInfo
-from netra.auth.signin_limits import RateLimiter, retry_after
+from netra.auth.signin_limits import RateLimiter
 from netra.db.base import utcnow
+from netra.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    TooManyAttempts,
+    Unauthorized,
+    whole_seconds,
+)
 from netra.settings import Settings
 
 # Links mailed per account (verification and change requests together) per window.
@@ -24,12 +31,10 @@ MAILS_PER_WINDOW = 3
 MAIL_WINDOW = 900.0
 
 
-def _too_many(wait: float) -> AuthError:
-    return AuthError(
-        429,
-        "rate_limited",
-        f"too many verification mails; try again in {retry_after(wait)} seconds",
-        {"Retry-After": retry_after(wait)},
+def _too_many(wait: float) -> TooManyAttempts:
+    return TooManyAttempts(
+        f"too many verification mails; try again in {whole_seconds(wait)} seconds",
+        retry_after=wait,
     )
 
 
@@ -65,9 +70,9 @@ class EmailVerification:
         async with self._db() as db:
             user = await db.get(User, user_id)
         if user is None or user.deleted_at is not None:
-            raise AuthError(401, "unknown_user", "this account no longer exists")
+            raise Unauthorized("this account no longer exists", reason="unknown_user")
         if user.email_verified_at is not None:
-            raise AuthError(409, "already_verified", f"{user.email} is already verified")
+            raise Conflict(f"{user.email} is already verified", reason="already_verified")
         wait = await self.allowed(user_id)
         if wait is not None:
             raise _too_many(wait)
@@ -102,8 +107,8 @@ class EmailVerification:
                     )
                 await db.flush()
         except IntegrityError:
-            raise AuthError(
-                409, "email_taken", "another account has taken this address meanwhile"
+            raise Conflict(
+                "another account has taken this address meanwhile", reason="email_taken"
             ) from None
         self.outbox.wake()
         return user
@@ -130,13 +135,13 @@ class EmailVerification:
         async with self._db() as db:
             user = await db.get(User, user_id)
         if user is None or not await self.passwords.verify(user.password_hash, password):
-            raise AuthError(403, "invalid_credentials", "the password is wrong")
+            raise Forbidden("the password is wrong", reason="invalid_credentials")
         try:
             new = normalize_email(new_email)
         except EmailRejected as exc:
-            raise AuthError(422, "invalid_request", str(exc)) from None
+            raise InvalidRequest(str(exc), reason="invalid_request") from None
         if new == user.email:
-            raise AuthError(422, "invalid_request", "this is already the account's address")
+            raise InvalidRequest("this is already the account's address", reason="invalid_request")
         wait = await self.allowed(user_id)
         if wait is not None:
             raise _too_many(wait)

@@ -10,16 +10,34 @@ Safe inside a running event loop (it never calls `asyncio.run`, docs/incidents.m
 """
 
 from netra.client.client import NetraClient, Thread, Tokens
-from netra.client.errors import MfaRequired, NetraError, StreamClosed
+from netra.client.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    MfaRequired,
+    NetraError,
+    NotFound,
+    RateLimited,
+    StreamClosed,
+    Unauthorized,
+    Unavailable,
+)
 from netra.client.stream import EventStream, ServerEvent
 
 __all__ = [
+    "Conflict",
     "EventStream",
+    "Forbidden",
+    "InvalidRequest",
     "MfaRequired",
     "NetraClient",
     "NetraError",
+    "NotFound",
+    "RateLimited",
     "ServerEvent",
     "StreamClosed",
     "Thread",
     "Tokens",
+    "Unauthorized",
+    "Unavailable",
 ]

@@ -188,7 +188,7 @@ class Smoke:
         except StepFailed as exc:
             return Step(name, False, _ms(started), str(exc))
         except NetraError as exc:
-            return Step(name, False, _ms(started), f"{exc.status}: {exc.detail}")
+            return Step(name, False, _ms(started), f"{exc.status} {exc.reason}: {exc.message}")
         except TimeoutError:
             return Step(name, False, _ms(started), f"no answer within {self.timeout:g}s")
         except ConnectionClosed as closed:
@@ -209,8 +209,8 @@ class Smoke:
                 "the smoke account has two-factor sign-in: pass its secret with --totp-secret"
             ) from None
         except NetraError as exc:
-            if "invalid_code" in exc.detail:
-                raise StepFailed(f"the TOTP code was refused: {exc.detail}") from None
+            if exc.reason == "invalid_code":
+                raise StepFailed(f"the TOTP code was refused: {exc.message}") from None
             if exc.status != 401 or not self.credentials.create:
                 raise
         try:
@@ -218,12 +218,12 @@ class Smoke:
         except NetraError as exc:
             raise StepFailed(
                 f"sign-in refused and the smoke user could not be created: "
-                f"{exc.status}: {exc.detail}"
+                f"{exc.status} {exc.reason}: {exc.message}"
             ) from None
         try:
             await self.client.sign_in(email, password)
         except NetraError as exc:
-            if exc.status == 403 and "email_not_verified" in exc.detail:
+            if exc.reason == "email_not_verified":
                 raise StepFailed(
                     "REQUIRE_VERIFIED_EMAIL is on, so a new smoke user cannot sign in: set "
                     "SMOKE_EMAIL and SMOKE_PASSWORD to a verified account"

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Select, or_, select
 
-from netra.auth.errors import SafeRoute
 from netra.auth.models import AuditEvent, User
 from netra.auth.payloads import AuditOut
 from netra.auth.routes.deps import CurrentUser, State, admin_user, session_user
@@ -30,7 +29,7 @@ def _like(text: str) -> str:
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth", tags=["audit"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth", tags=["audit"])
 
     async def rows(state: State, query: Select[AuditEvent], limit: int) -> list[AuditOut]:
         async with state.db() as db:

@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from netra.auth.errors import SafeRoute
 from netra.auth.models import OutboxMail
 from netra.auth.payloads import Accepted, MailOut, MailPage
 from netra.auth.routes.deps import CurrentUser, State, admin_user
@@ -28,7 +27,7 @@ def mail_out(row: OutboxMail) -> MailOut:
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/admin", tags=["admin"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/admin", tags=["admin"])
 
     @api.post(
         "/users/{user_id}/password-reset", status_code=202, summary="Mail an account a reset link"

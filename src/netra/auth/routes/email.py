@@ -4,13 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from netra.auth.errors import SafeRoute
 from netra.auth.payloads import Accepted, EmailChangeIn, EmailVerifiedOut, TokenIn
 from netra.auth.routes.deps import CurrentUser, State, session_user
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth", tags=["email"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth", tags=["email"])
 
     @api.post("/verify-email/request", status_code=202, summary="Mail a new verification link")
     async def request_verification(

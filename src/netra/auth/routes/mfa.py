@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from netra.auth.errors import SafeRoute
 from netra.auth.payloads import (
     CodeIn,
     PasswordOnlyIn,
@@ -16,7 +15,7 @@ from netra.auth.routes.deps import CurrentUser, State, session_user
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/mfa", tags=["two-factor"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/mfa", tags=["two-factor"])
 
     @api.post("/totp/setup", summary="Start TOTP enrolment: the secret and its QR code")
     async def setup(

@@ -5,7 +5,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from netra.auth import cookies
-from netra.auth.errors import SafeRoute
 from netra.auth.models import Passkey
 from netra.auth.payloads import (
     PasskeyBeginIn,
@@ -25,7 +24,7 @@ def passkey_out(row: Passkey) -> PasskeyOut:
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/passkeys", tags=["passkeys"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/passkeys", tags=["passkeys"])
 
     @api.post("/register/begin", summary="WebAuthn creation options (password or code first)")
     async def register_begin(

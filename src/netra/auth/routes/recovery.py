@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter, BackgroundTasks, Request
 
-from netra.auth.errors import SafeRoute
 from netra.auth.payloads import Accepted, ForgotIn, ResetIn, Revoked
 from netra.auth.routes.deps import State
 
@@ -13,7 +12,7 @@ FORGOT_ANSWER = (
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/password", tags=["password reset"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/password", tags=["password reset"])
 
     @api.post(
         "/forgot",
