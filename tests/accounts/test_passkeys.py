@@ -1,7 +1,7 @@
 """Passkeys through the API with a software authenticator: add, list, rename, remove,
 sign in; and the assertions a browser would never send (another origin or RP id, a
 replayed challenge, a sign-count going backwards). Chromium's virtual authenticator
-walks the happy path in tests/web/test_passkeys.py."""
+walks the happy path in tests/web/test_security.py."""
 
 from __future__ import annotations
 
