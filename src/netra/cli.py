@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -119,7 +120,21 @@ def up(
             f"[bold green]Netra is up:[/] {url}  (data in {settings.data_dir}; Ctrl+C to stop)"
         )
 
+    if settings.environment.is_local and not _loopback(host):
+        err.print(
+            f"[bold yellow]Warning:[/] listening on {host}, reachable from other machines, "
+            f"with the {settings.environment.value} rules in force: the first account "
+            "registered becomes admin and cookies are not Secure (plain http). Set "
+            "ENVIRONMENT=production (with its settings) before exposing Netra."
+        )
     _run(settings, create_app, host, port, banner)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _reachable(host: str) -> str:

@@ -3,7 +3,8 @@ carrying its request id, and secrets and tokens redacted by construction.
 
 Redaction happens in the formatter, on the final text (message, arguments, traceback),
 so no call site can forget it: bearer tokens, JWTs, API keys, URL passwords,
-`password=`-style pairs, and the exact values of every secret setting.
+`password=`-style pairs, OIDC `code`/`state` query parameters, and the exact values of
+every secret setting (OIDC client secrets included).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ _PATTERNS = [
         ),
         rf"\1\2{REDACTED}",
     ),
+    # OIDC callbacks carry a one-time code and state in the query (access logs print it).
+    (re.compile(r"(?i)([?&](?:code|state|session_state|id_token)=)[^&\s\"']+"), rf"\1{REDACTED}"),
 ]
 
 
@@ -58,6 +61,12 @@ def secret_values(settings: Settings) -> list[str]:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             values.append(value.get_secret_value())
+        elif isinstance(value, dict):  # a family such as OIDC_<NAME>_CLIENT_SECRET
+            values += [
+                item.get_secret_value()
+                for key, item in value.items()
+                if isinstance(item, SecretStr) and key.endswith("SECRET")
+            ]
     return values
 
 

@@ -190,6 +190,7 @@ async def test_account_lockout_cannot_be_dodged_by_rotating_ips(
         TRUSTED_PROXIES="127.0.0.1", LOGIN_LIMIT_PER_ACCOUNT="3", **sqlite_env
     ) as client:
         await sign_up(client)
+        client.cookies.clear()  # the guesser has no device cookie of this account
         for hop in range(3):
             forwarded = {"X-Forwarded-For": f"203.0.113.{hop}"}
             assert (

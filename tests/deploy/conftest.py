@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "deploy" / "environments.toml"
 
 SECRETS = {
-    "service-secret": "s3rvice-secret-value-for-tests",
-    "key-encryption-key": "kek-value-for-tests-0123456789",
+    "service-secret": "b108ae9a150c2734ebfe7bd1c56e2032c416df39b4c21f36b7936e5924e0b652",
+    "key-encryption-key": "5ffe9011e8316ea14492a50a1c39c2d479258f36de43a72611f2074a09dc5101",
 }
 
 

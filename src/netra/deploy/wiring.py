@@ -8,6 +8,7 @@ will be injected (secrets stood in by placeholders) and refuses on any problem.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +45,13 @@ class Wiring:
     secrets: list[SecretRef]
 
     def placeholder_environ(self) -> dict[str, str]:
-        """The values, with each secret stood in by a non-secret placeholder."""
-        stand_ins = {ref.env_name: f"placeholder-for-{ref.secret}" for ref in self.secrets}
+        """The values, with each secret stood in by a non-secret placeholder (as long as a
+        strong secret: strength is judged on the real values, at preflight)."""
+        stand_ins = {
+            ref.env_name: f"placeholder-for-{ref.secret}-"
+            + hashlib.sha256(ref.secret.encode()).hexdigest()
+            for ref in self.secrets
+        }
         return {**self.values, **stand_ins}
 
 

@@ -214,7 +214,13 @@ class OidcProvider:
         params: dict[str, Any] = {"nonce": nonce, "client_id": self.config.client_id}
         if access_token is not None:
             params["access_token"] = access_token
-        options = {"iss": {"values": [self.config.issuer]}, "sub": {"essential": True}}
+        # `aud` is checked itself: Authlib's azp rule alone lets a token issued to another
+        # client through when it names us only as `azp`.
+        options = {
+            "iss": {"values": [self.config.issuer]},
+            "sub": {"essential": True},
+            "aud": {"essential": True, "values": [self.config.client_id]},
+        }
         claims = CodeIDToken(token.claims, token.header, options, params)
         try:
             claims.validate(leeway=LEEWAY)

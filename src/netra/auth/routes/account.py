@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from netra.auth import audit, cookies
 from netra.auth.errors import AuthError, SafeRoute
+from netra.auth.identity import normalize_email
 from netra.auth.payloads import (
     LoginIn,
     MeOut,
@@ -38,7 +39,12 @@ def router(guards: Guards) -> APIRouter:
 
     @api.post("/login", summary="Sign in with email and password")
     async def login(body: LoginIn, request: Request, response: Response) -> TokenPair:
-        issued = await state().accounts.login(body.email, body.password, state().client(request))
+        accounts = state().accounts
+        cookie = accounts.devices.cookie(request)
+        issued = await accounts.login(body.email, body.password, state().client(request), cookie)
+        if cookies.wanted(request):  # a browser: remember it (netra.auth.devices)
+            email = normalize_email(body.email)  # it signed in: the address is valid
+            accounts.devices.issue(response, email, accounts.devices.device(cookie, email))
         return cookies.token_pair(issued, request, response, state().settings)
 
     @api.post(
@@ -110,6 +116,7 @@ def router(guards: Guards) -> APIRouter:
             body.current_password,
             body.new_password,
             state().client(request),
+            device_cookie=state().accounts.devices.cookie(request),
         )
         return Revoked(revoked=count)
 

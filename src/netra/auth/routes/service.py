@@ -27,6 +27,8 @@ def router(guards: Guards) -> APIRouter:
     @api.post("/service-token", summary="Client credentials → a short-lived service token")
     async def service_token(body: ServiceTokenIn, request: Request) -> ServiceTokenOut:
         state = guards.state()
+        # Counted like sign-ins: each attempt hashes a secret, and guesses must stay slow.
+        await state.accounts.limit_ip("service-token", state.client(request))
         if not await state.services.authenticate(body.service_id, body.service_secret):
             async with state.db() as db, db.begin():
                 audit.record(

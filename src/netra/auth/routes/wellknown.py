@@ -3,10 +3,12 @@ verifier must agree on; the backend compares it with its own settings at startup
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from netra.auth.routes.deps import Guards
+from netra.auth.errors import AuthError
+from netra.auth.routes.deps import Guards, bearer_token
+from netra.tokens import TokenRejected
 
 
 def router(guards: Guards) -> APIRouter:
@@ -19,7 +21,7 @@ def router(guards: Guards) -> APIRouter:
         )
 
     @api.get("/netra-auth.json", summary="Issuer, audience and algorithm of access tokens")
-    async def token_config() -> dict[str, Any]:
+    async def token_config(request: Request) -> dict[str, Any]:
         state = guards.state()
         body: dict[str, Any] = {
             "issuer": state.settings.jwt_issuer,
@@ -27,9 +29,20 @@ def router(guards: Guards) -> APIRouter:
             "algorithm": state.settings.token_algorithm,
             "jwks_uri": "/.well-known/jwks.json",
         }
-        if state.settings.token_algorithm == "HS256":
-            # A keyed fingerprint, not the secret: lets the backend name a mismatch.
+        if state.settings.token_algorithm == "HS256" and await _from_a_service(guards, request):
+            # A keyed fingerprint, not the secret: lets the backend name a mismatch. Only
+            # for services: anyone else could test guesses of a weak secret against it.
             body["secret_fingerprint"] = state.keys.signer().kid
         return body
 
     return api
+
+
+async def _from_a_service(guards: Guards, request: Request) -> bool:
+    if "authorization" not in request.headers:
+        return False
+    try:
+        principal = await guards.state().verifier.verify(bearer_token(request))
+    except (TokenRejected, AuthError):
+        return False
+    return principal.is_service
