@@ -23,6 +23,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from netra import __version__, db
+from netra.body_limit import BodyLimit
 from netra.db import migrations
 from netra.health import Check, CheckResult, HealthRegistry
 from netra.health.metrics import Metrics
@@ -216,6 +217,7 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
             app.include_router(router)
             app.sockets += [r for r in router.routes if isinstance(r, WebSocketRoute)]
     app.add_middleware(StartupGate)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver, metrics=runtime.metrics)
     return app
 

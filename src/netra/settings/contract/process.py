@@ -52,6 +52,16 @@ class ProcessSettings(BaseModel):
             example="https://chat.example.com",
         ),
     ] = None
+    max_body_bytes: Annotated[
+        int,
+        Field(ge=1024),
+        Spec(
+            BOTH,
+            "Largest request body accepted, in bytes, on every route: beyond it the answer "
+            "is 413, decided from Content-Length or while the body streams in, never after "
+            "buffering it.",
+        ),
+    ] = 1024 * 1024
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         Spec(BOTH, "Minimum level of log records."),
