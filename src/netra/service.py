@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from netra import __version__, db
+from netra import __version__, apidocs, db
 from netra.body_limit import BodyLimit
 from netra.db import migrations
 from netra.health import Check, CheckResult, HealthRegistry
@@ -205,13 +205,18 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
     async def drain() -> None:
         await asyncio.gather(*(component.drain() for component in components))
 
-    app = ServiceApp(title=f"Netra ({names})", version=__version__, lifespan=lifespan)
+    title = f"Netra ({names})"
+    # FastAPI's /docs and /redoc load scripts from a CDN: ours serves them from a package.
+    app = ServiceApp(
+        title=title, version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.runtime = runtime
     # Called by `netra.serving.serve` on SIGTERM, before connections are closed.
     app.state.drain = drain
     app.state.settings = settings
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.include_router(apidocs.router(title))
     for component in components:
         for router in component.routers():
             app.include_router(router)

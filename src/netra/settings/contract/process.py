@@ -62,6 +62,17 @@ class ProcessSettings(BaseModel):
             "buffering it.",
         ),
     ] = 1024 * 1024
+    ops_token: Annotated[
+        SecretStr | None,
+        Spec(
+            BOTH,
+            "Bearer token that shows operators the details of /health/ready (hosts, key "
+            "ids, errors) and, in staging/production, /metrics. Without it only requests "
+            "made on the machine itself (loopback, not through a proxy) see them.",
+            secret=True,
+            strong=True,
+        ),
+    ] = None
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         Spec(BOTH, "Minimum level of log records."),
