@@ -16,7 +16,7 @@ from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.models import User
 from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
-from netra.auth.signin_limits import RateLimiter, retry_after
+from netra.auth.signin_limits import RateLimiter, address_bucket, retry_after
 from netra.db.base import utcnow
 from netra.health.metrics import Metrics
 from netra.settings import Environment, Settings
@@ -57,7 +57,8 @@ class Accounts:
         """Count a sign-in or registration attempt from `client`'s address; 429 past
         LOGIN_LIMIT_PER_IP within the window."""
         count, left = await self.limiter.count(
-            f"{action}:ip:{client.ip}", self.settings.login_limit_window
+            f"{action}:ip:{address_bucket(client.ip or 'unknown')}",
+            self.settings.login_limit_window,
         )
         if count > self.settings.login_limit_per_ip:
             raise too_many(left, f"{action} attempts from this address")

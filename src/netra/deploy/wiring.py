@@ -87,6 +87,8 @@ def _derived(env: DeployEnvironment, service: Service) -> dict[str, str]:
     }
     if service is Service.BACKEND:
         values["AUTH_SERVICE_URL"] = env.plan(Service.AUTH).reach_url
+    if env.target is TargetKind.LOCAL:
+        values["TRUSTED_PROXIES"] = "127.0.0.1"  # its nginx, the only way in
     secrets = env.secrets_for(service)
     if env.database.cloud_sql_instance and "DATABASE_URL" not in secrets:
         values["CLOUD_SQL_INSTANCE"] = env.database.cloud_sql_instance
