@@ -61,8 +61,16 @@ def create_admin(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
+    promote_existing: Annotated[
+        bool,
+        typer.Option(
+            "--promote",
+            help="Make an existing account admin. Without it an existing account is refused: "
+            "whoever registered the address first may not be the person you mean.",
+        ),
+    ] = False,
 ) -> None:
-    """Create an admin account, or make an existing account admin."""
+    """Create an admin account, or (with --promote) make an existing account admin."""
     settings = _settings()
     try:
         normalized = normalize_email(email)
@@ -75,7 +83,10 @@ def create_admin(
             return await session.scalar(select(User).where(User.email == normalized)) is not None
 
     password: str | None = None
-    if not _with_database(settings, exists):
+    found = _with_database(settings, exists)
+    if found and not promote_existing:
+        _refuse_existing(normalized)
+    if not found:
         if password_stdin:
             password = sys.stdin.readline().rstrip("\n")
         else:
@@ -90,6 +101,8 @@ def create_admin(
         passwords = Passwords(settings.password_min_length)
         async with db() as session, session.begin():
             user = await session.scalar(select(User).where(User.email == normalized))
+            if user is not None and not promote_existing:
+                return "exists"  # registered meanwhile, by whoever it was
             if user is None:
                 assert password is not None
                 user = User(
@@ -105,7 +118,18 @@ def create_admin(
             return "created" if password is not None else "promoted"
 
     outcome = _with_database(settings, promote)
+    if outcome == "exists":
+        _refuse_existing(normalized)
     out.print(f"[green]{normalized} is an admin[/] ({outcome})")
+
+
+def _refuse_existing(email: str) -> None:
+    err.print(
+        f"[bold red]{email} already has an account[/]; it was not made admin. If it is "
+        "the person you mean (its audit log: GET /auth/admin/users/{id}/audit), run again "
+        "with --promote."
+    )
+    raise typer.Exit(2)
 
 
 @keys_app.command("rotate")

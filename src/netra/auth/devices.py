@@ -16,10 +16,9 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import Request, Response
 
+from netra.auth.sealed import derived_key, mac
 from netra.settings import Settings
 
 MAX_AGE = 365 * 86400
@@ -29,14 +28,7 @@ class DeviceCookies:
     def __init__(self, settings: Settings) -> None:
         self.secure = not settings.environment.is_local
         self.name = "__Host-netra_device" if self.secure else "netra_device"
-        material = (
-            settings.key_encryption_key.get_secret_value().encode()
-            if settings.key_encryption_key is not None
-            else secrets.token_bytes(32)  # cookies then last as long as the process
-        )
-        self._key = HKDF(hashes.SHA256(), 32, salt=None, info=b"netra device cookies v1").derive(
-            material
-        )
+        self._key = derived_key(settings, "device cookies")
 
     def cookie(self, request: Request) -> str | None:
         return request.cookies.get(self.name)
@@ -66,8 +58,7 @@ class DeviceCookies:
         )
 
     def _sign(self, account: str, device: str) -> str:
-        mac = hmac.new(self._key, f"{account}.{device}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+        return mac(self._key, f"{account}.{device}")
 
 
 def _account(email: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -18,13 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from netra.auth import audit
 from netra.auth.models import OidcLogin, User
 from netra.auth.oidc.errors import OidcError
-from netra.auth.oidc.linking import IdentityLinks
+from netra.auth.oidc.linking import IdentityLinks, LinkRequired, PendingLink
 from netra.auth.oidc.provider import OidcProvider
+from netra.auth.sealed import Sealer
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
 from netra.db.base import utcnow
 
 LOGIN_TTL = timedelta(minutes=10)
 HANDOFF_TTL = timedelta(minutes=2)
+LINK_TTL = timedelta(minutes=10)  # time to type the existing account's password
 KEEP_ROWS = timedelta(days=1)
 MAX_PARAM = 2048
 
@@ -60,8 +62,12 @@ class Started:
 
 @dataclass(frozen=True)
 class Completed:
-    handoff_secret: str
+    """A sign-in to hand over (`handoff_secret`), or one waiting for the existing
+    account's password before its link is made (`pending_link`, sealed)."""
+
     next_url: str
+    handoff_secret: str | None = None
+    pending_link: str | None = None
 
 
 class OidcLogins:
@@ -70,8 +76,10 @@ class OidcLogins:
         db: async_sessionmaker[AsyncSession],
         sessions: Sessions,
         providers: Mapping[str, OidcProvider],
+        sealer: Sealer,
     ) -> None:
         self._db = db
+        self.sealer = sealer
         self.sessions = sessions
         self.providers = dict(providers)
         self.links = IdentityLinks(db)
@@ -181,7 +189,11 @@ class OidcLogins:
         claims = await provider.verify_id_token(
             str(token["id_token"]), nonce=row.nonce, access_token=token.get("access_token")
         )
-        user = await self.links.resolve(provider.config, claims, client.ip)
+        try:
+            user = await self.links.resolve(provider.config, claims, client.ip)
+        except LinkRequired as wanted:
+            sealed = self.sealer.seal(asdict(wanted.pending), LINK_TTL.total_seconds())
+            return Completed(row.next_url, pending_link=sealed)
         handoff = secrets.token_urlsafe(32)
         async with self._db() as db, db.begin():
             await db.execute(
@@ -193,7 +205,17 @@ class OidcLogins:
                     handoff_expires_at=utcnow() + HANDOFF_TTL,
                 )
             )
-        return Completed(handoff, row.next_url)
+        return Completed(row.next_url, handoff_secret=handoff)
+
+    def pending(self, sealed: str | None) -> PendingLink | None:
+        """The link waiting in this browser's cookie, if any (and still fresh)."""
+        payload = self.sealer.open(sealed)
+        if payload is None:
+            return None
+        try:
+            return PendingLink(**{k: str(payload[k]) for k in PendingLink.__dataclass_fields__})
+        except KeyError:
+            return None
 
     async def finish(self, handoff_secret: str | None, client: ClientInfo) -> IssuedTokens:
         """The handoff cookie → a session: once, within two minutes, same as a password login."""

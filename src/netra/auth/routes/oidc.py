@@ -4,19 +4,22 @@
 `GET /{provider}/callback` (back from it; sets a one-time handoff cookie and redirects to
 `next`), `POST /session` (the web UI trades that cookie for the token pair of a password
 login; with `X-Netra-Refresh: cookie` the refresh token goes in its HttpOnly cookie),
-`GET /identities` and `DELETE /identities/{id}` (linked providers)."""
+`POST /link` (a sign-in whose email belongs to an existing account: its password makes
+the link), `GET /identities` and `DELETE /identities/{id}` (linked providers)."""
 
 from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 
 from netra.auth import cookies
 from netra.auth.errors import AuthError, SafeRoute
+from netra.auth.models import User
 from netra.auth.oidc.errors import OidcError
-from netra.auth.oidc.flow import HANDOFF_TTL, LOGIN_TTL
+from netra.auth.oidc.flow import HANDOFF_TTL, LINK_TTL, LOGIN_TTL
 from netra.auth.payloads import TokenPair
 from netra.auth.routes.deps import CurrentUser, Guards
 
@@ -24,6 +27,7 @@ LOGIN_COOKIE = "netra_oidc_login"
 HANDOFF_COOKIE = "netra_oidc_handoff"
 LOGIN_COOKIE_PATH = "/auth/oidc"
 HANDOFF_PATH = "/auth/oidc/session"
+LINK_COOKIE = "netra_oidc_link"
 
 
 class ProviderOut(BaseModel):
@@ -42,6 +46,10 @@ class IdentityOut(BaseModel):
 
 class Unlinked(BaseModel):
     unlinked: int
+
+
+class LinkIn(BaseModel):
+    password: str = Field(max_length=1024)
 
 
 def _refusal(request: Request, exc: OidcError, headers: dict[str, str] | None = None) -> Response:
@@ -120,11 +128,18 @@ def router(guards: Guards) -> APIRouter:
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.delete_cookie(LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
+        # The same answer whether the sign-in is ready or waits for a link: only the
+        # cookie differs, and only the person who signed in at the provider sees it.
+        name, value, path, ttl = (
+            (LINK_COOKIE, done.pending_link, LOGIN_COOKIE_PATH, LINK_TTL)
+            if done.pending_link is not None
+            else (HANDOFF_COOKIE, done.handoff_secret or "", HANDOFF_PATH, HANDOFF_TTL)
+        )
         response.set_cookie(
-            HANDOFF_COOKIE,
-            done.handoff_secret,
-            max_age=int(HANDOFF_TTL.total_seconds()),
-            path=HANDOFF_PATH,
+            name,
+            value,
+            max_age=int(ttl.total_seconds()),
+            path=path,
             httponly=True,
             secure=secure(),
             samesite="strict",
@@ -136,6 +151,14 @@ def router(guards: Guards) -> APIRouter:
         state = guards.state()
         response.delete_cookie(HANDOFF_COOKIE, path=HANDOFF_PATH)
         response.headers["Cache-Control"] = "no-store"
+        pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
+        if pending is not None and HANDOFF_COOKIE not in request.cookies:
+            raise AuthError(
+                409,
+                "link_required",
+                f"an account with the address {pending.email} exists: sign in to it with "
+                f"its password (POST /auth/oidc/link) to link {pending.provider} to it",
+            )
         try:
             issued = await state.oidc.finish(
                 request.cookies.get(HANDOFF_COOKIE), state.client(request)
@@ -143,6 +166,8 @@ def router(guards: Guards) -> APIRouter:
         except OidcError as exc:
             raise AuthError(exc.status, exc.reason, exc.message) from None
         return cookies.token_pair(issued, request, response, state.settings)
+
+    _link_route(api, guards)
 
     @api.get("/identities", summary="Providers linked to this account")
     async def identities(
@@ -172,3 +197,34 @@ def router(guards: Guards) -> APIRouter:
         return Unlinked(unlinked=1)
 
     return api
+
+
+def _link_route(api: APIRouter, guards: Guards) -> None:
+    @api.post(
+        "/link",
+        summary="Link the provider sign-in waiting in this browser to its existing account",
+        description="After `/session` answered 409 `link_required`: the existing account's "
+        "password proves it is the same person; the link is made and a session begins.",
+    )
+    async def link(body: LinkIn, request: Request, response: Response) -> TokenPair:
+        state = guards.state()
+        response.headers["Cache-Control"] = "no-store"
+        pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
+        if pending is None:
+            raise AuthError(401, "invalid_link", "no provider sign-in is waiting to be linked")
+        async with state.db() as db:
+            user = await db.get(User, pending.user_id)
+        device = state.accounts.devices.cookie(request)
+        if user is None or not await state.accounts.check_password(user, body.password, device):
+            raise AuthError(401, "invalid_credentials", "the password of this account is wrong")
+        try:
+            linked = await state.oidc.links.link(pending, state.client(request).ip)
+        except IntegrityError:
+            raise AuthError(
+                409, "already_linked", "this provider account is linked already"
+            ) from None
+        except OidcError as exc:
+            raise AuthError(exc.status, exc.reason, exc.message) from None
+        response.delete_cookie(LINK_COOKIE, path=LOGIN_COOKIE_PATH)
+        issued = await state.sessions.start(linked, method="password", client=state.client(request))
+        return cookies.token_pair(issued, request, response, state.settings)

@@ -224,7 +224,9 @@ class AuthSettings(BaseModel):
             "Per provider: OIDC_<NAME>_ISSUER (preset for google), _CLIENT_ID, "
             "_CLIENT_SECRET (secret; required in staging/production), _REDIRECT_URL "
             "(default PUBLIC_URL/auth/oidc/<name>/callback), _SCOPES (default `openid email "
-            "profile`), _DISPLAY_NAME. https required outside development and test.",
+            "profile`), _DISPLAY_NAME, _TRUST_EMAIL (default false: the provider's verified "
+            "email never joins an existing account by itself). https required outside "
+            "development and test.",
             secret=True,
             names=("OIDC_<NAME>_<KEY>",),
             prefix="OIDC_",
