@@ -136,7 +136,7 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(dev: httpx.AsyncClie
     user = await sign_up(dev)
     created = await dev.post(
         "/auth/api-keys",
-        json={"name": "laptop", "scopes": ["chat:read"]},
+        json={"name": "laptop", "scopes": ["chat:read"], "password": PASSWORD},
         headers=bearer(user["access_token"]),
     )
     assert created.status_code == 201
@@ -153,7 +153,7 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(dev: httpx.AsyncClie
     assert escalate.status_code == 403
     bad_scope = await dev.post(
         "/auth/api-keys",
-        json={"name": "x", "scopes": ["admin"]},
+        json={"name": "x", "scopes": ["admin"], "password": PASSWORD},
         headers=bearer(user["access_token"]),
     )
     assert bad_scope.status_code == 422
@@ -187,7 +187,9 @@ async def test_admin_deletes_an_account_and_every_credential_with_it(
     ada = await sign_up(dev, "ada@example.com")
     as_admin = bearer(admin["access_token"])
     key = await dev.post(
-        "/auth/api-keys", json={"name": "laptop"}, headers=bearer(ada["access_token"])
+        "/auth/api-keys",
+        json={"name": "laptop", "password": PASSWORD},
+        headers=bearer(ada["access_token"]),
     )
     ada_id = (await dev.get("/auth/me", headers=bearer(ada["access_token"]))).json()["id"]
 

@@ -26,7 +26,7 @@ from netra.tokens import (
     verifier_for,
 )
 from netra.tokens.api_key_resolver import MAX_IN_FLIGHT, HttpApiKeyResolver
-from tests.auth.conftest import bearer, sign_up
+from tests.auth.conftest import PASSWORD, bearer, sign_up
 from tests.conftest import SettingsFactory, running
 from tests.tokens.conftest import SECRET
 
@@ -87,7 +87,9 @@ async def test_backend_wiring_service_token_revocations_and_api_keys(
     assert principal.session_id == tokens["session_id"]
 
     created = await auth_http.post(
-        "/auth/api-keys", json={"name": "cli"}, headers=bearer(tokens["access_token"])
+        "/auth/api-keys",
+        json={"name": "cli", "password": PASSWORD},
+        headers=bearer(tokens["access_token"]),
     )
     assert created.status_code == 201, created.text
     api_key = created.json()["api_key"]
@@ -285,7 +287,9 @@ async def test_a_refused_service_token_is_not_taken_for_a_refused_key(
     backend = AuthServiceTokens(backend_settings(make_settings), auth_http)
     tokens = await sign_up(auth_http)
     created = await auth_http.post(
-        "/auth/api-keys", json={"name": "cli"}, headers=bearer(tokens["access_token"])
+        "/auth/api-keys",
+        json={"name": "cli", "password": PASSWORD},
+        headers=bearer(tokens["access_token"]),
     )
     api_key = created.json()["api_key"]
     await backend.service_tokens.token()  # cached until it is due for renewal

@@ -109,7 +109,13 @@ def build_state(
         revocations=revocations,
         verifier=verifier,
         trusted=parse_networks(settings.trusted_proxies),
-        oidc=OidcLogins(db, sessions, providers, Sealer(settings, "oidc links")),
+        oidc=OidcLogins(
+            db,
+            sessions,
+            providers,
+            Sealer(settings, "oidc links"),
+            Sealer(settings, "oidc reauthentication"),
+        ),
         http=http,
         redis=redis,
     )

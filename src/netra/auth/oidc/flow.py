@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +29,7 @@ from netra.db.base import utcnow
 LOGIN_TTL = timedelta(minutes=10)
 HANDOFF_TTL = timedelta(minutes=2)
 LINK_TTL = timedelta(minutes=10)  # time to type the existing account's password
+REAUTH_WINDOW = 300.0  # seconds a re-authentication at the provider counts as fresh
 KEEP_ROWS = timedelta(days=1)
 MAX_PARAM = 2048
 
@@ -68,6 +71,7 @@ class Completed:
     next_url: str
     handoff_secret: str | None = None
     pending_link: str | None = None
+    reauth_proof: str | None = None
 
 
 class OidcLogins:
@@ -77,9 +81,11 @@ class OidcLogins:
         sessions: Sessions,
         providers: Mapping[str, OidcProvider],
         sealer: Sealer,
+        proofs: Sealer,
     ) -> None:
         self._db = db
         self.sealer = sealer
+        self.proofs = proofs
         self.sessions = sessions
         self.providers = dict(providers)
         self.links = IdentityLinks(db)
@@ -91,12 +97,14 @@ class OidcLogins:
             raise OidcError(404, "unknown_provider", f"no provider {name[:40]!r} ({known})")
         return found
 
-    async def begin(self, name: str, next_url: str | None) -> Started:
+    async def begin(self, name: str, next_url: str | None, *, reauth: bool = False) -> Started:
         provider = self.provider(name)
         target = safe_next(next_url)
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         verifier, browser = secrets.token_urlsafe(48), secrets.token_urlsafe(32)
-        url = await provider.authorization_url(state=state, nonce=nonce, code_verifier=verifier)
+        url = await provider.authorization_url(
+            state=state, nonce=nonce, code_verifier=verifier, fresh_login=reauth
+        )
         now = utcnow()
         async with self._db() as db, db.begin():
             await db.execute(delete(OidcLogin).where(OidcLogin.created_at < now - KEEP_ROWS))
@@ -120,8 +128,12 @@ class OidcLogins:
         params: Mapping[str, str],
         browser_secret: str | None,
         client: ClientInfo,
+        *,
+        reauth: bool = False,
     ) -> Completed:
         try:
+            if reauth:
+                return await self._reauthenticated(name, params, browser_secret)
             return await self._complete(name, params, browser_secret, client)
         except OidcError as exc:
             async with self._db() as db, db.begin():
@@ -164,13 +176,29 @@ class OidcLogins:
                 raise OidcError(400, "state_used", "this sign-in answer was already used")
         return row
 
-    async def _complete(
-        self,
-        name: str,
-        params: Mapping[str, str],
-        browser_secret: str | None,
-        client: ClientInfo,
+    async def _reauthenticated(
+        self, name: str, params: Mapping[str, str], browser_secret: str | None
     ) -> Completed:
+        """A sign-in asked for again (`prompt=login`, `max_age=0`) before something
+        sensitive: the proof that the account's person just signed in at the provider.
+        It never links or creates an account."""
+        provider, row, claims = await self._claims(name, params, browser_secret)
+        auth_time = claims.get("auth_time")
+        if not isinstance(auth_time, int | float) or time.time() - auth_time > REAUTH_WINDOW:
+            raise OidcError(
+                400,
+                "reauthentication_stale",
+                f"{provider.config.display_name} did not ask for the password again; try again",
+            )
+        user = await self.links.find(provider.config, str(claims["sub"]))
+        if user is None:
+            raise OidcError(403, "not_linked", "this provider account is not linked to Netra")
+        proof = {"user_id": user.id, "jti": secrets.token_urlsafe(16)}
+        return Completed(row.next_url, reauth_proof=self.proofs.seal(proof, REAUTH_WINDOW))
+
+    async def _claims(
+        self, name: str, params: Mapping[str, str], browser_secret: str | None
+    ) -> tuple[OidcProvider, OidcLogin, dict[str, Any]]:
         provider = self.provider(name)
         row = await self._spend_state(name, params.get("state", ""), browser_secret)
         if "error" in params:
@@ -189,6 +217,16 @@ class OidcLogins:
         claims = await provider.verify_id_token(
             str(token["id_token"]), nonce=row.nonce, access_token=token.get("access_token")
         )
+        return provider, row, claims
+
+    async def _complete(
+        self,
+        name: str,
+        params: Mapping[str, str],
+        browser_secret: str | None,
+        client: ClientInfo,
+    ) -> Completed:
+        provider, row, claims = await self._claims(name, params, browser_secret)
         try:
             user = await self.links.resolve(provider.config, claims, client.ip)
         except LinkRequired as wanted:

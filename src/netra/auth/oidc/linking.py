@@ -139,6 +139,16 @@ class IdentityLinks:
             audit.record(db, "oidc_linked", user_id=account.id, ip=ip, provider=provider.name)
             return _active(account)
 
+    async def find(self, provider: ProviderConfig, subject: str) -> User | None:
+        """The active account this provider identity is linked to, if any."""
+        async with self._db() as db:
+            user = await db.scalar(
+                select(User)
+                .join(OidcIdentity, OidcIdentity.user_id == User.id)
+                .where(OidcIdentity.issuer == provider.issuer, OidcIdentity.subject == subject)
+            )
+        return _active(user) if user is not None else None
+
     async def link(self, pending: PendingLink, ip: str | None) -> User:
         """Make the link the account's password just confirmed."""
         async with self._db() as db, db.begin():

@@ -11,6 +11,7 @@ from netra.auth.identity import normalize_email
 from netra.auth.payloads import (
     LoginIn,
     MeOut,
+    PasswordChanged,
     PasswordIn,
     RefreshIn,
     RegisterIn,
@@ -109,7 +110,7 @@ def router(guards: Guards) -> APIRouter:
         body: PasswordIn,
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
-    ) -> Revoked:
+    ) -> PasswordChanged:
         count = await state().accounts.change_password(
             current.user.id,
             current.session_id,
@@ -118,7 +119,12 @@ def router(guards: Guards) -> APIRouter:
             state().client(request),
             device_cookie=state().accounts.devices.cookie(request),
         )
-        return Revoked(revoked=count)
+        keys = 0
+        if body.revoke_api_keys:
+            async with state().db() as db, db.begin():
+                keys = await state().api_keys.revoke(db, current.user.id)
+                audit.record(db, "api_keys_revoked", user_id=current.user.id, revoked=keys)
+        return PasswordChanged(revoked=count, revoked_api_keys=keys)
 
     return api
 

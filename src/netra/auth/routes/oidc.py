@@ -19,7 +19,7 @@ from netra.auth import cookies
 from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import User
 from netra.auth.oidc.errors import OidcError
-from netra.auth.oidc.flow import HANDOFF_TTL, LINK_TTL, LOGIN_TTL
+from netra.auth.oidc.flow import HANDOFF_TTL, LINK_TTL, LOGIN_TTL, REAUTH_WINDOW, digest
 from netra.auth.payloads import TokenPair
 from netra.auth.routes.deps import CurrentUser, Guards
 
@@ -28,6 +28,10 @@ HANDOFF_COOKIE = "netra_oidc_handoff"
 LOGIN_COOKIE_PATH = "/auth/oidc"
 HANDOFF_PATH = "/auth/oidc/session"
 LINK_COOKIE = "netra_oidc_link"
+REAUTH_MODE_COOKIE = "netra_oidc_reauth"
+# The proof of a fresh provider sign-in, spent by the one action that asks for it.
+REAUTH_COOKIE = "netra_reauth"
+REAUTH_PATH = "/auth/api-keys"
 
 
 class ProviderOut(BaseModel):
@@ -68,7 +72,6 @@ def _refusal(request: Request, exc: OidcError, headers: dict[str, str] | None = 
 
 def router(guards: Guards) -> APIRouter:
     api = APIRouter(prefix="/auth/oidc", tags=["oidc"], route_class=SafeRoute)
-    session_user = guards.user(sessions_only=True)
 
     def secure() -> bool:
         return not guards.state().settings.environment.is_local
@@ -89,6 +92,7 @@ def router(guards: Guards) -> APIRouter:
         provider: str,
         request: Request,
         next: Annotated[str | None, Query(max_length=2000)] = None,
+        reauth: Annotated[bool, Query(description="Sign in again to prove it is you")] = False,
     ) -> Response:
         state = guards.state()
         try:
@@ -98,7 +102,7 @@ def router(guards: Guards) -> APIRouter:
             refused = OidcError(exc.status_code, exc.reason, exc.message)
             return _refusal(request, refused, dict(exc.headers or {}))
         try:
-            started = await state.oidc.begin(provider, next)
+            started = await state.oidc.begin(provider, next, reauth=reauth)
         except OidcError as exc:
             return _refusal(request, exc)
         response = RedirectResponse(started.url, status_code=302)
@@ -112,15 +116,29 @@ def router(guards: Guards) -> APIRouter:
             secure=secure(),
             samesite="lax",  # the provider's redirect back is a cross-site GET navigation
         )
+        if reauth:  # bound to this sign-in's browser secret: a stale one means nothing
+            response.set_cookie(
+                REAUTH_MODE_COOKIE,
+                digest(started.browser_secret),
+                max_age=int(LOGIN_TTL.total_seconds()),
+                path=LOGIN_COOKIE_PATH,
+                httponly=True,
+                secure=secure(),
+                samesite="lax",
+            )
+        else:
+            response.delete_cookie(REAUTH_MODE_COOKIE, path=LOGIN_COOKIE_PATH)
         return response
 
     @api.get("/{provider}/callback", summary="Back from the provider")
     async def callback(provider: str, request: Request) -> Response:
         state = guards.state()
         params = dict(request.query_params.items())
+        browser = request.cookies.get(LOGIN_COOKIE)
+        reauth = bool(browser) and request.cookies.get(REAUTH_MODE_COOKIE) == digest(browser or "")
         try:
             done = await state.oidc.complete(
-                provider, params, request.cookies.get(LOGIN_COOKIE), state.client(request)
+                provider, params, browser, state.client(request), reauth=reauth
             )
         except OidcError as exc:
             return _refusal(request, exc)
@@ -128,6 +146,18 @@ def router(guards: Guards) -> APIRouter:
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.delete_cookie(LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
+        response.delete_cookie(REAUTH_MODE_COOKIE, path=LOGIN_COOKIE_PATH)
+        if done.reauth_proof is not None:
+            response.set_cookie(
+                REAUTH_COOKIE,
+                done.reauth_proof,
+                max_age=int(REAUTH_WINDOW),
+                path=REAUTH_PATH,
+                httponly=True,
+                secure=secure(),
+                samesite="strict",
+            )
+            return response
         # The same answer whether the sign-in is ready or waits for a link: only the
         # cookie differs, and only the person who signed in at the provider sees it.
         name, value, path, ttl = (
@@ -169,32 +199,7 @@ def router(guards: Guards) -> APIRouter:
 
     _link_route(api, guards)
 
-    @api.get("/identities", summary="Providers linked to this account")
-    async def identities(
-        current: Annotated[CurrentUser, Depends(session_user)],
-    ) -> list[IdentityOut]:
-        rows = await guards.state().oidc.links.list(current.user.id)
-        return [
-            IdentityOut(
-                id=row.id,
-                provider=row.provider,
-                email=row.email,
-                created_at=row.created_at.isoformat(),
-                last_login_at=row.last_login_at.isoformat() if row.last_login_at else None,
-            )
-            for row in rows
-        ]
-
-    @api.delete("/identities/{identity_id}", summary="Unlink a provider (not the last way in)")
-    async def unlink(
-        identity_id: str, current: Annotated[CurrentUser, Depends(session_user)], request: Request
-    ) -> Unlinked:
-        state = guards.state()
-        try:
-            await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
-        except OidcError as exc:
-            raise AuthError(exc.status, exc.reason, exc.message) from None
-        return Unlinked(unlinked=1)
+    _identity_routes(api, guards)
 
     return api
 
@@ -228,3 +233,34 @@ def _link_route(api: APIRouter, guards: Guards) -> None:
         response.delete_cookie(LINK_COOKIE, path=LOGIN_COOKIE_PATH)
         issued = await state.sessions.start(linked, method="password", client=state.client(request))
         return cookies.token_pair(issued, request, response, state.settings)
+
+
+def _identity_routes(api: APIRouter, guards: Guards) -> None:
+    session_user = guards.user(sessions_only=True)
+
+    @api.get("/identities", summary="Providers linked to this account")
+    async def identities(
+        current: Annotated[CurrentUser, Depends(session_user)],
+    ) -> list[IdentityOut]:
+        rows = await guards.state().oidc.links.list(current.user.id)
+        return [
+            IdentityOut(
+                id=row.id,
+                provider=row.provider,
+                email=row.email,
+                created_at=row.created_at.isoformat(),
+                last_login_at=row.last_login_at.isoformat() if row.last_login_at else None,
+            )
+            for row in rows
+        ]
+
+    @api.delete("/identities/{identity_id}", summary="Unlink a provider (not the last way in)")
+    async def unlink(
+        identity_id: str, current: Annotated[CurrentUser, Depends(session_user)], request: Request
+    ) -> Unlinked:
+        state = guards.state()
+        try:
+            await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
+        except OidcError as exc:
+            raise AuthError(exc.status, exc.reason, exc.message) from None
+        return Unlinked(unlinked=1)
