@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from netra import __version__, apidocs, db
+from netra import __version__, apidocs, db, http_errors
 from netra.body_limit import BodyLimit
 from netra.db import migrations
 from netra.health import Check, CheckResult, HealthRegistry
@@ -214,6 +214,7 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
     # Called by `netra.serving.serve` on SIGTERM, before connections are closed.
     app.state.drain = drain
     app.state.settings = settings
+    http_errors.install(app)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(apidocs.router(title))
@@ -269,7 +270,7 @@ class SocketLane:
 
 class StartupGate:
     """Nothing but liveness is served until every startup phase has completed
-    (INCIDENTS.md I-3: a half-initialised app must not take traffic)."""
+    (docs/incidents.md I-3: a half-initialised app must not take traffic)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -287,7 +288,7 @@ class StartupGate:
 async def _refuse(scope: Scope, receive: Receive, send: Send, phase: str) -> None:
     if scope["type"] == "websocket":
         # Accept, then close with a code: a handshake refused at the HTTP level reaches
-        # browsers as a bare 1006, which says nothing (INCIDENTS.md I-3).
+        # browsers as a bare 1006, which says nothing (docs/incidents.md I-3).
         await receive()  # websocket.connect
         offered = scope.get("subprotocols") or []
         accept = {"type": "websocket.accept"}

@@ -15,7 +15,7 @@ from netra.deploy.runner import Runner
 from netra.deploy.targets.local import LocalTarget
 from tests.deploy.conftest import SECRETS, LocalEnv
 
-NAMESAKES = {  # INCIDENTS.md I-1: what staging had, none of it `jwt-secret-key`
+NAMESAKES = {  # docs/incidents.md I-1: what staging had, none of it `jwt-secret-key`
     "jwt-secret": "ea5ed37458dd07810d7c3da8db88471b32725c5c0e741f436b36f2fd31e8e202",
     "jwt-secret-key-staging": "6db66dbb0f8da575d79c163db41c7e77fa48e8a423b27722539a5027ebaae2f7",
     "jwt-secret-staging": "6609964c8032a9fe664518df5caf33d5c30d4e3ba6a5013b288802cb969130da",
