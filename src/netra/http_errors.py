@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from netra.chat import errors as chat
 from netra.errors import DomainError
 from netra.tokens import TokenRejected
+from netra.tokens.scopes import InsufficientScope
 
 log = logging.getLogger("netra.errors")
 
@@ -19,12 +20,16 @@ log = logging.getLogger("netra.errors")
 @dataclass(frozen=True)
 class HttpAnswer:
     status: int
-    # WWW-Authenticate: the credential was the problem, a fresh one may do (RFC 9110).
+    # WWW-Authenticate: the credential was the problem, a fresh one may do (RFC 9110);
+    # an exception with its own `challenge` (RFC 6750 insufficient_scope) names it.
     challenge: bool = False
+    # The body names the reason as well: {"detail": {"reason", "message"}}.
+    named: bool = False
 
 
 ANSWERS: dict[type[DomainError], HttpAnswer] = {
     TokenRejected: HttpAnswer(401, challenge=True),
+    InsufficientScope: HttpAnswer(403, challenge=True, named=True),
     chat.Unavailable: HttpAnswer(503),
     chat.ServiceTokenRefused: HttpAnswer(403),
     chat.Draining: HttpAnswer(503),
@@ -50,7 +55,7 @@ def answer_for(exc: DomainError) -> HttpAnswer | None:
 def headers_for(exc: DomainError, row: HttpAnswer) -> dict[str, str]:
     headers = {}
     if row.challenge:
-        headers["WWW-Authenticate"] = "Bearer"
+        headers["WWW-Authenticate"] = str(getattr(exc, "challenge", "Bearer"))
     if exc.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
     return headers
@@ -62,9 +67,8 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     if row is None:  # tests/test_errors.py keeps this from happening
         log.error("no HTTP answer for %s: %s", type(exc).__name__, exc.message)
         return JSONResponse({"detail": "internal error"}, status_code=500)
-    return JSONResponse(
-        {"detail": exc.message}, status_code=row.status, headers=headers_for(exc, row)
-    )
+    detail = {"reason": exc.reason, "message": exc.message} if row.named else exc.message
+    return JSONResponse({"detail": detail}, status_code=row.status, headers=headers_for(exc, row))
 
 
 def install(app: FastAPI) -> None:

@@ -136,7 +136,7 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(dev: httpx.AsyncClie
     user = await sign_up(dev)
     created = await dev.post(
         "/auth/api-keys",
-        json={"name": "laptop", "scopes": ["chat:read"], "password": PASSWORD},
+        json={"name": "laptop", "scopes": ["chat:read", "profile"], "password": PASSWORD},
         headers=bearer(user["access_token"]),
     )
     assert created.status_code == 201
@@ -144,7 +144,7 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(dev: httpx.AsyncClie
     assert key["api_key"].startswith("nk_")
     listed = await dev.get("/auth/api-keys", headers=bearer(user["access_token"]))
     assert "api_key" not in listed.json()[0]
-    assert listed.json()[0]["scopes"] == ["chat:read"]
+    assert listed.json()[0]["scopes"] == ["chat:read", "profile"]
     me = await dev.get("/auth/me", headers=bearer(key["api_key"]))
     assert me.json()["credential"] == "api_key"
     used = await dev.get("/auth/api-keys", headers=bearer(user["access_token"]))

@@ -24,8 +24,9 @@ from netra.tokens.api_key_resolver import (
     split_api_key,
 )
 from netra.tokens.revocations import RevocationBroadcast, epoch
+from netra.tokens.scopes import ALL_SCOPES
 
-KNOWN_SCOPES = frozenset({"chat", "chat:read", "profile"})
+KNOWN_SCOPES = ALL_SCOPES  # docs/auth.md, "Scopes"
 # `last_used_at` is written at most once a minute per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 

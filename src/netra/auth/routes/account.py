@@ -21,6 +21,7 @@ from netra.auth.payloads import (
 )
 from netra.auth.routes.deps import CurrentUser, Guards
 from netra.auth.sessions import roles_of
+from netra.tokens.scopes import PROFILE
 
 REGISTERED = "If this address had no account, it has one now: sign in with POST /auth/login."
 
@@ -29,7 +30,7 @@ def router(guards: Guards) -> APIRouter:
     api = APIRouter(prefix="/auth", tags=["auth"], route_class=SafeRoute)
     state = guards.state
     session_user = guards.user(sessions_only=True)
-    any_user = guards.user()
+    profile_reader = guards.user(scope=PROFILE)
 
     @api.post("/register", status_code=201, summary="Create an account")
     async def register(body: RegisterIn, request: Request) -> RegisterOut:
@@ -92,7 +93,7 @@ def router(guards: Guards) -> APIRouter:
         return await _revoke(guards, current, request)
 
     @api.get("/me", summary="The signed-in account")
-    async def me(current: Annotated[CurrentUser, Depends(any_user)]) -> MeOut:
+    async def me(current: Annotated[CurrentUser, Depends(profile_reader)]) -> MeOut:
         user = current.user
         return MeOut(
             id=user.id,

@@ -11,6 +11,7 @@ from netra.auth.models import User, UserSession
 from netra.auth.state import AuthState
 from netra.db.base import utcnow
 from netra.tokens import Principal, TokenRejected
+from netra.tokens.scopes import Scope, require_scope
 
 StateGetter = Callable[[], AuthState]
 
@@ -45,9 +46,12 @@ class Guards:
         except TokenRejected as exc:
             raise from_rejection(exc) from None
 
-    def user(self, *, sessions_only: bool = False) -> Callable[..., Awaitable[CurrentUser]]:
-        """A user behind the request: not a service; with `sessions_only`, signed in with
-        an access token (API keys cannot manage sessions, passwords or keys)."""
+    def user(
+        self, *, sessions_only: bool = False, scope: Scope | None = None
+    ) -> Callable[..., Awaitable[CurrentUser]]:
+        """A user behind the request: not a service; holding `scope` (docs/auth.md,
+        "Scopes"); with `sessions_only`, signed in with an access token (an API key never
+        manages credentials, whatever its scopes)."""
 
         async def dependency(
             principal: Annotated[Principal, Depends(self.principal)],
@@ -56,6 +60,8 @@ class Guards:
                 raise unauthorized("wrong_type", "a user's token is required, not a service token")
             if sessions_only and principal.kind != "access":
                 raise forbidden("this needs a signed-in session, not an API key")
+            if scope is not None:
+                require_scope(principal, scope)
             async with self.state().db() as db:
                 user = await db.get(User, principal.subject)
                 session = await db.get(UserSession, principal.session_id or "")

@@ -1,7 +1,9 @@
-"""Request dependencies: the process's chat backend and the authenticated user."""
+"""Request dependencies: the process's chat backend and the authenticated user with the
+scope the route declares (`Reader`: chat:read, `Writer`: chat)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
@@ -10,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from netra.chat.backend import ChatBackend
 from netra.tokens import Principal
+from netra.tokens.scopes import CHAT, CHAT_READ, Scope, require_scope
 
 bearer = HTTPBearer(auto_error=False, description="An access token or an API key.")
 
@@ -32,4 +35,15 @@ async def get_user(
     return await backend.authenticate(token)
 
 
-User = Annotated[Principal, Depends(get_user)]
+def needs(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """The authenticated user, holding `scope` (403 insufficient_scope otherwise)."""
+
+    async def dependency(user: Annotated[Principal, Depends(get_user)]) -> Principal:
+        return require_scope(user, scope)
+
+    return dependency
+
+
+# Every route declares what it needs by which of these it takes (docs/auth.md, "Scopes"):
+Reader = Annotated[Principal, Depends(needs(CHAT_READ))]
+Writer = Annotated[Principal, Depends(needs(CHAT))]

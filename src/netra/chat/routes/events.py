@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from netra.chat.backend import ChatBackend
 from netra.chat.outbox import Outbox
-from netra.chat.routes.deps import Backend, User
+from netra.chat.routes.deps import Backend, Reader
 
 SEQ = re.compile(r"[0-9]{1,18}")  # a seq fits a signed 64-bit column
 
@@ -39,7 +39,7 @@ class EventPage(BaseModel):
 @router.get("/{thread_id}/events", response_model=EventPage)
 async def list_events(
     backend: Backend,
-    user: User,
+    user: Reader,
     thread_id: str,
     after_seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
@@ -58,7 +58,7 @@ async def list_events(
 )
 async def stream_events(
     backend: Backend,
-    user: User,
+    user: Reader,
     thread_id: str,
     after_seq: Annotated[int, Query(ge=0)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,

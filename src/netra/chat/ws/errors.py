@@ -13,6 +13,7 @@ from netra.chat.outbox import Outbox
 from netra.chat.ws.protocol import Close, Request, error
 from netra.errors import DomainError
 from netra.tokens import TokenRejected
+from netra.tokens.scopes import InsufficientScope
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
         lambda e: f"after_seq must be between 0 and the thread's last seq {e.last_seq}",
     ),
     chat.BadCursor: Reply("bad_cursor"),
+    InsufficientScope: Reply("insufficient_scope", lambda e: {"scope": e.scope}),
 }
 
 
@@ -69,7 +71,7 @@ def close_for(exc: DomainError) -> tuple[Close, str]:
     return Close.BAD_REQUEST, exc.message
 
 
-def answer(outbox: Outbox, request: Request, exc: chat.ChatError) -> None:
+def answer(outbox: Outbox, request: Request, exc: DomainError) -> None:
     """Tell the client why `request` was refused."""
     row = answer_for(exc)
     if isinstance(row, CloseWith):
@@ -77,5 +79,5 @@ def answer(outbox: Outbox, request: Request, exc: chat.ChatError) -> None:
         return
     message = row.text(exc) if row.text is not None else exc.message
     data = row.data(exc) if row.data is not None else {}
-    thread_id = exc.thread_id or getattr(request, "thread_id", None)
+    thread_id = getattr(exc, "thread_id", None) or getattr(request, "thread_id", None)
     outbox.push(error(request, row.code, message, thread_id, **data))

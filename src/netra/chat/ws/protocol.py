@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from netra.db.base import utcnow
+from netra.tokens.scopes import CHAT, CHAT_READ, Scope
 
 SUBPROTOCOL = "netra.v1"
 BEARER_PREFIX = "bearer."
@@ -65,6 +66,16 @@ class CancelRun(Request):
 
 class Ping(Request):
     type: Literal["ping"]
+
+
+# The scope each client message needs (docs/auth.md, "Scopes"): the one declaration.
+MESSAGE_SCOPES: dict[str, Scope | None] = {
+    "send_message": CHAT,
+    "cancel_run": CHAT,
+    "subscribe": CHAT_READ,
+    "unsubscribe": CHAT_READ,
+    "ping": None,
+}
 
 
 ClientMessage = Annotated[

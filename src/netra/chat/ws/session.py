@@ -17,6 +17,7 @@ from netra.chat.hub import Subscription
 from netra.chat.outbox import Outbox
 from netra.chat.ws.errors import answer
 from netra.chat.ws.protocol import (
+    MESSAGE_SCOPES,
     CancelRun,
     ClientMessage,
     Close,
@@ -30,6 +31,7 @@ from netra.chat.ws.protocol import (
     reply,
 )
 from netra.tokens import Principal
+from netra.tokens.scopes import InsufficientScope, require_scope
 
 log = logging.getLogger("netra.chat.ws")
 
@@ -135,8 +137,11 @@ class SocketSession:
                 self.outbox.fail(exc.code, exc.reason)
                 continue
             try:
+                scope = MESSAGE_SCOPES[request.type]
+                if scope is not None:
+                    require_scope(self.user, scope)
                 await self._handle(request)
-            except ChatError as exc:
+            except (ChatError, InsufficientScope) as exc:
                 answer(self.outbox, request, exc)
 
     def _police(self, raw: str) -> None:
