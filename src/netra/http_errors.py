@@ -40,6 +40,7 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.RunFinished: HttpAnswer(409),
     chat.BadSeq: HttpAnswer(400),
     chat.BadCursor: HttpAnswer(400),
+    chat.TooManyStreams: HttpAnswer(429, named=True),
 }
 
 

@@ -200,7 +200,7 @@ class Sessions:
         )
         until = epoch(now) + self.settings.access_token_ttl + self.settings.token_leeway
         for sid in ids:
-            await self.revocations.revoke(sid, until)
+            await self.revocations.revoke(sid, until, reason)
 
     async def revoke_sessions(
         self,

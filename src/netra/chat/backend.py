@@ -23,6 +23,7 @@ from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
 from netra.chat.runs import FINISHED, RunManager
 from netra.chat.store import Posted, ThreadStore
+from netra.chat.streams import Streams
 from netra.ratelimit import RateLimiter
 from netra.service import Runtime
 from netra.settings import Settings
@@ -41,6 +42,7 @@ class ChatBackend:
     hub: Hub
     runs: RunManager
     limiter: RateLimiter
+    streams: Streams
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0

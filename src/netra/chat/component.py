@@ -18,6 +18,7 @@ from netra.chat.routes import events, runs, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.store import ThreadStore
+from netra.chat.streams import Streams
 from netra.chat.ws.route import websocket_route
 from netra.health import Check, CheckResult
 from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -101,9 +102,13 @@ class ChatComponent:
                 metrics=runtime.metrics,
             ),
             limiter=limiter,
+            streams=Streams(settings.ws_max_per_user, settings.api_key_cache_ttl),
         )
+        # Revocations end open streams (docs/auth.md): the verifier's list says when.
+        backend.streams.attach(getattr(runtime.verifier, "revocations", None))
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.maintain(), "run-leases")
+        runtime.spawn(backend.streams.run(lambda: runtime.verifier), "stream-revalidation")
         self.backend = backend
 
     async def drain(self) -> None:
@@ -125,6 +130,7 @@ class ChatComponent:
     async def stop(self) -> None:
         backend = self.backend
         if backend is not None:
+            backend.streams.detach()
             # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
             for outbox in list(backend.sockets):
                 outbox.fail(1012, "server restarting; reconnect and resume")

@@ -78,7 +78,7 @@ def router(guards: Guards) -> APIRouter:
             revoked = 0
             if not active:
                 revoked = len(await state.sessions.revoke_sessions(db, user.id, "account_disabled"))
-                await state.api_keys.revoke(db, user.id)
+                await state.api_keys.revoke(db, user.id, reason="account_disabled")
             audit.record(
                 db,
                 "user_enabled" if active else "user_disabled",
@@ -115,7 +115,7 @@ def router(guards: Guards) -> APIRouter:
         async with state.db() as db, db.begin():
             user = await live_user(db, user_id)
             revoked = len(await state.sessions.revoke_sessions(db, user.id, "account_deleted"))
-            await state.api_keys.revoke(db, user.id)
+            await state.api_keys.revoke(db, user.id, reason="account_deleted")
             # The row stays as a tombstone so the sessions' revocations keep being served
             # to backends (`/auth/revocations`) until the last access token has expired;
             # everything that identified the person goes, and the address is free again.

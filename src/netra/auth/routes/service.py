@@ -55,15 +55,23 @@ def router(guards: Guards) -> APIRouter:
         ttl = horizon.total_seconds()
         async with state.db() as db:
             sessions = await db.execute(
-                select(UserSession.id, UserSession.revoked_at).where(UserSession.revoked_at > floor)
+                select(UserSession.id, UserSession.revoked_at, UserSession.revoked_reason).where(
+                    UserSession.revoked_at > floor
+                )
             )
             keys = await db.execute(
                 select(ApiKey.id, ApiKey.revoked_at).where(
                     ApiKey.revoked_at > max(floor, now - API_KEY_HORIZON)
                 )
             )
-            revoked = [{"id": sid, "until": epoch(at or now) + ttl} for sid, at in sessions]
-            revoked += [{"id": kid, "until": epoch(at or now) + 86400} for kid, at in keys]
+            revoked = [
+                {"id": sid, "until": epoch(at or now) + ttl, "reason": why}
+                for sid, at, why in sessions
+            ]
+            revoked += [
+                {"id": kid, "until": epoch(at or now) + 86400, "reason": "api_key_revoked"}
+                for kid, at in keys
+            ]
         return {"as_of": now.isoformat(), "revoked": revoked}
 
     @api.post(

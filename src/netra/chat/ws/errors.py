@@ -50,6 +50,7 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
         lambda e: f"after_seq must be between 0 and the thread's last seq {e.last_seq}",
     ),
     chat.BadCursor: Reply("bad_cursor"),
+    chat.TooManyStreams: CloseWith(Close.OVERLOADED),
     InsufficientScope: Reply("insufficient_scope", lambda e: {"scope": e.scope}),
 }
 

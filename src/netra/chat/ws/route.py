@@ -28,9 +28,9 @@ class SocketEndpoint:
         if chat is None:
             await refuse(websocket, 1013, "the chat backend is starting, retry shortly")
             return
-        user = await admit(websocket, chat)
-        if user is not None:
-            await SocketSession(websocket, chat, user).run()
+        admitted = await admit(websocket, chat)
+        if admitted is not None:
+            await SocketSession(websocket, chat, *admitted).run()
 
 
 def websocket_route(backend: Callable[[], ChatBackend | None]) -> WebSocketRoute:

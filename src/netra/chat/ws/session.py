@@ -12,7 +12,7 @@ from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from netra.chat.backend import ChatBackend
-from netra.chat.errors import ChatError
+from netra.chat.errors import ChatError, TooManyStreams
 from netra.chat.hub import Subscription
 from netra.chat.outbox import Outbox
 from netra.chat.ws.errors import answer
@@ -46,16 +46,20 @@ class SocketSession:
         "settings",
         "subscriptions",
         "timer",
+        "token",
         "user",
         "websocket",
         "window_frames",
         "window_start",
     )
 
-    def __init__(self, websocket: WebSocket, backend: ChatBackend, user: Principal) -> None:
+    def __init__(
+        self, websocket: WebSocket, backend: ChatBackend, user: Principal, token: str
+    ) -> None:
         self.websocket = websocket
         self.backend = backend
         self.user = user
+        self.token = token  # verified again for API keys (netra.chat.streams)
         self.settings = backend.settings
         self.outbox = Outbox(self.settings.ws_queue_size)
         self.subscriptions: dict[str, Subscription] = {}
@@ -77,6 +81,17 @@ class SocketSession:
             metrics.ws_closes.labels(str(code)).inc()
 
     async def _serve(self) -> None:
+        try:
+            stream = self.backend.streams.open(self.user, self.token, self.outbox.fail)
+        except TooManyStreams as exc:  # another socket of this user got in first
+            await self.websocket.close(Close.OVERLOADED, exc.message[:120])
+            return
+        try:
+            await self._serve_stream()
+        finally:
+            self.backend.streams.close(stream)
+
+    async def _serve_stream(self) -> None:
         self.backend.sockets.add(self.outbox)
         expiry = self._watch_expiry()
         writer = asyncio.create_task(self._write(), name="ws-writer")

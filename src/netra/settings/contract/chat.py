@@ -124,6 +124,15 @@ class ChatSettings(BaseModel):
         Field(ge=1, le=1_000_000),
         Spec(BACKEND, "Authenticated WebSockets per process; above it, close 1013."),
     ] = 20000
+    ws_max_per_user: Annotated[
+        int,
+        Field(ge=1, le=100_000),
+        Spec(
+            BACKEND,
+            "Open WebSockets and SSE streams one user may hold in this process; the next "
+            "socket is closed with 1013, the next SSE stream answered 429.",
+        ),
+    ] = 16
     ws_max_pending: Annotated[
         int,
         Field(ge=1, le=100_000),
