@@ -262,3 +262,34 @@ async def test_sse_streams_count_toward_the_cap(server: Server) -> None:
         async with connect(server) as ws:
             code, _ = await closed_with(ws, 3)
         assert code == 1013
+
+
+async def test_api_key_streams_are_verified_again_every_cache_ttl(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    """Apart, with the revocation poll far away (an hour): the key's socket still ends,
+    because the backend asks the auth service again every API_KEY_CACHE_TTL."""
+    auth_settings = make_settings([Service.AUTH], DATABASE_URL=f"sqlite:///{tmp_path / 'auth.db'}")
+    auth = await start_server(build_app(auth_settings, [AuthComponent()]))
+    try:
+        backend_settings = make_settings(
+            [Service.BACKEND],
+            DATABASE_URL=f"sqlite:///{tmp_path / 'chat.db'}",
+            AUTH_SERVICE_URL=auth.url,
+            REVOCATION_POLL_INTERVAL="3600",
+            API_KEY_CACHE_TTL="1",
+        )
+        chat = ChatComponent(agent_factory=lambda _: ScriptedAgent())
+        backend = await start_server(build_app(backend_settings, [chat]), chat)
+        backend.users = auth.users
+        try:
+            key, key_id = await api_key(auth)
+            async with connect(backend, token=key) as ws:
+                await recv_until(ws, "hello")
+                async with auth.http(ALICE) as client:
+                    assert (await client.delete(f"/auth/api-keys/{key_id}")).status_code == 200
+                assert await closed_with(ws, 1 + 2 + 1) == (4401, "api key revoked")
+        finally:
+            await stop_server(backend)
+    finally:
+        await stop_server(auth)
