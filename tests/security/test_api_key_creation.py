@@ -25,7 +25,7 @@ __all__ = ["provider"]
 async def create_key(
     client: httpx.AsyncClient, token: str, password: str | None = None, **extra: object
 ) -> httpx.Response:
-    body: dict[str, object] = {"name": "script", **extra}
+    body: dict[str, object] = {"name": "script", "scopes": ["chat", "profile"], **extra}
     if password is not None:
         body["password"] = password
     return await client.post("/auth/api-keys", json=body, headers=bearer(token))

@@ -25,7 +25,7 @@ from netra.chat.runs import FINISHED, RunManager
 from netra.chat.store import Posted, ThreadStore
 from netra.chat.streams import Streams
 from netra.ratelimit import RateLimiter
-from netra.service import Runtime
+from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
 

@@ -14,7 +14,7 @@ import ipaddress
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from netra.settings import Settings
+from netra.runtime import runtime_of
 
 HEALTH_JSON = "application/health+json"
 FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/health", tags=["health"])
 
 def trusted_with_details(request: Request) -> bool:
     """Whether this request may see what checks found, not only their status."""
-    settings: Settings = request.app.state.settings
+    settings = runtime_of(request).settings
     if settings.ops_token is not None:
         expected = f"Bearer {settings.ops_token.get_secret_value()}"
         if hmac.compare_digest(request.headers.get("authorization", ""), expected):
@@ -44,7 +44,7 @@ async def liveness() -> JSONResponse:
 
 @router.get("/ready", summary="Readiness: every golden-path check, named")
 async def readiness(request: Request) -> JSONResponse:
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     result = await runtime.health.readiness()
     body = result.body()
     scores = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
@@ -68,7 +68,7 @@ metrics_router = APIRouter(tags=["health"])
 
 @metrics_router.get("/metrics", summary="Prometheus metrics")
 async def metrics(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = runtime_of(request).settings
     if not settings.environment.is_local and not trusted_with_details(request):
         return JSONResponse(
             {
@@ -81,5 +81,5 @@ async def metrics(request: Request) -> Response:
             status_code=401,
             headers={"WWW-Authenticate": 'Bearer realm="netra-ops"'},
         )
-    payload, content_type = request.app.state.runtime.metrics.exposition()
+    payload, content_type = runtime_of(request).metrics.exposition()
     return Response(payload, media_type=content_type)

@@ -9,8 +9,9 @@ from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import ApiKey
 from netra.auth.oidc.flow import REAUTH_WINDOW
 from netra.auth.payloads import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Revoked
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, session_user
 from netra.auth.routes.oidc import REAUTH_COOKIE, REAUTH_PATH
+from netra.auth.state import AuthState
 
 
 def key_out(key: ApiKey) -> ApiKeyOut:
@@ -25,9 +26,8 @@ def key_out(key: ApiKey) -> ApiKeyOut:
     )
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth/api-keys", tags=["api keys"], route_class=SafeRoute)
-    session_user = guards.user(sessions_only=True)
 
     @api.post(
         "",
@@ -44,8 +44,9 @@ def router(guards: Guards) -> APIRouter:
         request: Request,
         response: Response,
         current: Annotated[CurrentUser, Depends(session_user)],
+        state: State,
     ) -> ApiKeyCreated:
-        await _reauthenticate(guards, current, body.password, request, response)
+        await _reauthenticate(state, current, body.password, request, response)
         unknown = set(body.scopes) - KNOWN_SCOPES
         if unknown:
             raise AuthError(
@@ -54,22 +55,21 @@ def router(guards: Guards) -> APIRouter:
                 f"unknown scope(s) {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(sorted(KNOWN_SCOPES))}",
             )
-        key, secret = await guards.state().api_keys.create(
+        key, secret = await state.api_keys.create(
             current.user.id, body.name, body.scopes, body.expires_in_days
         )
         return ApiKeyCreated(**key_out(key).model_dump(), api_key=secret)
 
     @api.get("", summary="This account's API keys (never their secrets)")
     async def list_keys(
-        current: Annotated[CurrentUser, Depends(session_user)],
+        current: Annotated[CurrentUser, Depends(session_user)], state: State
     ) -> list[ApiKeyOut]:
-        return [key_out(key) for key in await guards.state().api_keys.list(current.user.id)]
+        return [key_out(key) for key in await state.api_keys.list(current.user.id)]
 
     @api.delete("/{key_id}", summary="Revoke an API key")
     async def revoke(
-        key_id: str, current: Annotated[CurrentUser, Depends(session_user)]
+        key_id: str, current: Annotated[CurrentUser, Depends(session_user)], state: State
     ) -> Revoked:
-        state = guards.state()
         async with state.db() as db, db.begin():
             count = await state.api_keys.revoke(db, current.user.id, key_id[:16])
         if not count:
@@ -80,7 +80,7 @@ def router(guards: Guards) -> APIRouter:
 
 
 async def _reauthenticate(
-    guards: Guards,
+    state: AuthState,
     current: CurrentUser,
     password: str | None,
     request: Request,
@@ -88,7 +88,6 @@ async def _reauthenticate(
 ) -> None:
     """The person behind the session proves it again: the password, or (for an account
     without one) a fresh sign-in at its provider. A stolen access token is not enough."""
-    state = guards.state()
     user = current.user
     if user.password_hash is not None:
         device = state.accounts.devices.cookie(request)

@@ -21,7 +21,8 @@ from netra.auth.models import User
 from netra.auth.oidc.errors import OidcError
 from netra.auth.oidc.flow import HANDOFF_TTL, LINK_TTL, LOGIN_TTL, REAUTH_WINDOW, digest
 from netra.auth.payloads import TokenPair
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, session_user
+from netra.auth.state import AuthState
 
 LOGIN_COOKIE = "netra_oidc_login"
 HANDOFF_COOKIE = "netra_oidc_handoff"
@@ -70,31 +71,31 @@ def _refusal(request: Request, exc: OidcError, headers: dict[str, str] | None = 
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth/oidc", tags=["oidc"], route_class=SafeRoute)
 
-    def secure() -> bool:
-        return not guards.state().settings.environment.is_local
+    def secure(state: AuthState) -> bool:
+        return not state.settings.environment.is_local
 
     @api.get("/providers", summary="Providers to show as 'Sign in with ...' buttons")
-    async def providers() -> list[ProviderOut]:
+    async def providers(state: State) -> list[ProviderOut]:
         return [
             ProviderOut(
                 name=p.name,
                 display_name=p.config.display_name,
                 login_url=f"/auth/oidc/{p.name}/login",
             )
-            for p in guards.state().oidc.providers.values()
+            for p in state.oidc.providers.values()
         ]
 
     @api.get("/{provider}/login", summary="Go to the provider (code flow, PKCE S256)")
     async def login(
         provider: str,
         request: Request,
+        state: State,
         next: Annotated[str | None, Query(max_length=2000)] = None,
         reauth: Annotated[bool, Query(description="Sign in again to prove it is you")] = False,
     ) -> Response:
-        state = guards.state()
         try:
             # Each start stores a pending login: count them like password sign-ins.
             await state.accounts.limit_ip("oidc_login", state.client(request))
@@ -113,7 +114,7 @@ def router(guards: Guards) -> APIRouter:
             max_age=int(LOGIN_TTL.total_seconds()),
             path=LOGIN_COOKIE_PATH,
             httponly=True,
-            secure=secure(),
+            secure=secure(state),
             samesite="lax",  # the provider's redirect back is a cross-site GET navigation
         )
         if reauth:  # bound to this sign-in's browser secret: a stale one means nothing
@@ -123,7 +124,7 @@ def router(guards: Guards) -> APIRouter:
                 max_age=int(LOGIN_TTL.total_seconds()),
                 path=LOGIN_COOKIE_PATH,
                 httponly=True,
-                secure=secure(),
+                secure=secure(state),
                 samesite="lax",
             )
         else:
@@ -131,8 +132,7 @@ def router(guards: Guards) -> APIRouter:
         return response
 
     @api.get("/{provider}/callback", summary="Back from the provider")
-    async def callback(provider: str, request: Request) -> Response:
-        state = guards.state()
+    async def callback(provider: str, request: Request, state: State) -> Response:
         params = dict(request.query_params.items())
         browser = request.cookies.get(LOGIN_COOKIE)
         reauth = bool(browser) and request.cookies.get(REAUTH_MODE_COOKIE) == digest(browser or "")
@@ -154,7 +154,7 @@ def router(guards: Guards) -> APIRouter:
                 max_age=int(REAUTH_WINDOW),
                 path=REAUTH_PATH,
                 httponly=True,
-                secure=secure(),
+                secure=secure(state),
                 samesite="strict",
             )
             return response
@@ -171,14 +171,13 @@ def router(guards: Guards) -> APIRouter:
             max_age=int(ttl.total_seconds()),
             path=path,
             httponly=True,
-            secure=secure(),
+            secure=secure(state),
             samesite="strict",
         )
         return response
 
     @api.post("/session", summary="Trade the handoff cookie for a token pair (once)")
-    async def session(request: Request, response: Response) -> TokenPair:
-        state = guards.state()
+    async def session(request: Request, response: Response, state: State) -> TokenPair:
         response.delete_cookie(HANDOFF_COOKIE, path=HANDOFF_PATH)
         response.headers["Cache-Control"] = "no-store"
         pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
@@ -197,22 +196,22 @@ def router(guards: Guards) -> APIRouter:
             raise AuthError(exc.status, exc.reason, exc.message) from None
         return cookies.token_pair(issued, request, response, state.settings)
 
-    _link_route(api, guards)
-
-    _identity_routes(api, guards)
+    _link_route(api)
+    _identity_routes(api)
 
     return api
 
 
-def _link_route(api: APIRouter, guards: Guards) -> None:
+def _link_route(api: APIRouter) -> None:
     @api.post(
         "/link",
         summary="Link the provider sign-in waiting in this browser to its existing account",
         description="After `/session` answered 409 `link_required`: the existing account's "
         "password proves it is the same person; the link is made and a session begins.",
     )
-    async def link(body: LinkIn, request: Request, response: Response) -> TokenPair:
-        state = guards.state()
+    async def link(
+        body: LinkIn, request: Request, response: Response, state: State
+    ) -> TokenPair:
         response.headers["Cache-Control"] = "no-store"
         pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
         if pending is None:
@@ -235,14 +234,12 @@ def _link_route(api: APIRouter, guards: Guards) -> None:
         return cookies.token_pair(issued, request, response, state.settings)
 
 
-def _identity_routes(api: APIRouter, guards: Guards) -> None:
-    session_user = guards.user(sessions_only=True)
-
+def _identity_routes(api: APIRouter) -> None:
     @api.get("/identities", summary="Providers linked to this account")
     async def identities(
-        current: Annotated[CurrentUser, Depends(session_user)],
+        current: Annotated[CurrentUser, Depends(session_user)], state: State
     ) -> list[IdentityOut]:
-        rows = await guards.state().oidc.links.list(current.user.id)
+        rows = await state.oidc.links.list(current.user.id)
         return [
             IdentityOut(
                 id=row.id,
@@ -256,9 +253,11 @@ def _identity_routes(api: APIRouter, guards: Guards) -> None:
 
     @api.delete("/identities/{identity_id}", summary="Unlink a provider (not the last way in)")
     async def unlink(
-        identity_id: str, current: Annotated[CurrentUser, Depends(session_user)], request: Request
+        identity_id: str,
+        current: Annotated[CurrentUser, Depends(session_user)],
+        request: Request,
+        state: State,
     ) -> Unlinked:
-        state = guards.state()
         try:
             await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
         except OidcError as exc:

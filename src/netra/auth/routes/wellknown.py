@@ -7,29 +7,27 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from netra.auth.errors import AuthError
-from netra.auth.routes.deps import Guards, bearer_token
+from netra.auth.routes.deps import State, bearer_token
+from netra.auth.state import AuthState
 from netra.tokens import TokenRejected
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/.well-known", tags=["keys"])
 
     @api.get("/jwks.json", summary="Public keys of every token that may still be live")
-    async def jwks() -> JSONResponse:
-        return JSONResponse(
-            guards.state().keys.jwks(), headers={"Cache-Control": "public, max-age=300"}
-        )
+    async def jwks(state: State) -> JSONResponse:
+        return JSONResponse(state.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
     @api.get("/netra-auth.json", summary="Issuer, audience and algorithm of access tokens")
-    async def token_config(request: Request) -> dict[str, Any]:
-        state = guards.state()
+    async def token_config(request: Request, state: State) -> dict[str, Any]:
         body: dict[str, Any] = {
             "issuer": state.settings.jwt_issuer,
             "audience": state.settings.jwt_audience,
             "algorithm": state.settings.token_algorithm,
             "jwks_uri": "/.well-known/jwks.json",
         }
-        if state.settings.token_algorithm == "HS256" and await _from_a_service(guards, request):
+        if state.settings.token_algorithm == "HS256" and await _from_a_service(state, request):
             # A keyed fingerprint, not the secret: lets the backend name a mismatch. Only
             # for services: anyone else could test guesses of a weak secret against it.
             body["secret_fingerprint"] = state.keys.signer().kid
@@ -38,11 +36,11 @@ def router(guards: Guards) -> APIRouter:
     return api
 
 
-async def _from_a_service(guards: Guards, request: Request) -> bool:
+async def _from_a_service(state: AuthState, request: Request) -> bool:
     if "authorization" not in request.headers:
         return False
     try:
-        principal = await guards.state().verifier.verify(bearer_token(request))
+        principal = await state.verifier.verify(bearer_token(request))
     except (TokenRejected, AuthError):
         return False
     return principal.is_service

@@ -1,5 +1,6 @@
-"""Request dependencies: the process's chat backend and the authenticated user with the
-scope the route declares (`Reader`: chat:read, `Writer`: chat)."""
+"""Request dependencies: the process's chat backend (reached through its runtime,
+netra.runtime) and the authenticated user with the scope the route declares (`Reader`:
+chat:read, `Writer`: chat)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.requests import HTTPConnection
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from netra.chat.backend import ChatBackend
+from netra.runtime import runtime_of
 from netra.tokens import Principal
 from netra.tokens.scopes import CHAT, CHAT_READ, Scope, require_scope
 
@@ -18,7 +20,7 @@ bearer = HTTPBearer(auto_error=False, description="An access token or an API key
 
 
 def get_backend(connection: HTTPConnection) -> ChatBackend:
-    backend: ChatBackend | None = getattr(connection.state, "chat", None)
+    backend = runtime_of(connection).get(ChatBackend)
     if backend is None:
         raise HTTPException(503, "the chat backend is starting, retry shortly")
     return backend

@@ -20,7 +20,6 @@ from netra.chat.ws.protocol import (
     MESSAGE_SCOPES,
     CancelRun,
     ClientMessage,
-    Close,
     Ping,
     ProtocolError,
     SendMessage,
@@ -30,6 +29,7 @@ from netra.chat.ws.protocol import (
     parse_client,
     reply,
 )
+from netra.close_codes import Close
 from netra.tokens import Principal
 from netra.tokens.scopes import InsufficientScope, require_scope
 
