@@ -41,6 +41,8 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.BadSeq: HttpAnswer(400),
     chat.BadCursor: HttpAnswer(400),
     chat.TooManyStreams: HttpAnswer(429, named=True),
+    chat.EmptyQuery: HttpAnswer(422),
+    chat.QueryTooLong: HttpAnswer(422),
 }
 
 

@@ -15,7 +15,7 @@ from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Service
 from tests.auth.conftest import auth, auth_service, auth_sqlite, sqlite_env
-from tests.conftest import SettingsFactory, running
+from tests.support.apps import SettingsFactory, running
 
 __all__ = ["auth", "auth_service", "auth_sqlite", "sqlite_env"]
 

@@ -14,10 +14,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.auth.conftest import PASSWORD, AuthClientFactory, bearer, reason, sign_up
-from tests.conftest import SettingsFactory
+from netra.testing import PASSWORD, bearer, sign_up
 from tests.oidc.browser import at_provider, callback_url, sign_in
-from tests.oidc.conftest import Netra, Provider, _netra, oidc_env, provider
+from tests.oidc.conftest import provider
+from tests.support.apps import SettingsFactory
+from tests.support.auth import AuthClientFactory, reason
+from tests.support.oidc import Netra, Provider, netra_with, oidc_env
 
 __all__ = ["provider"]
 
@@ -103,7 +105,7 @@ async def test_a_password_change_may_keep_the_keys_when_asked(
 @pytest.fixture
 async def netra(provider: Provider, make_settings: SettingsFactory, tmp_path: Path) -> object:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'netra.db'}", **oidc_env(provider)}
-    async for started in _netra(env, make_settings):
+    async for started in netra_with(env, make_settings):
         yield started
 
 

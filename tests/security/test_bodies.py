@@ -19,9 +19,9 @@ import pytest
 
 from netra.auth.app import create_app
 from netra.settings import Service
-from tests.chat.conftest import start_server, stop_server
-from tests.conftest import SettingsFactory
 from tests.security.conftest import EmbeddedFactory
+from tests.support.apps import SettingsFactory
+from tests.support.chat import start_server, stop_server
 
 LIMIT = 64 * 1024
 ROUTES = ["/auth/login", "/auth/register", "/auth/refresh", "/api/threads", "/no/such/path"]

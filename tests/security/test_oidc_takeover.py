@@ -23,10 +23,11 @@ from netra.auth.models import OidcIdentity, User, UserSession
 from netra.auth.oidc.linking import email_verified_by_netra
 from netra.cli import app as cli
 from netra.settings import Service
-from tests.auth.conftest import PASSWORD, bearer
-from tests.conftest import SettingsFactory, running
+from netra.testing import PASSWORD, bearer
 from tests.oidc.browser import sign_in
-from tests.oidc.conftest import Netra, Provider, _netra, oidc_env, provider
+from tests.oidc.conftest import provider
+from tests.support.apps import SettingsFactory, running
+from tests.support.oidc import Netra, Provider, netra_with, oidc_env
 
 __all__ = ["provider"]
 
@@ -45,7 +46,7 @@ async def netra(
         "DATABASE_URL": f"sqlite:///{tmp_path / 'netra.db'}",
         **oidc_env(provider, OIDC_TEST_TRUST_EMAIL=request.param),
     }
-    async for started in _netra(env, make_settings):
+    async for started in netra_with(env, make_settings):
         yield started
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.auth.conftest import PASSWORD, bearer, reason, sign_up
+from netra.testing import PASSWORD, bearer, sign_up
+from tests.support.auth import reason
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ from netra.deploy.environments import DeployEnvironment, load_environment
 from netra.deploy.preflight import preflight
 from netra.deploy.wiring import wire
 from netra.settings import Service
-from tests.auth.conftest import AuthClientFactory
-from tests.deploy.conftest import SAMPLE
+from tests.support.auth import AuthClientFactory
+from tests.support.deploy import SAMPLE
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Service
-from tests.conftest import SettingsFactory, create_pg_database, drop_pg_database
+from tests.support.apps import SettingsFactory
+from tests.support.databases import create_pg_database, drop_pg_database
 
 OPS_TOKEN = "b1946ac92492d2347c6235b4d2611184b1946ac92492d2347c6235b4d2611184"
 REMOTE = ("203.0.113.7", 40000)

@@ -14,8 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.auth.conftest import PASSWORD, bearer
-from tests.chat.conftest import (
+from netra.testing import PASSWORD, bearer
+from tests.support.apps import SettingsFactory
+from tests.support.chat import (
     ALICE,
     Server,
     chat_app,
@@ -25,7 +26,6 @@ from tests.chat.conftest import (
     start_server,
     stop_server,
 )
-from tests.conftest import SettingsFactory
 
 
 @pytest.fixture

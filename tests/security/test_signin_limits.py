@@ -15,8 +15,9 @@ from collections import Counter
 import httpx
 import pytest
 
-from tests.auth.conftest import PASSWORD, AuthClientFactory
+from netra.testing import PASSWORD
 from tests.security.conftest import sqlite_env
+from tests.support.auth import AuthClientFactory
 
 __all__ = ["sqlite_env"]
 

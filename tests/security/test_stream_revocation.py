@@ -26,8 +26,9 @@ from netra.auth.models import User
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Service
-from tests.auth.conftest import PASSWORD, bearer
-from tests.chat.conftest import (
+from netra.testing import PASSWORD, ScriptedAgent, bearer
+from tests.support.apps import SettingsFactory
+from tests.support.chat import (
     ALICE,
     Server,
     chat_app,
@@ -37,8 +38,6 @@ from tests.chat.conftest import (
     start_server,
     stop_server,
 )
-from tests.chat.scripted import ScriptedAgent
-from tests.conftest import SettingsFactory
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.processes import NetraProcess
-from tests.web.conftest import PASSWORD, NetraFactory, Pages, sign_in, sign_up
+from netra.testing import PASSWORD, NetraProcess
+from tests.support.web import NetraFactory, Pages, sign_in, sign_up
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ import pytest
 from joserfc.jwk import RSAKey
 from playwright.sync_api import expect
 
-from tests.oidc.conftest import SECRET, install_provider, start_provider
-from tests.processes import NetraProcess, free_port, netra_env
-from tests.web.conftest import PASSWORD, Pages, sign_up
+from netra.testing import PASSWORD, NetraProcess, free_port, netra_env
+from tests.support.oidc import SECRET, install_provider, start_provider
+from tests.support.web import Pages, sign_up
 
 pytestmark = pytest.mark.slow
 

@@ -108,3 +108,13 @@ class TooManyStreams(ChatError):
             f"this account has {limit} streams open (WS_MAX_PER_USER); close one first",
             retry_after=5.0,
         )
+
+
+class EmptyQuery(ChatError):
+    """A search with no word to look for (only punctuation, or only words left out)."""
+
+    reason = "empty_query"
+
+
+class QueryTooLong(ChatError):
+    reason = "query_too_long"

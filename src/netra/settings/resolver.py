@@ -26,7 +26,7 @@ from netra.settings.sources import (
     Source,
     SourceError,
 )
-from netra.settings.spec import Environment, Service, Spec
+from netra.settings.spec import Environment, Reader, Spec
 from netra.settings.strength import weakness
 
 Check = Callable[[Settings], Iterable[Problem]]
@@ -68,7 +68,7 @@ def near_namesake(wanted: list[str], sources: list[Source], known: set[str]) -> 
 class _Resolution:
     def __init__(
         self,
-        services: frozenset[Service],
+        services: frozenset[Reader],
         environ: Mapping[str, str],
         cwd: Path,
         persist_generated: bool,
@@ -258,7 +258,7 @@ class _Resolution:
 
 
 def resolve(
-    services: Iterable[Service],
+    services: Iterable[Reader],
     environ: Mapping[str, str] | None = None,
     *,
     overrides: Mapping[str, str] | None = None,
@@ -308,7 +308,7 @@ def client_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def load_settings(
-    services: Iterable[Service],
+    services: Iterable[Reader],
     environ: Mapping[str, str] | None = None,
     *,
     overrides: Mapping[str, str] | None = None,

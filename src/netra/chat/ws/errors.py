@@ -53,6 +53,8 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
     chat.BadCursor: Reply("bad_cursor"),
     chat.TooManyStreams: CloseWith(Close.OVERLOADED),
     InsufficientScope: Reply("insufficient_scope", lambda e: {"scope": e.scope}),
+    chat.EmptyQuery: Reply("empty_query"),
+    chat.QueryTooLong: Reply("query_too_long"),
 }
 
 
