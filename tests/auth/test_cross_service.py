@@ -117,7 +117,10 @@ MISMATCHES = [
     ),
     pytest.param({}, {"JWT_ISSUER": "someone"}, "JWT_ISSUER", id="issuer"),
     pytest.param(
-        {}, {"SERVICE_SECRET": "not-the-same-secret-at-all"}, "SERVICE_SECRET", id="service-secret"
+        {},
+        {"SERVICE_SECRET": "4c9e0f3ab1d27e56c8a9b0d3e1f24a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5"},
+        "SERVICE_SECRET",
+        id="service-secret",
     ),
 ]
 
