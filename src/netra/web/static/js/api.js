@@ -115,6 +115,9 @@ export async function api(path, { method = "GET", body, auth = true, headers = {
   const used = app.token;
   let response = await attempt();
   if (response.status === 401 && auth) {
+    // The password asked again (creating an API key) was wrong: the session is fine.
+    const first = await describe(response.clone());
+    if (first.reason === "reauthentication_required") throw first;
     // A refresh may already have happened while this request was in flight.
     if (app.token === used || !app.token) {
       const outcome = await refresh();
