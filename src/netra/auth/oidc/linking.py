@@ -19,8 +19,8 @@ from netra.auth import audit
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.models import OidcIdentity, User
 from netra.auth.oidc.config import ProviderConfig
-from netra.auth.oidc.errors import OidcError
 from netra.db.base import utcnow
+from netra.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 
 def verified_email(claims: dict[str, Any]) -> tuple[str | None, bool]:
@@ -96,18 +96,16 @@ class IdentityLinks:
                 identity.email = email or identity.email
                 return _active(user)
             if email is None:
-                raise OidcError(
-                    400,
-                    "email_required",
+                raise BadRequest(
                     f"{provider.display_name} shared no usable email address; "
                     "Netra needs one to create the account (is the `email` scope requested?)",
+                    reason="email_required",
                 )
             if not verified:  # one answer whether or not an account has the address
-                raise OidcError(
-                    403,
-                    "email_not_verified",
+                raise Forbidden(
                     f"{provider.display_name} does not confirm that {email} is yours, so it "
                     "cannot be used to sign in here",
+                    reason="email_not_verified",
                 )
             existing = await db.scalar(select(User).where(User.email == email))
             if existing is not None and not joins_automatically(provider, existing):
@@ -154,7 +152,7 @@ class IdentityLinks:
         async with self._db() as db, db.begin():
             user = await db.get(User, pending.user_id)
             if user is None or user.deleted_at is not None:
-                raise OidcError(401, "invalid_link", "this account no longer exists")
+                raise Unauthorized("this account no longer exists", reason="invalid_link")
             db.add(
                 OidcIdentity(
                     user_id=user.id,
@@ -183,18 +181,17 @@ class IdentityLinks:
             identity = await db.get(OidcIdentity, identity_id[:36])
             user = await db.get(User, user_id)
             if identity is None or user is None or identity.user_id != user_id:
-                raise OidcError(404, "not_found", "no linked provider of yours has this id")
+                raise NotFound("no linked provider of yours has this id")
             count = await db.scalar(
                 select(func.count())
                 .select_from(OidcIdentity)
                 .where(OidcIdentity.user_id == user_id)
             )
             if user.password_hash is None and (count or 0) <= 1:
-                raise OidcError(
-                    409,
-                    "last_sign_in_method",
+                raise Conflict(
                     f"{identity.provider} is this account's only way to sign in; link another "
                     "provider (or set a password) before unlinking it",
+                    reason="last_sign_in_method",
                 )
             await db.delete(identity)
             audit.record(db, "oidc_unlinked", user_id=user_id, ip=ip, provider=identity.provider)
@@ -202,5 +199,5 @@ class IdentityLinks:
 
 def _active(user: User) -> User:
     if not user.is_active:
-        raise OidcError(403, "account_disabled", "this account is disabled")
+        raise Forbidden("this account is disabled", reason="account_disabled")
     return user

@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from netra.auth.api_key_store import KNOWN_SCOPES
-from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import ApiKey
 from netra.auth.oidc.flow import REAUTH_WINDOW
 from netra.auth.payloads import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Revoked
 from netra.auth.routes.deps import CurrentUser, State, session_user
 from netra.auth.routes.oidc import REAUTH_COOKIE, REAUTH_PATH
 from netra.auth.state import AuthState
+from netra.errors import InvalidRequest, NotFound, Unauthorized
 
 
 def key_out(key: ApiKey) -> ApiKeyOut:
@@ -27,7 +27,7 @@ def key_out(key: ApiKey) -> ApiKeyOut:
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/api-keys", tags=["api keys"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/api-keys", tags=["api keys"])
 
     @api.post(
         "",
@@ -49,11 +49,9 @@ def router() -> APIRouter:
         await _reauthenticate(state, current, body.password, request, response)
         unknown = set(body.scopes) - KNOWN_SCOPES
         if unknown:
-            raise AuthError(
-                422,
-                "invalid_request",
+            raise InvalidRequest(
                 f"unknown scope(s) {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(KNOWN_SCOPES))}",
+                f"known: {', '.join(sorted(KNOWN_SCOPES))}"
             )
         key, secret = await state.api_keys.create(
             current.user.id, body.name, body.scopes, body.expires_in_days
@@ -73,7 +71,7 @@ def router() -> APIRouter:
         async with state.db() as db, db.begin():
             count = await state.api_keys.revoke(db, current.user.id, key_id[:16])
         if not count:
-            raise AuthError(404, "not_found", "no live API key of yours has this id")
+            raise NotFound("no live API key of yours has this id")
         return Revoked(revoked=count)
 
     return api
@@ -108,9 +106,4 @@ async def _reauthenticate(
             "sign in again at your provider first (/auth/oidc/<provider>/login?reauth=true), "
             "then create the key within five minutes"
         )
-    raise AuthError(
-        401,
-        "reauthentication_required",
-        message,
-        {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="reauthenticate"'},
-    )
+    raise Unauthorized(message, reason="reauthentication_required")

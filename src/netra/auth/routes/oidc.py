@@ -15,14 +15,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
+from netra import http_errors
 from netra.auth import cookies
-from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import User
-from netra.auth.oidc.errors import OidcError
 from netra.auth.oidc.flow import HANDOFF_TTL, LINK_TTL, LOGIN_TTL, REAUTH_WINDOW, digest
 from netra.auth.payloads import TokenPair
 from netra.auth.routes.deps import CurrentUser, State, session_user
 from netra.auth.state import AuthState
+from netra.errors import Conflict, DomainError, Unauthorized
 
 LOGIN_COOKIE = "netra_oidc_login"
 HANDOFF_COOKIE = "netra_oidc_handoff"
@@ -57,22 +57,23 @@ class LinkIn(BaseModel):
     password: str = Field(max_length=1024)
 
 
-def _refusal(request: Request, exc: OidcError, headers: dict[str, str] | None = None) -> Response:
+def _refusal(request: Request, exc: DomainError) -> Response:
     """Browser flows answer a page a person can read; API clients the usual JSON."""
-    body = {"detail": {"reason": exc.reason, "message": exc.message}}
-    headers = {"Cache-Control": "no-store", **(headers or {})}
+    row = http_errors.answer_for(exc)
+    headers = {"Cache-Control": "no-store", **http_errors.headers_for(exc, row)}
     if "text/html" in request.headers.get("accept", ""):
         page = (
             "<!doctype html><meta charset=utf-8><title>Sign-in failed</title>"
             f"<h1>Sign-in failed</h1><p>{escape(exc.message)}</p>"
             f"<p><code>{escape(exc.reason)}</code></p><p><a href=/>Back to sign-in</a></p>"
         )
-        return HTMLResponse(page, status_code=exc.status, headers=headers)
-    return JSONResponse(body, status_code=exc.status, headers=headers)
+        return HTMLResponse(page, status_code=row.status, headers=headers)
+    body = http_errors.body(exc.reason, exc.message)
+    return JSONResponse(body, status_code=row.status, headers=headers)
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/oidc", tags=["oidc"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/oidc", tags=["oidc"])
 
     def secure(state: AuthState) -> bool:
         return not state.settings.environment.is_local
@@ -99,12 +100,8 @@ def router() -> APIRouter:
         try:
             # Each start stores a pending login: count them like password sign-ins.
             await state.accounts.limit_ip("oidc_login", state.client(request))
-        except AuthError as exc:
-            refused = OidcError(exc.status_code, exc.reason, exc.message)
-            return _refusal(request, refused, dict(exc.headers or {}))
-        try:
             started = await state.oidc.begin(provider, next, reauth=reauth)
-        except OidcError as exc:
+        except DomainError as exc:
             return _refusal(request, exc)
         response = RedirectResponse(started.url, status_code=302)
         response.headers["Cache-Control"] = "no-store"
@@ -140,7 +137,7 @@ def router() -> APIRouter:
             done = await state.oidc.complete(
                 provider, params, browser, state.client(request), reauth=reauth
             )
-        except OidcError as exc:
+        except DomainError as exc:
             return _refusal(request, exc)
         response = RedirectResponse(done.next_url, status_code=303)
         response.headers["Cache-Control"] = "no-store"
@@ -182,18 +179,12 @@ def router() -> APIRouter:
         response.headers["Cache-Control"] = "no-store"
         pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
         if pending is not None and HANDOFF_COOKIE not in request.cookies:
-            raise AuthError(
-                409,
-                "link_required",
+            raise Conflict(
                 f"an account with the address {pending.email} exists: sign in to it with "
                 f"its password (POST /auth/oidc/link) to link {pending.provider} to it",
+                reason="link_required",
             )
-        try:
-            issued = await state.oidc.finish(
-                request.cookies.get(HANDOFF_COOKIE), state.client(request)
-            )
-        except OidcError as exc:
-            raise AuthError(exc.status, exc.reason, exc.message) from None
+        issued = await state.oidc.finish(request.cookies.get(HANDOFF_COOKIE), state.client(request))
         return cookies.token_pair(issued, request, response, state.settings)
 
     _link_route(api)
@@ -209,26 +200,24 @@ def _link_route(api: APIRouter) -> None:
         description="After `/session` answered 409 `link_required`: the existing account's "
         "password proves it is the same person; the link is made and a session begins.",
     )
-    async def link(
-        body: LinkIn, request: Request, response: Response, state: State
-    ) -> TokenPair:
+    async def link(body: LinkIn, request: Request, response: Response, state: State) -> TokenPair:
         response.headers["Cache-Control"] = "no-store"
         pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
         if pending is None:
-            raise AuthError(401, "invalid_link", "no provider sign-in is waiting to be linked")
+            raise Unauthorized("no provider sign-in is waiting to be linked", reason="invalid_link")
         async with state.db() as db:
             user = await db.get(User, pending.user_id)
         device = state.accounts.devices.cookie(request)
         if user is None or not await state.accounts.check_password(user, body.password, device):
-            raise AuthError(401, "invalid_credentials", "the password of this account is wrong")
+            raise Unauthorized(
+                "the password of this account is wrong", reason="invalid_credentials"
+            )
         try:
             linked = await state.oidc.links.link(pending, state.client(request).ip)
         except IntegrityError:
-            raise AuthError(
-                409, "already_linked", "this provider account is linked already"
+            raise Conflict(
+                "this provider account is linked already", reason="already_linked"
             ) from None
-        except OidcError as exc:
-            raise AuthError(exc.status, exc.reason, exc.message) from None
         response.delete_cookie(LINK_COOKIE, path=LOGIN_COOKIE_PATH)
         issued = await state.sessions.start(linked, method="password", client=state.client(request))
         return cookies.token_pair(issued, request, response, state.settings)
@@ -258,8 +247,5 @@ def _identity_routes(api: APIRouter) -> None:
         request: Request,
         state: State,
     ) -> Unlinked:
-        try:
-            await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
-        except OidcError as exc:
-            raise AuthError(exc.status, exc.reason, exc.message) from None
+        await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
         return Unlinked(unlinked=1)

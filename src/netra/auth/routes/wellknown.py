@@ -6,9 +6,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from netra.auth.errors import AuthError
 from netra.auth.routes.deps import State, bearer_token
 from netra.auth.state import AuthState
+from netra.errors import Unauthorized
 from netra.tokens import TokenRejected
 
 
@@ -41,6 +41,6 @@ async def _from_a_service(state: AuthState, request: Request) -> bool:
         return False
     try:
         principal = await state.verifier.verify(bearer_token(request))
-    except (TokenRejected, AuthError):
+    except (TokenRejected, Unauthorized):
         return False
     return principal.is_service

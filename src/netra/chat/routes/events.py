@@ -9,7 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
@@ -19,6 +19,7 @@ from netra.chat.errors import TooManyStreams
 from netra.chat.outbox import Outbox
 from netra.chat.routes.deps import Backend, Reader, bearer
 from netra.chat.streams import UNAUTHORIZED
+from netra.errors import BadRequest
 from netra.tokens import Principal
 
 SEQ = re.compile(r"[0-9]{1,18}")  # a seq fits a signed 64-bit column
@@ -73,7 +74,8 @@ async def stream_events(
     if last_event_id is not None:
         # ASCII digits only: str.isdigit() also accepts '²', which int() then refuses.
         if not SEQ.fullmatch(last_event_id):
-            raise HTTPException(400, f"Last-Event-ID {last_event_id[:40]!r} is not a seq")
+            message = f"Last-Event-ID {last_event_id[:40]!r} is not a seq"
+            raise BadRequest(message, reason="bad_seq")
         after_seq = int(last_event_id)
     await backend.follow_from(user.subject, thread_id, after_seq)
     backend.streams.check_room(user)  # WS_MAX_PER_USER counts SSE streams too: 429
