@@ -69,6 +69,11 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "BadCursor": "bad_cursor",
         "EmptyQuery": "empty_query",
         "QueryTooLong": "query_too_long",
+        "BadImport": "bad_import",
+        "NoSuchMessage": "not_found",
+        "NotAnAnswer": "not_an_answer",
+        "NoSuchShare": "not_found",
+        "AdminsOnly": "forbidden",
     }
 
 

@@ -53,6 +53,11 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.BadCursor: HttpAnswer(400),
     chat.EmptyQuery: HttpAnswer(422),
     chat.QueryTooLong: HttpAnswer(422),
+    chat.BadImport: HttpAnswer(422),
+    chat.NoSuchMessage: HttpAnswer(404),
+    chat.NotAnAnswer: HttpAnswer(422),
+    chat.NoSuchShare: HttpAnswer(404),
+    chat.AdminsOnly: HttpAnswer(403),
 }
 INTERNAL = HttpAnswer(500)
 

@@ -22,6 +22,7 @@ from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
 from netra.chat.runs import FINISHED, RunManager
 from netra.chat.search import SearchIndex
+from netra.chat.sharing import FeedbackStore, Shares
 from netra.chat.store import Posted, ThreadStore
 from netra.errors import Unavailable
 from netra.ratelimit import RateLimiter
@@ -43,6 +44,8 @@ class ChatBackend:
     runs: RunManager
     limiter: RateLimiter
     search: SearchIndex
+    shares: Shares
+    feedback: FeedbackStore
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0

@@ -99,3 +99,39 @@ class EmptyQuery(ChatError):
 
 class QueryTooLong(ChatError):
     reason = "query_too_long"
+
+
+class BadImport(ChatError):
+    """An imported thread document whose references do not resolve inside it."""
+
+    reason = "bad_import"
+
+
+class NoSuchMessage(ChatError):
+    reason = "not_found"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"message {message_id} not found")
+
+
+class NotAnAnswer(ChatError):
+    reason = "not_an_answer"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"message {message_id} is not an answer: feedback rates answers")
+
+
+class NoSuchShare(ChatError):
+    """A share that does not exist, was revoked, or is someone else's (one answer)."""
+
+    reason = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no such share (it may have been revoked)")
+
+
+class AdminsOnly(ChatError):
+    reason = "forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("only admins may do this")

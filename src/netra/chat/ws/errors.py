@@ -47,6 +47,11 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
     chat.BadCursor: Reply("bad_cursor"),
     chat.EmptyQuery: Reply("empty_query"),
     chat.QueryTooLong: Reply("query_too_long"),
+    chat.BadImport: Reply("bad_import"),
+    chat.NoSuchMessage: Reply("not_found"),
+    chat.NotAnAnswer: Reply("not_an_answer"),
+    chat.NoSuchShare: Reply("not_found"),
+    chat.AdminsOnly: Reply("forbidden"),
 }
 
 

@@ -98,7 +98,7 @@ function endedMessage(error) {
 }
 
 /** JSON in, JSON out; `auth: false` for the sign-in calls. */
-export async function api(path, { method = "GET", body, auth = true, headers = {} } = {}) {
+export async function api(path, { method = "GET", body, auth = true, headers = {}, as = "json" } = {}) {
   const attempt = () => {
     const all = { Accept: "application/json", ...headers };
     if (body !== undefined) all["Content-Type"] = "application/json";
@@ -127,6 +127,7 @@ export async function api(path, { method = "GET", body, auth = true, headers = {
   }
   if (!response.ok) throw await describe(response);
   if (response.status === 204) return null;
+  if (as === "text") return response.text();
   const type = response.headers.get("content-type") || "";
   return type.includes("json") ? response.json() : null;
 }
