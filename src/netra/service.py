@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.routing import WebSocketRoute
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from netra import __version__, db
 from netra.db import migrations
-from netra.health import Check, CheckResult, HealthRegistry
+from netra.health import Check, CheckResult, HealthRegistry, tracing
 from netra.health.metrics import Metrics
 from netra.health.observe import RequestObserver
 from netra.health.routes import metrics_router
@@ -169,6 +170,7 @@ async def _prepare_database(runtime: Runtime) -> None:
 def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
     """The ASGI app of one process serving `components` with `settings`."""
     engine = db.create_engine(settings)
+    tracing.trace_engine(engine)
     runtime = Runtime(
         settings, engine, db.sessionmaker(engine), [component.schema for component in components]
     )
@@ -217,6 +219,10 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
             app.sockets += [r for r in router.routes if isinstance(r, WebSocketRoute)]
     app.add_middleware(StartupGate)
     app.add_middleware(RequestObserver, metrics=runtime.metrics)
+    if tracing.tracing_enabled():
+        # Outermost: one trace per request (continuing an incoming `traceparent`), so
+        # everything below, log lines included, happens inside its span.
+        app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
     return app
 
 

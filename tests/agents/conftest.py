@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from netra.agents import AgentEvent, AgentRun, ChatTurn, MessageHit, RunContext
@@ -123,6 +123,7 @@ class ScriptedServer:
     def __init__(self) -> None:
         self.replies: list[Reply] = []
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self.stream_closed = asyncio.Event()
         self.port = 0
 
@@ -135,6 +136,7 @@ class ScriptedServer:
 
     async def endpoint(self, request: Request) -> Response:
         self.requests.append(await request.json())
+        self.headers.append(dict(request.headers))
         if not self.replies:
             return Response("no reply scripted", status_code=599)
         return await self.replies.pop(0)(request)
@@ -181,10 +183,19 @@ class ScriptedServer:
         return reply
 
 
+async def models(request: Request) -> Response:
+    """The model list a readiness probe asks for."""
+    return JSONResponse({"object": "list", "data": [{"id": "tiny-model", "object": "model"}]})
+
+
 @pytest.fixture
 async def scripted() -> AsyncIterator[ScriptedServer]:
     server = ScriptedServer()
-    app = Starlette(routes=[Route("/v1/chat/completions", server.endpoint, methods=["POST"])])
+    routes = [
+        Route("/v1/chat/completions", server.endpoint, methods=["POST"]),
+        Route("/v1/models", models, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +29,7 @@ from netra.health.metrics import Metrics
 from netra.settings import Settings
 
 log = logging.getLogger("netra.chat.runs")
+tracer = trace.get_tracer("netra.chat.runs")
 ACTIVE = ("queued", "running")
 Item = AgentEvent | Exception | None
 FINISHED = ("completed", "failed", "cancelled")
@@ -83,6 +86,23 @@ class RunManager:
         return True
 
     async def _execute(self, posted: Posted, user_id: str) -> None:
+        run = posted.run
+        # A child of the request that posted the message (the task copied its context):
+        # the trace of one message holds its run, model calls and tool calls.
+        attributes = {
+            "netra.run.id": run.id,
+            "netra.thread.id": run.thread_id,
+            "gen_ai.agent.name": run.provider,
+        }
+        with tracer.start_as_current_span(
+            f"invoke_agent {run.provider}", attributes=attributes
+        ) as span:
+            outcome = await self._execute_traced(posted, user_id)
+            span.set_attribute("netra.run.outcome", outcome)
+            if outcome != "completed":
+                span.set_status(StatusCode.ERROR, outcome)
+
+    async def _execute_traced(self, posted: Posted, user_id: str) -> str:
         run_id, thread_id = posted.run.id, posted.run.thread_id
         terminal: AgentCompleted | AgentError
         last: list[AgentEvent] = []
@@ -104,6 +124,7 @@ class RunManager:
             await self._finish(run_id, thread_id, terminal, last)
         except Exception:
             log.exception("could not record the end of run %s", run_id)
+        return "completed" if isinstance(terminal, AgentCompleted) else terminal.code
 
     async def _drive(
         self, run_id: str, thread_id: str, user_id: str, message: Message
