@@ -15,6 +15,8 @@ from netra.ratelimit import RateLimiter
 from netra.service import Runtime
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
+from netra.usage.budgets import QuotaExceeded
+from netra.usage.store import Admission, UsageStore
 
 
 class ServiceUnavailable(Exception):
@@ -38,6 +40,7 @@ class ChatBackend:
     hub: Hub
     runs: RunManager
     limiter: RateLimiter
+    usage: UsageStore
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0
@@ -72,11 +75,26 @@ class ChatBackend:
         if count > limit:
             raise RateLimited(round(resets_in, 3), limit)
 
+    async def admit(self, user: Principal) -> Admission | None:
+        """Let one more run of `user` in under their budgets (None: none applies), or
+        raise `QuotaExceeded` naming the limit and when it resets."""
+        try:
+            return await self.usage.admit(user)
+        except QuotaExceeded as exc:
+            self.runtime.metrics.quota_refusals.labels(exc.limit).inc()
+            raise
+
     async def post_message(
-        self, user_id: str, thread_id: str, text: str, client_msg_id: str | None
+        self,
+        user_id: str,
+        thread_id: str,
+        text: str,
+        client_msg_id: str | None,
+        admission: Admission | None = None,
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
-        client_msg_id); None if the user has no such thread."""
+        client_msg_id); None if the user has no such thread. An `admission` that starts
+        no run is given back."""
         agent = self.runs.agent
         posted = await self.threads.post(
             user_id,
@@ -89,5 +107,7 @@ class ChatBackend:
             lease_until=self.runs.lease_until(),
         )
         if posted is not None and posted.created:
-            self.runs.start(posted, user_id)
+            self.runs.start(posted, user_id, admission)
+        elif admission is not None:
+            await self.usage.release(user_id, admission)
         return posted

@@ -24,6 +24,8 @@ from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from netra.service import Runtime
 from netra.settings import Settings
 from netra.tokens import AuthServiceTokens
+from netra.usage import routes as usage_routes
+from netra.usage.store import UsageStore
 from netra.web import router as web_router
 
 log = logging.getLogger("netra.chat")
@@ -47,7 +49,7 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter(dependencies=[Depends(self._bind)])
-        for module in (threads, runs, events):
+        for module in (threads, runs, events, usage_routes):
             api.include_router(module.router)
         api.routes.append(websocket_route(lambda: self.backend))
         return [api, web_router()]
@@ -85,6 +87,7 @@ class ChatComponent:
         client = getattr(bus, "client", None)
         if client is not None:
             limiter = RedisRateLimiter(client)
+        usage = UsageStore(runtime.db)
         backend = ChatBackend(
             runtime=runtime,
             events=events_log,
@@ -99,8 +102,10 @@ class ChatComponent:
                 agent=agent,
                 instance_id=runtime.instance_id,
                 metrics=runtime.metrics,
+                usage=usage,
             ),
             limiter=limiter,
+            usage=usage,
         )
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.maintain(), "run-leases")

@@ -72,6 +72,11 @@ class _Totals:
         self.input_tokens += step.usage.input_tokens or 0
         self.output_tokens += step.usage.output_tokens or 0
 
+    @staticmethod
+    def counted(step: _Step) -> Usage:
+        """A step's usage when the server reported none."""
+        return Usage(output_tokens=step.content_chunks, estimated=True)
+
     def usage(self) -> Usage:
         if self.reported:
             return Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
@@ -135,6 +140,8 @@ class OpenAIAgent:
                 elapsed = (time.perf_counter() - started) * 1000
                 yield AgentCompleted(text=answer, usage=totals.usage(), duration_ms=elapsed)
                 return
+            if context.meter is not None:  # the run wants to go on: may it?
+                await context.meter(step.usage or _Totals.counted(step))
             messages.append(
                 {
                     "role": "assistant",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from netra.chat.backend import RateLimited
 from netra.chat.routes.deps import Backend, User, own_thread
 from netra.chat.store import BadCursor
+from netra.usage.budgets import QuotaExceeded
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
@@ -126,7 +127,17 @@ async def post_message(
         raise HTTPException(
             429, str(exc), headers={"Retry-After": str(max(1, round(exc.retry_after)))}
         ) from None
-    posted = await backend.post_message(user.subject, thread_id, body.text, body.client_msg_id)
+    try:
+        admission = await backend.admit(user)
+    except QuotaExceeded as exc:
+        raise HTTPException(
+            429,
+            {"reason": exc.reason, "message": str(exc), **exc.detail()},
+            headers={"Retry-After": str(exc.retry_after())},
+        ) from None
+    posted = await backend.post_message(
+        user.subject, thread_id, body.text, body.client_msg_id, admission
+    )
     if posted is None:  # deleted since own_thread looked
         raise HTTPException(404, f"thread {thread_id} not found")
     if not posted.created:

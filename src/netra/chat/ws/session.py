@@ -30,6 +30,7 @@ from netra.chat.ws.protocol import (
     reply,
 )
 from netra.tokens import Principal
+from netra.usage.budgets import QuotaExceeded
 
 log = logging.getLogger("netra.chat.ws")
 
@@ -237,8 +238,15 @@ class SocketSession:
                 )
             )
             return
+        try:
+            admission = await self.backend.admit(self.user)
+        except QuotaExceeded as exc:
+            self.outbox.push(
+                error(request, exc.reason, str(exc), request.thread_id, **exc.detail())
+            )
+            return
         posted = await self.backend.post_message(
-            self.user.subject, request.thread_id, request.text, request.client_msg_id
+            self.user.subject, request.thread_id, request.text, request.client_msg_id, admission
         )
         if posted is None:
             self.outbox.push(error(request, "not_found", "thread not found", request.thread_id))

@@ -1,0 +1,287 @@
+"""Admitting runs against budgets and recording what they used, atomically on SQLite and
+PostgreSQL across any number of backend instances.
+
+Admission is one conditional UPDATE of the user's day row: the database serialises two
+instances admitting at once, so a messages limit is never passed and, while a run is in
+flight, another is admitted only if the user stays under each token and cost limit by at
+least their largest run of the day (so at the edge at most one run goes over, stopped
+after the model call that crossed). Recording adds the run to the aggregates with
+`INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x`: no read-modify-write, no
+lost update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from netra.db.base import utcnow
+from netra.tokens import Principal
+from netra.usage.budgets import LimitName, Limits, QuotaExceeded, effective, month_start, resets_at
+from netra.usage.models import Budget, RunUsage, UsageDaily, UserDay
+from netra.usage.tally import RunTally
+
+ZERO_DAY = {"messages": 0, "tokens": 0, "cost": 0.0, "in_flight": 0}
+ZERO_DAY |= {"max_run_tokens": 0, "max_run_cost": 0.0}
+
+
+def _insert(session: AsyncSession, table: Any) -> postgresql.Insert:
+    """INSERT with ON CONFLICT, in the session's dialect (SQLite's takes the same
+    arguments as PostgreSQL's)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return cast(postgresql.Insert, sqlite.insert(table))
+
+
+def _greatest(session: AsyncSession, a: Any, b: Any) -> ColumnElement[Any]:
+    # SQLite's two-argument max() is PostgreSQL's greatest().
+    name = "greatest" if session.get_bind().dialect.name == "postgresql" else "max"
+    return getattr(func, name)(a, b)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What a user has used on a day and in its month."""
+
+    messages: int
+    tokens_day: int
+    cost_day: float
+    tokens_month: int
+    cost_month: float
+    in_flight: int
+    max_run_tokens: int
+    max_run_cost: float
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A run let in: its day, the user's limits and what they had used by then."""
+
+    day: date
+    limits: Limits
+    spent: Spent
+
+    def crossed(self, tokens: int, cost: float) -> QuotaExceeded | None:
+        """The limit this run has reached, having used `tokens` and `cost` so far."""
+        limits, spent = self.limits, self.spent
+        checks: list[tuple[LimitName, float | None, float]] = [
+            ("tokens_per_day", limits.tokens_per_day, spent.tokens_day + tokens),
+            ("tokens_per_month", limits.tokens_per_month, spent.tokens_month + tokens),
+            ("cost_per_day", limits.cost_per_day, spent.cost_day + cost),
+            ("cost_per_month", limits.cost_per_month, spent.cost_month + cost),
+        ]
+        for name, limit, used in checks:
+            if limit is not None and used >= limit:
+                return QuotaExceeded(name, limit, resets_at(name, self.day))
+        return None
+
+
+class UsageStore:
+    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+        self.db = db
+
+    async def limits_for(self, session: AsyncSession, user: Principal) -> Limits:
+        """The user's effective limits, read now (a change applies at once everywhere)."""
+        rows = await session.execute(
+            select(Budget).where(
+                ((Budget.scope == "user") & (Budget.name == user.subject))
+                | ((Budget.scope == "role") & Budget.name.in_(sorted(user.roles)))
+            )
+        )
+        budgets = list(rows.scalars())
+        own = next((Limits.of(b) for b in budgets if b.scope == "user"), None)
+        return effective(own, [Limits.of(b) for b in budgets if b.scope == "role"])
+
+    async def admit(self, user: Principal) -> Admission | None:
+        """Count one message and one run in flight against the user's budgets; None when
+        no budget applies to them (nothing to count); `QuotaExceeded` naming the first
+        limit reached."""
+        day = utcnow().date()
+        for _ in range(3):  # a refusal with room left means a run ended meanwhile: retry
+            async with self.db.begin() as session:
+                limits = await self.limits_for(session, user)
+                if not limits.any:
+                    return None
+                await session.execute(
+                    _insert(session, UserDay)
+                    .values(user_id=user.subject, day=day, email=user.email, **ZERO_DAY)
+                    .on_conflict_do_update(
+                        index_elements=["user_id", "day"], set_={"email": user.email}
+                    )
+                )
+                month = await self._month_before(session, user.subject, day)
+                admitted = await session.execute(
+                    update(UserDay)
+                    .where(UserDay.user_id == user.subject, UserDay.day == day)
+                    .where(*_room(limits, month))
+                    .values(messages=UserDay.messages + 1, in_flight=UserDay.in_flight + 1)
+                )
+                spent = await self.spent(session, user.subject, day)
+                if admitted.rowcount == 1:  # type: ignore[attr-defined]
+                    return Admission(day, limits, spent)
+            refusal = _which(limits, spent, day)
+            if refusal is not None:
+                raise refusal
+        raise _which(limits, spent, day, strict=True) or AssertionError("unreachable")
+
+    async def release(self, user_id: str, admission: Admission) -> None:
+        """Give back an admission that started no run (a repeated client_msg_id)."""
+        async with self.db.begin() as session:
+            await session.execute(
+                update(UserDay)
+                .where(UserDay.user_id == user_id, UserDay.day == admission.day)
+                .values(messages=UserDay.messages - 1, in_flight=UserDay.in_flight - 1)
+            )
+
+    async def _month_before(self, session: AsyncSession, user_id: str, day: date) -> Any:
+        """Tokens and cost of the month's days before `day` (rows no run changes now)."""
+        row = await session.execute(
+            select(
+                func.coalesce(func.sum(UserDay.tokens), 0), func.coalesce(func.sum(UserDay.cost), 0)
+            ).where(UserDay.user_id == user_id, UserDay.day >= month_start(day), UserDay.day < day)
+        )
+        return row.one()
+
+    async def spent(self, session: AsyncSession, user_id: str, day: date) -> Spent:
+        tokens_before, cost_before = await self._month_before(session, user_id, day)
+        row = await session.get(UserDay, (user_id, day), populate_existing=True)
+        today = row if row is not None else UserDay(**ZERO_DAY)
+        return Spent(
+            messages=today.messages,
+            tokens_day=today.tokens,
+            cost_day=today.cost,
+            tokens_month=int(tokens_before) + today.tokens,
+            cost_month=float(cost_before) + today.cost,
+            in_flight=today.in_flight,
+            max_run_tokens=today.max_run_tokens,
+            max_run_cost=today.max_run_cost,
+        )
+
+    async def record(
+        self,
+        session: AsyncSession,
+        tally: RunTally,
+        *,
+        status: str,
+        error_code: str | None,
+        cost: float | None,
+        admitted: bool,
+    ) -> None:
+        """Store the run's usage and add it to the aggregates, in the caller's
+        transaction (the one that ends the run)."""
+        duration = tally.duration_ms
+        first = tally.first_token_seconds
+        session.add(
+            RunUsage(
+                run_id=tally.run_id,
+                user_id=tally.user_id,
+                thread_id=tally.thread_id,
+                day=tally.day,
+                model=tally.model,
+                provider=tally.provider,
+                assistant=None,
+                status=status,
+                error_code=error_code,
+                input_tokens=tally.input_tokens,
+                output_tokens=tally.output_tokens,
+                estimated=tally.estimated,
+                tool_calls=tally.tool_calls,
+                tool_errors=tally.tool_errors,
+                duration_ms=duration,
+                first_token_ms=None if first is None else round(first * 1000),
+                cost=cost,
+                started_at=tally.started_at,
+                finished_at=utcnow(),
+            )
+        )
+        added = {
+            "runs": 1,
+            "failed_runs": int(status != "completed"),
+            "input_tokens": tally.input_tokens,
+            "output_tokens": tally.output_tokens,
+            "estimated_runs": int(tally.estimated),
+            "tool_calls": tally.tool_calls,
+            "tool_errors": tally.tool_errors,
+            "duration_ms": duration,
+            "cost": cost or 0.0,
+            "unpriced_runs": int(cost is None),
+        }
+        daily = _insert(session, UsageDaily).values(
+            user_id=tally.user_id, day=tally.day, model=tally.model, **added
+        )
+        await session.execute(
+            daily.on_conflict_do_update(
+                index_elements=["user_id", "day", "model"],
+                set_={name: getattr(UsageDaily, name) + daily.excluded[name] for name in added},
+            )
+        )
+        await self._charge(session, tally, cost or 0.0, admitted=admitted)
+
+    async def _charge(
+        self, session: AsyncSession, tally: RunTally, cost: float, *, admitted: bool
+    ) -> None:
+        day = _insert(session, UserDay).values(
+            user_id=tally.user_id,
+            day=tally.day,
+            **ZERO_DAY
+            | {"tokens": tally.tokens, "cost": cost}
+            | {"max_run_tokens": tally.tokens, "max_run_cost": cost},
+        )
+        await session.execute(
+            day.on_conflict_do_update(
+                index_elements=["user_id", "day"],
+                set_={
+                    "tokens": UserDay.tokens + tally.tokens,
+                    "cost": UserDay.cost + cost,
+                    "in_flight": UserDay.in_flight - int(admitted),
+                    "max_run_tokens": _greatest(session, UserDay.max_run_tokens, tally.tokens),
+                    "max_run_cost": _greatest(session, UserDay.max_run_cost, cost),
+                },
+            )
+        )
+
+
+def _room(limits: Limits, month: Any) -> list[ColumnElement[bool]]:
+    """The conditions under which one more run fits (see the module's docstring)."""
+    tokens_before, cost_before = month
+    busy = UserDay.in_flight > 0
+    conditions: list[ColumnElement[bool]] = []
+    if limits.messages_per_day is not None:
+        conditions.append(UserDay.messages < limits.messages_per_day)
+    for used, reserve, limit in (
+        (UserDay.tokens, UserDay.max_run_tokens, limits.tokens_per_day),
+        (UserDay.tokens + int(tokens_before), UserDay.max_run_tokens, limits.tokens_per_month),
+        (UserDay.cost, UserDay.max_run_cost, limits.cost_per_day),
+        (UserDay.cost + float(cost_before), UserDay.max_run_cost, limits.cost_per_month),
+    ):
+        if limit is not None:
+            conditions.append(used < limit)
+            conditions.append(~busy | (used + reserve < limit))
+    return [and_(*conditions)] if conditions else []
+
+
+def _which(
+    limits: Limits, spent: Spent, day: date, *, strict: bool = False
+) -> QuotaExceeded | None:
+    """The limit that refused a run (the first reached, or the one too close to take
+    another run beside those in flight); None if every limit has room again, unless
+    `strict` (then the first limit set)."""
+    checks: list[tuple[LimitName, float | None, float, float]] = [
+        ("messages_per_day", limits.messages_per_day, spent.messages, 0),
+        ("tokens_per_day", limits.tokens_per_day, spent.tokens_day, spent.max_run_tokens),
+        ("tokens_per_month", limits.tokens_per_month, spent.tokens_month, spent.max_run_tokens),
+        ("cost_per_day", limits.cost_per_day, spent.cost_day, spent.max_run_cost),
+        ("cost_per_month", limits.cost_per_month, spent.cost_month, spent.max_run_cost),
+    ]
+    for name, limit, used, reserve in checks:
+        if limit is not None and (used >= limit or (spent.in_flight and used + reserve >= limit)):
+            return QuotaExceeded(name, limit, resets_at(name, day))
+    if not strict:
+        return None
+    name, limit = next((n, v) for n, v, *_ in checks if v is not None)
+    return QuotaExceeded(name, limit, resets_at(name, day))
