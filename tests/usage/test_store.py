@@ -93,7 +93,9 @@ async def test_a_user_exactly_at_the_limit_is_refused_naming_it(instances: Insta
 
 async def test_a_budget_change_applies_at_once_on_every_instance(instances: Instances) -> None:
     first, second = instances(2)
-    assert await attempt(second) is None  # no budget: nothing counted
+    free = await attempt(second)
+    assert isinstance(free, Admission)
+    assert not free.counted  # no budget: nothing counted
     await set_budget(first, "user", "u1", messages_per_day=1)
     assert isinstance(await attempt(second), Admission)
     assert isinstance(await attempt(second), QuotaExceeded)

@@ -75,9 +75,9 @@ class ChatBackend:
         if count > limit:
             raise RateLimited(round(resets_in, 3), limit)
 
-    async def admit(self, user: Principal) -> Admission | None:
-        """Let one more run of `user` in under their budgets (None: none applies), or
-        raise `QuotaExceeded` naming the limit and when it resets."""
+    async def admit(self, user: Principal) -> Admission:
+        """Let one more run of `user` in under their budgets, or raise `QuotaExceeded`
+        naming the limit and when it resets."""
         try:
             return await self.usage.admit(user)
         except QuotaExceeded as exc:

@@ -124,6 +124,7 @@ class RunManager:
             model=started_event(self.agent).model or self.agent.name,
             prompt_chars=len(posted.message.content),
             admitted_on=admission.day if admission is not None else None,
+            email=admission.email if admission is not None else None,
         )
         price = price_for(self.settings, self.agent.name)
         return RunMeter(

@@ -84,7 +84,7 @@ class RunMeter:
             status="completed" if completed else _failed(terminal),
             error_code=None if isinstance(terminal, AgentCompleted) else terminal.code,
             cost=cost,
-            admitted=self.admission is not None,
+            admitted=self.admission is not None and self.admission.counted,
         )
 
 

@@ -89,7 +89,7 @@ async def _emails(session: AsyncSession, user_ids: list[str]) -> dict[str, str |
         .where(UserDay.user_id.in_(user_ids), UserDay.email.is_not(None))
         .order_by(UserDay.day)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def _key(value: Any) -> Any:

@@ -60,11 +60,14 @@ class Spent:
 
 @dataclass(frozen=True)
 class Admission:
-    """A run let in: its day, the user's limits and what they had used by then."""
+    """A run let in: its day, the user's limits and what they had used by then;
+    `counted` when a budget applied (the run holds a place in flight)."""
 
     day: date
     limits: Limits
     spent: Spent
+    email: str | None = None
+    counted: bool = True
 
     def crossed(self, tokens: int, cost: float) -> QuotaExceeded | None:
         """The limit this run has reached, having used `tokens` and `cost` so far."""
@@ -79,6 +82,9 @@ class Admission:
             if limit is not None and used >= limit:
                 return QuotaExceeded(name, limit, resets_at(name, self.day))
         return None
+
+
+NOTHING_SPENT = Spent(0, 0, 0.0, 0, 0.0, 0, 0, 0.0)
 
 
 class UsageStore:
@@ -97,16 +103,15 @@ class UsageStore:
         own = next((Limits.of(b) for b in budgets if b.scope == "user"), None)
         return effective(own, [Limits.of(b) for b in budgets if b.scope == "role"])
 
-    async def admit(self, user: Principal) -> Admission | None:
-        """Count one message and one run in flight against the user's budgets; None when
-        no budget applies to them (nothing to count); `QuotaExceeded` naming the first
-        limit reached."""
+    async def admit(self, user: Principal) -> Admission:
+        """Count one message and one run in flight against the user's budgets (nothing
+        is counted when none applies); `QuotaExceeded` naming the first limit reached."""
         day = utcnow().date()
         for _ in range(3):  # a refusal with room left means a run ended meanwhile: retry
             async with self.db.begin() as session:
                 limits = await self.limits_for(session, user)
                 if not limits.any:
-                    return None
+                    return Admission(day, limits, NOTHING_SPENT, user.email, counted=False)
                 await session.execute(
                     _insert(session, UserDay)
                     .values(user_id=user.subject, day=day, email=user.email, **ZERO_DAY)
@@ -123,7 +128,7 @@ class UsageStore:
                 )
                 spent = await self.spent(session, user.subject, day)
                 if admitted.rowcount == 1:  # type: ignore[attr-defined]
-                    return Admission(day, limits, spent)
+                    return Admission(day, limits, spent, user.email)
             refusal = _which(limits, spent, day)
             if refusal is not None:
                 raise refusal
@@ -131,6 +136,8 @@ class UsageStore:
 
     async def release(self, user_id: str, admission: Admission) -> None:
         """Give back an admission that started no run (a repeated client_msg_id)."""
+        if not admission.counted:
+            return
         async with self.db.begin() as session:
             await session.execute(
                 update(UserDay)
@@ -228,6 +235,7 @@ class UsageStore:
         day = _insert(session, UserDay).values(
             user_id=tally.user_id,
             day=tally.day,
+            email=tally.email,
             **ZERO_DAY
             | {"tokens": tally.tokens, "cost": cost}
             | {"max_run_tokens": tally.tokens, "max_run_cost": cost},
@@ -236,6 +244,7 @@ class UsageStore:
             day.on_conflict_do_update(
                 index_elements=["user_id", "day"],
                 set_={
+                    "email": func.coalesce(day.excluded.email, UserDay.email),
                     "tokens": UserDay.tokens + tally.tokens,
                     "cost": UserDay.cost + cost,
                     "in_flight": UserDay.in_flight - int(admitted),

@@ -51,6 +51,7 @@ class RunTally:
     provider: str
     model: str
     prompt_chars: int = 0
+    email: str | None = None
     # The day the run was admitted on, when a budget admitted it (it may start a moment
     # later, after midnight).
     admitted_on: date | None = None
