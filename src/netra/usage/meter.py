@@ -47,6 +47,7 @@ class RunMeter:
 
     async def check(self, usage: StepUsage) -> None:
         """After a model call, before the run goes on: stop it if a budget is crossed."""
+        self.tally.metered(usage)
         tokens = (usage.input_tokens or 0) + (usage.output_tokens or 0)
         self.metered_tokens += tokens
         if self.price is not None:

@@ -7,7 +7,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta, ToolCompleted
+from netra.agents.events import (
+    AgentCompleted,
+    AgentError,
+    AgentEvent,
+    MessageDelta,
+    ToolCompleted,
+    Usage,
+)
 from netra.db.base import utcnow
 from netra.settings import Settings
 
@@ -65,6 +72,12 @@ class RunTally:
     output_tokens: int = 0
     estimated: bool = True
     reported: bool = False
+    # Model calls' usage as the provider told the meter (netra.usage.meter), for a run
+    # that ends in an error, whose total nobody reports.
+    metered_input: int = 0
+    metered_output: int = 0
+    metered_estimated: bool = False
+    metered_calls: int = 0
 
     @property
     def day(self) -> date:
@@ -82,7 +95,18 @@ class RunTally:
         elif isinstance(event, AgentCompleted):
             self._usage(event)
         elif isinstance(event, AgentError) and not self.reported:
-            self._estimate()
+            if self.metered_calls:
+                self.input_tokens, self.output_tokens = self.metered_input, self.metered_output
+                self.estimated = self.metered_estimated
+            else:
+                self._estimate()
+
+    def metered(self, usage: Usage) -> None:
+        """One model call's usage, told while the run goes on."""
+        self.metered_calls += 1
+        self.metered_input += usage.input_tokens or 0
+        self.metered_output += usage.output_tokens or 0
+        self.metered_estimated |= usage.estimated or usage.input_tokens is None
 
     def _usage(self, event: AgentCompleted) -> None:
         usage = event.usage
