@@ -24,6 +24,7 @@ from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from netra.service import Runtime
 from netra.settings import Settings
 from netra.tokens import AuthServiceTokens
+from netra.usage import dashboard
 from netra.usage import routes as usage_routes
 from netra.usage.store import UsageStore
 from netra.web import router as web_router
@@ -49,7 +50,7 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter(dependencies=[Depends(self._bind)])
-        for module in (threads, runs, events, usage_routes):
+        for module in (threads, runs, events, usage_routes, dashboard):
             api.include_router(module.router)
         api.routes.append(websocket_route(lambda: self.backend))
         return [api, web_router()]
