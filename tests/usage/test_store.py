@@ -55,7 +55,7 @@ async def test_concurrent_runs_on_several_instances_lose_no_update(instances: In
     assert (daily.runs, daily.input_tokens, daily.output_tokens) == (30, 210, 90)
     assert (daily.tool_calls, daily.tool_errors) == (60, 30)
     assert daily.cost == pytest.approx(0.3)
-    assert (day.tokens, day.max_run_tokens) == (300, 10)
+    assert (day.tokens, day.max_run_tokens, day.messages) == (300, 10, 30)
     assert len(runs) == 30
 
 
@@ -93,10 +93,11 @@ async def test_a_user_exactly_at_the_limit_is_refused_naming_it(instances: Insta
 
 async def test_a_budget_change_applies_at_once_on_every_instance(instances: Instances) -> None:
     first, second = instances(2)
+    await record(first, tally(0))  # a message before any budget counts on its day
     free = await attempt(second)
     assert isinstance(free, Admission)
     assert not free.counted  # no budget: nothing counted
-    await set_budget(first, "user", "u1", messages_per_day=1)
+    await set_budget(first, "user", "u1", messages_per_day=2)
     assert isinstance(await attempt(second), Admission)
     assert isinstance(await attempt(second), QuotaExceeded)
 

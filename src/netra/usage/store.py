@@ -237,7 +237,7 @@ class UsageStore:
             day=tally.day,
             email=tally.email,
             **ZERO_DAY
-            | {"tokens": tally.tokens, "cost": cost}
+            | {"tokens": tally.tokens, "cost": cost, "messages": int(not admitted)}
             | {"max_run_tokens": tally.tokens, "max_run_cost": cost},
         )
         await session.execute(
@@ -248,6 +248,8 @@ class UsageStore:
                     "tokens": UserDay.tokens + tally.tokens,
                     "cost": UserDay.cost + cost,
                     "in_flight": UserDay.in_flight - int(admitted),
+                    # A run no budget admitted still counts as a message of its day.
+                    "messages": UserDay.messages + int(not admitted),
                     "max_run_tokens": _greatest(session, UserDay.max_run_tokens, tally.tokens),
                     "max_run_cost": _greatest(session, UserDay.max_run_cost, cost),
                 },

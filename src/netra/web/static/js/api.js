@@ -117,7 +117,7 @@ function endedMessage(error) {
 }
 
 /** JSON in, JSON out; `auth: false` for the sign-in calls. */
-export async function api(path, { method = "GET", body, auth = true, headers = {} } = {}) {
+export async function api(path, { method = "GET", body, auth = true, headers = {}, text = false } = {}) {
   const attempt = () => {
     const all = { Accept: "application/json", ...headers };
     if (body !== undefined) all["Content-Type"] = "application/json";
@@ -146,6 +146,7 @@ export async function api(path, { method = "GET", body, auth = true, headers = {
   }
   if (!response.ok) throw await describe(response);
   if (response.status === 204) return null;
+  if (text) return response.text();
   const type = response.headers.get("content-type") || "";
   return type.includes("json") ? response.json() : null;
 }
