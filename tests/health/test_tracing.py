@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from tests.agents.conftest import ScriptedServer, answer_chunks, chunk
 from tests.agents.conftest import scripted as model_server  # noqa: F401 (a fixture)
@@ -143,6 +144,22 @@ async def one_message(backend_url: str, token: str, key: str, traceparent: str) 
     raise AssertionError("the run did not finish")
 
 
+async def one_socket_message(backend_url: str, token: str, traceparent: str) -> None:
+    """Send a message over /ws with a `traceparent`, until its run completes."""
+    async with httpx.AsyncClient(base_url=backend_url) as client:
+        created = await client.post(
+            "/api/threads", json={"title": "ws"}, headers={"Authorization": f"Bearer {token}"}
+        )
+    url = backend_url.replace("http", "ws") + "/ws"
+    protocols: Any = ["netra.v1", f"bearer.{token}"]
+    async with websockets.connect(url, subprotocols=protocols) as ws:
+        message = {"type": "send_message", "id": "m1", "thread_id": created.json()["id"]}
+        await ws.send(json.dumps({**message, "text": "hi", "traceparent": traceparent}))
+        async with asyncio.timeout(30):
+            while json.loads(await ws.recv())["type"] not in ("agent_completed", "agent_error"):
+                pass
+
+
 def only(spans: list[Span], name: str) -> Span:
     found = [span for span in spans if span["name"] == name]
     assert len(found) == 1, (name, sorted(span["name"] for span in spans))
@@ -166,7 +183,11 @@ async def test_one_message_is_one_trace_across_both_services_and_the_model_serve
     model_server: ScriptedServer,  # noqa: F811 (the imported fixture)
 ) -> None:
     scripted = model_server
-    scripted.script(scripted.sse(tool_call_chunks()), scripted.sse(answer_chunks("It is 42.")))
+    scripted.script(
+        scripted.sse(tool_call_chunks()),
+        scripted.sse(answer_chunks("It is 42.")),
+        scripted.sse(answer_chunks("Hello.")),
+    )
     auth_port, backend_port = free_port(), free_port()
     auth_env = environment(tmp_path / "auth", databases[0], KEY_ENCRYPTION_KEY="kek-" + "k" * 40)
     backend_env = environment(
@@ -180,6 +201,7 @@ async def test_one_message_is_one_trace_across_both_services_and_the_model_serve
         OPENAI_API_KEY="sk-model-server-key-0123456789",
     )
     trace_id, browser_span = secrets.token_hex(16), secrets.token_hex(8)
+    socket_trace = secrets.token_hex(16)
     auth_spans, backend_spans = tmp_path / "auth.spans", tmp_path / "backend.spans"
     with traced("auth", auth_env, auth_port, auth_spans):
         await wait_ready(auth_port, tmp_path / "auth.log")
@@ -188,6 +210,9 @@ async def test_one_message_is_one_trace_across_both_services_and_the_model_serve
             await wait_ready(backend_port, tmp_path / "backend.log")
             await one_message(
                 f"http://127.0.0.1:{backend_port}", token, key, f"00-{trace_id}-{browser_span}-01"
+            )
+            await one_socket_message(
+                f"http://127.0.0.1:{backend_port}", token, f"00-{socket_trace}-{browser_span}-01"
             )
     backend = [s for s in read_spans(backend_spans) if s["trace_id"] == trace_id]
     auth = [s for s in read_spans(auth_spans) if s["trace_id"] == trace_id]
@@ -212,12 +237,19 @@ async def test_one_message_is_one_trace_across_both_services_and_the_model_serve
     assert calls[0]["attributes"]["gen_ai.usage.output_tokens"] == 9
     tool = only(backend, "execute_tool calculator")
     assert tool["parent_id"] == run["span_id"]
-    # backend → model server: the request carried the same trace.
-    assert all(h["traceparent"].split("-")[1] == trace_id for h in scripted.headers)
+    # backend → model server: the requests carried the message's trace.
+    carried = [h["traceparent"].split("-")[1] for h in scripted.headers]
+    assert carried == [trace_id, trace_id, socket_trace]
     # Database and Redis work of this message, in its trace.
     assert any(s["attributes"].get("db.system") == "postgresql" for s in backend)
     assert any(s["attributes"].get("db.system") == "redis" for s in backend)
     assert any(s["attributes"].get("db.system") == "postgresql" for s in auth)
+
+    # A message over the socket is a trace of its own too, continuing the sender's.
+    socket = [s for s in read_spans(backend_spans) if s["trace_id"] == socket_trace]
+    sent = only(socket, "WS send_message")
+    assert sent["parent_id"] == browser_span
+    assert only(socket, "invoke_agent openai")["parent_id"] == sent["span_id"]
 
     everything = json.dumps(read_spans(backend_spans) + read_spans(auth_spans))
     for secret in (SECRET_WORDS, token, key, SERVICE_SECRET, "sk-model-server-key", PASSWORD):

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from netra.chat.errors import ChatError
+
 LimitName = Literal[
     "messages_per_day", "tokens_per_day", "tokens_per_month", "cost_per_day", "cost_per_month"
 ]
@@ -84,15 +86,12 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-class QuotaExceeded(Exception):
+class QuotaExceeded(ChatError):
     """A run refused, or stopped, by a budget: which limit, its value, when it resets."""
 
     reason = "quota_exceeded"
 
     def __init__(self, limit: LimitName, value: float, resets: datetime) -> None:
-        self.limit = limit
-        self.value = value
-        self.resets_at = resets
         what = {
             "messages_per_day": f"{value:g} messages a day",
             "tokens_per_day": f"{value:g} tokens a day",
@@ -100,15 +99,19 @@ class QuotaExceeded(Exception):
             "cost_per_day": f"${value:g} a day",
             "cost_per_month": f"${value:g} a month",
         }[limit]
+        wait = max(1.0, (resets - datetime.now(UTC)).total_seconds())
         super().__init__(
-            f"your budget ({limit}: {what}) is used up; it resets at "
-            f"{resets.isoformat().replace('+00:00', 'Z')}"
+            f"your budget ({limit}: {what}) is used up; it resets at {_iso(resets)}",
+            retry_after=wait,
         )
-
-    def retry_after(self) -> int:
-        """Seconds until the limit resets (for a Retry-After header)."""
-        return max(1, round((self.resets_at - datetime.now(UTC)).total_seconds()))
+        self.limit = limit
+        self.value = value
+        self.resets_at = resets
 
     def detail(self) -> dict[str, Any]:
-        """The body of a refusal, beside `reason` and `message`."""
-        return {"limit": self.limit, "resets_at": self.resets_at.isoformat().replace("+00:00", "Z")}
+        """What a client acts on, beside `reason` and `message`."""
+        return {"limit": self.limit, "resets_at": _iso(self.resets_at)}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from prometheus_client import Histogram
 from sqlalchemy import ColumnElement, Integer, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,8 +31,10 @@ TOP = 10
 RECENT_ERRORS = 20
 
 
-@router.get("/api/admin/dashboard", summary="What the admin dashboard draws (admins)")
-async def dashboard(backend: Backend, _: Admin) -> dict[str, Any]:
+@router.get(
+    "/api/admin/dashboard", summary="What the admin dashboard draws (admins)", response_model=None
+)
+async def dashboard(backend: Backend, _: Admin) -> JSONResponse:
     runtime = backend.runtime
     readiness = await runtime.health.readiness()
     async with runtime.db() as session:
@@ -42,17 +45,19 @@ async def dashboard(backend: Backend, _: Admin) -> dict[str, Any]:
             "top_models": await top(session, UsageDaily.model, "model"),
             "recent_errors": await recent_errors(session),
         }
-    return {
-        "generated_at": utcnow().isoformat(),
-        "instance": runtime.instance_id,
-        "live": live(runtime.metrics),
-        **history,
-        "endpoints": [
-            {"name": name, "status": check["status"], "output": check["output"]}
-            for name, check in readiness.checks.items()
-            if name == "agent" or name.startswith(("model:", "mcp:"))
-        ],
-    }
+    return JSONResponse(
+        {
+            "generated_at": utcnow().isoformat(),
+            "instance": runtime.instance_id,
+            "live": live(runtime.metrics),
+            **history,
+            "endpoints": [
+                {"name": name, "status": check["status"], "output": check["output"]}
+                for name, check in readiness.checks.items()
+                if name == "agent" or name.startswith(("model:", "mcp:"))
+            ],
+        }
+    )
 
 
 def live(metrics: Metrics) -> dict[str, Any]:

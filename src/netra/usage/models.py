@@ -65,6 +65,21 @@ class UsageDaily(ChatBase):
     unpriced_runs: Mapped[int] = mapped_column(Integer)
 
 
+# The totals of usage_daily, each added to by every run.
+DAILY_SUMS = (
+    "runs",
+    "failed_runs",
+    "input_tokens",
+    "output_tokens",
+    "estimated_runs",
+    "tool_calls",
+    "tool_errors",
+    "duration_ms",
+    "cost",
+    "unpriced_runs",
+)
+
+
 class UserDay(ChatBase):
     """A user's day as budgets see it: messages admitted, tokens and cost used, runs in
     flight, and the largest run so far (what one more concurrent run may cost)."""

@@ -13,21 +13,10 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from netra.usage.models import UsageDaily, UserDay
+from netra.usage.models import DAILY_SUMS, UsageDaily, UserDay
 
 GroupBy = Literal["day", "model", "user"]
-SUMS = (
-    "runs",
-    "failed_runs",
-    "input_tokens",
-    "output_tokens",
-    "estimated_runs",
-    "tool_calls",
-    "tool_errors",
-    "duration_ms",
-    "cost",
-    "unpriced_runs",
-)
+SUMS = DAILY_SUMS
 _KEYS = {"day": UsageDaily.day, "model": UsageDaily.model, "user": UsageDaily.user_id}
 # A cell a spreadsheet would run as a formula (or DDE) starts with one of these.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -60,9 +49,7 @@ async def usage_rows(
         statement = statement.where(UsageDaily.model == query.model)
     async with db() as session:
         rows = [dict(row._mapping) for row in await session.execute(statement)]
-        emails = (
-            await _emails(session, [r["key"] for r in rows]) if query.group_by == "user" else {}
-        )
+        emails = await _emails(session, query) if query.group_by == "user" else {}
     items = []
     for row in rows:
         item: dict[str, Any] = {query.group_by: _key(row.pop("key"))}
@@ -80,14 +67,13 @@ def totals(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return summed
 
 
-async def _emails(session: AsyncSession, user_ids: list[str]) -> dict[str, str | None]:
-    """The address each user last sent a message with (the auth service owns users)."""
-    if not user_ids:
-        return {}
+async def _emails(session: AsyncSession, query: UsageQuery) -> dict[str, str | None]:
+    """The address each user of the period sent messages with (the auth service owns
+    users; the backend keeps what it was shown)."""
     rows = await session.execute(
-        select(UserDay.user_id, UserDay.email)
-        .where(UserDay.user_id.in_(user_ids), UserDay.email.is_not(None))
-        .order_by(UserDay.day)
+        select(UserDay.user_id, func.max(UserDay.email))
+        .where(UserDay.day >= query.start, UserDay.day <= query.end)
+        .group_by(UserDay.user_id)
     )
     return dict(rows.all())
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from netra.db.base import utcnow
 from netra.tokens import Principal
 from netra.usage.budgets import LimitName, Limits, QuotaExceeded, effective, month_start, resets_at
-from netra.usage.models import Budget, RunUsage, UsageDaily, UserDay
+from netra.usage.models import DAILY_SUMS, Budget, RunUsage, UsageDaily, UserDay
 from netra.usage.tally import RunTally
 
 ZERO_DAY = {"messages": 0, "tokens": 0, "cost": 0.0, "in_flight": 0}
@@ -36,12 +36,6 @@ def _insert(session: AsyncSession, table: Any) -> postgresql.Insert:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return cast(postgresql.Insert, sqlite.insert(table))
-
-
-def _greatest(session: AsyncSession, a: Any, b: Any) -> ColumnElement[Any]:
-    # SQLite's two-argument max() is PostgreSQL's greatest().
-    name = "greatest" if session.get_bind().dialect.name == "postgresql" else "max"
-    return getattr(func, name)(a, b)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -180,81 +174,93 @@ class UsageStore:
         admitted: bool,
     ) -> None:
         """Store the run's usage and add it to the aggregates, in the caller's
-        transaction (the one that ends the run)."""
-        duration = tally.duration_ms
+        transaction (the one that ends the run): three statements built once."""
+        statements = _STATEMENTS[session.get_bind().dialect.name]
         first = tally.first_token_seconds
-        session.add(
-            RunUsage(
-                run_id=tally.run_id,
-                user_id=tally.user_id,
-                thread_id=tally.thread_id,
-                day=tally.day,
-                model=tally.model,
-                provider=tally.provider,
-                assistant=None,
-                status=status,
-                error_code=error_code,
-                input_tokens=tally.input_tokens,
-                output_tokens=tally.output_tokens,
-                estimated=tally.estimated,
-                tool_calls=tally.tool_calls,
-                tool_errors=tally.tool_errors,
-                duration_ms=duration,
-                first_token_ms=None if first is None else round(first * 1000),
-                cost=cost,
-                started_at=tally.started_at,
-                finished_at=utcnow(),
-            )
-        )
-        added = {
-            "runs": 1,
-            "failed_runs": int(status != "completed"),
+        key = {"user_id": tally.user_id, "day": tally.day}
+        counts = {
             "input_tokens": tally.input_tokens,
             "output_tokens": tally.output_tokens,
-            "estimated_runs": int(tally.estimated),
             "tool_calls": tally.tool_calls,
             "tool_errors": tally.tool_errors,
-            "duration_ms": duration,
-            "cost": cost or 0.0,
-            "unpriced_runs": int(cost is None),
+            "duration_ms": tally.duration_ms,
         }
-        daily = _insert(session, UsageDaily).values(
-            user_id=tally.user_id, day=tally.day, model=tally.model, **added
+        await session.execute(
+            statements.run,
+            {
+                **key,
+                **counts,
+                "run_id": tally.run_id,
+                "thread_id": tally.thread_id,
+                "model": tally.model,
+                "provider": tally.provider,
+                "status": status,
+                "error_code": error_code,
+                "estimated": tally.estimated,
+                "first_token_ms": None if first is None else round(first * 1000),
+                "cost": cost,
+                "started_at": tally.started_at,
+                "finished_at": utcnow(),
+            },
         )
         await session.execute(
-            daily.on_conflict_do_update(
-                index_elements=["user_id", "day", "model"],
-                set_={name: getattr(UsageDaily, name) + daily.excluded[name] for name in added},
-            )
+            statements.daily,
+            {
+                **key,
+                **counts,
+                "model": tally.model,
+                "runs": 1,
+                "failed_runs": int(status != "completed"),
+                "estimated_runs": int(tally.estimated),
+                "cost": cost or 0.0,
+                "unpriced_runs": int(cost is None),
+            },
         )
-        await self._charge(session, tally, cost or 0.0, admitted=admitted)
+        await session.execute(
+            statements.day,
+            {
+                **key,
+                "email": tally.email,
+                "tokens": tally.tokens,
+                "cost": cost or 0.0,
+                # Leaves its place in flight; a run no budget admitted still counts as a
+                # message of its day (an admitted one was counted when admitted).
+                "in_flight": -int(admitted),
+                "messages": int(not admitted),
+                "max_run_tokens": tally.tokens,
+                "max_run_cost": cost or 0.0,
+            },
+        )
 
-    async def _charge(
-        self, session: AsyncSession, tally: RunTally, cost: float, *, admitted: bool
-    ) -> None:
-        day = _insert(session, UserDay).values(
-            user_id=tally.user_id,
-            day=tally.day,
-            email=tally.email,
-            **ZERO_DAY
-            | {"tokens": tally.tokens, "cost": cost, "messages": int(not admitted)}
-            | {"max_run_tokens": tally.tokens, "max_run_cost": cost},
+
+class _Statements:
+    """The recording statements of one dialect (SQLite's ON CONFLICT takes the same
+    arguments as PostgreSQL's; its two-argument max() is greatest())."""
+
+    def __init__(self, insert: Any, greatest: Any) -> None:
+        self.run = insert(RunUsage)
+        daily = insert(UsageDaily)
+        self.daily = daily.on_conflict_do_update(
+            index_elements=["user_id", "day", "model"],
+            set_={name: getattr(UsageDaily, name) + daily.excluded[name] for name in DAILY_SUMS},
         )
-        await session.execute(
-            day.on_conflict_do_update(
-                index_elements=["user_id", "day"],
-                set_={
-                    "email": func.coalesce(day.excluded.email, UserDay.email),
-                    "tokens": UserDay.tokens + tally.tokens,
-                    "cost": UserDay.cost + cost,
-                    "in_flight": UserDay.in_flight - int(admitted),
-                    # A run no budget admitted still counts as a message of its day.
-                    "messages": UserDay.messages + int(not admitted),
-                    "max_run_tokens": _greatest(session, UserDay.max_run_tokens, tally.tokens),
-                    "max_run_cost": _greatest(session, UserDay.max_run_cost, cost),
-                },
-            )
+        day = insert(UserDay)
+        added = ("tokens", "cost", "in_flight", "messages")
+        self.day = day.on_conflict_do_update(
+            index_elements=["user_id", "day"],
+            set_={
+                "email": func.coalesce(day.excluded.email, UserDay.email),
+                **{name: getattr(UserDay, name) + day.excluded[name] for name in added},
+                "max_run_tokens": greatest(UserDay.max_run_tokens, day.excluded.max_run_tokens),
+                "max_run_cost": greatest(UserDay.max_run_cost, day.excluded.max_run_cost),
+            },
         )
+
+
+_STATEMENTS = {
+    "postgresql": _Statements(postgresql.insert, func.greatest),
+    "sqlite": _Statements(sqlite.insert, func.max),
+}
 
 
 def _room(limits: Limits, month: Any) -> list[ColumnElement[bool]]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from netra.chat.backend import RateLimited
-from netra.chat.routes.deps import Backend, User, own_thread
-from netra.chat.store import BadCursor
-from netra.usage.budgets import QuotaExceeded
+from netra.chat.errors import NoSuchThread
+from netra.chat.routes.deps import Backend, User
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
@@ -75,21 +73,21 @@ async def create_thread(backend: Backend, user: User, body: ThreadIn) -> ThreadO
 
 @router.get("/{thread_id}", response_model=ThreadOut)
 async def get_thread(backend: Backend, user: User, thread_id: str) -> ThreadOut:
-    return ThreadOut.model_validate(await own_thread(backend, user, thread_id))
+    return ThreadOut.model_validate(await backend.own_thread(user.subject, thread_id))
 
 
 @router.patch("/{thread_id}", response_model=ThreadOut)
 async def rename_thread(backend: Backend, user: User, thread_id: str, body: ThreadIn) -> ThreadOut:
     thread = await backend.threads.rename(user.subject, thread_id, body.title)
     if thread is None:
-        raise HTTPException(404, f"thread {thread_id} not found")
+        raise NoSuchThread(thread_id)
     return ThreadOut.model_validate(thread)
 
 
 @router.delete("/{thread_id}", status_code=204)
 async def delete_thread(backend: Backend, user: User, thread_id: str) -> Response:
     if not await backend.threads.delete(user.subject, thread_id):
-        raise HTTPException(404, f"thread {thread_id} not found")
+        raise NoSuchThread(thread_id)
     return Response(status_code=204)
 
 
@@ -101,11 +99,8 @@ async def list_messages(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> MessagePage:
-    await own_thread(backend, user, thread_id)
-    try:
-        items, next_cursor = await backend.threads.messages(thread_id, limit, cursor)
-    except BadCursor as exc:
-        raise HTTPException(400, str(exc)) from None
+    await backend.own_thread(user.subject, thread_id)
+    items, next_cursor = await backend.threads.messages(thread_id, limit, cursor)
     return MessagePage(items=[MessageOut.model_validate(m) for m in items], next_cursor=next_cursor)
 
 
@@ -115,31 +110,7 @@ async def post_message(
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
-    if backend.draining:
-        raise HTTPException(503, "server restarting; send again", headers={"Retry-After": "1"})
-    await own_thread(backend, user, thread_id)
-    limit = backend.settings.message_max_chars
-    if len(body.text) > limit:
-        raise HTTPException(413, f"message text is {len(body.text)} characters; limit {limit}")
-    try:
-        await backend.check_rate(user.subject)
-    except RateLimited as exc:
-        raise HTTPException(
-            429, str(exc), headers={"Retry-After": str(max(1, round(exc.retry_after)))}
-        ) from None
-    try:
-        admission = await backend.admit(user)
-    except QuotaExceeded as exc:
-        raise HTTPException(
-            429,
-            {"reason": exc.reason, "message": str(exc), **exc.detail()},
-            headers={"Retry-After": str(exc.retry_after())},
-        ) from None
-    posted = await backend.post_message(
-        user.subject, thread_id, body.text, body.client_msg_id, admission
-    )
-    if posted is None:  # deleted since own_thread looked
-        raise HTTPException(404, f"thread {thread_id} not found")
+    posted = await backend.send_message(user, thread_id, body.text, body.client_msg_id)
     if not posted.created:
         response.status_code = 200
     return Posted(
