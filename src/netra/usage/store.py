@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -99,31 +99,28 @@ class UsageStore:
 
     async def admit(self, user: Principal) -> Admission:
         """Count one message and one run in flight against the user's budgets (nothing
-        is counted when none applies); `QuotaExceeded` naming the first limit reached."""
+        is counted when none applies); `QuotaExceeded` naming the first limit reached.
+
+        One upsert: a new day row is the first message of the day; an existing one is
+        counted only if the room conditions hold on it, as the database sees it."""
         day = utcnow().date()
         for _ in range(3):  # a refusal with room left means a run ended meanwhile: retry
             async with self.db.begin() as session:
                 limits = await self.limits_for(session, user)
                 if not limits.any:
                     return Admission(day, limits, NOTHING_SPENT, user.email, counted=False)
-                await session.execute(
-                    _insert(session, UserDay)
-                    .values(user_id=user.subject, day=day, email=user.email, **ZERO_DAY)
-                    .on_conflict_do_update(
-                        index_elements=["user_id", "day"], set_={"email": user.email}
-                    )
-                )
-                month = await self._month_before(session, user.subject, day)
-                admitted = await session.execute(
-                    update(UserDay)
-                    .where(UserDay.user_id == user.subject, UserDay.day == day)
-                    .where(*_room(limits, month))
-                    .values(messages=UserDay.messages + 1, in_flight=UserDay.in_flight + 1)
-                )
-                spent = await self.spent(session, user.subject, day)
-                if admitted.rowcount == 1:  # type: ignore[attr-defined]
-                    return Admission(day, limits, spent, user.email)
-            refusal = _which(limits, spent, day)
+                month = (0, 0.0)
+                if limits.tokens_per_month is not None or limits.cost_per_month is not None:
+                    month = await self._month_before(session, user.subject, day)
+                spent = _spent_before(month)
+                refusal = _which(limits, spent, day)  # the month's earlier days, at least
+                if refusal is None:
+                    row = await session.execute(_admission(session, user, day, limits, month))
+                    counted = row.scalars().first()
+                    if counted is not None:
+                        return Admission(day, limits, _spent(counted, month), user.email)
+                    spent = await self.spent(session, user.subject, day)
+                    refusal = _which(limits, spent, day)
             if refusal is not None:
                 raise refusal
         raise _which(limits, spent, day, strict=True) or AssertionError("unreachable")
@@ -149,19 +146,9 @@ class UsageStore:
         return row.one()
 
     async def spent(self, session: AsyncSession, user_id: str, day: date) -> Spent:
-        tokens_before, cost_before = await self._month_before(session, user_id, day)
+        month = await self._month_before(session, user_id, day)
         row = await session.get(UserDay, (user_id, day), populate_existing=True)
-        today = row if row is not None else UserDay(**ZERO_DAY)
-        return Spent(
-            messages=today.messages,
-            tokens_day=today.tokens,
-            cost_day=today.cost,
-            tokens_month=int(tokens_before) + today.tokens,
-            cost_month=float(cost_before) + today.cost,
-            in_flight=today.in_flight,
-            max_run_tokens=today.max_run_tokens,
-            max_run_cost=today.max_run_cost,
-        )
+        return _spent(row if row is not None else UserDay(**ZERO_DAY), month)
 
     async def record(
         self,
@@ -261,6 +248,51 @@ _STATEMENTS = {
     "postgresql": _Statements(postgresql.insert, func.greatest),
     "sqlite": _Statements(sqlite.insert, func.max),
 }
+
+
+def _admission(
+    session: AsyncSession, user: Principal, day: date, limits: Limits, month: Any
+) -> Any:
+    """INSERT the day's first message, or count one more where there is room; RETURNING
+    the row when counted."""
+    first = _insert(session, UserDay).values(
+        user_id=user.subject,
+        day=day,
+        email=user.email,
+        **ZERO_DAY | {"messages": 1, "in_flight": 1},
+    )
+    return (
+        first.on_conflict_do_update(
+            index_elements=["user_id", "day"],
+            set_={
+                "messages": UserDay.messages + 1,
+                "in_flight": UserDay.in_flight + 1,
+                "email": func.coalesce(first.excluded.email, UserDay.email),
+            },
+            where=and_(true(), *_room(limits, month)),
+        )
+        .returning(UserDay)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _spent(today: UserDay, month: Any) -> Spent:
+    tokens_before, cost_before = month
+    return Spent(
+        messages=today.messages,
+        tokens_day=today.tokens,
+        cost_day=today.cost,
+        tokens_month=int(tokens_before) + today.tokens,
+        cost_month=float(cost_before) + today.cost,
+        in_flight=today.in_flight,
+        max_run_tokens=today.max_run_tokens,
+        max_run_cost=today.max_run_cost,
+    )
+
+
+def _spent_before(month: Any) -> Spent:
+    """What the month's earlier days used, with nothing yet today."""
+    return _spent(UserDay(**ZERO_DAY), month)
 
 
 def _room(limits: Limits, month: Any) -> list[ColumnElement[bool]]:
