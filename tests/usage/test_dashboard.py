@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from prometheus_client import CollectorRegistry, Histogram
 
 from netra.usage.dashboard import quantile
+from netra.usage.store import Recent
 from tests.chat.conftest import Serve
 from tests.chat.conftest import serve as chat_server  # noqa: F401 (a fixture)
 from tests.usage.conftest import finished, post
@@ -59,3 +62,17 @@ def test_quantiles_interpolate_within_buckets_like_prometheus() -> None:
     # 5 observations: 1 ≤ 1 s, 3 ≤ 2 s, 4 ≤ 4 s, 5 in +Inf.
     assert quantile(histogram, 0.5) == pytest.approx(1.75)
     assert quantile(histogram, 0.99) == pytest.approx(4.0)
+
+
+async def test_the_history_is_read_once_per_interval_however_many_ask() -> None:
+    reads: list[int] = []
+
+    async def read() -> int:
+        reads.append(1)
+        await asyncio.sleep(0.01)
+        return len(reads)
+
+    recent = Recent(ttl=60.0)
+    answers = await asyncio.gather(*(recent.get(read) for _ in range(5)))
+    assert answers == [1] * 5
+    assert await Recent(ttl=0.0).get(read) == 2

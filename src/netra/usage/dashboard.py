@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from prometheus_client import Histogram
 from sqlalchemy import ColumnElement, Integer, case, cast, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.chat.models import Run
 from netra.chat.routes.deps import Backend
@@ -37,14 +37,7 @@ RECENT_ERRORS = 20
 async def dashboard(backend: Backend, _: Admin) -> JSONResponse:
     runtime = backend.runtime
     readiness = await runtime.health.readiness()
-    async with runtime.db() as session:
-        history = {
-            "per_minute": await per_minute(session),
-            "per_day": await per_day(session),
-            "top_users": await top(session, UsageDaily.user_id, "user_id"),
-            "top_models": await top(session, UsageDaily.model, "model"),
-            "recent_errors": await recent_errors(session),
-        }
+    history = await backend.usage.history.get(lambda: read_history(runtime.db))
     return JSONResponse(
         {
             "generated_at": utcnow().isoformat(),
@@ -58,6 +51,17 @@ async def dashboard(backend: Backend, _: Admin) -> JSONResponse:
             ],
         }
     )
+
+
+async def read_history(db: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    async with db() as session:
+        return {
+            "per_minute": await per_minute(session),
+            "per_day": await per_day(session),
+            "top_users": await top(session, UsageDaily.user_id, "user_id"),
+            "top_models": await top(session, UsageDaily.model, "model"),
+            "recent_errors": await recent_errors(session),
+        }
 
 
 def live(metrics: Metrics) -> dict[str, Any]:

@@ -12,6 +12,9 @@ lost update.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -26,6 +29,8 @@ from netra.usage.budgets import LimitName, Limits, QuotaExceeded, effective, mon
 from netra.usage.models import DAILY_SUMS, Budget, RunUsage, UsageDaily, UserDay
 from netra.usage.tally import RunTally
 
+# Seconds the dashboard's history may be old: its finest chart is per minute.
+DASHBOARD_TTL = 10.0
 ZERO_DAY = {"messages": 0, "tokens": 0, "cost": 0.0, "in_flight": 0}
 ZERO_DAY |= {"max_run_tokens": 0, "max_run_cost": 0.0}
 
@@ -81,9 +86,28 @@ class Admission:
 NOTHING_SPENT = Spent(0, 0, 0.0, 0, 0.0, 0, 0, 0.0)
 
 
+class Recent:
+    """A value read at most once per `ttl` seconds, however many ask at once (the
+    dashboard's history: many admins, or one reloading, cost one read)."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._value: tuple[float, Any] | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self, read: Callable[[], Awaitable[Any]]) -> Any:
+        async with self._lock:
+            now = time.monotonic()
+            if self._value is None or now - self._value[0] >= self.ttl:
+                self._value = (now, await read())
+            return self._value[1]
+
+
 class UsageStore:
     def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
         self.db = db
+        # The dashboard's history (per minute, per day, top users...) on this instance.
+        self.history = Recent(ttl=DASHBOARD_TTL)
 
     async def limits_for(self, session: AsyncSession, user: Principal) -> Limits:
         """The user's effective limits, read now (a change applies at once everywhere)."""
