@@ -202,6 +202,7 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)
             await engine.dispose()
+            tracing.flush()
 
     async def drain() -> None:
         await asyncio.gather(*(component.drain() for component in components))

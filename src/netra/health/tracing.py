@@ -76,6 +76,14 @@ def _instrument_libraries() -> None:
             instrumentor.instrument()
 
 
+def flush(timeout: float = 5.0) -> None:
+    """Export the spans still batched, as a process stops (uvicorn ends a process it
+    stopped on SIGTERM by the signal itself, past any `finally` of the command)."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.force_flush(int(timeout * 1000))
+
+
 def trace_engine(engine: AsyncEngine) -> None:
     """Spans for the statements of `engine` (parameters never recorded), when tracing is
     on. The instrumentor's own `instrument(engine=...)` works once per process; an app
