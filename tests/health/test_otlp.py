@@ -26,7 +26,9 @@ def message_with_trace(url: str, traceparent: str) -> None:
         http.post("/auth/register", json=credentials)
         token = http.post("/auth/login", json=credentials).json()["access_token"]
         http.headers["Authorization"] = f"Bearer {token}"
-        thread = http.post("/api/threads", json={"title": "t"}).json()
+        thread = http.post(
+            "/api/threads?access_token=leaky-query-token", json={"title": "t"}
+        ).json()
         posted = http.post(
             f"/api/threads/{thread['id']}/messages",
             json={"text": "what is 17 * 23?"},
@@ -73,3 +75,4 @@ def test_spans_reach_a_real_otlp_receiver(tmp_path: Path) -> None:
     assert "POST /api/threads/{thread_id}/messages" in text
     assert PASSWORD not in text
     assert "17 * 23" not in text
+    assert "leaky-query-token" not in text

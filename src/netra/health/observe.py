@@ -32,12 +32,16 @@ def _incoming_id(scope: Scope) -> str:
 
 
 def _name_span(scope: Scope) -> None:
-    """The request's span named by route template (before the response ends it)."""
+    """The request's span named by route template (before the response ends it), and
+    its URL without the query string: a client may put a token or an OIDC code there."""
     span = trace.get_current_span()
     if span.is_recording():
         label = getattr(scope.get("route"), "path", "unmatched")
         span.update_name(f"{scope['method']} {label}")
         span.set_attribute("http.route", label)
+        if scope.get("query_string"):
+            span.set_attribute("http.target", scope["path"])
+            span.set_attribute("http.url", scope["path"])
 
 
 class RequestObserver:
