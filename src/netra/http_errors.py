@@ -40,6 +40,8 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.RunFinished: HttpAnswer(409),
     chat.BadSeq: HttpAnswer(400),
     chat.BadCursor: HttpAnswer(400),
+    chat.EmptyQuery: HttpAnswer(422),
+    chat.QueryTooLong: HttpAnswer(422),
     QuotaExceeded: HttpAnswer(429, data=QuotaExceeded.detail),
 }
 

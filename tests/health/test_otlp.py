@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.auth.conftest import PASSWORD
-from tests.processes import NetraProcess, free_port, netra_env
+from netra.testing import PASSWORD, NetraProcess, free_port, netra_env, wait_listening
 
 pytestmark = pytest.mark.slow
 RECEIVER = [sys.executable, "-m", "oteltap"]
@@ -58,7 +57,7 @@ def test_spans_reach_a_real_otlp_receiver(tmp_path: Path) -> None:
     trace_id = secrets.token_hex(16)
     encoded = base64.b64encode(bytes.fromhex(trace_id)).decode()
     with NetraProcess([], netra_env(tmp_path), port, tmp_path / "otlp.log", RECEIVER) as receiver:
-        NetraProcess.wait_until_listening(port)
+        wait_listening(port)
         env = netra_env(
             tmp_path,
             ENVIRONMENT="development",

@@ -23,16 +23,19 @@ import httpx
 import pytest
 import websockets
 
-from tests.agents.conftest import ScriptedServer, answer_chunks, chunk
-from tests.agents.conftest import scripted as model_server  # noqa: F401 (a fixture)
-from tests.auth.conftest import PASSWORD
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.processes import free_port
+from netra.testing import PASSWORD, ScriptedModelServer, answer_chunks, chunk, free_port
+from tests.support.databases import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.slow
 SERVICE_SECRET = "tracing-service-secret-0123456789abcdef"
 SECRET_WORDS = "pineapple-hedgehog-42"
 Span = dict[str, Any]
+
+
+@pytest.fixture
+async def model_server() -> AsyncIterator[ScriptedModelServer]:
+    async with ScriptedModelServer() as server:
+        yield server
 
 
 @pytest.fixture
@@ -180,7 +183,7 @@ def tool_call_chunks() -> list[dict[str, Any]]:
 async def test_one_message_is_one_trace_across_both_services_and_the_model_server(
     tmp_path: Path,
     databases: tuple[str, str],
-    model_server: ScriptedServer,  # noqa: F811 (the imported fixture)
+    model_server: ScriptedModelServer,
 ) -> None:
     scripted = model_server
     scripted.script(

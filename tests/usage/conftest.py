@@ -16,7 +16,7 @@ from netra.db import migrations
 from netra.settings import Settings
 from netra.tokens import Principal
 from netra.usage.store import UsageStore
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
 
 Instances = Callable[[int], list[UsageStore]]
 

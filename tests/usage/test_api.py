@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.chat.conftest import Serve, Server, connect, recv_until
-from tests.chat.conftest import serve as chat_server  # noqa: F401 (a fixture)
+from tests.support.chat import Serve, Server, connect, recv_until
 from tests.usage.conftest import finished, post
 
 ADMIN = "root"  # the first account of a development deployment is its admin
 
 
-async def started(chat_server: Serve) -> Server:  # noqa: F811
-    srv = await chat_server(ENVIRONMENT="development")
+async def started(serve: Serve) -> Server:
+    srv = await serve(ENVIRONMENT="development")
     await srv.users.sign_in(ADMIN)
     return srv
 
@@ -33,8 +32,8 @@ async def run_one(srv: Server, user: str, text: str = "hello there") -> dict[str
     return posted.json()
 
 
-async def test_a_user_sees_their_own_usage_by_day_and_model(chat_server: Serve) -> None:  # noqa: F811
-    srv = await started(chat_server)
+async def test_a_user_sees_their_own_usage_by_day_and_model(serve: Serve) -> None:
+    srv = await started(serve)
     await run_one(srv, "alice")
     await run_one(srv, "alice")
     await run_one(srv, "bob")
@@ -52,9 +51,9 @@ async def test_a_user_sees_their_own_usage_by_day_and_model(chat_server: Serve) 
 
 
 async def test_admins_filter_everyones_usage_and_export_neutralised_csv(
-    chat_server: Serve,  # noqa: F811
+    serve: Serve,
 ) -> None:
-    srv = await started(chat_server)
+    srv = await started(serve)
     await run_one(srv, "=cmd|calc")
     await run_one(srv, "bob")
     async with srv.http(ADMIN) as client:
@@ -73,8 +72,8 @@ async def test_admins_filter_everyones_usage_and_export_neutralised_csv(
     assert only_bob.json()["totals"]["runs"] == 1
 
 
-async def test_usage_endpoints_refuse_bad_input(chat_server: Serve) -> None:  # noqa: F811
-    srv = await started(chat_server)
+async def test_usage_endpoints_refuse_bad_input(serve: Serve) -> None:
+    srv = await started(serve)
     async with srv.http("alice") as client:
         backwards = await client.get(
             "/api/usage", params={"from": "2026-02-02", "to": "2026-02-01"}
@@ -104,17 +103,17 @@ async def test_usage_endpoints_refuse_bad_input(chat_server: Serve) -> None:  # 
         {"sessions_per_day": 3},
     ],
 )
-async def test_a_bad_budget_is_refused(chat_server: Serve, body: dict[str, Any]) -> None:  # noqa: F811
-    srv = await started(chat_server)
+async def test_a_bad_budget_is_refused(serve: Serve, body: dict[str, Any]) -> None:
+    srv = await started(serve)
     async with srv.http(ADMIN) as client:
         answer = await client.put("/api/admin/budgets/roles/user", json=body)
     assert answer.status_code == 422, answer.text
 
 
 async def test_budgets_refuse_the_next_message_on_rest_and_websocket(
-    chat_server: Serve,  # noqa: F811
+    serve: Serve,
 ) -> None:
-    srv = await started(chat_server)
+    srv = await started(serve)
     alice = await srv.users.id("alice")
     async with srv.http(ADMIN) as admin:
         put = await admin.put(f"/api/admin/budgets/users/{alice}", json={"messages_per_day": 1})

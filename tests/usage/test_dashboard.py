@@ -9,17 +9,16 @@ from prometheus_client import CollectorRegistry, Histogram
 
 from netra.usage.dashboard import quantile
 from netra.usage.store import Recent
-from tests.chat.conftest import Serve
-from tests.chat.conftest import serve as chat_server  # noqa: F401 (a fixture)
+from tests.support.chat import Serve
 from tests.usage.conftest import finished, post
 
 ADMIN = "root"
 
 
 async def test_the_dashboard_shows_runs_errors_usage_and_endpoints(
-    chat_server: Serve,  # noqa: F811
+    serve: Serve,
 ) -> None:
-    srv = await chat_server(ENVIRONMENT="development")
+    srv = await serve(ENVIRONMENT="development")
     await srv.users.sign_in(ADMIN)
     alice = await srv.users.id("alice")
     async with srv.http("alice") as client:

@@ -15,21 +15,25 @@ from netra.agents.providers.openai import OpenAIAgent
 from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
 from netra.service import build_app
-from tests.agents.conftest import ScriptedServer, answer_chunks, chunk
-from tests.agents.conftest import scripted as model_server  # noqa: F401 (a fixture)
-from tests.chat.conftest import Serve, Server, start_server, stop_server
-from tests.chat.conftest import serve as chat_server  # noqa: F401 (a fixture)
-from tests.conftest import SettingsFactory
+from netra.testing import ScriptedModelServer, answer_chunks, chunk
+from tests.support.apps import SettingsFactory
+from tests.support.chat import Serve, Server, start_server, stop_server
 from tests.usage.conftest import finished, post
 
 ADMIN = "root"
 
 
 @pytest.fixture
+async def model_server() -> AsyncIterator[ScriptedModelServer]:
+    async with ScriptedModelServer() as server:
+        yield server
+
+
+@pytest.fixture
 async def openai_server(
     make_settings: SettingsFactory,
     database_env: dict[str, str],
-    model_server: ScriptedServer,  # noqa: F811
+    model_server: ScriptedModelServer,
 ) -> AsyncIterator[Server]:
     """The embedded app whose agent is the openai provider talking to `model_server`."""
     settings = make_settings(**database_env, ENVIRONMENT="development")
@@ -66,7 +70,7 @@ def sample(metrics: str, series: str) -> float:
 
 async def test_a_run_crossing_its_budget_stops_after_the_model_call(
     openai_server: Server,
-    model_server: ScriptedServer,  # noqa: F811
+    model_server: ScriptedModelServer,
 ) -> None:
     srv = openai_server
     model_server.script(model_server.sse(tool_call(40, 9)), model_server.sse(answer_chunks("42")))
@@ -98,9 +102,9 @@ async def test_a_run_crossing_its_budget_stops_after_the_model_call(
 
 
 async def test_metrics_count_runs_first_tokens_and_tool_calls(
-    chat_server: Serve,  # noqa: F811
+    serve: Serve,
 ) -> None:
-    srv = await chat_server()
+    srv = await serve()
     async with srv.http("alice") as client:
         posted = await post(client, "search my notes")
         await finished(client, posted.json()["message"]["thread_id"])

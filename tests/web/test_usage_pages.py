@@ -5,18 +5,12 @@ next message."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import ConsoleMessage, expect
 
-from tests.processes import NetraProcess
-from tests.web.conftest import Pages, sign_up
+from netra.testing import NetraProcess
+from tests.support.web import Pages, ask, sign_up
 
 pytestmark = pytest.mark.slow
-
-
-def ask(page: Page, text: str) -> None:
-    box = page.get_by_label("Message", exact=True)
-    box.fill(text)
-    box.press("Enter")
 
 
 def test_usage_and_dashboard_pages_draw_charts_and_set_budgets(

@@ -22,9 +22,10 @@ from netra.chat.hub import Hub
 from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
 from netra.chat.runs import FINISHED, RunManager
+from netra.chat.search import SearchIndex
 from netra.chat.store import Posted, ThreadStore
 from netra.ratelimit import RateLimiter
-from netra.service import Runtime
+from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
 from netra.usage.budgets import QuotaExceeded
@@ -43,6 +44,7 @@ class ChatBackend:
     hub: Hub
     runs: RunManager
     limiter: RateLimiter
+    search: SearchIndex
     usage: UsageStore
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)

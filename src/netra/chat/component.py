@@ -6,22 +6,24 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from fastapi import APIRouter, Depends
-from fastapi.requests import HTTPConnection
+from fastapi import APIRouter
 
 from netra.agents import Agent, create_agent
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
-from netra.chat.routes import events, runs, threads
+from netra.chat.routes import events, runs, search, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
+from netra.chat.search import SearchIndex
 from netra.chat.store import ThreadStore
+from netra.chat.ws.protocol import SUBPROTOCOL
 from netra.chat.ws.route import websocket_route
+from netra.close_codes import Close
 from netra.health import Check, CheckResult
 from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from netra.service import Runtime
+from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import AuthServiceTokens
 from netra.usage import dashboard
@@ -37,22 +39,23 @@ DRAIN_GRACE = 8.0
 
 
 class ChatComponent:
+    """Requests and sockets reach its `ChatBackend` through the runtime
+    (netra.chat.routes.deps.get_backend), once started."""
+
     name = "backend"
     schema = CHAT_SCHEMA
+    subprotocol = SUBPROTOCOL
 
     def __init__(self, agent_factory: AgentFactory = create_agent) -> None:
         self.agent_factory = agent_factory
         self.backend: ChatBackend | None = None
         self._tokens: AuthServiceTokens | None = None
 
-    def _bind(self, connection: HTTPConnection) -> None:
-        connection.state.chat = self.backend
-
     def routers(self) -> Sequence[APIRouter]:
-        api = APIRouter(dependencies=[Depends(self._bind)])
-        for module in (threads, runs, events, usage_routes, dashboard):
+        api = APIRouter()
+        for module in (threads, runs, events, search, usage_routes, dashboard):
             api.include_router(module.router)
-        api.routes.append(websocket_route(lambda: self.backend))
+        api.routes.append(websocket_route())
         return [api, web_router()]
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
@@ -106,11 +109,13 @@ class ChatComponent:
                 usage=usage,
             ),
             limiter=limiter,
+            search=SearchIndex(runtime.db),
             usage=usage,
         )
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.maintain(), "run-leases")
         self.backend = backend
+        runtime.provide(ChatBackend, backend)
 
     async def drain(self) -> None:
         """Stopping, sockets still open: no new runs here (a message closes its socket
@@ -133,7 +138,7 @@ class ChatComponent:
         if backend is not None:
             # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
             for outbox in list(backend.sockets):
-                outbox.fail(1012, "server restarting; reconnect and resume")
+                outbox.fail(Close.RESTARTING, "server restarting; reconnect and resume")
             await backend.runs.shutdown()
             await backend.bus.close()
         if self._tokens is not None:

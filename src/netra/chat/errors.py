@@ -96,3 +96,13 @@ class BadCursor(ChatError):
 
     def __init__(self, cursor: str) -> None:
         super().__init__(f"cursor {cursor!r} is not one this server issued")
+
+
+class EmptyQuery(ChatError):
+    """A search with no word to look for (only punctuation, or only words left out)."""
+
+    reason = "empty_query"
+
+
+class QueryTooLong(ChatError):
+    reason = "query_too_long"

@@ -3,7 +3,7 @@
 from netra.settings.contract import Settings
 from netra.settings.report import ConfigReport, ConfigurationError, Problem, Status
 from netra.settings.resolver import Check, client_settings, load_settings, resolve
-from netra.settings.spec import Environment, Service
+from netra.settings.spec import Environment, Reader, Role, Service
 
 __all__ = [
     "Check",
@@ -11,6 +11,8 @@ __all__ = [
     "ConfigurationError",
     "Environment",
     "Problem",
+    "Reader",
+    "Role",
     "Service",
     "Settings",
     "Status",

@@ -25,7 +25,7 @@ from netra.settings.sources import (
     Source,
     SourceError,
 )
-from netra.settings.spec import Environment, Service, Spec
+from netra.settings.spec import Environment, Reader, Spec
 
 Check = Callable[[Settings], Iterable[Problem]]
 """A component's own validation of resolved settings (e.g. the database URL builder)."""
@@ -66,7 +66,7 @@ def near_namesake(wanted: list[str], sources: list[Source], known: set[str]) -> 
 class _Resolution:
     def __init__(
         self,
-        services: frozenset[Service],
+        services: frozenset[Reader],
         environ: Mapping[str, str],
         cwd: Path,
         persist_generated: bool,
@@ -236,7 +236,7 @@ class _Resolution:
 
 
 def resolve(
-    services: Iterable[Service],
+    services: Iterable[Reader],
     environ: Mapping[str, str] | None = None,
     *,
     overrides: Mapping[str, str] | None = None,
@@ -286,7 +286,7 @@ def client_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def load_settings(
-    services: Iterable[Service],
+    services: Iterable[Reader],
     environ: Mapping[str, str] | None = None,
     *,
     overrides: Mapping[str, str] | None = None,

@@ -10,7 +10,8 @@ from typing import Any
 
 from netra.chat import errors as chat
 from netra.chat.outbox import Outbox
-from netra.chat.ws.protocol import Close, Request, error
+from netra.chat.ws.protocol import Request, error
+from netra.close_codes import Close
 from netra.errors import DomainError
 from netra.tokens import TokenRejected
 from netra.usage.budgets import QuotaExceeded
@@ -50,6 +51,8 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
         lambda e: f"after_seq must be between 0 and the thread's last seq {e.last_seq}",
     ),
     chat.BadCursor: Reply("bad_cursor"),
+    chat.EmptyQuery: Reply("empty_query"),
+    chat.QueryTooLong: Reply("query_too_long"),
     QuotaExceeded: Reply("quota_exceeded", QuotaExceeded.detail),
 }
 

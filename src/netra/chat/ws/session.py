@@ -22,7 +22,6 @@ from netra.chat.ws.errors import answer
 from netra.chat.ws.protocol import (
     CancelRun,
     ClientMessage,
-    Close,
     Ping,
     ProtocolError,
     SendMessage,
@@ -32,6 +31,7 @@ from netra.chat.ws.protocol import (
     parse_client,
     reply,
 )
+from netra.close_codes import Close
 from netra.tokens import Principal
 
 log = logging.getLogger("netra.chat.ws")
