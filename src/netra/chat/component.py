@@ -13,10 +13,11 @@ from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
-from netra.chat.routes import events, runs, search, threads
+from netra.chat.routes import events, runs, search, sharing, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.search import SearchIndex
+from netra.chat.sharing import FeedbackStore, Shares
 from netra.chat.store import ThreadStore
 from netra.chat.ws.protocol import SUBPROTOCOL
 from netra.chat.ws.route import websocket_route
@@ -53,7 +54,7 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        for module in (threads, runs, events, search, usage_routes, dashboard):
+        for module in (sharing, threads, runs, events, search, usage_routes, dashboard):
             api.include_router(module.router)
         api.routes.append(websocket_route())
         return [api, web_router()]
@@ -110,6 +111,8 @@ class ChatComponent:
             ),
             limiter=limiter,
             search=SearchIndex(runtime.db),
+            shares=Shares(runtime.db),
+            feedback=FeedbackStore(runtime.db),
             usage=usage,
         )
         await bus.start(backend.on_notice)

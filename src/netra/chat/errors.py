@@ -14,13 +14,6 @@ class ChatError(DomainError):
     thread_id: str | None = None  # the thread it concerns, when the rule knows it
 
 
-class Unavailable(ChatError):
-    reason = "unavailable"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retry_after=1.0)
-
-
 class ServiceTokenRefused(ChatError):
     reason = "forbidden"
 
@@ -60,7 +53,7 @@ class NoSuchThread(ChatError):
     reason = "not_found"
 
     def __init__(self, thread_id: str) -> None:
-        super().__init__(f"thread {thread_id} not found")
+        super().__init__("thread not found")
         self.thread_id = thread_id
 
 
@@ -68,15 +61,15 @@ class NoSuchRun(ChatError):
     reason = "not_found"
 
     def __init__(self, run_id: str) -> None:
-        super().__init__(f"run {run_id} not found")
+        super().__init__("run not found")
         self.run_id = run_id
 
 
 class RunFinished(ChatError):
     reason = "run_finished"
 
-    def __init__(self, run_id: str, status: str, thread_id: str) -> None:
-        super().__init__(f"run {run_id} already {status}")
+    def __init__(self, status: str, thread_id: str) -> None:
+        super().__init__(f"run already {status}")
         self.status = status
         self.thread_id = thread_id
 
@@ -86,8 +79,8 @@ class BadSeq(ChatError):
 
     reason = "bad_seq"
 
-    def __init__(self, after_seq: int, last_seq: int) -> None:
-        super().__init__(f"after_seq {after_seq} is ahead of the thread's last seq {last_seq}")
+    def __init__(self, last_seq: int) -> None:
+        super().__init__(f"after_seq must be between 0 and the thread's last seq {last_seq}")
         self.last_seq = last_seq
 
 
@@ -106,3 +99,39 @@ class EmptyQuery(ChatError):
 
 class QueryTooLong(ChatError):
     reason = "query_too_long"
+
+
+class BadImport(ChatError):
+    """An imported thread document whose references do not resolve inside it."""
+
+    reason = "bad_import"
+
+
+class NoSuchMessage(ChatError):
+    reason = "not_found"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"message {message_id} not found")
+
+
+class NotAnAnswer(ChatError):
+    reason = "not_an_answer"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"message {message_id} is not an answer: feedback rates answers")
+
+
+class NoSuchShare(ChatError):
+    """A share that does not exist, was revoked, or is someone else's (one answer)."""
+
+    reason = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no such share (it may have been revoked)")
+
+
+class AdminsOnly(ChatError):
+    reason = "forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("only admins may do this")

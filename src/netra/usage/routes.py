@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from netra.chat.errors import AdminsOnly
 from netra.chat.routes.deps import Backend, User, get_user
 from netra.db.base import utcnow
+from netra.errors import BadRequest
 from netra.tokens import Principal
 from netra.usage.budgets import LIMITS, BudgetIn, Limits
 from netra.usage.models import Budget
@@ -25,13 +27,9 @@ DEFAULT_DAYS = 30
 NAME = r"^[A-Za-z0-9._:@-]{1,100}$"
 
 
-def bad(reason: str, message: str, status: int = 400) -> HTTPException:
-    return HTTPException(status, {"reason": reason, "message": message})
-
-
 async def admin(user: Annotated[Principal, Depends(get_user)]) -> Principal:
     if not user.is_admin:
-        raise bad("forbidden", "this needs the admin role", 403)
+        raise AdminsOnly
     return user
 
 
@@ -44,9 +42,9 @@ def period(start: date | None, end: date | None) -> tuple[date, date]:
     end = end or utcnow().date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise bad("bad_period", f"from ({start}) is after to ({end})")
+        raise BadRequest(f"from ({start}) is after to ({end})", reason="bad_period")
     if (end - start).days >= MAX_DAYS:
-        raise bad("bad_period", f"a report covers at most {MAX_DAYS} days")
+        raise BadRequest(f"a report covers at most {MAX_DAYS} days", reason="bad_period")
     return start, end
 
 

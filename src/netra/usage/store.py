@@ -1,13 +1,13 @@
 """Admitting runs against budgets and recording what they used, atomically on SQLite and
 PostgreSQL across any number of backend instances.
 
-Admission is one conditional UPDATE of the user's day row: the database serialises two
-instances admitting at once, so a messages limit is never passed and, while a run is in
-flight, another is admitted only if the user stays under each token and cost limit by at
-least their largest run of the day (so at the edge at most one run goes over, stopped
-after the model call that crossed). Recording adds the run to the aggregates with
-`INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x`: no read-modify-write, no
-lost update.
+Admission is one upsert of the user's day row whose update only happens WHERE there is
+room: the database serialises two instances admitting at once, so a messages limit is
+never passed and, while a run is in flight, another is admitted only if the user stays
+under each token and cost limit by at least their largest run of the day (so at the edge
+at most one run goes over, stopped after the model call that crossed). Recording adds
+the run to the aggregates with `INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x`:
+no read-modify-write, no lost update.
 """
 
 from __future__ import annotations

@@ -39,11 +39,6 @@ async function describe(response) {
   if (detail && typeof detail === "object" && !Array.isArray(detail)) {
     return new ApiError(response.status, detail.message || response.statusText, detail.reason);
   }
-  if (Array.isArray(detail)) {
-    const first = detail[0] || {};
-    const where = (first.loc || []).filter((p) => p !== "body").join(".");
-    return new ApiError(response.status, `${where ? `${where}: ` : ""}${first.msg || "invalid"}`);
-  }
   const text = typeof detail === "string" ? detail : `${response.status} ${response.statusText}`;
   return new ApiError(response.status, text);
 }
@@ -117,7 +112,7 @@ function endedMessage(error) {
 }
 
 /** JSON in, JSON out; `auth: false` for the sign-in calls. */
-export async function api(path, { method = "GET", body, auth = true, headers = {}, text = false } = {}) {
+export async function api(path, { method = "GET", body, auth = true, headers = {}, as = "json" } = {}) {
   const attempt = () => {
     const all = { Accept: "application/json", ...headers };
     if (body !== undefined) all["Content-Type"] = "application/json";
@@ -146,7 +141,7 @@ export async function api(path, { method = "GET", body, auth = true, headers = {
   }
   if (!response.ok) throw await describe(response);
   if (response.status === 204) return null;
-  if (text) return response.text();
+  if (as === "text") return response.text();
   const type = response.headers.get("content-type") || "";
   return type.includes("json") ? response.json() : null;
 }

@@ -29,7 +29,7 @@ function live(board) {
 }
 
 async function exportCsv() {
-  const text = await api("/api/admin/usage?group_by=user&format=csv", { text: true, headers: { Accept: "text/csv" } });
+  const text = await api("/api/admin/usage?group_by=user&format=csv", { as: "text", headers: { Accept: "text/csv" } });
   const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: "netra-usage.csv" });
   link.click();
   URL.revokeObjectURL(link.href);

@@ -1,7 +1,7 @@
 """usage accounting and budgets
 
-Revision ID: chat_0003_usage
-Revises: chat_0002
+Revision ID: chat_0004_usage
+Revises: chat_0003
 Create Date: 2026-12-05 07:54:21.326007
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import netra.db.base
 
-revision = "chat_0003_usage"
-down_revision = "chat_0002"
+revision = "chat_0004_usage"
+down_revision = "chat_0003"
 branch_labels = None
 depends_on = None
 
