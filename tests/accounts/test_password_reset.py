@@ -40,8 +40,11 @@ async def test_reset_sets_the_password_and_ends_every_session_and_key(
     await register(accounts, smtp)
     session = await login(accounts)
     key = await accounts.post(
-        "/auth/api-keys", json={"name": "script"}, headers=bearer(session["access_token"])
+        "/auth/api-keys",
+        json={"name": "script", "password": PASSWORD},
+        headers=bearer(session["access_token"]),
     )
+    assert key.status_code == 201, key.text
     api_key = key.json()["api_key"]
     notice = await smtp.mailbox.next()
     assert notice["Subject"] == "A new API key was created"

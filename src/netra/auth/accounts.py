@@ -12,16 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import account_tokens, audit
 from netra.auth.account_tokens import MFA_CHALLENGE
+from netra.auth.guesses import Guesses, too_many
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.mail import messages
 from netra.auth.mfa import Mfa
 from netra.auth.models import User
 from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
-from netra.auth.signin_limits import RateLimiter
+from netra.auth.signin_limits import RateLimiter, address_bucket
 from netra.auth.verification import EmailVerification
 from netra.db.base import utcnow
-from netra.errors import Forbidden, InvalidRequest, TooManyAttempts, Unauthorized, whole_seconds
+from netra.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    Unauthorized,
+)
 from netra.health.metrics import Metrics
 from netra.settings import Environment, Settings
 
@@ -36,12 +42,6 @@ class MfaChallenge:
 
     mfa_token: str
     methods: tuple[str, ...]
-
-
-def too_many(seconds: float, what: str) -> TooManyAttempts:
-    return TooManyAttempts(
-        f"too many {what}; try again in {whole_seconds(seconds)} seconds", retry_after=seconds
-    )
 
 
 def new_user(email: str, password_hash: str | None, name: str | None, role: str) -> User:
@@ -65,7 +65,12 @@ async def find_account(db: async_sessionmaker[AsyncSession], email: str) -> User
 
 
 async def grant_admin(
-    db: async_sessionmaker[AsyncSession], passwords: Passwords, email: str, password: str | None
+    db: async_sessionmaker[AsyncSession],
+    passwords: Passwords,
+    email: str,
+    password: str | None,
+    *,
+    promote_existing: bool = False,
 ) -> str:
     """Make the account of `email` an admin (enabled), creating it with `password` when
     there is none; "created" or "promoted". The operator's command (`netra users
@@ -78,6 +83,14 @@ async def grant_admin(
     async with db() as session, session.begin():
         user = await session.scalar(select(User).where(User.email == email))
         outcome = "promoted"
+        if user is not None and not promote_existing:
+            # Whoever registered the address first may not be the person meant.
+            raise Conflict(
+                f"{email} already has an account; it was not made admin. If it is the "
+                "person you mean (its audit log: GET /auth/admin/users/{id}/audit), run "
+                "again with --promote",
+                reason="account_exists",
+            )
         if user is None:
             if password is None:
                 raise InvalidRequest(f"{email} has no account yet: give it a password")
@@ -100,10 +113,13 @@ class Accounts:
         session_service: Sessions,
         limiter: RateLimiter,
         *,
+        guesses: Guesses,
         verification: EmailVerification,
         mfa: Mfa,
         metrics: Metrics | None = None,
     ) -> None:
+        self.guesses = guesses
+        self.devices = guesses.devices
         self.settings = settings
         self.metrics = metrics if metrics is not None else Metrics()
         self._db = db
@@ -118,7 +134,8 @@ class Accounts:
         """Count a sign-in or registration attempt from `client`'s address; 429 past
         LOGIN_LIMIT_PER_IP within the window."""
         count, left = await self.limiter.count(
-            f"{action}:ip:{client.ip}", self.settings.login_limit_window
+            f"{action}:ip:{address_bucket(client.ip or 'unknown')}",
+            self.settings.login_limit_window,
         )
         if count > self.settings.login_limit_per_ip:
             raise too_many(left, f"{action} attempts from this address")
@@ -131,7 +148,7 @@ class Accounts:
         await self.limit_ip("register", client)
         try:
             normalized = normalize_email(email)
-            self.passwords.check_policy(password, normalized)
+            self.passwords.check_policy(password, normalized, name)
         except (EmailRejected, PasswordRejected) as exc:
             raise InvalidRequest(str(exc)) from None
         password_hash = await self.passwords.hash(password)
@@ -159,27 +176,23 @@ class Accounts:
         return normalized
 
     async def login(
-        self, email: str, password: str, client: ClientInfo
+        self, email: str, password: str, client: ClientInfo, device_cookie: str | None = None
     ) -> IssuedTokens | MfaChallenge:
         """Password sign-in: same answer and similar time for unknown emails and wrong
-        passwords; per-IP and per-account limits, the latter blind to the IP."""
+        passwords; per-IP limits, and per-account limits blind to the IP that spare the
+        browsers holding the account's device cookie (netra.auth.devices)."""
         await self.limit_ip("login", client)
         try:
             normalized: str | None = normalize_email(email)
         except EmailRejected:
             normalized = None
-        account_key = f"login:account:{normalized or 'invalid'}"
-        failures, left = await self.limiter.current(account_key)
-        if failures >= self.settings.login_limit_per_account:
-            self.metrics.logins.labels("throttled").inc()
-            raise too_many(left, "failed sign-ins for this account")
+        key = await self.guesses.reserve(normalized, device_cookie)
         user = None
         if normalized is not None:
             async with self._db() as db:
                 user = await db.scalar(select(User).where(User.email == normalized))
         stored = user.password_hash if user is not None else None
         if not await self.passwords.verify(stored, password) or user is None:
-            await self.limiter.count(account_key, self.settings.login_limit_window)
             async with self._db() as db, db.begin():
                 audit.record(
                     db,
@@ -190,6 +203,7 @@ class Accounts:
                 )
             self.metrics.logins.labels("failure").inc()
             raise Unauthorized(BAD_CREDENTIALS, reason="invalid_credentials")
+        await self.guesses.release(key)
         if not user.is_active:
             self.metrics.logins.labels("disabled").inc()
             raise Unauthorized("this account is disabled", reason="account_disabled")
@@ -199,7 +213,7 @@ class Accounts:
             await self._store_password(user.id, password)
         async with self._db() as db, db.begin():
             if await self.mfa.enabled(db, user.id):
-                # No session yet, and the failure count stays: code guesses add to it.
+                # No session yet; each code guess is reserved like a password guess.
                 token = account_tokens.issue(db, user.id, MFA_CHALLENGE, email=user.email)
                 audit.record(
                     db,
@@ -210,14 +224,20 @@ class Accounts:
                 )
                 return MfaChallenge(token, MFA_METHODS)
         self.metrics.logins.labels("success").inc()
-        await self.limiter.reset(account_key)
         return await self.sessions.start(user, method="password", client=client)
 
     async def login_mfa(
-        self, token: str, code: str | None, recovery_code: str | None, client: ClientInfo
-    ) -> IssuedTokens:
+        self,
+        token: str,
+        code: str | None,
+        recovery_code: str | None,
+        client: ClientInfo,
+        device_cookie: str | None = None,
+    ) -> tuple[IssuedTokens, str]:
         """The second step: the challenge token of the first and a code or a recovery
-        code. A wrong code counts as a failed sign-in of the account."""
+        code; the tokens and the account's email. Each code is a guess reserved by
+        `Guesses.reserve`, from the same budget as the account's (or this browser's)
+        password guesses, so parallel code guesses cannot outrun the limit either."""
         await self.limit_ip("login", client)
         async with self._db() as db:
             challenge = await account_tokens.peek(db, token, MFA_CHALLENGE)
@@ -226,17 +246,12 @@ class Accounts:
             raise Unauthorized(
                 "this sign-in cannot be completed; start again", reason="invalid_token"
             )
-        account_key = f"login:account:{user.email}"
-        failures, left = await self.limiter.current(account_key)
-        if failures >= self.settings.login_limit_per_account:
-            self.metrics.logins.labels("throttled").inc()
-            raise too_many(left, "failed sign-ins for this account")
+        key = await self.guesses.reserve(user.email, device_cookie)
         async with self._db() as db, db.begin():
             method = await self.mfa.verify(db, user.id, code=code, recovery_code=recovery_code)
             if method is not None:
                 await account_tokens.consume(db, token, (MFA_CHALLENGE,))
         if method is None:
-            await self.limiter.count(account_key, self.settings.login_limit_window)
             async with self._db() as db, db.begin():
                 audit.record(
                     db,
@@ -248,9 +263,10 @@ class Accounts:
                 )
             self.metrics.logins.labels("failure").inc()
             raise Unauthorized("the code is wrong or was already used", reason="invalid_code")
+        await self.guesses.release(key)
         self.metrics.logins.labels("success").inc()
-        await self.limiter.reset(account_key)
-        return await self.sessions.start(user, method=f"password+{method}", client=client)
+        issued = await self.sessions.start(user, method=f"password+{method}", client=client)
+        return issued, user.email
 
     async def _unverified(self, user: User, client: ClientInfo) -> None:
         """Refuse the sign-in, and mail a fresh link (within the resend limit): accounts
@@ -282,16 +298,29 @@ class Accounts:
             if user is not None:
                 user.password_hash = new_hash
 
+    async def check_password(
+        self, user: User, password: str | None, device_cookie: str | None
+    ) -> bool:
+        """Whether `password` is `user`'s, the guess counted like a sign-in's."""
+        return await self.guesses.password(user, password, device_cookie)
+
     async def change_password(
-        self, user_id: str, session_id: str | None, current: str, new: str, client: ClientInfo
+        self,
+        user_id: str,
+        session_id: str | None,
+        current: str,
+        new: str,
+        client: ClientInfo,
+        *,
+        device_cookie: str | None = None,
     ) -> int:
         """Change the password; every other session is revoked. Returns how many."""
         async with self._db() as db:
             user = await db.get(User, user_id)
-        if user is None or not await self.passwords.verify(user.password_hash, current):
+        if user is None or not await self.check_password(user, current, device_cookie):
             raise Forbidden("the current password is wrong", reason="invalid_credentials")
         try:
-            self.passwords.check_policy(new, user.email)
+            self.passwords.check_policy(new, user.email, user.name)
         except PasswordRejected as exc:
             raise InvalidRequest(str(exc)) from None
         new_hash = await self.passwords.hash(new)

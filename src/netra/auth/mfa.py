@@ -21,10 +21,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
+from netra.auth.guesses import Guesses
 from netra.auth.mail import messages
 from netra.auth.mail.outbox import Outbox
 from netra.auth.models import RecoveryCode, TotpFactor, User
-from netra.auth.passwords import Passwords
 from netra.auth.sealing import Sealer
 from netra.auth.sessions import ClientInfo
 from netra.db.base import utcnow
@@ -69,14 +69,14 @@ class Mfa:
         self,
         settings: Settings,
         db: async_sessionmaker[AsyncSession],
-        passwords: Passwords,
+        guesses: Guesses,
         outbox: Outbox,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self._db = db
-        self.passwords = passwords
+        self.guesses = guesses
         self.outbox = outbox
         self._sealer = Sealer(settings, b"netra totp secrets v1")
         self._clock = clock
@@ -85,16 +85,18 @@ class Mfa:
         factor = await db.get(TotpFactor, user_id)
         return factor is not None and factor.confirmed_at is not None
 
-    async def _user(self, user_id: str, password: str) -> User:
+    async def _user(self, user_id: str, password: str, device_cookie: str | None) -> User:
         async with self._db() as db:
             user = await db.get(User, user_id)
-        if user is None or not await self.passwords.verify(user.password_hash, password):
+        if user is None or not await self.guesses.password(user, password, device_cookie):
             raise Forbidden("the password is wrong", reason="invalid_credentials")
         return user
 
-    async def setup(self, user_id: str, password: str, client: ClientInfo) -> TotpSetup:
+    async def setup(
+        self, user_id: str, password: str, client: ClientInfo, device_cookie: str | None = None
+    ) -> TotpSetup:
         """Start enrolment: a new secret, shown once, confirmed by `confirm`."""
-        user = await self._user(user_id, password)
+        user = await self._user(user_id, password, device_cookie)
         secret = pyotp.random_base32()
         async with self._db() as db, db.begin():
             factor = await db.get(TotpFactor, user_id)
@@ -149,9 +151,11 @@ class Mfa:
             db.add(RecoveryCode(user_id=user_id, code_hash=recovery_hash(code)))
         return codes
 
-    async def regenerate(self, user_id: str, password: str, client: ClientInfo) -> list[str]:
+    async def regenerate(
+        self, user_id: str, password: str, client: ClientInfo, device_cookie: str | None = None
+    ) -> list[str]:
         """New recovery codes; the old ones stop working."""
-        await self._user(user_id, password)
+        await self._user(user_id, password, device_cookie)
         async with self._db() as db, db.begin():
             if not await self.enabled(db, user_id):
                 raise Conflict("two-factor sign-in is off", reason="mfa_not_enabled")
@@ -202,14 +206,24 @@ class Mfa:
         )
         return "recovery_code" if getattr(spent, "rowcount", 0) == 1 else None
 
-    async def disable(self, user_id: str, password: str, code: str, client: ClientInfo) -> None:
-        """Turn two-factor sign-in off: the password and a current code."""
-        await self._user(user_id, password)
+    async def disable(
+        self,
+        user_id: str,
+        password: str,
+        code: str,
+        client: ClientInfo,
+        device_cookie: str | None = None,
+    ) -> None:
+        """Turn two-factor sign-in off: the password and a current code (both guesses
+        counted like a sign-in's)."""
+        user = await self._user(user_id, password, device_cookie)
+        key = await self.guesses.reserve(user.email, device_cookie)
         async with self._db() as db, db.begin():
             if not await self.enabled(db, user_id):
                 raise Conflict("two-factor sign-in is off", reason="mfa_not_enabled")
             if await self.verify(db, user_id, code=code, recovery_code=None) is None:
                 raise BadRequest("the code is wrong or was already used", reason="invalid_code")
+            await self.guesses.release(key)
             await self._remove(db, user_id)
             audit.record(db, "mfa_disabled", user_id=user_id, ip=client.ip, agent=client.user_agent)
             await self._notice(db, user_id, "mfa_disabled", "Two-factor sign-in was turned off")

@@ -38,12 +38,12 @@ from webauthn.helpers.structs import (
 )
 
 from netra.auth import audit
+from netra.auth.guesses import Guesses
 from netra.auth.mail import messages
 from netra.auth.mail.messages import link_base
 from netra.auth.mail.outbox import Outbox
 from netra.auth.mfa import Mfa
 from netra.auth.models import OidcIdentity, Passkey, User, WebauthnChallenge
-from netra.auth.passwords import Passwords
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
 from netra.db.base import utcnow
 from netra.errors import (
@@ -102,14 +102,14 @@ class Passkeys:
         settings: Settings,
         db: async_sessionmaker[AsyncSession],
         *,
-        passwords: Passwords,
+        guesses: Guesses,
         mfa: Mfa,
         sessions: Sessions,
         outbox: Outbox,
     ) -> None:
         self.settings = settings
         self._db = db
-        self.passwords = passwords
+        self.guesses = guesses
         self.mfa = mfa
         self.sessions = sessions
         self.outbox = outbox
@@ -150,7 +150,12 @@ class Passkeys:
         return row
 
     async def register_begin(
-        self, user_id: str, password: str | None, code: str | None, client: ClientInfo
+        self,
+        user_id: str,
+        password: str | None,
+        code: str | None,
+        client: ClientInfo,
+        device_cookie: str | None = None,
     ) -> dict[str, Any]:
         """Creation options for the browser, after the password (or, for an account
         without one, a TOTP code) was checked."""
@@ -159,7 +164,7 @@ class Passkeys:
             user = await db.get(User, user_id)
             if user is None:
                 raise Unauthorized("this account no longer exists", reason="unknown_user")
-            await self._reauthenticate(db, user, password, code)
+            await self._reauthenticate(db, user, password, code, device_cookie)
             existing = list(await db.scalars(select(Passkey).where(Passkey.user_id == user_id)))
             if len(existing) >= MAX_PASSKEYS:
                 raise Conflict(f"at most {MAX_PASSKEYS} passkeys", reason="too_many_passkeys")
@@ -190,20 +195,27 @@ class Passkeys:
         return parsed
 
     async def _reauthenticate(
-        self, db: AsyncSession, user: User, password: str | None, code: str | None
+        self,
+        db: AsyncSession,
+        user: User,
+        password: str | None,
+        code: str | None,
+        device_cookie: str | None,
     ) -> None:
+        """The password, or a code for an account without one: guesses counted like a
+        sign-in's (netra.auth.guesses)."""
         if user.password_hash is not None:
-            if password is None or not await self.passwords.verify(user.password_hash, password):
+            if not await self.guesses.password(user, password, device_cookie):
                 raise Forbidden("the password is wrong", reason="invalid_credentials")
             return
-        if (
-            code is None
-            or await self.mfa.verify(db, user.id, code=code, recovery_code=None) is None
-        ):
-            raise Forbidden(
-                "this account has no password: confirm with a code of its authenticator app",
-                reason="invalid_credentials",
-            )
+        key = await self.guesses.reserve(user.email, device_cookie)
+        if code is not None and await self.mfa.verify(db, user.id, code=code, recovery_code=None):
+            await self.guesses.release(key)
+            return
+        raise Forbidden(
+            "this account has no password: confirm with a code of its authenticator app",
+            reason="invalid_credentials",
+        )
 
     async def register_finish(
         self, user_id: str, credential: dict[str, Any], name: str | None, client: ClientInfo

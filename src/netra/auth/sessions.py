@@ -26,6 +26,7 @@ from netra.errors import Unauthorized
 from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.tokens.revocations import RevocationBroadcast, epoch
+from netra.tokens.scopes import ALL_SCOPES
 
 MAX_REFRESH_TOKEN_LENGTH = 200
 
@@ -88,6 +89,7 @@ class Sessions:
             email_verified=user.email_verified_at is not None,
             roles=roles_of(user),
             session_id=session.id,
+            scopes=ALL_SCOPES,  # a sign-in carries every scope of its user
         )
         return IssuedTokens(access, refresh, self.issuer.ttl, session.id)
 
@@ -211,7 +213,7 @@ class Sessions:
         )
         until = epoch(now) + self.settings.access_token_ttl + self.settings.token_leeway
         for sid in ids:
-            await self.revocations.revoke(sid, until)
+            await self.revocations.revoke(sid, until, reason)
 
     async def revoke_sessions(
         self,

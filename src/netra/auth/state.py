@@ -12,6 +12,7 @@ from starlette.requests import Request
 from netra.auth.account_admin import AccountAdmin
 from netra.auth.accounts import Accounts
 from netra.auth.api_key_store import ApiKeys, LocalApiKeyResolver
+from netra.auth.guesses import Guesses
 from netra.auth.issuer import TokenIssuer
 from netra.auth.mail.outbox import Outbox
 from netra.auth.mail.transport import transport_for
@@ -22,6 +23,7 @@ from netra.auth.oidc.provider import OidcProvider
 from netra.auth.passkeys import Passkeys
 from netra.auth.password_reset import PasswordResets
 from netra.auth.passwords import Passwords
+from netra.auth.sealed import Sealer
 from netra.auth.service_accounts import ServiceAccounts
 from netra.auth.sessions import ClientInfo, Sessions
 from netra.auth.signin_limits import (
@@ -82,6 +84,7 @@ class AuthState:
 def build_state(
     settings: Settings, db: async_sessionmaker[AsyncSession], metrics: Metrics | None = None
 ) -> AuthState:
+    metrics = metrics if metrics is not None else Metrics()
     keys = SigningKeys(settings, db)
     issuer = TokenIssuer(settings, keys)
     revocations = RevocationList()
@@ -92,8 +95,9 @@ def build_state(
     sessions = Sessions(settings, db, issuer, broadcast, metrics=metrics)
     outbox = Outbox(settings, db, transport_for(settings))
     api_keys = ApiKeys(settings, db, broadcast, outbox)
-    verification = EmailVerification(settings, db, passwords, outbox, limiter)
-    mfa = Mfa(settings, db, passwords, outbox)
+    guesses = Guesses(settings, limiter, passwords, metrics)
+    verification = EmailVerification(settings, db, guesses, outbox, limiter)
+    mfa = Mfa(settings, db, guesses, outbox)
     source: KeySource
     if settings.token_algorithm == "HS256":
         source = SharedSecretKeys(keys.signer().private_key.decode())
@@ -124,6 +128,7 @@ def build_state(
             passwords,
             sessions,
             limiter,
+            guesses=guesses,
             verification=verification,
             mfa=mfa,
             metrics=metrics,
@@ -134,7 +139,13 @@ def build_state(
         revocations=revocations,
         verifier=verifier,
         trusted=parse_networks(settings.trusted_proxies),
-        oidc=OidcLogins(db, sessions, providers),
+        oidc=OidcLogins(
+            db,
+            sessions,
+            providers,
+            Sealer(settings, "oidc links"),
+            Sealer(settings, "oidc reauthentication"),
+        ),
         outbox=outbox,
         verification=verification,
         resets=PasswordResets(
@@ -147,9 +158,7 @@ def build_state(
             limiter=limiter,
         ),
         mfa=mfa,
-        passkeys=Passkeys(
-            settings, db, passwords=passwords, mfa=mfa, sessions=sessions, outbox=outbox
-        ),
+        passkeys=Passkeys(settings, db, guesses=guesses, mfa=mfa, sessions=sessions, outbox=outbox),
         http=http,
         redis=redis,
     )

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import account_tokens, audit
 from netra.auth.account_tokens import CHANGE_EMAIL, VERIFY_EMAIL, token_error
+from netra.auth.guesses import Guesses
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.mail import messages
 from netra.auth.mail.outbox import Outbox
 from netra.auth.models import User
-from netra.auth.passwords import Passwords
 from netra.auth.sessions import ClientInfo
 from netra.auth.signin_limits import RateLimiter
 from netra.db.base import utcnow
@@ -43,13 +43,13 @@ class EmailVerification:
         self,
         settings: Settings,
         db: async_sessionmaker[AsyncSession],
-        passwords: Passwords,
+        guesses: Guesses,
         outbox: Outbox,
         limiter: RateLimiter,
     ) -> None:
         self.settings = settings
         self._db = db
-        self.passwords = passwords
+        self.guesses = guesses
         self.outbox = outbox
         self.limiter = limiter
 
@@ -129,12 +129,19 @@ class EmailVerification:
             user_id=user.id,
         )
 
-    async def change(self, user_id: str, new_email: str, password: str, client: ClientInfo) -> None:
+    async def change(
+        self,
+        user_id: str,
+        new_email: str,
+        password: str,
+        client: ClientInfo,
+        device_cookie: str | None = None,
+    ) -> None:
         """`POST /auth/email`: mail a link to the new address. Answers alike whether or not
         another account uses it (no enumeration); using the link then says so."""
         async with self._db() as db:
             user = await db.get(User, user_id)
-        if user is None or not await self.passwords.verify(user.password_hash, password):
+        if user is None or not await self.guesses.password(user, password, device_cookie):
             raise Forbidden("the password is wrong", reason="invalid_credentials")
         try:
             new = normalize_email(new_email)

@@ -91,6 +91,18 @@ class BadCursor(ChatError):
         super().__init__(f"cursor {cursor!r} is not one this server issued")
 
 
+class TooManyStreams(ChatError):
+    """A user's open sockets and SSE streams are at WS_MAX_PER_USER."""
+
+    reason = "too_many_streams"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"this account has {limit} streams open (WS_MAX_PER_USER); close one first",
+            retry_after=5.0,
+        )
+
+
 class EmptyQuery(ChatError):
     """A search with no word to look for (only punctuation, or only words left out)."""
 

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from netra import http_errors
 from netra.auth import audit, cookies
 from netra.auth.accounts import MfaChallenge
+from netra.auth.identity import normalize_email
 from netra.auth.payloads import (
     LoginIn,
     LoginMfaIn,
     MeOut,
     MfaRequiredOut,
+    PasswordChanged,
     PasswordIn,
     RefreshIn,
     RegisterIn,
@@ -20,7 +22,7 @@ from netra.auth.payloads import (
     Revoked,
     TokenPair,
 )
-from netra.auth.routes.deps import CurrentUser, State, any_user, session_user
+from netra.auth.routes.deps import CurrentUser, State, profile_user, session_user
 from netra.auth.sessions import roles_of
 from netra.auth.state import AuthState
 from netra.errors import DomainError, InvalidRequest
@@ -47,18 +49,27 @@ def router() -> APIRouter:
     async def login(
         body: LoginIn, request: Request, response: Response, state: State
     ) -> TokenPair | MfaRequiredOut:
-        issued = await state.accounts.login(body.email, body.password, state.client(request))
+        accounts = state.accounts
+        cookie = accounts.devices.cookie(request)
+        issued = await accounts.login(body.email, body.password, state.client(request), cookie)
         if isinstance(issued, MfaChallenge):
             return MfaRequiredOut(mfa_token=issued.mfa_token, methods=list(issued.methods))
+        if cookies.wanted(request):  # a browser: remember it (netra.auth.devices)
+            email = normalize_email(body.email)  # it signed in: the address is valid
+            accounts.devices.issue(response, email, accounts.devices.device(cookie, email))
         return cookies.token_pair(issued, request, response, state.settings)
 
     @api.post("/login/mfa", summary="Second step of a sign-in: a TOTP or recovery code")
     async def login_mfa(
         body: LoginMfaIn, request: Request, response: Response, state: State
     ) -> TokenPair:
-        issued = await state.accounts.login_mfa(
-            body.mfa_token, body.code, body.recovery_code, state.client(request)
+        accounts = state.accounts
+        cookie = accounts.devices.cookie(request)
+        issued, email = await accounts.login_mfa(
+            body.mfa_token, body.code, body.recovery_code, state.client(request), cookie
         )
+        if cookies.wanted(request):  # a browser that finished the sign-in: remember it
+            accounts.devices.issue(response, email, accounts.devices.device(cookie, email))
         return cookies.token_pair(issued, request, response, state.settings)
 
     @api.post(
@@ -111,7 +122,7 @@ def router() -> APIRouter:
         return await _revoke(state, current, request)
 
     @api.get("/me", summary="The signed-in account")
-    async def me(current: Annotated[CurrentUser, Depends(any_user)], state: State) -> MeOut:
+    async def me(current: Annotated[CurrentUser, Depends(profile_user)], state: State) -> MeOut:
         user = current.user
         async with state.db() as db:
             mfa_enabled = await state.mfa.enabled(db, user.id)
@@ -136,15 +147,21 @@ def router() -> APIRouter:
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
         state: State,
-    ) -> Revoked:
+    ) -> PasswordChanged:
         count = await state.accounts.change_password(
             current.user.id,
             current.session_id,
             body.current_password,
             body.new_password,
             state.client(request),
+            device_cookie=state.accounts.devices.cookie(request),
         )
-        return Revoked(revoked=count)
+        keys = 0
+        if body.revoke_api_keys:
+            async with state.db() as db, db.begin():
+                keys = await state.api_keys.revoke(db, current.user.id)
+                audit.record(db, "api_keys_revoked", user_id=current.user.id, revoked=keys)
+        return PasswordChanged(revoked=count, revoked_api_keys=keys)
 
     return api
 

@@ -35,7 +35,11 @@ def router() -> APIRouter:
         request: Request,
     ) -> Accepted:
         await state.verification.change(
-            current.user.id, body.new_email, body.password, state.client(request)
+            current.user.id,
+            body.new_email,
+            body.password,
+            state.client(request),
+            state.accounts.devices.cookie(request),
         )
         return Accepted(
             message="a link is on its way to the new address; the change takes effect when "

@@ -26,7 +26,12 @@ def router() -> APIRouter:
         response: Response,
     ) -> TotpSetupOut:
         response.headers["Cache-Control"] = "no-store"
-        made = await state.mfa.setup(current.user.id, body.password, state.client(request))
+        made = await state.mfa.setup(
+            current.user.id,
+            body.password,
+            state.client(request),
+            state.accounts.devices.cookie(request),
+        )
         return TotpSetupOut(secret=made.secret, otpauth_uri=made.otpauth_uri, qr_svg=made.qr_svg)
 
     @api.post("/totp/confirm", summary="Finish enrolment with a code; the recovery codes")
@@ -50,7 +55,12 @@ def router() -> APIRouter:
         response: Response,
     ) -> RecoveryCodesOut:
         response.headers["Cache-Control"] = "no-store"
-        codes = await state.mfa.regenerate(current.user.id, body.password, state.client(request))
+        codes = await state.mfa.regenerate(
+            current.user.id,
+            body.password,
+            state.client(request),
+            state.accounts.devices.cookie(request),
+        )
         return RecoveryCodesOut(recovery_codes=codes)
 
     @api.delete("/totp", status_code=204, summary="Turn two-factor sign-in off")
@@ -60,7 +70,13 @@ def router() -> APIRouter:
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
     ) -> Response:
-        await state.mfa.disable(current.user.id, body.password, body.code, state.client(request))
+        await state.mfa.disable(
+            current.user.id,
+            body.password,
+            body.code,
+            state.client(request),
+            state.accounts.devices.cookie(request),
+        )
         return Response(status_code=204)
 
     return api

@@ -34,7 +34,11 @@ def router() -> APIRouter:
         request: Request,
     ) -> dict[str, Any]:
         return await state.passkeys.register_begin(
-            current.user.id, body.password, body.code, state.client(request)
+            current.user.id,
+            body.password,
+            body.code,
+            state.client(request),
+            state.accounts.devices.cookie(request),
         )
 
     @api.post("/register/finish", summary="Store the new passkey")

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from netra.chat.errors import AdminsOnly, NoSuchShare
-from netra.chat.routes.deps import Backend, User
+from netra.chat.routes.deps import Backend, Reader, Writer
 from netra.chat.routes.threads import ThreadOut
 from netra.chat.transcript import ThreadDoc, export, import_thread, markdown
 from netra.runtime import runtime_of
@@ -31,7 +31,7 @@ def _filename(title: str, suffix: str) -> str:
 @router.get("/api/threads/{thread_id}/export", summary="The thread as JSON or Markdown")
 async def export_thread(
     backend: Backend,
-    user: User,
+    user: Reader,
     thread_id: str,
     format: Annotated[Literal["json", "markdown"], Query()] = "json",
 ) -> Response:
@@ -53,7 +53,7 @@ async def export_thread(
 
 
 @router.post("/api/threads/import", response_model=ThreadOut, status_code=201)
-async def import_thread_route(backend: Backend, user: User, doc: ThreadDoc) -> ThreadOut:
+async def import_thread_route(backend: Backend, user: Writer, doc: ThreadDoc) -> ThreadOut:
     """A new thread from an exported JSON document (its ids are never reused)."""
     thread = await import_thread(backend.runtime.db, backend.events, user.subject, doc)
     return ThreadOut.model_validate(thread)
@@ -80,7 +80,7 @@ def _public_base(request: Request) -> str:
 
 @router.post("/api/threads/{thread_id}/shares", response_model=ShareOut, status_code=201)
 async def share_thread(
-    backend: Backend, user: User, thread_id: str, request: Request, body: ShareIn | None = None
+    backend: Backend, user: Writer, thread_id: str, request: Request, body: ShareIn | None = None
 ) -> ShareOut:
     """A read-only snapshot of the thread as it is now, at an unguessable URL."""
     thread = await backend.own_thread(user.subject, thread_id)
@@ -91,7 +91,7 @@ async def share_thread(
 
 
 @router.get("/api/threads/{thread_id}/shares", response_model=list[ShareOut])
-async def list_shares(backend: Backend, user: User, thread_id: str) -> list[ShareOut]:
+async def list_shares(backend: Backend, user: Reader, thread_id: str) -> list[ShareOut]:
     await backend.own_thread(user.subject, thread_id)
     shares = await backend.shares.list_for(user.subject, thread_id)
     return [
@@ -101,7 +101,7 @@ async def list_shares(backend: Backend, user: User, thread_id: str) -> list[Shar
 
 
 @router.delete("/api/shares/{share_id}", status_code=204)
-async def revoke_share(backend: Backend, user: User, share_id: str) -> Response:
+async def revoke_share(backend: Backend, user: Writer, share_id: str) -> Response:
     await backend.shares.revoke(user.subject, share_id)
     return Response(status_code=204)
 
@@ -146,7 +146,7 @@ class FeedbackOut(BaseModel):
 
 @router.post("/api/messages/{message_id}/feedback", response_model=FeedbackOut)
 async def rate_answer(
-    backend: Backend, user: User, message_id: str, body: FeedbackIn
+    backend: Backend, user: Writer, message_id: str, body: FeedbackIn
 ) -> FeedbackOut:
     """Thumbs up (1) or down (-1) on an answer in one's own thread; again replaces it."""
     f = await backend.feedback.rate(user.subject, message_id, int(body.rating), body.comment)
@@ -175,7 +175,7 @@ class FeedbackPage(BaseModel):
 @router.get("/api/admin/feedback", response_model=FeedbackPage)
 async def list_feedback(
     backend: Backend,
-    user: User,
+    user: Reader,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     rating: Annotated[Rating | None, Query(description="1 or -1")] = None,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from netra.chat.errors import NoSuchThread
-from netra.chat.routes.deps import Backend, User
+from netra.chat.routes.deps import Backend, Reader, Writer
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
@@ -58,7 +58,7 @@ class Posted(BaseModel):
 @router.get("", response_model=list[ThreadOut])
 async def list_threads(
     backend: Backend,
-    user: User,
+    user: Reader,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ThreadOut]:
@@ -67,17 +67,19 @@ async def list_threads(
 
 
 @router.post("", response_model=ThreadOut, status_code=201)
-async def create_thread(backend: Backend, user: User, body: ThreadIn) -> ThreadOut:
+async def create_thread(backend: Backend, user: Writer, body: ThreadIn) -> ThreadOut:
     return ThreadOut.model_validate(await backend.threads.create(user.subject, body.title))
 
 
 @router.get("/{thread_id}", response_model=ThreadOut)
-async def get_thread(backend: Backend, user: User, thread_id: str) -> ThreadOut:
+async def get_thread(backend: Backend, user: Reader, thread_id: str) -> ThreadOut:
     return ThreadOut.model_validate(await backend.own_thread(user.subject, thread_id))
 
 
 @router.patch("/{thread_id}", response_model=ThreadOut)
-async def rename_thread(backend: Backend, user: User, thread_id: str, body: ThreadIn) -> ThreadOut:
+async def rename_thread(
+    backend: Backend, user: Writer, thread_id: str, body: ThreadIn
+) -> ThreadOut:
     thread = await backend.threads.rename(user.subject, thread_id, body.title)
     if thread is None:
         raise NoSuchThread(thread_id)
@@ -85,7 +87,7 @@ async def rename_thread(backend: Backend, user: User, thread_id: str, body: Thre
 
 
 @router.delete("/{thread_id}", status_code=204)
-async def delete_thread(backend: Backend, user: User, thread_id: str) -> Response:
+async def delete_thread(backend: Backend, user: Writer, thread_id: str) -> Response:
     if not await backend.threads.delete(user.subject, thread_id):
         raise NoSuchThread(thread_id)
     return Response(status_code=204)
@@ -94,7 +96,7 @@ async def delete_thread(backend: Backend, user: User, thread_id: str) -> Respons
 @router.get("/{thread_id}/messages", response_model=MessagePage)
 async def list_messages(
     backend: Backend,
-    user: User,
+    user: Reader,
     thread_id: str,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -106,11 +108,11 @@ async def list_messages(
 
 @router.post("/{thread_id}/messages", response_model=Posted, status_code=202)
 async def post_message(
-    backend: Backend, user: User, thread_id: str, body: MessageIn, response: Response
+    backend: Backend, user: Writer, thread_id: str, body: MessageIn, response: Response
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
-    posted = await backend.send_message(user.subject, thread_id, body.text, body.client_msg_id)
+    posted = await backend.send_message(user, thread_id, body.text, body.client_msg_id)
     if not posted.created:
         response.status_code = 200
     return Posted(

@@ -1,5 +1,6 @@
 // Boot and routing (#/signin, #/signup, #/forgot, #/, #/t/<id>, #/security, #/sessions,
-// #/keys, #/admin); mailed links arrive at /verify-email and /reset-password.
+// #/keys, #/usage, #/admin, #/dashboard); mailed links arrive at /verify-email and
+// /reset-password.
 import { api, onSignedOut, refresh } from "./api.js";
 import { onBackOnline } from "./connectivity.js";
 import { app } from "./state.js";
@@ -10,6 +11,8 @@ import { sessionsView } from "./views/sessions.js";
 import { keysView } from "./views/keys.js";
 import { adminView } from "./views/admin.js";
 import { securityView } from "./views/security.js";
+import { usageView } from "./views/usage.js";
+import { dashboardView } from "./views/dashboard.js";
 import { forgotView, resetView, verifyEmailView } from "./views/recovery.js";
 
 // A mailed link's token: into memory, off the address bar (and out of history).
@@ -65,8 +68,10 @@ function shell(active) {
   const link = (hash, text, key) => h("a", { href: hash, text, "aria-current": active === key ? "page" : null });
   top.replaceChildren(
     h("a", { href: "#/", class: "brand", "aria-label": "Netra home" }, h("img", { src: "/static/icon.svg", alt: "" }), "Netra"),
-    h("nav", { "aria-label": "Main" }, link("#/", "Chats", "chat"), link("#/security", "Security", "security"), link("#/sessions", "Sessions", "sessions"),
-      link("#/keys", "API keys", "keys"), app.user?.role === "admin" ? link("#/admin", "Users", "admin") : null),
+    h("nav", { "aria-label": "Main" }, link("#/", "Chats", "chat"), link("#/security", "Security", "security"),
+      link("#/sessions", "Sessions", "sessions"), link("#/keys", "API keys", "keys"), link("#/usage", "Usage", "usage"),
+      app.user?.role === "admin" ? link("#/admin", "Users", "admin") : null,
+      app.user?.role === "admin" ? link("#/dashboard", "Dashboard", "dashboard") : null),
     h("div", { class: "me" }, h("span", { class: "email", text: app.user?.email || "" }),
       h("button", { type: "button", class: "secondary small", text: "Sign out", onclick: signOut })));
   top.hidden = false;
@@ -104,6 +109,14 @@ async function route() {
       leaveChat();
       shell("keys");
       await keysView(view);
+    } else if (section === "usage") {
+      leaveChat();
+      shell("usage");
+      await usageView(view);
+    } else if (section === "dashboard" && app.user.role === "admin") {
+      leaveChat();
+      shell("dashboard");
+      await dashboardView(view);
     } else if (section === "admin" && app.user.role === "admin") {
       leaveChat();
       shell("admin");

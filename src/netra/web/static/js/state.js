@@ -6,6 +6,7 @@ export const app = {
   refreshing: null, // the one refresh in flight, shared by concurrent 401s
   notice: null, // a message for the sign-in page ("your session ended…")
   linkToken: null, // the token of a mailed link, moved here off the address bar
+  pendingLink: null, // a provider sign-in waiting for the existing account's password
   online: true,
   threads: [],
   pendingText: null, // the first message of a chat being created
