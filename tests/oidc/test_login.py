@@ -52,7 +52,10 @@ async def test_sign_in_hands_the_web_ui_a_token_pair_without_tokens_in_urls(
         user = await db.scalar(select(User).where(User.email == "ada@example.com"))
         assert user is not None
         assert user.password_hash is None
-        assert user.email_verified_at is not None  # the provider vouched for the address
+        # The provider vouched for the address, but it is not trusted with emails
+        # (OIDC_TEST_TRUST_EMAIL unset), so Netra does not count it as verified
+        # (tests/security/test_oidc_takeover.py has the trusted case).
+        assert user.email_verified_at is None
         sessions = (await db.scalars(select(UserSession))).all()
         assert [s.auth_method for s in sessions] == ["oidc:test"]
 
