@@ -74,6 +74,7 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "NotAnAnswer": "not_an_answer",
         "NoSuchShare": "not_found",
         "AdminsOnly": "forbidden",
+        "InsufficientScope": "insufficient_scope",
     }
 
 
