@@ -43,6 +43,8 @@ SLOW = {
         [rf"LIKE / full-text: p50\s+{NUMBER}x", rf"{NUMBER} us with it"],
     ),
     "local_llm": (["4"], [rf"netra\s+overall decode:\s+{NUMBER} tokens/s"]),
+    "usage_accounting": (["5"], [rf"with accounting\s+mean\s+{NUMBER} ms .* x\s*{NUMBER}"]),
+    "dashboard": (["2000", "3"], [rf"dashboard\s+empty p50\s+{NUMBER} p99\s+{NUMBER} ms"]),
 }
 
 

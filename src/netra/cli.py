@@ -96,6 +96,8 @@ def _run(
     host: str,
     port: int,
     banner: Callable[[str], None],
+    *,
+    service_name: str,
 ) -> None:
     try:
         check_port(host, port)
@@ -103,8 +105,15 @@ def _run(
         err.print(f"[bold red]Netra cannot start.[/] {exc}")
         raise typer.Exit(1) from None
     configure_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(factory(settings), host, port, on_ready=banner))
+    from netra.health.tracing import configure_tracing
+
+    tracer_provider = configure_tracing(settings, service_name)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(factory(settings), host, port, on_ready=banner))
+    finally:
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # the last spans are exported, not lost
 
 
 @app.command()
@@ -138,7 +147,7 @@ def up(
             "registered becomes admin and cookies are not Secure (plain http). Set "
             "ENVIRONMENT=production (with its settings) before exposing Netra."
         )
-    _run(settings, create_app, host, port, banner)
+    _run(settings, create_app, host, port, banner, service_name="netra")
 
 
 def _loopback(host: str) -> bool:
@@ -168,7 +177,7 @@ def serve_command(
     def banner(url: str) -> None:
         out.print(f"[bold green]Netra {service.value} is up:[/] {url}")
 
-    _run(settings, create_app, host, port, banner)
+    _run(settings, create_app, host, port, banner, service_name=f"netra-{service.value}")
 
 
 def _schemas(scope: ServiceScope) -> list[migrations.Schema]:

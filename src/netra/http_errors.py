@@ -6,6 +6,7 @@ A new rule adds one row here."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -20,6 +21,7 @@ from netra.chat import errors as chat
 from netra.errors import DomainError, row_for, whole_seconds
 from netra.tokens import TokenCheckUnavailable, TokenRejected
 from netra.tokens.scopes import InsufficientScope
+from netra.usage.budgets import QuotaExceeded
 
 log = logging.getLogger("netra.errors")
 
@@ -30,6 +32,8 @@ class HttpAnswer:
     # WWW-Authenticate: the credential was the problem, a fresh one may do (RFC 6750);
     # an exception with its own `challenge` (insufficient_scope) names it.
     challenge: bool = False
+    # Fields a client acts on, beside reason and message.
+    data: Callable[[Any], dict[str, Any]] | None = None
 
 
 ANSWERS: dict[type[DomainError], HttpAnswer] = {
@@ -62,6 +66,7 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.NotAnAnswer: HttpAnswer(422),
     chat.NoSuchShare: HttpAnswer(404),
     chat.AdminsOnly: HttpAnswer(403),
+    QuotaExceeded: HttpAnswer(429, data=QuotaExceeded.detail),
 }
 INTERNAL = HttpAnswer(500)
 
@@ -97,8 +102,9 @@ def render(exc: DomainError) -> JSONResponse:
     row = answer_for(exc)
     if row is INTERNAL:
         return JSONResponse(body("internal", "internal error"), status_code=500)
+    more = row.data(exc) if row.data is not None else {}
     return JSONResponse(
-        body(exc.reason, exc.message), status_code=row.status, headers=headers_for(exc, row)
+        body(exc.reason, exc.message, **more), status_code=row.status, headers=headers_for(exc, row)
     )
 
 

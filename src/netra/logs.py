@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.logging import RichHandler
 
-from netra.health.observe import request_id
+from netra.health.observe import current_trace_id, request_id
 from netra.settings import Settings
 
 REDACTED = "[redacted]"
@@ -73,6 +73,7 @@ def secret_values(settings: Settings) -> list[str]:
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        record.trace_id = current_trace_id()
         return True
 
 
@@ -84,7 +85,9 @@ class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         rid = getattr(record, "request_id", None)
-        return self.redact(f"{text} [{rid}]" if rid else text)
+        tid = getattr(record, "trace_id", None)
+        ids = " ".join(filter(None, (rid, tid and f"trace={tid}")))
+        return self.redact(f"{text} [{ids}]" if ids else text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -102,6 +105,9 @@ class JsonFormatter(logging.Formatter):
         rid = getattr(record, "request_id", None)
         if rid:
             entry["request_id"] = rid
+        tid = getattr(record, "trace_id", None)
+        if tid:
+            entry["trace_id"] = tid
         if record.exc_info:
             entry["exception"] = self.redact(self.formatException(record.exc_info))
         return json.dumps(entry)

@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp
 
 from netra import __version__, apidocs, db, http_errors
 from netra.body_limit import BodyLimit
+from netra.health import tracing
 from netra.health.observe import RequestObserver
 from netra.health.routes import metrics_router
 from netra.health.routes import router as health_router
@@ -34,6 +36,7 @@ from netra.settings import Settings
 def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
     """The ASGI app of one process serving `components` with `settings`."""
     engine = db.create_engine(settings)
+    tracing.trace_engine(engine)
     runtime = Runtime(settings, engine, db.sessionmaker(engine), components)
     for check in readiness_checks(runtime):
         runtime.health.register(check)
@@ -53,6 +56,10 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
     app.add_middleware(StartupGate)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver, metrics=runtime.metrics)
+    if tracing.tracing_enabled():
+        # Outermost: one trace per request (continuing an incoming `traceparent`), so
+        # everything below, log lines included, happens inside its span.
+        app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
     return app
 
 

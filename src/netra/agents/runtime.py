@@ -3,12 +3,12 @@ events. Providers (builtin, openai, local) implement it; the chat backend drives
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from netra.agents.events import AgentEvent
+from netra.agents.events import AgentEvent, Usage
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class RunContext:
     run_id: str
     data: UserData
     timezone: str = "UTC"
+    # Told the usage of each model call as it ends; raises `ProviderError` (code
+    # quota_exceeded) to stop the run there, before any tool or further call.
+    meter: Callable[[Usage], Awaitable[None]] | None = None
 
 
 class Agent(Protocol):

@@ -30,6 +30,8 @@ from netra.ratelimit import RateLimiter
 from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
+from netra.usage.budgets import QuotaExceeded
+from netra.usage.store import Admission, UsageStore
 
 
 @dataclass(eq=False)
@@ -48,6 +50,7 @@ class ChatBackend:
     search: SearchIndex
     shares: Shares
     feedback: FeedbackStore
+    usage: UsageStore
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0
@@ -109,18 +112,28 @@ class ChatBackend:
         if count > limit:
             raise RateLimited(round(resets_in, 3), limit)
 
+    async def admit(self, user: Principal) -> Admission:
+        """Let one more run of `user` in under their budgets, or raise `QuotaExceeded`
+        naming the limit and when it resets."""
+        try:
+            return await self.usage.admit(user)
+        except QuotaExceeded as exc:
+            self.runtime.metrics.quota_refusals.labels(exc.limit).inc()
+            raise
+
     def check_accepting(self) -> None:
         if self.draining:  # nothing is stored: the client sends it again elsewhere
             raise Draining()
 
     async def send_message(
-        self, user_id: str, thread_id: str, text: str, client_msg_id: str | None
+        self, user: Principal, thread_id: str, text: str, client_msg_id: str | None
     ) -> Posted:
         """A user's message, through every rule, then posted (see post_message)."""
         self.check_accepting()
         self.check_length(text)
-        await self.check_rate(user_id)
-        posted = await self.post_message(user_id, thread_id, text, client_msg_id)
+        await self.check_rate(user.subject)
+        admission = await self.admit(user)
+        posted = await self.post_message(user.subject, thread_id, text, client_msg_id, admission)
         if posted is None:
             raise NoSuchThread(thread_id)
         return posted
@@ -134,10 +147,16 @@ class ChatBackend:
         return run
 
     async def post_message(
-        self, user_id: str, thread_id: str, text: str, client_msg_id: str | None
+        self,
+        user_id: str,
+        thread_id: str,
+        text: str,
+        client_msg_id: str | None,
+        admission: Admission | None = None,
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
-        client_msg_id); None if the user has no such thread."""
+        client_msg_id); None if the user has no such thread. An `admission` that starts
+        no run is given back."""
         agent = self.runs.agent
         posted = await self.threads.post(
             user_id,
@@ -150,5 +169,7 @@ class ChatBackend:
             lease_until=self.runs.lease_until(),
         )
         if posted is not None and posted.created:
-            self.runs.start(posted, user_id)
+            self.runs.start(posted, user_id, admission)
+        elif admission is not None:
+            await self.usage.release(user_id, admission)
         return posted

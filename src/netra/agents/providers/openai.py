@@ -19,6 +19,8 @@ import httpx
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from netra.agents.events import (
     AgentCompleted,
@@ -35,6 +37,7 @@ from netra.agents.runtime import ChatTurn, RunContext, build_messages
 from netra.agents.toolcalls import ToolCallAccumulator, ToolCallRequest
 from netra.agents.tools import ToolRegistry, parse_arguments
 
+tracer = trace.get_tracer("netra.agents.openai")
 SYSTEM_PROMPT = (
     "You are Netra, a helpful assistant in a chat application. Answer briefly. Use the "
     "tools for arithmetic, the current time, searching the user's own messages and "
@@ -71,6 +74,11 @@ class _Totals:
             return
         self.input_tokens += step.usage.input_tokens or 0
         self.output_tokens += step.usage.output_tokens or 0
+
+    @staticmethod
+    def counted(step: _Step) -> Usage:
+        """A step's usage when the server reported none."""
+        return Usage(output_tokens=step.content_chunks, estimated=True)
 
     def usage(self) -> Usage:
         if self.reported:
@@ -135,6 +143,8 @@ class OpenAIAgent:
                 elapsed = (time.perf_counter() - started) * 1000
                 yield AgentCompleted(text=answer, usage=totals.usage(), duration_ms=elapsed)
                 return
+            if context.meter is not None:  # the run wants to go on: may it?
+                await context.meter(step.usage or _Totals.counted(step))
             messages.append(
                 {
                     "role": "assistant",
@@ -159,8 +169,35 @@ class OpenAIAgent:
         self, messages: list[dict[str, Any]], step: _Step
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         """One streamed model call: yields answer and reasoning deltas, fills `step`."""
+        span = tracer.start_span(
+            f"chat {self.model}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": self.model,
+            },
+        )
         try:
-            stream = await self.client.chat.completions.create(**self._request(messages))
+            async for delta in self._call(messages, step, span):
+                yield delta
+        except ProviderError as exc:
+            span.set_status(StatusCode.ERROR, exc.code)
+            raise
+        finally:
+            if step.usage is not None:
+                span.set_attribute("gen_ai.usage.input_tokens", step.usage.input_tokens or 0)
+                span.set_attribute("gen_ai.usage.output_tokens", step.usage.output_tokens or 0)
+            span.end()
+
+    async def _call(
+        self, messages: list[dict[str, Any]], step: _Step, span: Span
+    ) -> AsyncIterator[MessageDelta | AgentThinking]:
+        try:
+            # Current only while the request goes out: its httpx span and `traceparent`
+            # header belong to this model call.
+            with trace.use_span(span):
+                stream = await self.client.chat.completions.create(**self._request(messages))
         except openai.OpenAIError as exc:
             raise ProviderError(self._describe(exc)) from exc
         try:

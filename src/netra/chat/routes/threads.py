@@ -112,7 +112,7 @@ async def post_message(
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
-    posted = await backend.send_message(user.subject, thread_id, body.text, body.client_msg_id)
+    posted = await backend.send_message(user, thread_id, body.text, body.client_msg_id)
     if not posted.created:
         response.status_code = 200
     return Posted(

@@ -15,6 +15,7 @@ from netra.close_codes import Close
 from netra.errors import DomainError, Unavailable, row_for
 from netra.tokens import TokenRejected
 from netra.tokens.scopes import InsufficientScope
+from netra.usage.budgets import QuotaExceeded
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
     chat.NotAnAnswer: Reply("not_an_answer"),
     chat.NoSuchShare: Reply("not_found"),
     chat.AdminsOnly: Reply("forbidden"),
+    QuotaExceeded: Reply("quota_exceeded", QuotaExceeded.detail),
 }
 
 

@@ -9,6 +9,9 @@ import logging
 import time
 
 from fastapi import WebSocket
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+from opentelemetry.trace import SpanKind
 from starlette.websockets import WebSocketDisconnect
 
 from netra.chat.backend import ChatBackend
@@ -34,6 +37,7 @@ from netra.tokens import Principal
 from netra.tokens.scopes import InsufficientScope, require_scope
 
 log = logging.getLogger("netra.chat.ws")
+tracer = trace.get_tracer("netra.chat.ws")
 
 
 class SocketSession:
@@ -234,9 +238,15 @@ class SocketSession:
         )
 
     async def _send(self, request: SendMessage) -> None:
-        posted = await self.backend.send_message(
-            self.user.subject, request.thread_id, request.text, request.client_msg_id
-        )
+        # A message is the socket's request: its trace (continuing the sender's, if it
+        # gave one) holds the run it starts, as a REST POST's does.
+        carrier = {"traceparent": request.traceparent} if request.traceparent else {}
+        with tracer.start_as_current_span(
+            "WS send_message", context=extract(carrier), kind=SpanKind.SERVER
+        ):
+            posted = await self.backend.send_message(
+                self.user, request.thread_id, request.text, request.client_msg_id
+            )
         self.outbox.push(
             ack(
                 request,

@@ -99,6 +99,26 @@ class ChatSettings(BaseModel):
         int, Field(ge=1, le=32768), Spec(BACKEND, "Most tokens the local model writes per answer.")
     ] = 512
 
+    # --- usage accounting (docs/operations.md, Usage) ------------------------------
+    openai_price_input: Annotated[
+        float | None,
+        Field(ge=0),
+        Spec(
+            BACKEND,
+            "USD per million input tokens of the openai provider's model, for usage "
+            "costs. Unset: its runs are recorded as unpriced (the builtin and local "
+            "providers cost nothing).",
+            example="0.15",
+        ),
+    ] = None
+    openai_price_output: Annotated[
+        float | None,
+        Field(ge=0),
+        Spec(
+            BACKEND, "USD per million output tokens of the openai provider's model.", example="0.6"
+        ),
+    ] = None
+
     # --- chat limits (documented in docs/protocol.md) ------------------------------
     ws_max_frame_bytes: Annotated[
         int,

@@ -86,6 +86,15 @@ class ProcessSettings(BaseModel):
             "staging/production.",
         ),
     ] = "auto"
+    otel_exporter_otlp_endpoint: Annotated[
+        AnyHttpUrl | None,
+        Spec(
+            BOTH,
+            "OpenTelemetry collector (OTLP over HTTP) to send traces to; /v1/traces is "
+            "appended. Unset: no traces are recorded.",
+            example="http://otel-collector:4318",
+        ),
+    ] = None
 
     # --- database ----------------------------------------------------------------
     database_url: Annotated[

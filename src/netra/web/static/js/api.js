@@ -43,10 +43,24 @@ async function describe(response) {
   return new ApiError(response.status, text);
 }
 
-async function send(path, init) {
+function hex(bytes) {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+// Each call starts a W3C trace, which the backend (and the auth service and model
+// server after it) continues when tracing is on: docs/operations.md, Traces.
+function traceparent() {
+  return `00-${hex(16)}-${hex(8)}-01`;
+}
+
+async function send(path, init = {}) {
   let response;
+  const headers = new Headers(init.headers);
+  headers.set("traceparent", traceparent());
   try {
-    response = await fetch(path, { credentials: "same-origin", ...init });
+    response = await fetch(path, { credentials: "same-origin", ...init, headers });
   } catch {
     reportDown("Netra's server cannot be reached. Retrying…");
     throw new ApiError(0, "Netra's server cannot be reached; it will retry when it is back.");
