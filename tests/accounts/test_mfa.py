@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 from typing import Any
@@ -192,6 +193,44 @@ async def test_code_guesses_count_against_the_sign_in_limit(
             "/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
         )
         assert password.status_code == 429  # the password step shares the count
+
+
+async def test_parallel_code_guesses_are_reserved_before_they_are_checked(
+    service: ServiceFactory, smtp: SmtpServer
+) -> None:
+    """Codes spend the sign-in's one guess budget (netra.auth.guesses), reserved before
+    each is checked: ten at once against a limit of three, three are checked."""
+    async with service(LOGIN_LIMIT_PER_ACCOUNT="3") as client:
+        await enrol(client, await signed_up(client, smtp))
+        token = await challenge(client)
+        answers = await asyncio.gather(
+            *(second_step(client, token, code=f"{i:06d}") for i in range(10))
+        )
+        assert sorted(a.status_code for a in answers) == [401] * 3 + [429] * 7
+
+
+async def test_reauthentication_guesses_count_against_the_sign_in_limit(
+    service: ServiceFactory, smtp: SmtpServer
+) -> None:
+    """Turning two-factor off or making recovery codes is no way around the limit."""
+    async with service(LOGIN_LIMIT_PER_ACCOUNT="3") as client:
+        headers = await signed_up(client, smtp)
+        await enrol(client, headers)
+        wrong = {"password": "not the password"}
+        regenerate = await client.post("/auth/mfa/recovery-codes", json=wrong, headers=headers)
+        assert reason(regenerate) == "invalid_credentials"
+        for guess in ("111111", "222222"):
+            off = await client.request(
+                "DELETE",
+                "/auth/mfa/totp",
+                json={"password": PASSWORD, "code": guess},
+                headers=headers,
+            )
+            assert reason(off) == "invalid_code"
+        blocked = await client.post(
+            "/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+        )
+        assert (blocked.status_code, reason(blocked)) == (429, "rate_limited")
 
 
 async def test_disabling_needs_the_password_and_a_code(
