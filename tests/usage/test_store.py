@@ -15,7 +15,7 @@ from netra.usage.budgets import Limits, QuotaExceeded, effective, resets_at
 from netra.usage.models import Budget, RunUsage, UsageDaily, UserDay
 from netra.usage.store import Admission, UsageStore
 from netra.usage.tally import RunTally, price_for
-from tests.usage.conftest import Instances, principal
+from tests.support.usage import Instances, principal
 
 
 def tally(run: int, tokens: int = 10, *, user: str = "u1", model: str = "m") -> RunTally:
