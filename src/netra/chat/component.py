@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from fastapi import APIRouter, Depends
 from fastapi.requests import HTTPConnection
 
-from netra.agents import Agent, create_agent
+from netra.agents import Agent
+from netra.agents.catalog import ModelSet, build_models
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
@@ -37,8 +38,10 @@ class ChatComponent:
     name = "backend"
     schema = CHAT_SCHEMA
 
-    def __init__(self, agent_factory: AgentFactory = create_agent) -> None:
+    def __init__(self, agent_factory: AgentFactory | None = None) -> None:
+        """`agent_factory`: one agent of your own instead of the catalog's models."""
         self.agent_factory = agent_factory
+        self.models: ModelSet | None = None
         self.backend: ChatBackend | None = None
         self._tokens: AuthServiceTokens | None = None
 
@@ -57,18 +60,34 @@ class ChatComponent:
         checks = list(self._tokens.checks()) if self._tokens is not None else []
         if backend is None:
             return checks
-        agent_name = backend.runs.agent.name
 
         async def bus() -> CheckResult:
             return CheckResult.ok(await backend.bus.ping())
 
-        async def agent() -> CheckResult:
-            try:
-                return CheckResult.ok(await backend.runs.agent.probe(), agent_name)
-            except Exception as exc:  # the provider's own words: what to check
-                return CheckResult.fail(str(exc), agent_name)
+        return [*checks, Check("bus", bus), *self._model_checks()]
 
-        return [*checks, Check("bus", bus), Check("agent", agent)]
+    def _model_checks(self) -> list[Check]:
+        """One check per catalog model: the default one fails readiness (no answers
+        without it), another one only warns (its runs fall back or say why)."""
+        models = self.models
+        if models is None:
+            return []
+        default = models.catalog.default.id
+
+        def probe(model_id: str) -> Check:
+            agent = models.agent(model_id)
+
+            async def answer() -> CheckResult:
+                try:
+                    return CheckResult.ok(await agent.probe(), agent.name)
+                except Exception as exc:  # the provider's own words: what to check
+                    return CheckResult.fail(str(exc), agent.name)
+
+            if model_id == default:
+                return Check("agent", answer)
+            return Check(f"model:{model_id}", answer, required=False)
+
+        return [probe(entry.id) for entry in models.catalog.models]
 
     async def start(self, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -78,7 +97,11 @@ class ChatComponent:
             self._tokens = AuthServiceTokens(settings)
             await self._tokens.start()
             runtime.verifier = self._tokens.verifier
-        agent = self.agent_factory(settings)
+        if self.agent_factory is not None:
+            models = ModelSet.single(self.agent_factory(settings))
+        else:
+            models = build_models(settings)
+        self.models = models
         events_log = EventLog(runtime.sessions)
         bus = create_bus(settings, runtime.instance_id)
         limiter: RateLimiter = MemoryRateLimiter()
@@ -96,7 +119,7 @@ class ChatComponent:
                 sessions=runtime.sessions,
                 events=events_log,
                 bus=bus,
-                agent=agent,
+                agent=models.default,
                 instance_id=runtime.instance_id,
                 metrics=runtime.metrics,
             ),
