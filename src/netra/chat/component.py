@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends
 from fastapi.requests import HTTPConnection
 
 from netra.agents import Agent
-from netra.agents.catalog import ModelSet, build_models
+from netra.agents.builtin_tools import default_tools
+from netra.agents.catalog import ModelSet, build_models, load_catalog
+from netra.agents.mcp import McpConnection, McpManager
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
@@ -42,6 +44,7 @@ class ChatComponent:
         """`agent_factory`: one agent of your own instead of the catalog's models."""
         self.agent_factory = agent_factory
         self.models: ModelSet | None = None
+        self.mcp: McpManager | None = None
         self.backend: ChatBackend | None = None
         self._tokens: AuthServiceTokens | None = None
 
@@ -64,7 +67,24 @@ class ChatComponent:
         async def bus() -> CheckResult:
             return CheckResult.ok(await backend.bus.ping())
 
-        return [*checks, Check("bus", bus), *self._model_checks()]
+        return [*checks, Check("bus", bus), *self._model_checks(), *self._mcp_checks()]
+
+    def _mcp_checks(self) -> list[Check]:
+        """One check per MCP server; a server that is down warns and is named (its
+        tools are left out of runs, which say so)."""
+        if self.mcp is None:
+            return []
+
+        def probe(connection: McpConnection) -> Check:
+            async def listed() -> CheckResult:
+                if not connection.up:
+                    return CheckResult.fail(f"{connection.name} is down: {connection.error}")
+                count = len(connection.tools)
+                return CheckResult.ok(f"{connection.name} is up with {count} tools", count)
+
+            return Check(f"mcp:{connection.name}", listed, required=False)
+
+        return [probe(connection) for connection in self.mcp.connections.values()]
 
     def _model_checks(self) -> list[Check]:
         """One check per catalog model: the default one fails readiness (no answers
@@ -100,7 +120,7 @@ class ChatComponent:
         if self.agent_factory is not None:
             models = ModelSet.single(self.agent_factory(settings))
         else:
-            models = build_models(settings)
+            models = await self._start_models(settings)
         self.models = models
         events_log = EventLog(runtime.sessions)
         bus = create_bus(settings, runtime.instance_id)
@@ -129,6 +149,15 @@ class ChatComponent:
         runtime.spawn(backend.runs.maintain(), "run-leases")
         self.backend = backend
 
+    async def _start_models(self, settings: Settings) -> ModelSet:
+        """The catalog's models over one tool registry: the built-in tools and those of
+        the declared MCP servers (connected now, kept up for the process's life)."""
+        catalog = load_catalog(settings)
+        tools = default_tools(timeout=settings.tool_timeout)
+        self.mcp = McpManager(catalog.mcp_servers, catalog.secrets, tools)
+        await self.mcp.start()
+        return build_models(settings, tools, catalog, notices=self.mcp.notices)
+
     async def drain(self) -> None:
         """Stopping, sockets still open: no new runs here (a message closes its socket
         with 1012, so it is sent again to another instance); runs under way finish and
@@ -153,5 +182,7 @@ class ChatComponent:
                 outbox.fail(1012, "server restarting; reconnect and resume")
             await backend.runs.shutdown()
             await backend.bus.close()
+        if self.mcp is not None:
+            await self.mcp.stop()
         if self._tokens is not None:
             await self._tokens.stop()

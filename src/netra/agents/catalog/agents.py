@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from netra.agents.catalog.schema import ModelEntry
@@ -27,6 +27,7 @@ from netra.agents.run import ProviderError
 from netra.agents.runtime import Agent, ChatTurn, RunContext
 from netra.agents.tools import ToolRegistry
 
+Notices = Callable[[], list[str]]
 # Events after which a model has answered something: no fallback past them.
 OUTPUT = (MessageDelta, ToolExecuting, ToolCompleted)
 
@@ -58,8 +59,10 @@ class Link:
 class ModelAgent:
     """The agent the backend runs for a catalog model (and its fallbacks)."""
 
-    def __init__(self, chain: Sequence[Link]) -> None:
+    def __init__(self, chain: Sequence[Link], notices: Notices = lambda: []) -> None:
+        """`notices`: what runs should be told before they start (MCP servers down)."""
         self.chain = list(chain)
+        self.notices = notices
         first = self.chain[0]
         self.name: str = first.entry.provider
         # What `agent_started` names (netra.agents.run.started_event): the catalog id.
@@ -73,6 +76,9 @@ class ModelAgent:
         self, history: Sequence[ChatTurn], message: str, context: RunContext
     ) -> AsyncIterator[AgentEvent]:
         failure: str | None = None
+        if "tools" in self.entry.capabilities:
+            for notice in self.notices():
+                yield AgentThinking(text=notice)
         for index, link in enumerate(self.chain):
             last = index == len(self.chain) - 1
             if failure is not None:

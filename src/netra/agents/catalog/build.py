@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netra.agents.builtin_tools import default_tools
-from netra.agents.catalog.agents import Link, ModelAgent, UnavailableModel
+from netra.agents.catalog.agents import Link, ModelAgent, Notices, UnavailableModel
 from netra.agents.catalog.catalog import Catalog
 from netra.agents.catalog.loader import load_catalog
 from netra.agents.catalog.schema import ModelEntry
@@ -44,7 +44,10 @@ class ModelSet:
 
 
 def build_models(
-    settings: Settings, tools: ToolRegistry | None = None, catalog: Catalog | None = None
+    settings: Settings,
+    tools: ToolRegistry | None = None,
+    catalog: Catalog | None = None,
+    notices: Notices = lambda: [],
 ) -> ModelSet:
     """Every catalog model as a `ModelAgent` with its fallbacks. Raises `CatalogError`
     for a bad MODELS_FILE and `LocalModelMissing` when the default model is a `local`
@@ -62,7 +65,8 @@ def build_models(
     agents: dict[str, Agent] = {}
     for entry in catalog.models:
         chain = catalog.chain(entry.id)
-        agents[entry.id] = ModelAgent([Link(link, providers[link.id]) for link in chain])
+        links = [Link(link, providers[link.id]) for link in chain]
+        agents[entry.id] = ModelAgent(links, notices)
     return ModelSet(catalog, agents)
 
 
