@@ -60,7 +60,7 @@ class Runtime:
 
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[Any]
+    db: async_sessionmaker[Any]
     schemas: list[migrations.Schema]
     health: HealthRegistry = field(default_factory=HealthRegistry)
     metrics: Metrics = field(default_factory=Metrics)
@@ -262,7 +262,7 @@ class SocketLane:
 
 class StartupGate:
     """Nothing but liveness is served until every startup phase has completed
-    (INCIDENTS.md I-3: a half-initialised app must not take traffic)."""
+    (docs/incidents.md I-3: a half-initialised app must not take traffic)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -280,7 +280,7 @@ class StartupGate:
 async def _refuse(scope: Scope, receive: Receive, send: Send, phase: str) -> None:
     if scope["type"] == "websocket":
         # Accept, then close with a code: a handshake refused at the HTTP level reaches
-        # browsers as a bare 1006, which says nothing (INCIDENTS.md I-3).
+        # browsers as a bare 1006, which says nothing (docs/incidents.md I-3).
         await receive()  # websocket.connect
         offered = scope.get("subprotocols") or []
         accept = {"type": "websocket.accept"}

@@ -1,4 +1,4 @@
-"""INCIDENTS.md I-4, replayed: auth and backend as separate `netra serve` processes with
+"""docs/incidents.md I-4, replayed: auth and backend as separate `netra serve` processes with
 separate environments, for every supported key configuration. A token minted by the
 auth service is accepted by the backend (its readiness check `jwks` fetches the keys and
 verifies a real token from auth); a mismatch stops the backend at startup with a message

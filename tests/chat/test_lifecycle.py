@@ -37,7 +37,7 @@ async def test_orphaned_run_is_failed_when_its_lease_expires(serve: Serve) -> No
     srv = await serve()
     tid = await new_thread(srv)
     backend = srv.backend
-    async with backend.runtime.sessions.begin() as session:
+    async with backend.runtime.db.begin() as session:
         orphan = Run(
             thread_id=tid,
             user_message_id="m",

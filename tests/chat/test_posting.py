@@ -13,7 +13,7 @@ from tests.chat.conftest import Server, connect, new_thread, recv, recv_until
 async def count_rows(srv: Server) -> tuple[int, int, int]:
     from sqlalchemy import func, select
 
-    async with srv.backend.runtime.sessions() as session:
+    async with srv.backend.runtime.db() as session:
         return (
             int(await session.scalar(select(func.count()).select_from(Message)) or 0),
             int(await session.scalar(select(func.count()).select_from(Run)) or 0),

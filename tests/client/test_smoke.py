@@ -137,5 +137,5 @@ async def test_socket_closed_4401_is_named_with_its_step(platform: NetraProcess)
 
 
 async def test_smoke_runs_inside_a_running_event_loop(platform: NetraProcess) -> None:
-    report = await run_smoke(platform.url)  # INCIDENTS.md I-2: no asyncio.run inside
+    report = await run_smoke(platform.url)  # docs/incidents.md I-2: no asyncio.run inside
     assert report.ok, report.to_dict()

@@ -1,4 +1,4 @@
-"""Connection failures in words (INCIDENTS.md I-1), never a password."""
+"""Connection failures in words (docs/incidents.md I-1), never a password."""
 
 from __future__ import annotations
 

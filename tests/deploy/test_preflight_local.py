@@ -15,7 +15,7 @@ from netra.deploy.runner import Runner
 from netra.deploy.targets.local import LocalTarget
 from tests.deploy.conftest import SECRETS, LocalEnv
 
-NAMESAKES = {  # INCIDENTS.md I-1: what staging had, none of it `jwt-secret-key`
+NAMESAKES = {  # docs/incidents.md I-1: what staging had, none of it `jwt-secret-key`
     "jwt-secret": "a" * 32,
     "jwt-secret-key-staging": "b" * 32,
     "jwt-secret-staging": "c" * 32,

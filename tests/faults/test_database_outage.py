@@ -1,5 +1,5 @@
 """Readiness through a database outage: 503 naming the check while PostgreSQL cannot be
-reached, 200 again after it returns, without a restart (ARCHITECTURE.md decision 6).
+reached, 200 again after it returns, without a restart (docs/architecture.md decision 6).
 
 The outage is real: the service reaches the machine's PostgreSQL through a TCP hop this
 test owns, and the test cuts it (refusing new connections and dropping open ones)."""

@@ -1,4 +1,4 @@
-"""INCIDENTS.md I-1, the runtime half: the Cloud SQL socket was never mounted.
+"""docs/incidents.md I-1, the runtime half: the Cloud SQL socket was never mounted.
 
 The old platform logged `Database connection failed: [Errno 2] No such file or directory`.
 Netra's auth service stays up, answers liveness, and its readiness names the missing

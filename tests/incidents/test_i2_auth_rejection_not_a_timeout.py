@@ -1,4 +1,4 @@
-"""INCIDENTS.md I-2: WebSocket tests "timed out during the handshake" when the server had
+"""docs/incidents.md I-2: WebSocket tests "timed out during the handshake" when the server had
 in fact rejected the token; a test helper called asyncio.run() inside a running loop.
 
 Netra's /ws answers a bad or expired token at once with close code 4401 and a reason a

@@ -1,4 +1,4 @@
-"""INCIDENTS.md I-3: the backend deployed without SERVICE_SECRET, JWT_SECRET_KEY,
+"""docs/incidents.md I-3: the backend deployed without SERVICE_SECRET, JWT_SECRET_KEY,
 SERVICE_ID and AUTH_SERVICE_URL; WebSockets closed with 1006.
 
 Netra refuses to start, listing every missing setting and where it looked, before it

@@ -1,4 +1,4 @@
-"""INCIDENTS.md I-4: the auth service read JWT_SECRET_KEY, the backend JWT_SECRET_{ENV}
+"""docs/incidents.md I-4: the auth service read JWT_SECRET_KEY, the backend JWT_SECRET_{ENV}
 first; staging set them differently and every call was 401.
 
 Netra resolves the shared secret through one chain in one place, so both services find

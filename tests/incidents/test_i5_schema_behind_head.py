@@ -1,4 +1,4 @@
-"""INCIDENTS.md I-5: migrations never ran on staging, the app came up anyway.
+"""docs/incidents.md I-5: migrations never ran on staging, the app came up anyway.
 
 Netra in staging does not migrate by itself (AUTO_MIGRATE is off): it stays alive, and its
 readiness is 503 naming the revision found and the one needed, until the release step

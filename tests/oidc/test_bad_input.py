@@ -19,7 +19,7 @@ from tests.oidc.conftest import Netra, Provider, _netra, oidc_env
 
 
 async def sessions(netra: Netra) -> int:
-    async with netra.app.state.runtime.sessions() as db:
+    async with netra.app.state.runtime.db() as db:
         return int(await db.scalar(select(func.count()).select_from(UserSession)) or 0)
 
 
@@ -214,6 +214,6 @@ async def test_login_starts_are_limited_per_address(
         page = await netra.browser.get("/auth/oidc/test/login", headers={"Accept": "text/html"})
         assert (page.status_code, "text/html" in page.headers["content-type"]) == (429, True)
         assert "Retry-After" in page.headers
-        async with netra.app.state.runtime.sessions() as db:
+        async with netra.app.state.runtime.db() as db:
             pending = await db.scalar(select(func.count()).select_from(OidcLogin))
         assert pending == 2

@@ -48,7 +48,7 @@ async def test_sign_in_hands_the_web_ui_a_token_pair_without_tokens_in_urls(
     again = await netra.browser.post("/auth/oidc/session")  # the handoff is single-use
     assert again.status_code == 401
     assert again.json()["detail"]["reason"] == "invalid_handoff"
-    async with netra.app.state.runtime.sessions() as db:
+    async with netra.app.state.runtime.db() as db:
         user = await db.scalar(select(User).where(User.email == "ada@example.com"))
         assert user is not None
         assert user.password_hash is None
@@ -60,7 +60,7 @@ async def test_second_sign_in_finds_the_account_by_subject(netra: Netra) -> None
     for _ in range(2):
         assert (await sign_in(netra.browser, login="bo@example.com")).status_code == 303
         assert (await netra.browser.post("/auth/oidc/session")).status_code == 200
-    async with netra.app.state.runtime.sessions() as db:
+    async with netra.app.state.runtime.db() as db:
         assert await db.scalar(select(func.count()).select_from(User)) == 1
         assert await db.scalar(select(func.count()).select_from(OidcIdentity)) == 1
 

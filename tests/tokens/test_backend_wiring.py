@@ -25,7 +25,7 @@ from netra.tokens import (
     TokenRejected,
     verifier_for,
 )
-from netra.tokens.api_keys import MAX_IN_FLIGHT, HttpApiKeyResolver
+from netra.tokens.api_key_resolver import MAX_IN_FLIGHT, HttpApiKeyResolver
 from tests.auth.conftest import bearer, sign_up
 from tests.conftest import SettingsFactory, running
 from tests.tokens.conftest import SECRET

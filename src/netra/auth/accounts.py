@@ -14,8 +14,8 @@ from netra.auth.errors import AuthError, unauthorized
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.models import User
 from netra.auth.passwords import PasswordRejected, Passwords
-from netra.auth.ratelimit import RateLimiter, retry_after
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
+from netra.auth.signin_limits import RateLimiter, retry_after
 from netra.db.base import utcnow
 from netra.health.metrics import Metrics
 from netra.settings import Environment, Settings
@@ -37,7 +37,7 @@ class Accounts:
     def __init__(
         self,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        db: async_sessionmaker[AsyncSession],
         passwords: Passwords,
         session_service: Sessions,
         limiter: RateLimiter,
@@ -46,7 +46,7 @@ class Accounts:
     ) -> None:
         self.settings = settings
         self.metrics = metrics if metrics is not None else Metrics()
-        self._db = sessions
+        self._db = db
         self.passwords = passwords
         self.sessions = session_service
         self.limiter = limiter

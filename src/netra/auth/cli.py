@@ -70,8 +70,8 @@ def create_admin(
         err.print(f"[bold red]{exc}[/]")
         raise typer.Exit(2) from None
 
-    async def exists(sessions: async_sessionmaker[AsyncSession]) -> bool:
-        async with sessions() as session:
+    async def exists(db: async_sessionmaker[AsyncSession]) -> bool:
+        async with db() as session:
             return await session.scalar(select(User).where(User.email == normalized)) is not None
 
     password: str | None = None
@@ -86,9 +86,9 @@ def create_admin(
             err.print(f"[bold red]{exc}[/]")
             raise typer.Exit(2) from None
 
-    async def promote(sessions: async_sessionmaker[AsyncSession]) -> str:
+    async def promote(db: async_sessionmaker[AsyncSession]) -> str:
         passwords = Passwords(settings.password_min_length)
-        async with sessions() as session, session.begin():
+        async with db() as session, session.begin():
             user = await session.scalar(select(User).where(User.email == normalized))
             if user is None:
                 assert password is not None
@@ -120,8 +120,8 @@ def rotate() -> None:
         )
         raise typer.Exit(2)
 
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
-        return await SigningKeys(settings, sessions).rotate()
+    async def work(db: async_sessionmaker[AsyncSession]) -> str:
+        return await SigningKeys(settings, db).rotate()
 
     try:
         kid = _with_database(settings, work)

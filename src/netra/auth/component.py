@@ -77,7 +77,7 @@ class AuthComponent:
         return [probe(config.name) for config in parse_providers(runtime.settings)[0]]
 
     async def start(self, runtime: Runtime) -> None:
-        state = build_state(runtime.settings, runtime.sessions, runtime.metrics)
+        state = build_state(runtime.settings, runtime.db, runtime.metrics)
         self._state = state
         # The embedded backend uses these very keys in-process (no HTTP to ourselves).
         runtime.verifier = state.verifier

@@ -14,9 +14,9 @@ from netra.settings import Settings
 
 
 class ServiceAccounts:
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, settings: Settings, db: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
-        self._db = sessions
+        self._db = db
 
     async def sync(self) -> None:
         """Make the stored account match settings (called at startup)."""

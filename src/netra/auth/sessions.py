@@ -58,14 +58,14 @@ class Sessions:
     def __init__(
         self,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        db: async_sessionmaker[AsyncSession],
         issuer: TokenIssuer,
         revocations: RevocationBroadcast,
         *,
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
-        self._db = sessions
+        self._db = db
         self.issuer = issuer
         self.revocations = revocations
         self.metrics = metrics if metrics is not None else Metrics()

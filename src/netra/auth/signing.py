@@ -74,10 +74,10 @@ def _public_jwk(private_key: Any, algorithm: str) -> dict[str, Any]:
 class SigningKeys:
     """The auth service's keys: `signer()` for minting, `jwks()` for publishing."""
 
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, settings: Settings, db: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
         self.algorithm = settings.token_algorithm
-        self._sessions = sessions
+        self._db = db
         self._keys: list[LoadedKey] = []
         self._jwks: tuple[list[LoadedKey], dict[str, Any]] | None = None
         if self.algorithm == "HS256":
@@ -120,9 +120,9 @@ class SigningKeys:
     async def _read(self) -> list[LoadedKey]:
         now = utcnow()
         aead = _kek(self.settings)
-        async with self._sessions() as db:
+        async with self._db() as session:
             rows = (
-                await db.scalars(
+                await session.scalars(
                     select(SigningKey)
                     .where(SigningKey.algorithm == self.algorithm)
                     .where(or_(SigningKey.publish_until.is_(None), SigningKey.publish_until > now))
@@ -164,13 +164,13 @@ class SigningKeys:
         nonce = os.urandom(12)
         sealed = ENCRYPTED_V1 + nonce + _kek(self.settings).encrypt(nonce, pem, jwk["kid"].encode())
         now = utcnow()
-        async with self._sessions() as db, db.begin():
-            await db.execute(
+        async with self._db() as session, session.begin():
+            await session.execute(
                 update(SigningKey)
                 .where(SigningKey.retired_at.is_(None), SigningKey.kid != jwk["kid"])
                 .values(retired_at=now, publish_until=now + self.retention)
             )
-            db.add(
+            session.add(
                 SigningKey(
                     kid=jwk["kid"],
                     algorithm=self.algorithm,

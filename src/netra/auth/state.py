@@ -10,13 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from netra.auth.accounts import Accounts
-from netra.auth.api_keys import ApiKeys, LocalApiKeyResolver
+from netra.auth.api_key_store import ApiKeys, LocalApiKeyResolver
 from netra.auth.issuer import TokenIssuer
 from netra.auth.oidc.config import parse_providers
 from netra.auth.oidc.flow import OidcLogins
 from netra.auth.oidc.provider import OidcProvider
 from netra.auth.passwords import Passwords
-from netra.auth.ratelimit import (
+from netra.auth.service_accounts import ServiceAccounts
+from netra.auth.sessions import ClientInfo, Sessions
+from netra.auth.signin_limits import (
     MemoryRateLimiter,
     Network,
     RateLimiter,
@@ -24,8 +26,6 @@ from netra.auth.ratelimit import (
     client_ip,
     parse_networks,
 )
-from netra.auth.service_accounts import ServiceAccounts
-from netra.auth.sessions import ClientInfo, Sessions
 from netra.auth.signing import SigningKeys
 from netra.health.metrics import Metrics
 from netra.settings import Settings

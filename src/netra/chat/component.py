@@ -122,7 +122,7 @@ class ChatComponent:
         else:
             models = await self._start_models(settings)
         self.models = models
-        events_log = EventLog(runtime.sessions)
+        events_log = EventLog(runtime.db)
         bus = create_bus(settings, runtime.instance_id)
         limiter: RateLimiter = MemoryRateLimiter()
         client = getattr(bus, "client", None)
@@ -131,12 +131,12 @@ class ChatComponent:
         backend = ChatBackend(
             runtime=runtime,
             events=events_log,
-            threads=ThreadStore(runtime.sessions, events_log),
+            threads=ThreadStore(runtime.db, events_log),
             bus=bus,
             hub=Hub(events_log, runtime.spawn, runtime.metrics),
             runs=RunManager(
                 settings=settings,
-                sessions=runtime.sessions,
+                db=runtime.db,
                 events=events_log,
                 bus=bus,
                 agent=models.default,

@@ -1,5 +1,5 @@
 """The per-thread event log: every agent event gets the next gap-free `seq` of its thread
-and is committed before anyone is told about it (ARCHITECTURE.md decision 4)."""
+and is committed before anyone is told about it (docs/architecture.md decision 4)."""
 
 from __future__ import annotations
 
@@ -68,8 +68,8 @@ _INSERT_EVENTS = insert(run_events_table)
 class EventLog:
     """Appends and reads `run_events`; the only writer of `threads.last_seq`."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
+    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+        self.db = db
 
     async def append(
         self, thread_id: str, run_id: str, events: Sequence[AgentEvent]
@@ -77,7 +77,7 @@ class EventLog:
         """Persist `events` with the thread's next seqs, in one transaction."""
         if not events:
             return []
-        async with self.sessions.begin() as session:
+        async with self.db.begin() as session:
             return await self.append_in(session, thread_id, run_id, events)
 
     async def append_in(
@@ -124,7 +124,7 @@ class EventLog:
 
     async def read(self, thread_id: str, after_seq: int, limit: int = 500) -> list[Envelope]:
         """Events of a thread with seq > after_seq, oldest first."""
-        async with self.sessions() as session:
+        async with self.db() as session:
             rows = await session.execute(
                 select(RunEvent)
                 .where(RunEvent.thread_id == thread_id, RunEvent.seq > after_seq)

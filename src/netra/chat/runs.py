@@ -37,7 +37,7 @@ class RunManager:
         self,
         *,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        db: async_sessionmaker[AsyncSession],
         events: EventLog,
         bus: EventBus,
         agent: Agent,
@@ -46,7 +46,7 @@ class RunManager:
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
         self.settings = settings
-        self.sessions = sessions
+        self.db = db
         self.events = events
         self.bus = bus
         self.agent = agent
@@ -108,7 +108,7 @@ class RunManager:
     async def _drive(
         self, run_id: str, thread_id: str, user_id: str, message: Message
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
-        data = ChatUserData(self.sessions, user_id, thread_id)
+        data = ChatUserData(self.db, user_id, thread_id)
         history = await data.thread_history(excluding=message.id)
         context = RunContext(user_id, thread_id, run_id, data)
         queue: asyncio.Queue[Item] = asyncio.Queue()
@@ -177,7 +177,7 @@ class RunManager:
     ) -> None:
         """The run's last events and terminal event, its status and the answer, in one
         transaction."""
-        async with self.sessions.begin() as session:
+        async with self.db.begin() as session:
             params = {"b_run": run_id, "b_now": utcnow(), **_outcome(terminal)}
             ended = _COMPLETE_RUN if isinstance(terminal, AgentCompleted) else _FAIL_RUN
             changed = await session.execute(ended, params)
@@ -213,7 +213,7 @@ class RunManager:
     async def renew(self) -> None:
         if not self.tasks:
             return
-        async with self.sessions.begin() as session:
+        async with self.db.begin() as session:
             await session.execute(
                 update(Run)
                 .where(Run.id.in_(list(self.tasks)), Run.status.in_(ACTIVE))
@@ -222,7 +222,7 @@ class RunManager:
 
     async def sweep(self) -> int:
         """Fail every active run whose lease expired; returns how many."""
-        async with self.sessions() as session:
+        async with self.db() as session:
             rows = await session.execute(
                 select(Run.id, Run.thread_id).where(
                     Run.status.in_(ACTIVE), Run.lease_expires_at < utcnow()

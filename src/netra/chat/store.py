@@ -59,24 +59,24 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class ThreadStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], events: EventLog) -> None:
-        self.sessions = sessions
+    def __init__(self, db: async_sessionmaker[AsyncSession], events: EventLog) -> None:
+        self.db = db
         self.events = events
 
     async def create(self, user_id: str, title: str) -> Thread:
-        async with self.sessions.begin() as session:
+        async with self.db.begin() as session:
             thread = Thread(user_id=user_id, title=title, last_seq=0, updated_at=utcnow())
             session.add(thread)
         return thread
 
     async def get(self, user_id: str, thread_id: str) -> Thread | None:
-        async with self.sessions() as session:
+        async with self.db() as session:
             return await session.scalar(
                 select(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
             )
 
     async def list_for(self, user_id: str, limit: int, offset: int) -> list[Thread]:
-        async with self.sessions() as session:
+        async with self.db() as session:
             rows = await session.scalars(
                 select(Thread)
                 .where(Thread.user_id == user_id)
@@ -87,7 +87,7 @@ class ThreadStore:
             return list(rows)
 
     async def rename(self, user_id: str, thread_id: str, title: str) -> Thread | None:
-        async with self.sessions.begin() as session:
+        async with self.db.begin() as session:
             thread = await session.scalar(
                 select(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
             )
@@ -99,7 +99,7 @@ class ThreadStore:
     async def delete(self, user_id: str, thread_id: str) -> bool:
         # Messages, runs and events go with it: ON DELETE CASCADE (SQLite connections
         # turn foreign keys on in netra.db.engine).
-        async with self.sessions.begin() as session:
+        async with self.db.begin() as session:
             gone = await session.execute(
                 delete(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
             )
@@ -107,7 +107,7 @@ class ThreadStore:
 
     async def run(self, user_id: str, run_id: str) -> Run | None:
         """The run, if it belongs to one of the user's threads."""
-        async with self.sessions() as session:
+        async with self.db() as session:
             run: Run | None = await session.scalar(
                 select(Run)
                 .join(Thread, Thread.id == Run.thread_id)
@@ -128,7 +128,7 @@ class ThreadStore:
                     and_(Message.created_at == stamp, Message.id > message_id),
                 )
             )
-        async with self.sessions() as session:
+        async with self.db() as session:
             rows = list(
                 await session.scalars(
                     query.order_by(Message.created_at, Message.id).limit(limit + 1)
@@ -154,7 +154,7 @@ class ThreadStore:
         thread's next seq) in one transaction, once per (thread, client_msg_id). None if
         the user has no such thread."""
         try:
-            async with self.sessions.begin() as session:
+            async with self.db.begin() as session:
                 if client_msg_id is not None:
                     earlier = await _earlier(session, user_id, thread_id, client_msg_id)
                     if earlier is not None:
@@ -176,7 +176,7 @@ class ThreadStore:
             # constraint on (thread, client_msg_id)); this transaction left no trace.
             if client_msg_id is None:
                 raise
-            async with self.sessions() as session:
+            async with self.db() as session:
                 earlier = await _earlier(session, user_id, thread_id, client_msg_id)
             if earlier is None:
                 raise

@@ -16,16 +16,14 @@ def _escape_like(text: str) -> str:
 class ChatUserData:
     """Reads only threads whose owner is `user_id`."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], user_id: str, thread_id: str
-    ) -> None:
-        self.sessions = sessions
+    def __init__(self, db: async_sessionmaker[AsyncSession], user_id: str, thread_id: str) -> None:
+        self.db = db
         self.user_id = user_id
         self.thread_id = thread_id
 
     async def search_messages(self, query: str, limit: int) -> list[MessageHit]:
         pattern = f"%{_escape_like(query.strip())}%"
-        async with self.sessions() as session:
+        async with self.db() as session:
             rows = await session.execute(
                 select(Message, Thread.title)
                 .join(Thread, Thread.id == Message.thread_id)
@@ -41,7 +39,7 @@ class ChatUserData:
     async def thread_history(self, excluding: str = "") -> list[ChatTurn]:
         """The thread's messages, oldest first (without the message `excluding`)."""
         params = {"b_thread": self.thread_id, "b_user": self.user_id, "b_excluding": excluding}
-        async with self.sessions() as session:
+        async with self.db() as session:
             rows = await session.execute(_HISTORY, params)
             return [
                 ChatTurn("assistant" if role == "assistant" else "user", content)

@@ -1,6 +1,6 @@
 """The async Python SDK: sign in, threads, send, and a resumable stream of agent events.
 
-Safe inside a running event loop (it never calls `asyncio.run`, INCIDENTS.md I-2):
+Safe inside a running event loop (it never calls `asyncio.run`, docs/incidents.md I-2):
 
     async with NetraClient("http://127.0.0.1:8000") as netra:
         await netra.sign_in("me@example.com", "password")

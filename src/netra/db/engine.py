@@ -1,4 +1,4 @@
-"""Engines and connection errors a person can act on (INCIDENTS.md I-1)."""
+"""Engines and connection errors a person can act on (docs/incidents.md I-1)."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
 
 
 def missing_socket(url: URL) -> str | None:
-    """The sentence for a Cloud SQL socket directory that is not there (INCIDENTS.md I-1)."""
+    """The sentence for a Cloud SQL socket directory that is not there (docs/incidents.md I-1)."""
     socket_dir = cloud_sql_socket_dir(url)
     if socket_dir is None or socket_dir.exists():
         return None

@@ -1,7 +1,7 @@
 """Alembic, driven from code: each service owns its tables and its own version table.
 
 `netra migrate` and AUTO_MIGRATE call `upgrade`; readiness calls `status` and reports the
-revision it found beside the one this release needs (INCIDENTS.md I-5).
+revision it found beside the one this release needs (docs/incidents.md I-5).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class NetraSmoke:
             urls[Service.BACKEND], urls[Service.AUTH], credentials, timeout=self.timeout
         )
         # A loop of its own in a thread of its own: safe whether or not the caller is
-        # inside an event loop (INCIDENTS.md I-2).
+        # inside an event loop (docs/incidents.md I-2).
         with ThreadPoolExecutor(1, thread_name_prefix="netra-smoke") as pool:
             report = pool.submit(asyncio.run, smoke).result()
         steps = [SmokeStep(s.name, s.ok, s.duration_ms, s.error) for s in report.steps]

@@ -116,7 +116,7 @@ def _digest(settings: Settings) -> str | None:
 def agreement(
     report: PreflightReport, env: DeployEnvironment, auth: Settings, backend: Settings
 ) -> None:
-    """Both services' views of tokens and of each other (INCIDENTS.md I-4)."""
+    """Both services' views of tokens and of each other (docs/incidents.md I-4)."""
     for name in ("jwt_issuer", "jwt_audience", "token_algorithm"):
         a, b = getattr(auth, name), getattr(backend, name)
         message = f"both {a!r}" if a == b else f"auth has {a!r}, backend has {b!r}"

@@ -1,7 +1,7 @@
 """What each service receives, derived from the configuration contract.
 
 Every environment variable and secret reference a deployed service gets comes from
-here, so both services get the same names (INCIDENTS.md I-4) and a setting the contract
+here, so both services get the same names (docs/incidents.md I-4) and a setting the contract
 requires cannot be left out (I-3): `wire()` resolves the contract with the values that
 will be injected (secrets stood in by placeholders) and refuses on any problem.
 """

@@ -83,7 +83,7 @@ def backend_can_find_auth(
     settings: Settings, report: ConfigReport, services: frozenset[Service]
 ) -> Iterable[Problem]:
     """A backend running without the auth service beside it must be told where it is
-    (INCIDENTS.md I-3: `auth_service_endpoint: unknown`)."""
+    (docs/incidents.md I-3: `auth_service_endpoint: unknown`)."""
     alone = Service.BACKEND in services and Service.AUTH not in services
     if alone and settings.auth_service_url is None and settings.environment.is_local:
         entry = report.entry("AUTH_SERVICE_URL")

@@ -5,7 +5,7 @@ builds it with `verifier_for(settings, http)` or, with its service token and rev
 poller, `AuthServiceTokens(settings)`; the auth component hands its own keys in-process.
 """
 
-from netra.tokens.api_keys import API_KEY_PREFIX, ApiKeyResolver, HttpApiKeyResolver
+from netra.tokens.api_key_resolver import API_KEY_PREFIX, ApiKeyResolver, HttpApiKeyResolver
 from netra.tokens.backend import (
     AuthServiceTokens,
     TokenConfigMismatch,

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from netra.health import Check, CheckResult
 from netra.settings import Settings
-from netra.tokens.api_keys import HttpApiKeyResolver
+from netra.tokens.api_key_resolver import HttpApiKeyResolver
 from netra.tokens.keys import JwksKeys, KeySource, SharedSecretKeys, secret_kid
 from netra.tokens.principal import TokenRejected
 from netra.tokens.revocations import RevocationPoller, listen_for_revocations

@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 from jwt import exceptions as jwt_errors
 
-from netra.tokens.api_keys import ApiKeyResolver, is_api_key, split_api_key
+from netra.tokens.api_key_resolver import ApiKeyResolver, is_api_key, split_api_key
 from netra.tokens.cache import VerifiedCache
 from netra.tokens.keys import KID_PATTERN, KeySource
 from netra.tokens.principal import Principal, RejectReason, TokenKind, TokenRejected

@@ -15,7 +15,7 @@ BEARER_PREFIX = "bearer."
 
 
 class Close(IntEnum):
-    """Close codes a client can act on (ARCHITECTURE.md decision 5)."""
+    """Close codes a client can act on (docs/architecture.md decision 5)."""
 
     GOING_AWAY = 1001  # heartbeat missed
     INTERNAL = 1011

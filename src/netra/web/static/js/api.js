@@ -1,7 +1,7 @@
 // The one fetch wrapper. The access token lives in memory (app.token); the refresh
 // token lives in an HttpOnly cookie only the auth service reads (X-Netra-Refresh).
 // On 401: refresh once (concurrent 401s share that refresh), retry once; if the
-// refresh is refused, back to sign-in with a message (INCIDENTS.md I-4).
+// refresh is refused, back to sign-in with a message (docs/incidents.md I-4).
 import { app } from "./state.js";
 import { reportDown, reportUp } from "./connectivity.js";
 

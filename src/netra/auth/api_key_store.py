@@ -18,7 +18,11 @@ from netra.auth.sessions import hash_token, roles_of
 from netra.db.base import utcnow
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
-from netra.tokens.api_keys import API_KEY_PREFIX, principal_from_introspection, split_api_key
+from netra.tokens.api_key_resolver import (
+    API_KEY_PREFIX,
+    principal_from_introspection,
+    split_api_key,
+)
 from netra.tokens.revocations import RevocationBroadcast, epoch
 
 KNOWN_SCOPES = frozenset({"chat", "chat:read", "profile"})
@@ -30,11 +34,11 @@ class ApiKeys:
     def __init__(
         self,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        db: async_sessionmaker[AsyncSession],
         revocations: RevocationBroadcast,
     ) -> None:
         self.settings = settings
-        self._db = sessions
+        self._db = db
         self.revocations = revocations
 
     async def create(
