@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from netra.agents.catalog import ModelSet
 from netra.agents.run import started_event
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import EventLog
@@ -43,6 +45,8 @@ class ChatBackend:
     authenticating: int = 0
     # Stopping: runs under way finish here, new messages go to another instance.
     draining: bool = False
+    # The catalog's models (None: the run manager's one agent).
+    models: ModelSet | None = None
 
     @property
     def settings(self) -> Settings:
@@ -73,11 +77,29 @@ class ChatBackend:
             raise RateLimited(round(resets_in, 3), limit)
 
     async def post_message(
-        self, user_id: str, thread_id: str, text: str, client_msg_id: str | None
+        self,
+        user_id: str,
+        thread_id: str,
+        text: str,
+        client_msg_id: str | None,
+        *,
+        model: str | None = None,
+        roles: Iterable[str] = ("user",),
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
-        client_msg_id); None if the user has no such thread."""
-        agent = self.runs.agent
+        client_msg_id); None if the user has no such thread. The run uses `model`, else
+        the thread's, else the catalog's default; raises `ModelNotAllowed` for a model
+        these roles may not use."""
+        models = self.model_set
+        if model is None and len(models.catalog.models) > 1:
+            thread = await self.threads.get(user_id, thread_id)
+            if thread is None:
+                return None
+            # A thread's model the catalog no longer declares: the default answers.
+            if thread.model is not None and models.catalog.model(thread.model) is not None:
+                model = thread.model
+        entry = models.catalog.choose(model, roles)
+        agent = models.agent(entry.id)
         posted = await self.threads.post(
             user_id,
             thread_id,
@@ -85,9 +107,16 @@ class ChatBackend:
             client_msg_id,
             started=started_event(agent),
             provider=agent.name,
+            model=entry.id,
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
         )
         if posted is not None and posted.created:
-            self.runs.start(posted, user_id)
+            self.runs.start(posted, user_id, agent)
         return posted
+
+    @property
+    def model_set(self) -> ModelSet:
+        if self.models is None:
+            self.models = ModelSet.single(self.runs.agent)
+        return self.models

@@ -17,7 +17,7 @@ from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
-from netra.chat.routes import events, runs, threads
+from netra.chat.routes import events, models, runs, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.store import ThreadStore
@@ -53,7 +53,7 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter(dependencies=[Depends(self._bind)])
-        for module in (threads, runs, events):
+        for module in (threads, runs, events, models):
             api.include_router(module.router)
         api.routes.append(websocket_route(lambda: self.backend))
         return [api, web_router()]
@@ -144,6 +144,7 @@ class ChatComponent:
                 metrics=runtime.metrics,
             ),
             limiter=limiter,
+            models=models,
         )
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.maintain(), "run-leases")

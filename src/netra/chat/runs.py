@@ -57,11 +57,12 @@ class RunManager:
     def lease_until(self) -> Any:
         return utcnow() + timedelta(seconds=self.settings.run_lease)
 
-    def start(self, posted: Posted, user_id: str) -> None:
-        """Run the agent for a posted message; its `agent_started` (committed with the
-        message) is published first, by the run's task."""
+    def start(self, posted: Posted, user_id: str, agent: Agent | None = None) -> None:
+        """Run `agent` (default: this manager's) for a posted message; its
+        `agent_started` (committed with the message) is published first, by the run's task."""
         run = posted.run
-        task = asyncio.create_task(self._execute(posted, user_id), name=f"run-{run.id}")
+        chosen = agent if agent is not None else self.agent
+        task = asyncio.create_task(self._execute(posted, user_id, chosen), name=f"run-{run.id}")
         self.tasks[run.id] = task
         task.add_done_callback(lambda _: self.tasks.pop(run.id, None))
 
@@ -82,13 +83,13 @@ class RunManager:
         task.cancel()
         return True
 
-    async def _execute(self, posted: Posted, user_id: str) -> None:
+    async def _execute(self, posted: Posted, user_id: str, agent: Agent) -> None:
         run_id, thread_id = posted.run.id, posted.run.thread_id
         terminal: AgentCompleted | AgentError
         last: list[AgentEvent] = []
         try:
             await self._publish(list(posted.events))
-            terminal, last = await self._drive(run_id, thread_id, user_id, posted.message)
+            terminal, last = await self._drive(run_id, thread_id, user_id, posted.message, agent)
         except TimeoutError:
             terminal = AgentError(
                 reason=f"the agent did not finish within {self.settings.run_timeout:g}s",
@@ -106,7 +107,7 @@ class RunManager:
             log.exception("could not record the end of run %s", run_id)
 
     async def _drive(
-        self, run_id: str, thread_id: str, user_id: str, message: Message
+        self, run_id: str, thread_id: str, user_id: str, message: Message, agent: Agent
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
         data = ChatUserData(self.db, user_id, thread_id)
         history = await data.thread_history(excluding=message.id)
@@ -115,9 +116,7 @@ class RunManager:
         # run_agent (netra.agents) enforces the time limit and ends every run with exactly
         # one terminal event; the outer timeout is only a backstop for a stuck close.
         limit = self.settings.run_timeout
-        run = run_agent(
-            self.agent, history, message.content, context, timeout=limit, announced=True
-        )
+        run = run_agent(agent, history, message.content, context, timeout=limit, announced=True)
         async with asyncio.timeout(limit + 10):
             pump = asyncio.create_task(_pump(aiter(run), queue))
             try:

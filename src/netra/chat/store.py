@@ -63,9 +63,11 @@ class ThreadStore:
         self.db = db
         self.events = events
 
-    async def create(self, user_id: str, title: str) -> Thread:
+    async def create(self, user_id: str, title: str, model: str | None = None) -> Thread:
         async with self.db.begin() as session:
-            thread = Thread(user_id=user_id, title=title, last_seq=0, updated_at=utcnow())
+            thread = Thread(
+                user_id=user_id, title=title, last_seq=0, updated_at=utcnow(), model=model
+            )
             session.add(thread)
         return thread
 
@@ -86,13 +88,19 @@ class ThreadStore:
             )
             return list(rows)
 
-    async def rename(self, user_id: str, thread_id: str, title: str) -> Thread | None:
+    async def update(
+        self, user_id: str, thread_id: str, changes: dict[str, str | None]
+    ) -> Thread | None:
+        """Set `title` and/or `model` (a None model: back to the catalog's default)."""
         async with self.db.begin() as session:
             thread = await session.scalar(
                 select(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
             )
             if thread is not None:
-                thread.title = title
+                if changes.get("title") is not None:
+                    thread.title = str(changes["title"])
+                if "model" in changes:
+                    thread.model = changes["model"]
                 thread.updated_at = utcnow()
             return thread
 
@@ -148,6 +156,7 @@ class ThreadStore:
         started: AgentEvent,
         provider: str,
         instance: str,
+        model: str | None = None,
         lease_until: datetime,
     ) -> Posted | None:
         """Store a user message, its run and the run's first event (`started`, with the
@@ -160,7 +169,7 @@ class ThreadStore:
                     if earlier is not None:
                         return earlier
                 message, run = _new_turn(thread_id, text, client_msg_id)
-                run.provider, run.instance_id = provider, instance
+                run.provider, run.model, run.instance_id = provider, model, instance
                 run.lease_expires_at = lease_until
                 # First the thread's row: it checks the owner, takes the next seq and
                 # holds the row's lock (PostgreSQL) until commit.

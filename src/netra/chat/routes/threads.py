@@ -8,15 +8,26 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from netra.chat.backend import RateLimited
+from netra.agents.catalog import ModelNotAllowed
+from netra.chat.backend import ChatBackend, RateLimited
 from netra.chat.routes.deps import Backend, User, own_thread
 from netra.chat.store import BadCursor
+from netra.tokens import Principal
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
 
+ModelId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class ThreadIn(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=200)] = "New chat"
+    model: ModelId | None = Field(None, description="A catalog model id (GET /api/models).")
+
+
+class ThreadPatch(BaseModel):
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    model: ModelId | None = Field(None, description="null: back to the default model.")
 
 
 class ThreadOut(BaseModel):
@@ -26,6 +37,7 @@ class ThreadOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_seq: int
+    model: str | None
 
 
 class MessageOut(BaseModel):
@@ -47,6 +59,7 @@ class MessagePage(BaseModel):
 class MessageIn(BaseModel):
     text: Annotated[str, Field(min_length=1)]
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    model: ModelId | None = Field(None, description="This message's model, else the thread's.")
 
 
 class Posted(BaseModel):
@@ -67,9 +80,21 @@ async def list_threads(
     return [ThreadOut.model_validate(t) for t in threads]
 
 
+def allowed_model(backend: ChatBackend, user: Principal, model: str | None) -> None:
+    """403 `model_not_allowed` unless the caller may use `model` (None: the default)."""
+    if model is None:
+        return
+    try:
+        backend.model_set.catalog.choose(model, user.roles)
+    except ModelNotAllowed as exc:
+        raise HTTPException(403, {"reason": exc.reason, "message": str(exc)}) from None
+
+
 @router.post("", response_model=ThreadOut, status_code=201)
 async def create_thread(backend: Backend, user: User, body: ThreadIn) -> ThreadOut:
-    return ThreadOut.model_validate(await backend.threads.create(user.subject, body.title))
+    allowed_model(backend, user, body.model)
+    thread = await backend.threads.create(user.subject, body.title, body.model)
+    return ThreadOut.model_validate(thread)
 
 
 @router.get("/{thread_id}", response_model=ThreadOut)
@@ -78,8 +103,14 @@ async def get_thread(backend: Backend, user: User, thread_id: str) -> ThreadOut:
 
 
 @router.patch("/{thread_id}", response_model=ThreadOut)
-async def rename_thread(backend: Backend, user: User, thread_id: str, body: ThreadIn) -> ThreadOut:
-    thread = await backend.threads.rename(user.subject, thread_id, body.title)
+async def update_thread(
+    backend: Backend, user: User, thread_id: str, body: ThreadPatch
+) -> ThreadOut:
+    """Rename the thread and/or set its default model (fields sent are changed)."""
+    allowed_model(backend, user, body.model)
+    thread = await backend.threads.update(
+        user.subject, thread_id, body.model_dump(include=body.model_fields_set)
+    )
     if thread is None:
         raise HTTPException(404, f"thread {thread_id} not found")
     return ThreadOut.model_validate(thread)
@@ -126,7 +157,17 @@ async def post_message(
         raise HTTPException(
             429, str(exc), headers={"Retry-After": str(max(1, round(exc.retry_after)))}
         ) from None
-    posted = await backend.post_message(user.subject, thread_id, body.text, body.client_msg_id)
+    try:
+        posted = await backend.post_message(
+            user.subject,
+            thread_id,
+            body.text,
+            body.client_msg_id,
+            model=body.model,
+            roles=user.roles,
+        )
+    except ModelNotAllowed as exc:
+        raise HTTPException(403, {"reason": exc.reason, "message": str(exc)}) from None
     if posted is None:  # deleted since own_thread looked
         raise HTTPException(404, f"thread {thread_id} not found")
     if not posted.created:

@@ -45,6 +45,7 @@ class SendMessage(_Request):
     thread_id: str
     text: Annotated[str, Field(min_length=1)]
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    model: Annotated[str | None, Field(min_length=1, max_length=64)] = None
 
 
 class Subscribe(_Request):

@@ -11,6 +11,7 @@ import time
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from netra.agents.catalog import ModelNotAllowed
 from netra.chat.backend import ChatBackend, RateLimited
 from netra.chat.hub import Subscription
 from netra.chat.outbox import Outbox
@@ -237,9 +238,18 @@ class SocketSession:
                 )
             )
             return
-        posted = await self.backend.post_message(
-            self.user.subject, request.thread_id, request.text, request.client_msg_id
-        )
+        try:
+            posted = await self.backend.post_message(
+                self.user.subject,
+                request.thread_id,
+                request.text,
+                request.client_msg_id,
+                model=request.model,
+                roles=self.user.roles,
+            )
+        except ModelNotAllowed as exc:
+            self.outbox.push(error(request, exc.reason, str(exc), request.thread_id))
+            return
         if posted is None:
             self.outbox.push(error(request, "not_found", "thread not found", request.thread_id))
             return
