@@ -9,12 +9,13 @@ Safe inside a running event loop (it never calls `asyncio.run`, docs/incidents.m
             print(event.type, event.payload)
 """
 
-from netra.client.client import NetraClient, Thread, Tokens
+from netra.client.client import Model, NetraClient, Thread, Tokens
 from netra.client.errors import NetraError, StreamClosed
 from netra.client.stream import EventStream, ServerEvent
 
 __all__ = [
     "EventStream",
+    "Model",
     "NetraClient",
     "NetraError",
     "ServerEvent",

@@ -3,7 +3,10 @@ message's own model, and `model_not_allowed` on REST and /ws."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 
 from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
+from netra.client import NetraClient, NetraError
 from netra.service import build_app
 from tests.chat.conftest import Server, connect, recv_until, start_server, stop_server
 from tests.chat.test_rest import wait_run
@@ -131,3 +135,44 @@ async def test_models_threads_and_messages(catalog_server: Server) -> None:
         run_id = acked[-1]["run_id"]
     await wait_run(server, "alice", run_id)
     assert await started_model(server, tid, run_id) == "other"
+
+
+async def test_the_sdk_lists_models_and_picks_them(catalog_server: Server) -> None:
+    server = catalog_server
+    token = await server.users.token("alice")
+    async with NetraClient(server.url, access_token=token) as netra:
+        models = await netra.list_models()
+        assert [(m.id, m.default) for m in models] == [("fast", True), ("other", False)]
+        thread = await netra.create_thread("sdk", model="other")
+        assert thread.model == "other"
+        events = [event async for event in netra.ask(thread.id, "what is 6 * 7?", model="fast")]
+        assert events[0].type == "agent_started"
+        assert events[0].payload["model"] == "fast"
+        assert "42" in events[-1].payload["text"]
+        assert (await netra.set_thread_model(thread.id, None)).model is None
+        with pytest.raises(NetraError) as refused:
+            await netra.send(thread.id, "hi", model="staff")
+        assert refused.value.status == 403
+        assert "(model_not_allowed)" in str(refused.value)
+
+
+async def test_netra_chat_model_flag(catalog_server: Server) -> None:
+    netra = Path(sys.executable).parent / "netra"
+    token = await catalog_server.users.token("alice")
+    env = {**os.environ, "NETRA_TOKEN": token}
+    common = [str(netra), "chat", "--url", catalog_server.url, "-m", "what is 2 + 2?"]
+    for model, code in (("other", 0), ("staff", 1)):
+        process = await asyncio.create_subprocess_exec(
+            *common,
+            "--model",
+            model,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == code, stderr.decode()
+        if code == 0:  # `other` has no tools: the planner says what it could do with them
+            assert stdout.decode().startswith("I'm Netra's built-in assistant")
+        else:
+            assert "model_not_allowed" in stderr.decode()
