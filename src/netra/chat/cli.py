@@ -18,6 +18,7 @@ err = Console(stderr=True)
 
 @chat_app.callback()
 def chat(
+    *,
     url: Annotated[str, typer.Option(help="The backend's URL.")] = "http://127.0.0.1:8000",
     auth_url: Annotated[str | None, typer.Option(help="The auth service (default: --url).")] = None,
     email: Annotated[str | None, typer.Option(help="Sign in as this account.")] = None,
