@@ -7,6 +7,7 @@ import { ThreadStream } from "../socket.js";
 import { onBackOnline } from "../connectivity.js";
 import { RunView } from "./timeline.js";
 import { loadThreads, threadList } from "./threads.js";
+import { loadModels, modelPicker } from "./models.js";
 
 const MAX_CHARS = 16000; // the backend's MESSAGE_MAX_CHARS default; it answers 413 beyond its own
 
@@ -24,7 +25,7 @@ export async function chatView(main, threadId) {
   app.chat = chat;
   main.replaceChildren(h("p", { class: "loading", text: "Loading your chats…" }));
   try {
-    await loadThreads();
+    await Promise.all([loadThreads(), loadModels()]);
   } catch (error) {
     return main.replaceChildren(h("p", { class: "error", role: "alert", text: error.message }));
   }
@@ -44,7 +45,9 @@ export async function chatView(main, threadId) {
 
 async function newThread(firstText) {
   const title = firstText ? firstText.replace(/\s+/g, " ").slice(0, 60) : "New chat";
-  const thread = await api("/api/threads", { method: "POST", body: { title } });
+  const body = app.nextModel ? { title, model: app.nextModel } : { title };
+  const thread = await api("/api/threads", { method: "POST", body });
+  app.nextModel = null;
   app.pendingText = firstText || null;
   window.location.hash = `#/t/${encodeURIComponent(thread.id)}`;
 }
@@ -53,11 +56,12 @@ function emptyState(conversation) {
   conversation.replaceChildren(
     h("h1", { text: "Start a chat" }),
     h("p", { class: "note", text: "Ask anything. Try “what is 17 * 23?” to watch the agent call a tool." }),
-    composer(async (text) => newThread(text)));
+    composer(async (text) => newThread(text),
+      modelPicker({ current: app.nextModel, onChange: async (id) => { app.nextModel = id; } })));
   focusHeading(conversation);
 }
 
-function composer(onSend) {
+function composer(onSend, picker = null) {
   const input = h("textarea", {
     id: "composer-input", rows: "3", maxlength: String(MAX_CHARS), required: true,
     placeholder: "Message the agent (Enter to send, Shift+Enter for a new line)",
@@ -66,7 +70,7 @@ function composer(onSend) {
   const button = h("button", { type: "submit", class: "primary", text: "Send" });
   const form = h("form", { class: "composer", "aria-label": "Send a message" },
     h("label", { for: "composer-input", class: "visually-hidden", text: "Message" }),
-    input, button, error);
+    input, button, picker, error);
   const submit = async () => {
     const text = input.value.trim();
     if (!text) return;
@@ -156,7 +160,18 @@ async function openThread(conversation, chat) {
   const log = h("ol", { class: "log", "aria-label": "Messages" });
   const scroller = h("div", { class: "scroller" }, log);
   conversation.replaceChildren(header(thread, chat), scroller,
-    composer((text) => send(chat, text)));
+    composer((text) => send(chat, text), modelPicker({
+      current: thread.model,
+      onChange: async (id) => {
+        try {
+          thread.model = (await api(`/api/threads/${encodeURIComponent(chat.threadId)}`,
+            { method: "PATCH", body: { model: id } })).model;
+        } catch (error) {
+          chat.setStatus(`Model not changed: ${error.message}`, "error");
+          throw error;
+        }
+      },
+    })));
   chat.log = log;
   chat.scroller = scroller;
   drawHistory(chat, messages);
