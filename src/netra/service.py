@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from netra import __version__, db
+from netra import __version__, db, http_errors
 from netra.db import migrations
 from netra.health import Check, CheckResult, HealthRegistry
 from netra.health.metrics import Metrics
@@ -209,6 +209,7 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
     # Called by `netra.serving.serve` on SIGTERM, before connections are closed.
     app.state.drain = drain
     app.state.settings = settings
+    http_errors.install(app)
     app.include_router(health_router)
     app.include_router(metrics_router)
     for component in components:

@@ -8,10 +8,22 @@ from dataclasses import dataclass, field
 from netra.agents.catalog import ModelSet
 from netra.agents.run import started_event
 from netra.chat.bus import EventBus, Notice
+from netra.chat.errors import (
+    BadSeq,
+    Draining,
+    NoSuchRun,
+    NoSuchThread,
+    RateLimited,
+    RunFinished,
+    ServiceTokenRefused,
+    TooLong,
+    Unavailable,
+)
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
+from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
-from netra.chat.runs import RunManager
+from netra.chat.runs import FINISHED, RunManager
 from netra.chat.store import Posted, ThreadStore
 from netra.ratelimit import RateLimiter
 from netra.service import Runtime
@@ -19,20 +31,11 @@ from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
 
 
-class ServiceUnavailable(Exception):
-    """The process cannot serve this request now (no verifier yet); 503 / close 1013."""
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after: float, limit: int) -> None:
-        super().__init__(
-            f"too many messages: at most {limit} per minute; retry in {retry_after:.0f}s"
-        )
-        self.retry_after = retry_after
-
-
 @dataclass(eq=False)
 class ChatBackend:
+    """The chat domain: every rule a request meets lives in one method here and refuses
+    with a netra.chat.errors class; the REST routes and the socket only translate."""
+
     runtime: Runtime
     events: EventLog
     threads: ThreadStore
@@ -64,17 +67,81 @@ class ChatBackend:
             raise TokenRejected("missing", "missing access token")
         verifier = self.runtime.verifier
         if verifier is None:
-            raise ServiceUnavailable("token verification is not available yet; retry shortly")
+            raise Unavailable("token verification is not available yet; retry shortly")
         principal = await verifier.verify(token)
         if principal.is_service:
-            raise PermissionError("service tokens cannot use the chat API")
+            raise ServiceTokenRefused()
         return principal
+
+    async def own_thread(self, user_id: str, thread_id: str) -> Thread:
+        """The user's thread; NoSuchThread whether it is missing or someone else's."""
+        thread = await self.threads.get(user_id, thread_id)
+        if thread is None:
+            raise NoSuchThread(thread_id)
+        return thread
+
+    async def own_run(self, user_id: str, run_id: str) -> Run:
+        run = await self.threads.run(user_id, run_id)
+        if run is None:
+            raise NoSuchRun(run_id)
+        return run
+
+    async def follow_from(self, user_id: str, thread_id: str, after_seq: int) -> Thread:
+        """The user's thread, if `after_seq` is a seq of it (0 up to its last)."""
+        thread = await self.own_thread(user_id, thread_id)
+        if after_seq < 0 or after_seq > thread.last_seq:
+            raise BadSeq(after_seq, thread.last_seq)
+        return thread
+
+    def check_length(self, text: str) -> None:
+        limit = self.settings.message_max_chars
+        if len(text) > limit:
+            raise TooLong(len(text), limit)
 
     async def check_rate(self, user_id: str) -> None:
         limit = self.settings.chat_rate_limit
         count, resets_in = await self.limiter.count(f"msg:{user_id}", 60.0)
         if count > limit:
             raise RateLimited(round(resets_in, 3), limit)
+
+    def check_accepting(self) -> None:
+        if self.draining:  # nothing is stored: the client sends it again elsewhere
+            raise Draining()
+
+    def check_model(self, model: str | None, roles: Iterable[str]) -> None:
+        """`model` (None: the default) is one these roles may use, else ModelNotAllowed."""
+        if model is not None:
+            self.model_set.catalog.choose(model, roles)
+
+    async def send_message(
+        self,
+        user_id: str,
+        thread_id: str,
+        text: str,
+        client_msg_id: str | None,
+        *,
+        model: str | None = None,
+        roles: Iterable[str] = ("user",),
+    ) -> Posted:
+        """A user's message, through every rule, then posted (see post_message)."""
+        self.check_accepting()
+        self.check_length(text)
+        self.check_model(model, roles)
+        await self.check_rate(user_id)
+        posted = await self.post_message(
+            user_id, thread_id, text, client_msg_id, model=model, roles=roles
+        )
+        if posted is None:
+            raise NoSuchThread(thread_id)
+        return posted
+
+    async def cancel_run(self, user_id: str, run_id: str) -> Run:
+        """Ask the user's run to stop; it ends with an `agent_error` (code `cancelled`)."""
+        run = await self.own_run(user_id, run_id)
+        if run.status in FINISHED:
+            raise RunFinished(run_id, run.status, run.thread_id)
+        await self.runs.cancel(run_id)
+        return run
 
     async def post_message(
         self,

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
+from netra.chat.errors import NoSuchThread
 from netra.chat.models import RunEvent, run_events_table, threads_table
 from netra.db.base import utcnow
 
@@ -48,10 +49,6 @@ def split_event(event: AgentEvent) -> tuple[str, dict[str, Any]]:
     """The event's type and its payload (every other field)."""
     data = event.model_dump(mode="json")
     return data.pop("type"), data
-
-
-class NoSuchThread(LookupError):
-    """The thread does not exist, or is not the given owner's."""
 
 
 _threads = threads_table

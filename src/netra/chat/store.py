@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
-from netra.chat.eventlog import Envelope, EventLog, NoSuchThread
+from netra.chat.errors import BadCursor, NoSuchThread
+from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.models import (
     Message,
     Run,
@@ -23,10 +24,6 @@ from netra.chat.models import (
     runs_table,
 )
 from netra.db.base import new_id, utcnow
-
-
-class BadCursor(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -52,9 +49,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         stamp, message_id = raw.split("|", 1)
         moment = datetime.fromisoformat(stamp)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadCursor(f"cursor {cursor!r} is not one this server issued") from exc
+        raise BadCursor(cursor) from exc
     if moment.tzinfo is None:  # every cursor this server issues carries its UTC offset
-        raise BadCursor(f"cursor {cursor!r} is not one this server issued")
+        raise BadCursor(cursor)
     return moment, message_id
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from netra.errors import DomainError
+
 TokenKind = Literal["access", "service", "api_key"]
 RejectReason = Literal[
     "missing",
@@ -45,13 +47,13 @@ class Principal:
         return "admin" in self.roles
 
 
-class TokenRejected(Exception):
+class TokenRejected(DomainError):
     """A credential was refused; `reason` is machine-readable, the message is for people."""
 
+    reason: RejectReason
+
     def __init__(self, reason: RejectReason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+        super().__init__(message, reason=reason)
 
 
 class Verifier(Protocol):

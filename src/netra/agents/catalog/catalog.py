@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from netra.agents.catalog.schema import AssistantEntry, McpServerEntry, ModelEntry
+from netra.errors import DomainError
 
 
-class ModelNotAllowed(Exception):
+class ModelNotAllowed(DomainError):
     """The caller named a model that is not in the catalog or not for their roles."""
 
     reason = "model_not_allowed"

@@ -8,9 +8,8 @@ from fastapi import Depends, HTTPException
 from fastapi.requests import HTTPConnection
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from netra.chat.backend import ChatBackend, ServiceUnavailable
-from netra.chat.models import Thread
-from netra.tokens import Principal, TokenRejected
+from netra.chat.backend import ChatBackend
+from netra.tokens import Principal
 
 bearer = HTTPBearer(auto_error=False, description="An access token or an API key.")
 
@@ -30,22 +29,7 @@ async def get_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     token = credentials.credentials if credentials is not None else None
-    try:
-        return await backend.authenticate(token)
-    except TokenRejected as exc:
-        raise HTTPException(401, exc.message, headers={"WWW-Authenticate": "Bearer"}) from None
-    except PermissionError as exc:
-        raise HTTPException(403, str(exc)) from None
-    except ServiceUnavailable as exc:
-        raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from None
+    return await backend.authenticate(token)
 
 
 User = Annotated[Principal, Depends(get_user)]
-
-
-async def own_thread(backend: ChatBackend, user: Principal, thread_id: str) -> Thread:
-    """The user's thread, or 404 whether it is missing or someone else's."""
-    thread = await backend.threads.get(user.subject, thread_id)
-    if thread is None:
-        raise HTTPException(404, f"thread {thread_id} not found")
-    return thread

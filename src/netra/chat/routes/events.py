@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from netra.chat.backend import ChatBackend
 from netra.chat.outbox import Outbox
-from netra.chat.routes.deps import Backend, User, own_thread
+from netra.chat.routes.deps import Backend, User
 
 SEQ = re.compile(r"[0-9]{1,18}")  # a seq fits a signed 64-bit column
 
@@ -36,13 +36,6 @@ class EventPage(BaseModel):
     last_seq: int
 
 
-def check_after_seq(after_seq: int, last_seq: int) -> None:
-    if after_seq > last_seq:
-        raise HTTPException(
-            400, f"after_seq {after_seq} is ahead of the thread's last seq {last_seq}"
-        )
-
-
 @router.get("/{thread_id}/events", response_model=EventPage)
 async def list_events(
     backend: Backend,
@@ -51,8 +44,7 @@ async def list_events(
     after_seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> EventPage:
-    thread = await own_thread(backend, user, thread_id)
-    check_after_seq(after_seq, thread.last_seq)
+    thread = await backend.follow_from(user.subject, thread_id, after_seq)
     rows = await backend.events.read(thread_id, after_seq, limit)
     return EventPage(
         items=[EventOut.model_validate(e.as_dict()) for e in rows], last_seq=thread.last_seq
@@ -72,13 +64,12 @@ async def stream_events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Replay after `after_seq` (or the `Last-Event-ID` header), then follow live."""
-    thread = await own_thread(backend, user, thread_id)
     if last_event_id is not None:
         # ASCII digits only: str.isdigit() also accepts '²', which int() then refuses.
         if not SEQ.fullmatch(last_event_id):
             raise HTTPException(400, f"Last-Event-ID {last_event_id[:40]!r} is not a seq")
         after_seq = int(last_event_id)
-    check_after_seq(after_seq, thread.last_seq)
+    await backend.follow_from(user.subject, thread_id, after_seq)
     return StreamingResponse(
         _sse(backend, thread_id, after_seq),
         media_type="text/event-stream",

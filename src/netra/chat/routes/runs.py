@@ -5,14 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from netra.chat.backend import ChatBackend
-from netra.chat.models import Run
 from netra.chat.routes.deps import Backend, User
-from netra.chat.runs import FINISHED
-from netra.tokens import Principal
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -32,23 +28,12 @@ class RunOut(BaseModel):
     finished_at: datetime | None
 
 
-async def own_run(backend: ChatBackend, user: Principal, run_id: str) -> Run:
-    run = await backend.threads.run(user.subject, run_id)
-    if run is None:
-        raise HTTPException(404, f"run {run_id} not found")
-    return run
-
-
 @router.get("/{run_id}", response_model=RunOut)
 async def get_run(backend: Backend, user: User, run_id: str) -> RunOut:
-    return RunOut.model_validate(await own_run(backend, user, run_id))
+    return RunOut.model_validate(await backend.own_run(user.subject, run_id))
 
 
 @router.post("/{run_id}/cancel", response_model=RunOut, status_code=202)
 async def cancel_run(backend: Backend, user: User, run_id: str) -> RunOut:
     """Ask the run to stop; it ends with an `agent_error` (code `cancelled`)."""
-    run = await own_run(backend, user, run_id)
-    if run.status in FINISHED:
-        raise HTTPException(409, f"run {run_id} already {run.status}")
-    await backend.runs.cancel(run_id)
-    return RunOut.model_validate(run)
+    return RunOut.model_validate(await backend.cancel_run(user.subject, run_id))

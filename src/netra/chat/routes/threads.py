@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from netra.agents.catalog import ModelNotAllowed
-from netra.chat.backend import ChatBackend, RateLimited
-from netra.chat.routes.deps import Backend, User, own_thread
-from netra.chat.store import BadCursor
-from netra.tokens import Principal
+from netra.chat.errors import NoSuchThread
+from netra.chat.routes.deps import Backend, User
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
@@ -80,46 +77,35 @@ async def list_threads(
     return [ThreadOut.model_validate(t) for t in threads]
 
 
-def allowed_model(backend: ChatBackend, user: Principal, model: str | None) -> None:
-    """403 `model_not_allowed` unless the caller may use `model` (None: the default)."""
-    if model is None:
-        return
-    try:
-        backend.model_set.catalog.choose(model, user.roles)
-    except ModelNotAllowed as exc:
-        raise HTTPException(403, {"reason": exc.reason, "message": str(exc)}) from None
-
-
 @router.post("", response_model=ThreadOut, status_code=201)
 async def create_thread(backend: Backend, user: User, body: ThreadIn) -> ThreadOut:
-    allowed_model(backend, user, body.model)
+    backend.check_model(body.model, user.roles)
     thread = await backend.threads.create(user.subject, body.title, body.model)
     return ThreadOut.model_validate(thread)
 
 
 @router.get("/{thread_id}", response_model=ThreadOut)
 async def get_thread(backend: Backend, user: User, thread_id: str) -> ThreadOut:
-    return ThreadOut.model_validate(await own_thread(backend, user, thread_id))
+    return ThreadOut.model_validate(await backend.own_thread(user.subject, thread_id))
 
 
 @router.patch("/{thread_id}", response_model=ThreadOut)
 async def update_thread(
     backend: Backend, user: User, thread_id: str, body: ThreadPatch
 ) -> ThreadOut:
-    """Rename the thread and/or set its default model (fields sent are changed)."""
-    allowed_model(backend, user, body.model)
-    thread = await backend.threads.update(
-        user.subject, thread_id, body.model_dump(include=body.model_fields_set)
-    )
+    """Rename the thread and/or set its default model (the fields sent are changed)."""
+    backend.check_model(body.model, user.roles)
+    changes = body.model_dump(include=body.model_fields_set)
+    thread = await backend.threads.update(user.subject, thread_id, changes)
     if thread is None:
-        raise HTTPException(404, f"thread {thread_id} not found")
+        raise NoSuchThread(thread_id)
     return ThreadOut.model_validate(thread)
 
 
 @router.delete("/{thread_id}", status_code=204)
 async def delete_thread(backend: Backend, user: User, thread_id: str) -> Response:
     if not await backend.threads.delete(user.subject, thread_id):
-        raise HTTPException(404, f"thread {thread_id} not found")
+        raise NoSuchThread(thread_id)
     return Response(status_code=204)
 
 
@@ -131,11 +117,8 @@ async def list_messages(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> MessagePage:
-    await own_thread(backend, user, thread_id)
-    try:
-        items, next_cursor = await backend.threads.messages(thread_id, limit, cursor)
-    except BadCursor as exc:
-        raise HTTPException(400, str(exc)) from None
+    await backend.own_thread(user.subject, thread_id)
+    items, next_cursor = await backend.threads.messages(thread_id, limit, cursor)
     return MessagePage(items=[MessageOut.model_validate(m) for m in items], next_cursor=next_cursor)
 
 
@@ -145,31 +128,9 @@ async def post_message(
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
-    if backend.draining:
-        raise HTTPException(503, "server restarting; send again", headers={"Retry-After": "1"})
-    await own_thread(backend, user, thread_id)
-    limit = backend.settings.message_max_chars
-    if len(body.text) > limit:
-        raise HTTPException(413, f"message text is {len(body.text)} characters; limit {limit}")
-    try:
-        await backend.check_rate(user.subject)
-    except RateLimited as exc:
-        raise HTTPException(
-            429, str(exc), headers={"Retry-After": str(max(1, round(exc.retry_after)))}
-        ) from None
-    try:
-        posted = await backend.post_message(
-            user.subject,
-            thread_id,
-            body.text,
-            body.client_msg_id,
-            model=body.model,
-            roles=user.roles,
-        )
-    except ModelNotAllowed as exc:
-        raise HTTPException(403, {"reason": exc.reason, "message": str(exc)}) from None
-    if posted is None:  # deleted since own_thread looked
-        raise HTTPException(404, f"thread {thread_id} not found")
+    posted = await backend.send_message(
+        user.subject, thread_id, body.text, body.client_msg_id, model=body.model, roles=user.roles
+    )
     if not posted.created:
         response.status_code = 200
     return Posted(

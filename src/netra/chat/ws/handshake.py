@@ -9,9 +9,11 @@ from urllib.parse import urlsplit
 
 from fastapi import WebSocket
 
-from netra.chat.backend import ChatBackend, ServiceUnavailable
+from netra.chat.backend import ChatBackend
+from netra.chat.ws.errors import close_for
 from netra.chat.ws.protocol import BEARER_PREFIX, SUBPROTOCOL, Close, ProtocolError
-from netra.tokens import Principal, TokenRejected
+from netra.errors import DomainError
+from netra.tokens import Principal
 
 
 def origin_allowed(websocket: WebSocket, backend: ChatBackend) -> bool:
@@ -58,17 +60,11 @@ async def admit(websocket: WebSocket, backend: ChatBackend) -> Principal | None:
     except ProtocolError as exc:
         await _refuse(websocket, backend, exc.code, exc.reason)
         return None
-    except TokenRejected as exc:
-        await _refuse(websocket, backend, Close.UNAUTHORIZED, exc.message)
+    except DomainError as exc:
+        await _refuse(websocket, backend, *close_for(exc))
         return None
     except TimeoutError:
         await _refuse(websocket, backend, Close.OVERLOADED, "authentication timed out; retry")
-        return None
-    except PermissionError as exc:
-        await _refuse(websocket, backend, Close.FORBIDDEN, str(exc))
-        return None
-    except ServiceUnavailable as exc:
-        await _refuse(websocket, backend, Close.OVERLOADED, str(exc))
         return None
     await websocket.accept(subprotocol=SUBPROTOCOL)
     return principal

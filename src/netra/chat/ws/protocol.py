@@ -35,12 +35,12 @@ class ProtocolError(Exception):
         self.reason = reason[:120]
 
 
-class _Request(BaseModel):
+class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: Annotated[str | None, Field(max_length=100)] = None
 
 
-class SendMessage(_Request):
+class SendMessage(Request):
     type: Literal["send_message"]
     thread_id: str
     text: Annotated[str, Field(min_length=1)]
@@ -48,23 +48,23 @@ class SendMessage(_Request):
     model: Annotated[str | None, Field(min_length=1, max_length=64)] = None
 
 
-class Subscribe(_Request):
+class Subscribe(Request):
     type: Literal["subscribe"]
     thread_id: str
     after_seq: int = 0
 
 
-class Unsubscribe(_Request):
+class Unsubscribe(Request):
     type: Literal["unsubscribe"]
     thread_id: str
 
 
-class CancelRun(_Request):
+class CancelRun(Request):
     type: Literal["cancel_run"]
     run_id: str
 
 
-class Ping(_Request):
+class Ping(Request):
     type: Literal["ping"]
 
 
@@ -116,14 +116,14 @@ def reply(
 
 
 def ack(
-    request: _Request, thread_id: str | None = None, run_id: str | None = None, **data: Any
+    request: Request, thread_id: str | None = None, run_id: str | None = None, **data: Any
 ) -> str:
     kind = getattr(request, "type", "")
     return reply("ack", {"request": kind, "id": request.id, **data}, thread_id, run_id)
 
 
 def error(
-    request: _Request, code: str, message: str, thread_id: str | None = None, **data: Any
+    request: Request, code: str, message: str, thread_id: str | None = None, **data: Any
 ) -> str:
     kind = getattr(request, "type", "")
     payload = {"request": kind, "id": request.id, "code": code, "message": message, **data}

@@ -11,11 +11,11 @@ import time
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from netra.agents.catalog import ModelNotAllowed
-from netra.chat.backend import ChatBackend, RateLimited
+from netra.chat.backend import ChatBackend
+from netra.chat.errors import ChatError
 from netra.chat.hub import Subscription
 from netra.chat.outbox import Outbox
-from netra.chat.runs import FINISHED
+from netra.chat.ws.errors import answer
 from netra.chat.ws.protocol import (
     CancelRun,
     ClientMessage,
@@ -26,7 +26,6 @@ from netra.chat.ws.protocol import (
     Subscribe,
     Unsubscribe,
     ack,
-    error,
     parse_client,
     reply,
 )
@@ -131,9 +130,14 @@ class SocketSession:
             self.last_heard = time.monotonic()
             try:
                 self._police(raw)
-                await self._handle(parse_client(raw))
+                request = parse_client(raw)
             except ProtocolError as exc:
                 self.outbox.fail(exc.code, exc.reason)
+                continue
+            try:
+                await self._handle(request)
+            except ChatError as exc:
+                answer(self.outbox, request, exc)
 
     def _police(self, raw: str) -> None:
         if len(raw.encode()) > self.settings.ws_max_frame_bytes:
@@ -195,16 +199,9 @@ class SocketSession:
             await self._cancel(request)
 
     async def _subscribe(self, request: Subscribe) -> None:
-        thread = await self.backend.threads.get(self.user.subject, request.thread_id)
-        if thread is None:
-            self.outbox.push(error(request, "not_found", "thread not found", request.thread_id))
-            return
-        if request.after_seq < 0 or request.after_seq > thread.last_seq:
-            message = f"after_seq must be between 0 and the thread's last seq {thread.last_seq}"
-            self.outbox.push(
-                error(request, "bad_seq", message, request.thread_id, last_seq=thread.last_seq)
-            )
-            return
+        thread = await self.backend.follow_from(
+            self.user.subject, request.thread_id, request.after_seq
+        )
         earlier = self.subscriptions.pop(request.thread_id, None)
         if earlier is not None:
             self.backend.hub.unsubscribe(earlier)
@@ -217,42 +214,14 @@ class SocketSession:
         )
 
     async def _send(self, request: SendMessage) -> None:
-        if self.backend.draining:  # nothing stored: the client sends it again elsewhere
-            self.outbox.fail(Close.RESTARTING, "server restarting; reconnect and send again")
-            return
-        limit = self.settings.message_max_chars
-        if len(request.text) > limit:
-            message = f"message text is {len(request.text)} characters; limit {limit}"
-            self.outbox.push(error(request, "too_long", message, request.thread_id))
-            return
-        try:
-            await self.backend.check_rate(self.user.subject)
-        except RateLimited as exc:
-            self.outbox.push(
-                error(
-                    request,
-                    "rate_limited",
-                    str(exc),
-                    request.thread_id,
-                    retry_after=exc.retry_after,
-                )
-            )
-            return
-        try:
-            posted = await self.backend.post_message(
-                self.user.subject,
-                request.thread_id,
-                request.text,
-                request.client_msg_id,
-                model=request.model,
-                roles=self.user.roles,
-            )
-        except ModelNotAllowed as exc:
-            self.outbox.push(error(request, exc.reason, str(exc), request.thread_id))
-            return
-        if posted is None:
-            self.outbox.push(error(request, "not_found", "thread not found", request.thread_id))
-            return
+        posted = await self.backend.send_message(
+            self.user.subject,
+            request.thread_id,
+            request.text,
+            request.client_msg_id,
+            model=request.model,
+            roles=self.user.roles,
+        )
         self.outbox.push(
             ack(
                 request,
@@ -269,13 +238,5 @@ class SocketSession:
             self._follow(request.thread_id, posted.after_seq, replay=not posted.created)
 
     async def _cancel(self, request: CancelRun) -> None:
-        run = await self.backend.threads.run(self.user.subject, request.run_id)
-        if run is None:
-            self.outbox.push(error(request, "not_found", "run not found"))
-            return
-        if run.status in FINISHED:
-            message = f"run already {run.status}"
-            self.outbox.push(error(request, "run_finished", message, run.thread_id))
-            return
-        await self.backend.runs.cancel(run.id)
+        run = await self.backend.cancel_run(self.user.subject, request.run_id)
         self.outbox.push(ack(request, run.thread_id, run.id))

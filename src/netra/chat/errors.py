@@ -1,0 +1,98 @@
+"""What the chat rules refuse (netra.chat.backend raises them): one class per rule.
+
+A new rule is a ChatBackend method raising one of these, plus one row in each
+transport's table: netra.http_errors (REST) and netra.chat.ws.errors (the socket)."""
+
+from __future__ import annotations
+
+from netra.errors import DomainError
+
+
+class ChatError(DomainError):
+    """A chat request one of the chat rules refuses."""
+
+    thread_id: str | None = None  # the thread it concerns, when the rule knows it
+
+
+class Unavailable(ChatError):
+    reason = "unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after=1.0)
+
+
+class ServiceTokenRefused(ChatError):
+    reason = "forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("service tokens cannot use the chat API")
+
+
+class Draining(ChatError):
+    """The process is stopping: nothing is stored; the client sends it again elsewhere."""
+
+    reason = "restarting"
+
+    def __init__(self) -> None:
+        super().__init__("server restarting; send again", retry_after=1.0)
+
+
+class TooLong(ChatError):
+    reason = "too_long"
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"message text is {length} characters; limit {limit}")
+
+
+class RateLimited(ChatError):
+    reason = "rate_limited"
+
+    def __init__(self, retry_after: float, limit: int) -> None:
+        super().__init__(
+            f"too many messages: at most {limit} per minute; retry in {retry_after:.0f}s",
+            retry_after=retry_after,
+        )
+
+
+class NoSuchThread(ChatError):
+    """The thread does not exist, or is not this user's (the same answer for both)."""
+
+    reason = "not_found"
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"thread {thread_id} not found")
+        self.thread_id = thread_id
+
+
+class NoSuchRun(ChatError):
+    reason = "not_found"
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} not found")
+        self.run_id = run_id
+
+
+class RunFinished(ChatError):
+    reason = "run_finished"
+
+    def __init__(self, run_id: str, status: str, thread_id: str) -> None:
+        super().__init__(f"run {run_id} already {status}")
+        self.status = status
+        self.thread_id = thread_id
+
+
+class BadSeq(ChatError):
+    """`after_seq` below 0 or beyond the thread's last seq."""
+
+    reason = "bad_seq"
+
+    def __init__(self, after_seq: int, last_seq: int) -> None:
+        super().__init__(f"after_seq {after_seq} is ahead of the thread's last seq {last_seq}")
+        self.last_seq = last_seq
+
+
+class BadCursor(ChatError):
+    reason = "bad_cursor"
+
+    def __init__(self, cursor: str) -> None:
+        super().__init__(f"cursor {cursor!r} is not one this server issued")
