@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from netra.agents.catalog import ModelNotAllowed
 from netra.chat import errors as chat
 from netra.errors import DomainError
 from netra.tokens import TokenRejected
@@ -36,7 +35,7 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.RunFinished: HttpAnswer(409),
     chat.BadSeq: HttpAnswer(400),
     chat.BadCursor: HttpAnswer(400),
-    ModelNotAllowed: HttpAnswer(403),
+    chat.ModelNotAllowed: HttpAnswer(403),
 }
 
 

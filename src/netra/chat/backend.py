@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from netra.agents.catalog import ModelSet
+from netra.agents.catalog import ModelEntry, ModelSet
+from netra.agents.catalog import ModelNotAllowed as CatalogModelNotAllowed
 from netra.agents.run import started_event
 from netra.chat.bus import EventBus, Notice
 from netra.chat.errors import (
     BadSeq,
     Draining,
+    ModelNotAllowed,
     NoSuchRun,
     NoSuchThread,
     RateLimited,
@@ -111,7 +113,13 @@ class ChatBackend:
     def check_model(self, model: str | None, roles: Iterable[str]) -> None:
         """`model` (None: the default) is one these roles may use, else ModelNotAllowed."""
         if model is not None:
-            self.model_set.catalog.choose(model, roles)
+            self.choose_model(model, roles)
+
+    def choose_model(self, model: str | None, roles: Iterable[str]) -> ModelEntry:
+        try:
+            return self.model_set.catalog.choose(model, roles)
+        except CatalogModelNotAllowed as exc:
+            raise ModelNotAllowed(exc.model_id) from None
 
     async def send_message(
         self,
@@ -165,7 +173,7 @@ class ChatBackend:
             # A thread's model the catalog no longer declares: the default answers.
             if thread.model is not None and models.catalog.model(thread.model) is not None:
                 model = thread.model
-        entry = models.catalog.choose(model, roles)
+        entry = self.choose_model(model, roles)
         agent = models.agent(entry.id)
         posted = await self.threads.post(
             user_id,

@@ -5,6 +5,7 @@ transport's table: netra.http_errors (REST) and netra.chat.ws.errors (the socket
 
 from __future__ import annotations
 
+from netra.agents.catalog import ModelNotAllowed as CatalogModelNotAllowed
 from netra.errors import DomainError
 
 
@@ -96,3 +97,8 @@ class BadCursor(ChatError):
 
     def __init__(self, cursor: str) -> None:
         super().__init__(f"cursor {cursor!r} is not one this server issued")
+
+
+class ModelNotAllowed(ChatError, CatalogModelNotAllowed):
+    """A model id that is not in the catalog or not for the caller's roles (the
+    catalog decides: netra.agents.catalog.Catalog.choose)."""

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from netra.agents.catalog import ModelNotAllowed
 from netra.chat import errors as chat
 from netra.chat.outbox import Outbox
 from netra.chat.ws.protocol import Close, Request, error
@@ -50,7 +49,7 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
         lambda e: f"after_seq must be between 0 and the thread's last seq {e.last_seq}",
     ),
     chat.BadCursor: Reply("bad_cursor"),
-    ModelNotAllowed: Reply("model_not_allowed"),
+    chat.ModelNotAllowed: Reply("model_not_allowed"),
 }
 
 
