@@ -36,6 +36,7 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.BadSeq: HttpAnswer(400),
     chat.BadCursor: HttpAnswer(400),
     chat.ModelNotAllowed: HttpAnswer(403),
+    chat.RunActive: HttpAnswer(409),
 }
 
 

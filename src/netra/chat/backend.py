@@ -16,6 +16,7 @@ from netra.chat.errors import (
     NoSuchRun,
     NoSuchThread,
     RateLimited,
+    RunActive,
     RunFinished,
     ServiceTokenRefused,
     TooLong,
@@ -31,6 +32,10 @@ from netra.ratelimit import RateLimiter
 from netra.service import Runtime
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
+
+# How long an interrupting message waits for the run it stops to record its end.
+INTERRUPT_WAIT = 10.0
+INTERRUPT_ATTEMPTS = 3
 
 
 @dataclass(eq=False)
@@ -130,18 +135,37 @@ class ChatBackend:
         *,
         model: str | None = None,
         roles: Iterable[str] = ("user",),
+        interrupt: bool = False,
     ) -> Posted:
-        """A user's message, through every rule, then posted (see post_message)."""
+        """A user's message, through every rule, then posted (see post_message). While
+        the thread's run is going it is refused (RunActive) unless it asks to
+        `interrupt`, which stops that run first."""
         self.check_accepting()
         self.check_length(text)
         self.check_model(model, roles)
         await self.check_rate(user_id)
-        posted = await self.post_message(
-            user_id, thread_id, text, client_msg_id, model=model, roles=roles
-        )
-        if posted is None:
-            raise NoSuchThread(thread_id)
-        return posted
+        if interrupt:
+            await self.own_thread(user_id, thread_id)
+        # An interrupting message stops the run it finds; one started meanwhile (another
+        # tab) is found by the post's own check and stopped too, a few times at most.
+        for attempt in range(INTERRUPT_ATTEMPTS):
+            if interrupt:
+                for run_id in await self.threads.active_runs(thread_id):
+                    await self.runs.stop(
+                        run_id, thread_id, "interrupted by a newer message", INTERRUPT_WAIT
+                    )
+            try:
+                posted = await self.post_message(
+                    user_id, thread_id, text, client_msg_id, model=model, roles=roles
+                )
+            except RunActive:
+                if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
+                    raise
+                continue
+            if posted is None:
+                raise NoSuchThread(thread_id)
+            return posted
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def cancel_run(self, user_id: str, run_id: str) -> Run:
         """Ask the user's run to stop; it ends with an `agent_error` (code `cancelled`)."""

@@ -102,3 +102,17 @@ class BadCursor(ChatError):
 class ModelNotAllowed(ChatError, CatalogModelNotAllowed):
     """A model id that is not in the catalog or not for the caller's roles (the
     catalog decides: netra.agents.catalog.Catalog.choose)."""
+
+
+class RunActive(ChatError):
+    """The thread's run is still going; the message may ask to interrupt it."""
+
+    reason = "run_active"
+
+    def __init__(self, run_id: str, thread_id: str) -> None:
+        super().__init__(
+            f"run {run_id} is still answering in this thread; wait for it, cancel it, "
+            "or send with interrupt: true"
+        )
+        self.run_id = run_id
+        self.thread_id = thread_id

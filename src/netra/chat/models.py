@@ -38,6 +38,10 @@ class Message(IdMixin, CreatedMixin, ChatBase):
     run_id: Mapped[str | None] = mapped_column(String(36))
 
 
+# A run in these states holds its thread: a new message waits or interrupts it.
+ACTIVE = ("queued", "running")
+
+
 class Run(IdMixin, CreatedMixin, ChatBase):
     __tablename__ = "runs"
 

@@ -19,7 +19,14 @@ from netra.agents.run import run_agent
 from netra.agents.runtime import Agent, RunContext
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
-from netra.chat.models import Message, Run, insert_values, messages_table, runs_table
+from netra.chat.models import (
+    ACTIVE,
+    Message,
+    Run,
+    insert_values,
+    messages_table,
+    runs_table,
+)
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
 from netra.db.base import new_id, utcnow
@@ -27,7 +34,6 @@ from netra.health.metrics import Metrics
 from netra.settings import Settings
 
 log = logging.getLogger("netra.chat.runs")
-ACTIVE = ("queued", "running")
 Item = AgentEvent | Exception | None
 FINISHED = ("completed", "failed", "cancelled")
 
@@ -198,6 +204,23 @@ class RunManager:
             events = [*last, terminal]
             envelopes = await self.events.append_in(session, thread_id, run_id, events)
         await self._publish(envelopes)
+
+    async def stop(self, run_id: str, thread_id: str, reason: str, wait: float) -> None:
+        """Cancel the run and wait until it has ended (its `agent_error` recorded). A run
+        whose instance does not answer within `wait` seconds is ended from here."""
+        await self.cancel(run_id, reason)
+        task = self.tasks.get(run_id)
+        if task is not None:
+            await asyncio.wait({task}, timeout=wait)
+            return
+        deadline = asyncio.get_running_loop().time() + wait
+        while asyncio.get_running_loop().time() < deadline:
+            async with self.db() as session:
+                status = await session.scalar(select(Run.status).where(Run.id == run_id))
+            if status not in ACTIVE:
+                return
+            await asyncio.sleep(0.05)
+        await self._finish(run_id, thread_id, AgentError(reason=reason, code="cancelled"))
 
     async def maintain(self) -> None:
         """Renew this instance's leases and fail runs whose lease expired, forever."""

@@ -7,14 +7,15 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
-from netra.chat.errors import BadCursor, NoSuchThread
+from netra.chat.errors import BadCursor, NoSuchThread, RunActive
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.models import (
+    ACTIVE,
     Message,
     Run,
     RunEvent,
@@ -110,6 +111,13 @@ class ThreadStore:
             )
             return bool(getattr(gone, "rowcount", 0))
 
+    async def active_runs(self, thread_id: str) -> list[str]:
+        async with self.db() as session:
+            rows = await session.scalars(
+                select(Run.id).where(Run.thread_id == thread_id, Run.status.in_(ACTIVE))
+            )
+            return list(rows)
+
     async def run(self, user_id: str, run_id: str) -> Run | None:
         """The run, if it belongs to one of the user's threads."""
         async with self.db() as session:
@@ -173,10 +181,24 @@ class ThreadStore:
                 events = await self.events.append_in(
                     session, thread_id, run.id, [started], owner=user_id
                 )
+                # Under that lock: one run per thread at a time (rolled back if not).
+                active = await session.scalar(_ACTIVE_RUN, {"b_thread": thread_id})
+                if active is not None:
+                    raise RunActive(active, thread_id)
                 await session.execute(_INSERT_MESSAGE, insert_values(message))
                 await session.execute(_INSERT_RUN, insert_values(run))
         except NoSuchThread:
             return None
+        except RunActive:
+            # The active run may be this very message's, posted by another tab with the
+            # same client_msg_id while this one waited for the thread's lock.
+            if client_msg_id is None:
+                raise
+            async with self.db() as session:
+                earlier = await _earlier(session, user_id, thread_id, client_msg_id)
+            if earlier is None:
+                raise
+            return earlier
         except IntegrityError:
             # Two tabs raced with one client_msg_id: the other insert won (the unique
             # constraint on (thread, client_msg_id)); this transaction left no trace.
@@ -192,6 +214,11 @@ class ThreadStore:
 
 _INSERT_MESSAGE = insert(messages_table)
 _INSERT_RUN = insert(runs_table)
+_ACTIVE_RUN = (
+    select(runs_table.c.id)
+    .where(runs_table.c.thread_id == bindparam("b_thread"), runs_table.c.status.in_(ACTIVE))
+    .limit(1)
+)
 
 
 def _new_turn(thread_id: str, text: str, client_msg_id: str | None) -> tuple[Message, Run]:

@@ -149,12 +149,16 @@ class NetraClient:
         text: str,
         client_msg_id: str | None = None,
         model: str | None = None,
+        interrupt: bool = False,
     ) -> dict[str, Any]:
         """Post a message (retry-safe: one run per client_msg_id); returns ids and after_seq.
-        `model`: this message's catalog model instead of the thread's."""
-        body = {"text": text, "client_msg_id": client_msg_id or str(uuid.uuid4())}
+        `model`: this message's catalog model instead of the thread's. While the thread's
+        run is going the server answers 409 run_active, unless `interrupt` stops it."""
+        body: dict[str, Any] = {"text": text, "client_msg_id": client_msg_id or str(uuid.uuid4())}
         if model:
             body["model"] = model
+        if interrupt:
+            body["interrupt"] = True
         return dict(await self._call("POST", f"/api/threads/{thread_id}/messages", json=body))
 
     async def cancel_run(self, run_id: str) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class MessageIn(BaseModel):
     text: Annotated[str, Field(min_length=1)]
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     model: ModelId | None = Field(None, description="This message's model, else the thread's.")
+    interrupt: bool = Field(False, description="Stop the thread's run under way first.")
 
 
 class Posted(BaseModel):
@@ -129,7 +130,13 @@ async def post_message(
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
     posted = await backend.send_message(
-        user.subject, thread_id, body.text, body.client_msg_id, model=body.model, roles=user.roles
+        user.subject,
+        thread_id,
+        body.text,
+        body.client_msg_id,
+        model=body.model,
+        roles=user.roles,
+        interrupt=body.interrupt,
     )
     if not posted.created:
         response.status_code = 200

@@ -46,6 +46,7 @@ class SendMessage(Request):
     text: Annotated[str, Field(min_length=1)]
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     model: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    interrupt: bool = False
 
 
 class Subscribe(Request):

@@ -221,6 +221,7 @@ class SocketSession:
             request.client_msg_id,
             model=request.model,
             roles=self.user.roles,
+            interrupt=request.interrupt,
         )
         self.outbox.push(
             ack(
