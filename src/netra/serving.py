@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 import uvicorn
 from fastapi import FastAPI
 
+from netra.runtime import runtime_of
+
 log = logging.getLogger("netra.serving")
 Drain = Callable[[], Awaitable[None]]
 
@@ -40,21 +42,20 @@ class DrainingServer(uvicorn.Server):
     agent run answers on the socket that asked, not into a closed one), and only then
     closes them, WebSockets with 1012. A second Ctrl-C cuts the wait short."""
 
-    def __init__(self, config: uvicorn.Config, drain: Drain | None) -> None:
+    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
         super().__init__(config)
         self.drain = drain
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for server in self.servers:
             server.close()
-        if self.drain is not None:
-            draining = asyncio.ensure_future(self.drain())
-            while not draining.done() and not self.force_exit:
-                await asyncio.wait({draining}, timeout=0.1)
-            if not draining.done():
-                draining.cancel()
-            elif (failed := draining.exception()) is not None:
-                log.error("draining failed; closing connections anyway: %r", failed)
+        draining = asyncio.ensure_future(self.drain())
+        while not draining.done() and not self.force_exit:
+            await asyncio.wait({draining}, timeout=0.1)
+        if not draining.done():
+            draining.cancel()
+        elif (failed := draining.exception()) is not None:
+            log.error("draining failed; closing connections anyway: %r", failed)
         await super().shutdown(sockets)
 
 
@@ -74,7 +75,7 @@ async def serve(
         ws_per_message_deflate=False,
         proxy_headers=False,
     )
-    server = DrainingServer(config, getattr(app.state, "drain", None))
+    server = DrainingServer(config, runtime_of(app).drain)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn has no event)
         await asyncio.sleep(0.02)

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from netra.auth.component import AuthComponent
 from netra.chat.backend import ChatBackend
 from netra.chat.component import ChatComponent
+from netra.runtime import runtime_of
 from netra.service import build_app
 from netra.settings import Settings
 from netra.tokens import ServiceTokenClient
@@ -84,8 +85,7 @@ class Server:
     @property
     def settings(self) -> Settings:
         assert self.app is not None
-        settings: Settings = self.app.state.settings
-        return settings
+        return runtime_of(self.app).settings
 
     @property
     def ws_url(self) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from netra.agents.events import EVENT_TYPES, parse_event
-from netra.chat.ws.protocol import CLIENT_ADAPTER, CLIENT_TYPES, REPLY_TYPES, Close
+from netra.chat.ws.protocol import CLIENT_ADAPTER, CLIENT_TYPES, REPLY_TYPES
+from netra.close_codes import Close
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 ENVELOPE = {"type", "thread_id", "run_id", "seq", "ts", "payload"}

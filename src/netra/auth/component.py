@@ -7,11 +7,9 @@ import logging
 from collections.abc import Sequence
 
 from fastapi import APIRouter
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from netra import db
-from netra.auth.errors import AuthError
 from netra.auth.oidc.config import parse_providers
 from netra.auth.oidc.errors import OidcError
 from netra.auth.routes import routers
@@ -19,29 +17,26 @@ from netra.auth.schema import AUTH_SCHEMA
 from netra.auth.signing import SigningKeyError
 from netra.auth.state import AuthState, build_state
 from netra.health import Check, CheckResult
-from netra.service import Runtime
+from netra.runtime import Runtime
 
 log = logging.getLogger("netra.auth")
 KEY_RELOAD_INTERVAL = 30.0
 
 
 class AuthComponent:
+    """Requests reach its `AuthState` through the runtime (netra.auth.routes.deps), once
+    the signing keys are loaded."""
+
     name = "auth"
     schema = AUTH_SCHEMA
+    subprotocol = None  # no sockets
 
     def __init__(self) -> None:
         self._state: AuthState | None = None
         self._ready = False
 
-    def state(self) -> AuthState:
-        if self._state is None or not self._ready:
-            raise AuthError(
-                503, "unavailable", "the auth service is starting: signing keys not loaded"
-            )
-        return self._state
-
     def routers(self) -> Sequence[APIRouter]:
-        return routers(self.state)
+        return routers()
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
         async def signing_key() -> CheckResult:
@@ -82,7 +77,7 @@ class AuthComponent:
         # The embedded backend uses these very keys in-process (no HTTP to ourselves).
         runtime.verifier = state.verifier
         try:
-            await self._load(state)
+            await self._load(runtime, state)
         except SigningKeyError as exc:  # cannot heal by waiting: refuse to start
             log.error("the auth service cannot use its signing keys: %s", exc)
             raise
@@ -92,24 +87,25 @@ class AuthComponent:
                 "auth keys not loaded yet (%s); retrying in the background",
                 db.explain(runtime.engine.url, exc),
             )
-            runtime.spawn(self._load_when_possible(state, runtime.engine.url), "auth-keys")
+            runtime.spawn(self._load_when_possible(runtime, state), "auth-keys")
         runtime.spawn(self._reload_forever(state), "auth-key-reload")
 
-    async def _load(self, state: AuthState) -> None:
+    async def _load(self, runtime: Runtime, state: AuthState) -> None:
         await state.keys.load()
         await state.services.sync()
         self._ready = True
+        runtime.provide(AuthState, state)
         runtime_note = "in process" if state.settings.token_algorithm != "HS256" else "HS256"
         log.info("auth keys loaded (%s)", runtime_note)
 
-    async def _load_when_possible(self, state: AuthState, url: URL) -> None:
+    async def _load_when_possible(self, runtime: Runtime, state: AuthState) -> None:
         delay = 1.0
         while not self._ready:
             await asyncio.sleep(delay)
             try:
-                await self._load(state)
+                await self._load(runtime, state)
             except (SQLAlchemyError, OSError) as exc:
-                log.warning("auth keys still not loaded: %s", db.explain(url, exc))
+                log.warning("auth keys still not loaded: %s", db.explain(runtime.engine.url, exc))
                 delay = min(delay * 2, 15.0)
             except SigningKeyError as exc:
                 log.warning("auth keys still not loaded: %s", exc)

@@ -29,7 +29,7 @@ from netra.chat.outbox import Outbox
 from netra.chat.runs import FINISHED, RunManager
 from netra.chat.store import Posted, ThreadStore
 from netra.ratelimit import RateLimiter
-from netra.service import Runtime
+from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
 

@@ -6,8 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from fastapi import APIRouter, Depends
-from fastapi.requests import HTTPConnection
+from fastapi import APIRouter
 
 from netra.agents import Agent
 from netra.agents.builtin_tools import default_tools
@@ -21,10 +20,12 @@ from netra.chat.routes import events, models, runs, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.store import ThreadStore
+from netra.chat.ws.protocol import SUBPROTOCOL
 from netra.chat.ws.route import websocket_route
+from netra.close_codes import Close
 from netra.health import Check, CheckResult
 from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from netra.service import Runtime
+from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import AuthServiceTokens
 from netra.web import router as web_router
@@ -37,8 +38,12 @@ DRAIN_GRACE = 8.0
 
 
 class ChatComponent:
+    """Requests and sockets reach its `ChatBackend` through the runtime
+    (netra.chat.routes.deps.get_backend), once started."""
+
     name = "backend"
     schema = CHAT_SCHEMA
+    subprotocol = SUBPROTOCOL
 
     def __init__(self, agent_factory: AgentFactory | None = None) -> None:
         """`agent_factory`: one agent of your own instead of the catalog's models."""
@@ -48,14 +53,11 @@ class ChatComponent:
         self.backend: ChatBackend | None = None
         self._tokens: AuthServiceTokens | None = None
 
-    def _bind(self, connection: HTTPConnection) -> None:
-        connection.state.chat = self.backend
-
     def routers(self) -> Sequence[APIRouter]:
-        api = APIRouter(dependencies=[Depends(self._bind)])
+        api = APIRouter()
         for module in (threads, runs, events, models):
             api.include_router(module.router)
-        api.routes.append(websocket_route(lambda: self.backend))
+        api.routes.append(websocket_route())
         return [api, web_router()]
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
@@ -68,23 +70,6 @@ class ChatComponent:
             return CheckResult.ok(await backend.bus.ping())
 
         return [*checks, Check("bus", bus), *self._model_checks(), *self._mcp_checks()]
-
-    def _mcp_checks(self) -> list[Check]:
-        """One check per MCP server; a server that is down warns and is named (its
-        tools are left out of runs, which say so)."""
-        if self.mcp is None:
-            return []
-
-        def probe(connection: McpConnection) -> Check:
-            async def listed() -> CheckResult:
-                if not connection.up:
-                    return CheckResult.fail(f"{connection.name} is down: {connection.error}")
-                count = len(connection.tools)
-                return CheckResult.ok(f"{connection.name} is up with {count} tools", count)
-
-            return Check(f"mcp:{connection.name}", listed, required=False)
-
-        return [probe(connection) for connection in self.mcp.connections.values()]
 
     def _model_checks(self) -> list[Check]:
         """One check per catalog model: the default one fails readiness (no answers
@@ -108,6 +93,23 @@ class ChatComponent:
             return Check(f"model:{model_id}", answer, required=False)
 
         return [probe(entry.id) for entry in models.catalog.models]
+
+    def _mcp_checks(self) -> list[Check]:
+        """One check per MCP server; a server that is down warns and is named (its
+        tools are left out of runs, which say so)."""
+        if self.mcp is None:
+            return []
+
+        def probe(connection: McpConnection) -> Check:
+            async def listed() -> CheckResult:
+                if not connection.up:
+                    return CheckResult.fail(f"{connection.name} is down: {connection.error}")
+                count = len(connection.tools)
+                return CheckResult.ok(f"{connection.name} is up with {count} tools", count)
+
+            return Check(f"mcp:{connection.name}", listed, required=False)
+
+        return [probe(connection) for connection in self.mcp.connections.values()]
 
     async def start(self, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -149,6 +151,7 @@ class ChatComponent:
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.maintain(), "run-leases")
         self.backend = backend
+        runtime.provide(ChatBackend, backend)
 
     async def _start_models(self, settings: Settings) -> ModelSet:
         """The catalog's models over one tool registry: the built-in tools and those of
@@ -180,7 +183,7 @@ class ChatComponent:
         if backend is not None:
             # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
             for outbox in list(backend.sockets):
-                outbox.fail(1012, "server restarting; reconnect and resume")
+                outbox.fail(Close.RESTARTING, "server restarting; reconnect and resume")
             await backend.runs.shutdown()
             await backend.bus.close()
         if self.mcp is not None:

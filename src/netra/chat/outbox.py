@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from netra.close_codes import Close
+
 
 @dataclass(eq=False, slots=True)
 class Outbox:
@@ -29,7 +31,7 @@ class Outbox:
         if self.close_code is not None:
             return False
         if len(frames) >= self.limit:
-            self.fail(1013, "too slow: outgoing queue full, reconnect and resume")
+            self.fail(Close.OVERLOADED, "too slow: outgoing queue full, reconnect and resume")
             return False
         if not frames:  # the writer waits only when it has found the list empty
             self._wake()

@@ -15,8 +15,12 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from netra.agents.events import TERMINAL_TYPES, AgentEvent, parse_event
 from netra.client.errors import NetraError, StreamClosed
+from netra.close_codes import Close
 
-RETRY = frozenset({1000, 1001, 1006, 1011, 1012, 1013})
+# 1000 and 1006 are not Netra's to send: a normal close and a dropped connection.
+RETRY = frozenset(
+    {1000, 1006, Close.GOING_AWAY, Close.INTERNAL, Close.RESTARTING, Close.OVERLOADED}
+)
 TokenSource = Callable[[bool], Awaitable[str]]
 
 
@@ -80,7 +84,7 @@ class EventStream:
                 try:
                     socket = await self._open(refresh)
                 except NetraError as exc:  # no fresh token to be had: say both reasons
-                    raise StreamClosed(4401, f"{refused}; {exc.detail}") from None
+                    raise StreamClosed(Close.UNAUTHORIZED, f"{refused}; {exc.detail}") from None
                 async with socket as ws:
                     refresh, delay = False, 0.1
                     async for event in self._follow(ws):
@@ -90,7 +94,7 @@ class EventStream:
             except ConnectionClosed as closed:
                 code = closed.rcvd.code if closed.rcvd else 1006
                 reason = closed.rcvd.reason if closed.rcvd else "connection lost"
-                if code == 4401:
+                if code == Close.UNAUTHORIZED:
                     if refresh:  # a fresh token was refused too
                         raise StreamClosed(code, reason) from None
                     refresh, refused = True, reason

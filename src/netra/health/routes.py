@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from netra.runtime import runtime_of
+
 HEALTH_JSON = "application/health+json"
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -17,7 +19,7 @@ async def liveness() -> JSONResponse:
 
 @router.get("/ready", summary="Readiness: every golden-path check, named")
 async def readiness(request: Request) -> JSONResponse:
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     result = await runtime.health.readiness()
     body = result.body()
     scores = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
@@ -36,5 +38,5 @@ metrics_router = APIRouter(tags=["health"])
 
 @metrics_router.get("/metrics", summary="Prometheus metrics")
 async def metrics(request: Request) -> Response:
-    payload, content_type = request.app.state.runtime.metrics.exposition()
+    payload, content_type = runtime_of(request).metrics.exposition()
     return Response(payload, media_type=content_type)

@@ -3,10 +3,8 @@
 from fastapi import APIRouter
 
 from netra.auth.routes import account, admin, api_keys, oidc, service, sessions, wellknown
-from netra.auth.routes.deps import Guards, StateGetter
 
 
-def routers(state: StateGetter) -> list[APIRouter]:
-    guards = Guards(state)
+def routers() -> list[APIRouter]:
     modules = (account, sessions, api_keys, admin, service, wellknown, oidc)
-    return [module.router(guards) for module in modules]
+    return [module.router() for module in modules]

@@ -17,29 +17,27 @@ from netra.auth.payloads import (
     Revoked,
     TokenPair,
 )
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, any_user, session_user
 from netra.auth.sessions import roles_of
+from netra.auth.state import AuthState
 
 REGISTERED = "If this address had no account, it has one now: sign in with POST /auth/login."
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth", tags=["auth"], route_class=SafeRoute)
-    state = guards.state
-    session_user = guards.user(sessions_only=True)
-    any_user = guards.user()
 
     @api.post("/register", status_code=201, summary="Create an account")
-    async def register(body: RegisterIn, request: Request) -> RegisterOut:
-        email = await state().accounts.register(
-            body.email, body.password, body.name, state().client(request)
+    async def register(body: RegisterIn, request: Request, state: State) -> RegisterOut:
+        email = await state.accounts.register(
+            body.email, body.password, body.name, state.client(request)
         )
         return RegisterOut(email=email, message=REGISTERED)
 
     @api.post("/login", summary="Sign in with email and password")
-    async def login(body: LoginIn, request: Request, response: Response) -> TokenPair:
-        issued = await state().accounts.login(body.email, body.password, state().client(request))
-        return cookies.token_pair(issued, request, response, state().settings)
+    async def login(body: LoginIn, request: Request, response: Response, state: State) -> TokenPair:
+        issued = await state.accounts.login(body.email, body.password, state.client(request))
+        return cookies.token_pair(issued, request, response, state.settings)
 
     @api.post(
         "/refresh",
@@ -48,9 +46,9 @@ def router(guards: Guards) -> APIRouter:
         "when the request carries `X-Netra-Refresh: cookie` (docs/auth.md).",
     )
     async def refresh(
-        request: Request, response: Response, body: RefreshIn | None = None
+        request: Request, response: Response, state: State, body: RefreshIn | None = None
     ) -> TokenPair:
-        settings = state().settings
+        settings = state.settings
         use_cookie = body is None and cookies.wanted(request)
         try:
             if body is not None:
@@ -59,30 +57,32 @@ def router(guards: Guards) -> APIRouter:
                 token = cookies.read(request, settings)
             else:
                 raise AuthError(422, "invalid_request", "send refresh_token, or use the cookie")
-            issued = await state().sessions.refresh(token, state().client(request))
+            issued = await state.sessions.refresh(token, state.client(request))
         except AuthError as exc:
             if use_cookie:  # a dead cookie is cleared, so the browser stops sending it
                 exc.headers = {**(exc.headers or {}), "set-cookie": cookies.cleared(settings)}
             raise
-        return cookies.token_pair(issued, request, response, state().settings)
+        return cookies.token_pair(issued, request, response, state.settings)
 
     @api.post("/logout", summary="Sign out this session")
     async def logout(
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
         response: Response,
+        state: State,
     ) -> Revoked:
-        cookies.clear(response, state().settings)
-        return await _revoke(guards, current, request, only=current.session_id)
+        cookies.clear(response, state.settings)
+        return await _revoke(state, current, request, only=current.session_id)
 
     @api.post("/logout-all", summary="Sign out every session of this account")
     async def logout_all(
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
         response: Response,
+        state: State,
     ) -> Revoked:
-        cookies.clear(response, state().settings)
-        return await _revoke(guards, current, request)
+        cookies.clear(response, state.settings)
+        return await _revoke(state, current, request)
 
     @api.get("/me", summary="The signed-in account")
     async def me(current: Annotated[CurrentUser, Depends(any_user)]) -> MeOut:
@@ -103,13 +103,14 @@ def router(guards: Guards) -> APIRouter:
         body: PasswordIn,
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
+        state: State,
     ) -> Revoked:
-        count = await state().accounts.change_password(
+        count = await state.accounts.change_password(
             current.user.id,
             current.session_id,
             body.current_password,
             body.new_password,
-            state().client(request),
+            state.client(request),
         )
         return Revoked(revoked=count)
 
@@ -117,9 +118,8 @@ def router(guards: Guards) -> APIRouter:
 
 
 async def _revoke(
-    guards: Guards, current: CurrentUser, request: Request, only: str | None = None
+    state: AuthState, current: CurrentUser, request: Request, only: str | None = None
 ) -> Revoked:
-    state = guards.state()
     async with state.db() as db, db.begin():
         reason = "logout" if only else "logout_all"
         ids = await state.sessions.revoke_sessions(db, current.user.id, reason, only=only)

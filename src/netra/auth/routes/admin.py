@@ -12,8 +12,9 @@ from netra.auth import audit
 from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import AuditEvent, OidcIdentity, User, UserSession
 from netra.auth.payloads import AuditOut, Revoked, SessionOut, UserOut, UserPage
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, admin_user
 from netra.auth.routes.sessions import session_out
+from netra.auth.state import AuthState
 from netra.db.base import utcnow
 
 
@@ -41,13 +42,13 @@ async def live_user(db: AsyncSession, user_id: str) -> User:
     return user
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth/admin/users", tags=["admin"], route_class=SafeRoute)
-    admin = guards.admin()
 
     @api.get("", summary="List or search accounts")
     async def list_users(
-        _: Annotated[CurrentUser, Depends(admin)],
+        _: Annotated[CurrentUser, Depends(admin_user)],
+        state: State,
         q: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -61,15 +62,14 @@ def router(guards: Guards) -> APIRouter:
                     func.lower(User.name).like(pattern, escape="\\"),
                 )
             )
-        async with guards.state().db() as db:
+        async with state.db() as db:
             total = await db.scalar(select(func.count()).select_from(query.subquery()))
             rows = await db.scalars(query.order_by(User.created_at).limit(limit).offset(offset))
             return UserPage(users=[user_out(u) for u in rows], total=total or 0)
 
     async def set_active(
-        user_id: str, active: bool, current: CurrentUser, request: Request
+        state: AuthState, user_id: str, active: bool, current: CurrentUser, request: Request
     ) -> UserOut:
-        state = guards.state()
         if user_id == current.user.id and not active:
             raise AuthError(409, "conflict", "an admin cannot disable their own account")
         async with state.db() as db, db.begin():
@@ -91,15 +91,21 @@ def router(guards: Guards) -> APIRouter:
 
     @api.post("/{user_id}/disable", summary="Disable an account; all its sessions end at once")
     async def disable(
-        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+        user_id: str,
+        current: Annotated[CurrentUser, Depends(admin_user)],
+        request: Request,
+        state: State,
     ) -> UserOut:
-        return await set_active(user_id, False, current, request)
+        return await set_active(state, user_id, False, current, request)
 
     @api.post("/{user_id}/enable", summary="Enable a disabled account")
     async def enable(
-        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+        user_id: str,
+        current: Annotated[CurrentUser, Depends(admin_user)],
+        request: Request,
+        state: State,
     ) -> UserOut:
-        return await set_active(user_id, True, current, request)
+        return await set_active(state, user_id, True, current, request)
 
     @api.delete(
         "/{user_id}",
@@ -107,9 +113,11 @@ def router(guards: Guards) -> APIRouter:
         summary="Delete an account: sessions and API keys end at once, personal data is erased",
     )
     async def delete_user(
-        user_id: str, current: Annotated[CurrentUser, Depends(admin)], request: Request
+        user_id: str,
+        current: Annotated[CurrentUser, Depends(admin_user)],
+        request: Request,
+        state: State,
     ) -> Response:
-        state = guards.state()
         if user_id == current.user.id:
             raise AuthError(409, "conflict", "an admin cannot delete their own account")
         async with state.db() as db, db.begin():
@@ -141,9 +149,9 @@ def router(guards: Guards) -> APIRouter:
 
     @api.get("/{user_id}/sessions", summary="An account's live sessions")
     async def user_sessions(
-        user_id: str, _: Annotated[CurrentUser, Depends(admin)]
+        user_id: str, _: Annotated[CurrentUser, Depends(admin_user)], state: State
     ) -> list[SessionOut]:
-        async with guards.state().db() as db:
+        async with state.db() as db:
             rows = await db.scalars(
                 select(UserSession)
                 .where(UserSession.user_id == user_id[:36], UserSession.revoked_at.is_(None))
@@ -154,11 +162,11 @@ def router(guards: Guards) -> APIRouter:
     @api.delete("/{user_id}/sessions", summary="Sign out every session of an account")
     async def revoke_user_sessions(
         user_id: str,
-        current: Annotated[CurrentUser, Depends(admin)],
+        current: Annotated[CurrentUser, Depends(admin_user)],
         request: Request,
+        state: State,
         session_id: Annotated[str | None, Query(max_length=36)] = None,
     ) -> Revoked:
-        state = guards.state()
         async with state.db() as db, db.begin():
             ids = await state.sessions.revoke_sessions(
                 db, user_id[:36], "revoked_by_admin", only=session_id
@@ -176,10 +184,11 @@ def router(guards: Guards) -> APIRouter:
     @api.get("/{user_id}/audit", summary="An account's audit events, newest first")
     async def user_audit(
         user_id: str,
-        _: Annotated[CurrentUser, Depends(admin)],
+        _: Annotated[CurrentUser, Depends(admin_user)],
+        state: State,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[AuditOut]:
-        async with guards.state().db() as db:
+        async with state.db() as db:
             rows = await db.scalars(
                 select(AuditEvent)
                 .where(AuditEvent.user_id == user_id[:36])

@@ -8,7 +8,7 @@ from netra.auth.api_key_store import KNOWN_SCOPES
 from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import ApiKey
 from netra.auth.payloads import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Revoked
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, session_user
 
 
 def key_out(key: ApiKey) -> ApiKeyOut:
@@ -23,13 +23,12 @@ def key_out(key: ApiKey) -> ApiKeyOut:
     )
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth/api-keys", tags=["api keys"], route_class=SafeRoute)
-    session_user = guards.user(sessions_only=True)
 
     @api.post("", status_code=201, summary="Create an API key (its secret is shown once)")
     async def create(
-        body: ApiKeyIn, current: Annotated[CurrentUser, Depends(session_user)]
+        body: ApiKeyIn, current: Annotated[CurrentUser, Depends(session_user)], state: State
     ) -> ApiKeyCreated:
         unknown = set(body.scopes) - KNOWN_SCOPES
         if unknown:
@@ -39,22 +38,21 @@ def router(guards: Guards) -> APIRouter:
                 f"unknown scope(s) {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(sorted(KNOWN_SCOPES))}",
             )
-        key, secret = await guards.state().api_keys.create(
+        key, secret = await state.api_keys.create(
             current.user.id, body.name, body.scopes, body.expires_in_days
         )
         return ApiKeyCreated(**key_out(key).model_dump(), api_key=secret)
 
     @api.get("", summary="This account's API keys (never their secrets)")
     async def list_keys(
-        current: Annotated[CurrentUser, Depends(session_user)],
+        current: Annotated[CurrentUser, Depends(session_user)], state: State
     ) -> list[ApiKeyOut]:
-        return [key_out(key) for key in await guards.state().api_keys.list(current.user.id)]
+        return [key_out(key) for key in await state.api_keys.list(current.user.id)]
 
     @api.delete("/{key_id}", summary="Revoke an API key")
     async def revoke(
-        key_id: str, current: Annotated[CurrentUser, Depends(session_user)]
+        key_id: str, current: Annotated[CurrentUser, Depends(session_user)], state: State
     ) -> Revoked:
-        state = guards.state()
         async with state.db() as db, db.begin():
             count = await state.api_keys.revoke(db, current.user.id, key_id[:16])
         if not count:

@@ -18,7 +18,8 @@ from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.oidc.errors import OidcError
 from netra.auth.oidc.flow import HANDOFF_TTL, LOGIN_TTL
 from netra.auth.payloads import TokenPair
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, session_user
+from netra.auth.state import AuthState
 
 LOGIN_COOKIE = "netra_oidc_login"
 HANDOFF_COOKIE = "netra_oidc_handoff"
@@ -58,31 +59,30 @@ def _refusal(request: Request, exc: OidcError, headers: dict[str, str] | None = 
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth/oidc", tags=["oidc"], route_class=SafeRoute)
-    session_user = guards.user(sessions_only=True)
 
-    def secure() -> bool:
-        return not guards.state().settings.environment.is_local
+    def secure(state: AuthState) -> bool:
+        return not state.settings.environment.is_local
 
     @api.get("/providers", summary="Providers to show as 'Sign in with ...' buttons")
-    async def providers() -> list[ProviderOut]:
+    async def providers(state: State) -> list[ProviderOut]:
         return [
             ProviderOut(
                 name=p.name,
                 display_name=p.config.display_name,
                 login_url=f"/auth/oidc/{p.name}/login",
             )
-            for p in guards.state().oidc.providers.values()
+            for p in state.oidc.providers.values()
         ]
 
     @api.get("/{provider}/login", summary="Go to the provider (code flow, PKCE S256)")
     async def login(
         provider: str,
         request: Request,
+        state: State,
         next: Annotated[str | None, Query(max_length=2000)] = None,
     ) -> Response:
-        state = guards.state()
         try:
             # Each start stores a pending login: count them like password sign-ins.
             await state.accounts.limit_ip("oidc_login", state.client(request))
@@ -101,14 +101,13 @@ def router(guards: Guards) -> APIRouter:
             max_age=int(LOGIN_TTL.total_seconds()),
             path=LOGIN_COOKIE_PATH,
             httponly=True,
-            secure=secure(),
+            secure=secure(state),
             samesite="lax",  # the provider's redirect back is a cross-site GET navigation
         )
         return response
 
     @api.get("/{provider}/callback", summary="Back from the provider")
-    async def callback(provider: str, request: Request) -> Response:
-        state = guards.state()
+    async def callback(provider: str, request: Request, state: State) -> Response:
         params = dict(request.query_params.items())
         try:
             done = await state.oidc.complete(
@@ -126,14 +125,13 @@ def router(guards: Guards) -> APIRouter:
             max_age=int(HANDOFF_TTL.total_seconds()),
             path=HANDOFF_PATH,
             httponly=True,
-            secure=secure(),
+            secure=secure(state),
             samesite="strict",
         )
         return response
 
     @api.post("/session", summary="Trade the handoff cookie for a token pair (once)")
-    async def session(request: Request, response: Response) -> TokenPair:
-        state = guards.state()
+    async def session(request: Request, response: Response, state: State) -> TokenPair:
         response.delete_cookie(HANDOFF_COOKIE, path=HANDOFF_PATH)
         response.headers["Cache-Control"] = "no-store"
         try:
@@ -146,9 +144,9 @@ def router(guards: Guards) -> APIRouter:
 
     @api.get("/identities", summary="Providers linked to this account")
     async def identities(
-        current: Annotated[CurrentUser, Depends(session_user)],
+        current: Annotated[CurrentUser, Depends(session_user)], state: State
     ) -> list[IdentityOut]:
-        rows = await guards.state().oidc.links.list(current.user.id)
+        rows = await state.oidc.links.list(current.user.id)
         return [
             IdentityOut(
                 id=row.id,
@@ -162,9 +160,11 @@ def router(guards: Guards) -> APIRouter:
 
     @api.delete("/identities/{identity_id}", summary="Unlink a provider (not the last way in)")
     async def unlink(
-        identity_id: str, current: Annotated[CurrentUser, Depends(session_user)], request: Request
+        identity_id: str,
+        current: Annotated[CurrentUser, Depends(session_user)],
+        request: Request,
+        state: State,
     ) -> Unlinked:
-        state = guards.state()
         try:
             await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
         except OidcError as exc:

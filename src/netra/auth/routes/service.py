@@ -11,7 +11,7 @@ from netra.auth import audit
 from netra.auth.errors import SafeRoute, unauthorized
 from netra.auth.models import ApiKey, UserSession
 from netra.auth.payloads import IntrospectIn, ServiceTokenIn, ServiceTokenOut
-from netra.auth.routes.deps import Guards
+from netra.auth.routes.deps import State, service_principal
 from netra.db.base import utcnow
 from netra.tokens import Principal, TokenRejected
 from netra.tokens.revocations import epoch
@@ -21,12 +21,13 @@ POLL_OVERLAP = timedelta(seconds=5)
 API_KEY_HORIZON = timedelta(days=1)
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth", tags=["services"], route_class=SafeRoute)
 
     @api.post("/service-token", summary="Client credentials → a short-lived service token")
-    async def service_token(body: ServiceTokenIn, request: Request) -> ServiceTokenOut:
-        state = guards.state()
+    async def service_token(
+        body: ServiceTokenIn, request: Request, state: State
+    ) -> ServiceTokenOut:
         if not await state.services.authenticate(body.service_id, body.service_secret):
             async with state.db() as db, db.begin():
                 audit.record(
@@ -41,10 +42,10 @@ def router(guards: Guards) -> APIRouter:
 
     @api.get("/revocations", summary="Sessions and API keys revoked since a moment")
     async def revocations(
-        _: Annotated[Principal, Depends(guards.service)],
+        _: Annotated[Principal, Depends(service_principal)],
+        state: State,
         since: Annotated[datetime | None, Query()] = None,
     ) -> dict[str, Any]:
-        state = guards.state()
         now = utcnow()
         horizon = timedelta(seconds=state.settings.access_token_ttl + state.settings.token_leeway)
         floor = now - horizon
@@ -71,10 +72,10 @@ def router(guards: Guards) -> APIRouter:
         "is refused (RFC 7662); 401 only when the calling service's token is refused.",
     )
     async def introspect(
-        body: IntrospectIn, _: Annotated[Principal, Depends(guards.service)]
+        body: IntrospectIn, _: Annotated[Principal, Depends(service_principal)], state: State
     ) -> dict[str, Any]:
         try:
-            return await guards.state().api_keys.introspect(body.api_key)
+            return await state.api_keys.introspect(body.api_key)
         except TokenRejected as exc:
             return {"active": False, "reason": exc.reason, "message": exc.message}
 

@@ -9,7 +9,7 @@ from netra.auth import audit
 from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import UserSession
 from netra.auth.payloads import Revoked, SessionOut
-from netra.auth.routes.deps import CurrentUser, Guards
+from netra.auth.routes.deps import CurrentUser, State, session_user
 
 
 def session_out(row: UserSession, current: str | None = None) -> SessionOut:
@@ -26,15 +26,14 @@ def session_out(row: UserSession, current: str | None = None) -> SessionOut:
     )
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/auth/sessions", tags=["sessions"], route_class=SafeRoute)
-    session_user = guards.user(sessions_only=True)
 
     @api.get("", summary="This account's live sessions")
     async def list_sessions(
-        current: Annotated[CurrentUser, Depends(session_user)],
+        current: Annotated[CurrentUser, Depends(session_user)], state: State
     ) -> list[SessionOut]:
-        async with guards.state().db() as db:
+        async with state.db() as db:
             rows = (
                 await db.scalars(
                     select(UserSession)
@@ -49,8 +48,8 @@ def router(guards: Guards) -> APIRouter:
         session_id: str,
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
+        state: State,
     ) -> Revoked:
-        state = guards.state()
         async with state.db() as db, db.begin():
             ids = await state.sessions.revoke_sessions(
                 db, current.user.id, "revoked_by_user", only=session_id[:36]

@@ -6,21 +6,18 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from netra.auth.routes.deps import Guards
+from netra.auth.routes.deps import State
 
 
-def router(guards: Guards) -> APIRouter:
+def router() -> APIRouter:
     api = APIRouter(prefix="/.well-known", tags=["keys"])
 
     @api.get("/jwks.json", summary="Public keys of every token that may still be live")
-    async def jwks() -> JSONResponse:
-        return JSONResponse(
-            guards.state().keys.jwks(), headers={"Cache-Control": "public, max-age=300"}
-        )
+    async def jwks(state: State) -> JSONResponse:
+        return JSONResponse(state.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
     @api.get("/netra-auth.json", summary="Issuer, audience and algorithm of access tokens")
-    async def token_config() -> dict[str, Any]:
-        state = guards.state()
+    async def token_config(state: State) -> dict[str, Any]:
         body: dict[str, Any] = {
             "issuer": state.settings.jwt_issuer,
             "audience": state.settings.jwt_audience,

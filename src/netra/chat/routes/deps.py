@@ -1,4 +1,5 @@
-"""Request dependencies: the process's chat backend and the authenticated user."""
+"""Request dependencies: the process's chat backend (reached through its runtime,
+netra.runtime) and the authenticated user."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from fastapi.requests import HTTPConnection
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from netra.chat.backend import ChatBackend
+from netra.runtime import runtime_of
 from netra.tokens import Principal
 
 bearer = HTTPBearer(auto_error=False, description="An access token or an API key.")
 
 
 def get_backend(connection: HTTPConnection) -> ChatBackend:
-    backend: ChatBackend | None = getattr(connection.state, "chat", None)
+    backend = runtime_of(connection).get(ChatBackend)
     if backend is None:
         raise HTTPException(503, "the chat backend is starting, retry shortly")
     return backend

@@ -10,7 +10,8 @@ from typing import Any
 
 from netra.chat import errors as chat
 from netra.chat.outbox import Outbox
-from netra.chat.ws.protocol import Close, Request, error
+from netra.chat.ws.protocol import Request, error
+from netra.close_codes import Close
 from netra.errors import DomainError
 from netra.tokens import TokenRejected
 

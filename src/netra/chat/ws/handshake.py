@@ -11,7 +11,8 @@ from fastapi import WebSocket
 
 from netra.chat.backend import ChatBackend
 from netra.chat.ws.errors import close_for
-from netra.chat.ws.protocol import BEARER_PREFIX, SUBPROTOCOL, Close, ProtocolError
+from netra.chat.ws.protocol import BEARER_PREFIX, SUBPROTOCOL, ProtocolError
+from netra.close_codes import Close
 from netra.errors import DomainError
 from netra.tokens import Principal
 

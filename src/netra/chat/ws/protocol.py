@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import json
-from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from netra.close_codes import Close
 from netra.db.base import utcnow
 
 SUBPROTOCOL = "netra.v1"
 BEARER_PREFIX = "bearer."
-
-
-class Close(IntEnum):
-    """Close codes a client can act on (docs/architecture.md decision 5)."""
-
-    GOING_AWAY = 1001  # heartbeat missed
-    INTERNAL = 1011
-    RESTARTING = 1012  # reconnect (to another instance) and resume
-    OVERLOADED = 1013  # retry later and resume
-    BAD_REQUEST = 4400
-    UNAUTHORIZED = 4401  # missing, invalid or expired token: get a fresh one
-    FORBIDDEN = 4403
-    TOO_BIG = 4413
-    RATE_LIMITED = 4429
 
 
 class ProtocolError(Exception):

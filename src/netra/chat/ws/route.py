@@ -7,8 +7,6 @@ endpoint held several KB per idle connection for nothing a socket uses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -16,22 +14,24 @@ from starlette.websockets import WebSocket
 from netra.chat.backend import ChatBackend
 from netra.chat.ws.handshake import admit, refuse
 from netra.chat.ws.session import SocketSession
+from netra.close_codes import Close
+from netra.runtime import runtime_of
 
 
 class SocketEndpoint:
-    def __init__(self, backend: Callable[[], ChatBackend | None]) -> None:
-        self.backend = backend
+    """An ASGI app (an instance: Starlette would wrap a function as a function endpoint)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive=receive, send=send)
-        chat = self.backend()
-        if chat is None:
-            await refuse(websocket, 1013, "the chat backend is starting, retry shortly")
+        backend = runtime_of(websocket).get(ChatBackend)
+        if backend is None:
+            reason = "the chat backend is starting, retry shortly"
+            await refuse(websocket, Close.OVERLOADED, reason)
             return
-        user = await admit(websocket, chat)
+        user = await admit(websocket, backend)
         if user is not None:
-            await SocketSession(websocket, chat, user).run()
+            await SocketSession(websocket, backend, user).run()
 
 
-def websocket_route(backend: Callable[[], ChatBackend | None]) -> WebSocketRoute:
-    return WebSocketRoute("/ws", SocketEndpoint(backend), name="websocket")
+def websocket_route() -> WebSocketRoute:
+    return WebSocketRoute("/ws", SocketEndpoint(), name="websocket")

@@ -19,7 +19,6 @@ from netra.chat.ws.errors import answer
 from netra.chat.ws.protocol import (
     CancelRun,
     ClientMessage,
-    Close,
     Ping,
     ProtocolError,
     SendMessage,
@@ -29,6 +28,7 @@ from netra.chat.ws.protocol import (
     parse_client,
     reply,
 )
+from netra.close_codes import Close
 from netra.tokens import Principal
 
 log = logging.getLogger("netra.chat.ws")
