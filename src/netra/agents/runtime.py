@@ -54,6 +54,8 @@ class RunContext:
     run_id: str
     data: UserData
     timezone: str = "UTC"
+    # The asking user's roles: which tools the run may offer (an MCP server's `roles`).
+    roles: frozenset[str] = frozenset({"user"})
 
 
 class Agent(Protocol):

@@ -48,6 +48,10 @@ class CallableTool(Protocol):
 
     def openai_spec(self) -> dict[str, Any]: ...
 
+    def allows(self, context: RunContext) -> bool:
+        """Whether this run's user may have the tool at all."""
+        ...
+
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any] | str:
         """The arguments to call with, or the error text for the model."""
         ...
@@ -75,6 +79,9 @@ class Tool:
     def openai_spec(self) -> dict[str, Any]:
         """This tool as an entry of a Chat Completions `tools` list."""
         return openai_spec(self.name, self.description, self.json_schema())
+
+    def allows(self, context: RunContext) -> bool:
+        return True
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any] | str:
         try:
@@ -180,8 +187,9 @@ class ToolRegistry:
     def __len__(self) -> int:
         return len(self._tools)
 
-    def openai_specs(self) -> list[dict[str, Any]]:
-        return [item.openai_spec() for item in self]
+    def openai_specs(self, context: RunContext | None = None) -> list[dict[str, Any]]:
+        """The tools as a Chat Completions `tools` list: those `context`'s user may have."""
+        return [item.openai_spec() for item in self if context is None or item.allows(context)]
 
     async def call(
         self,
@@ -199,7 +207,7 @@ class ToolRegistry:
                 call_id=call_id, tool=name, result=result, error=error, duration_ms=elapsed
             )
 
-        prepared = self._prepare(name, arguments)
+        prepared = self._prepare(name, arguments, context)
         if isinstance(prepared, str):
             return done(error=prepared)
         item, kwargs = prepared
@@ -217,12 +225,14 @@ class ToolRegistry:
         return done(result=to_jsonable_python(result, fallback=str))
 
     def _prepare(
-        self, name: str, arguments: Mapping[str, Any] | str
+        self, name: str, arguments: Mapping[str, Any] | str, context: RunContext
     ) -> tuple[CallableTool, dict[str, Any]] | str:
-        """The tool and its validated keyword arguments, or the error text for the model."""
+        """The tool and its validated keyword arguments, or the error text for the model.
+        A tool this user may not have is unknown to their runs."""
         item = self._tools.get(name)
-        if item is None:
-            known = ", ".join(sorted(self._tools)) or "none"
+        if item is None or not item.allows(context):
+            usable = (tool.name for tool in self if tool.allows(context))
+            known = ", ".join(sorted(usable)) or "none"
             return f"Unknown tool {name!r}; available tools: {known}."
         parsed = parse_arguments(arguments)
         if isinstance(parsed, str):

@@ -211,7 +211,7 @@ class ChatBackend:
             lease_until=self.runs.lease_until(),
         )
         if posted is not None and posted.created:
-            self.runs.start(posted, user_id, agent)
+            self.runs.start(posted, user_id, agent, roles)
         return posted
 
     @property

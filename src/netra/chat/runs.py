@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -63,12 +63,19 @@ class RunManager:
     def lease_until(self) -> Any:
         return utcnow() + timedelta(seconds=self.settings.run_lease)
 
-    def start(self, posted: Posted, user_id: str, agent: Agent | None = None) -> None:
+    def start(
+        self,
+        posted: Posted,
+        user_id: str,
+        agent: Agent | None = None,
+        roles: Iterable[str] = ("user",),
+    ) -> None:
         """Run `agent` (default: this manager's) for a posted message; its
         `agent_started` (committed with the message) is published first, by the run's task."""
         run = posted.run
         chosen = agent if agent is not None else self.agent
-        task = asyncio.create_task(self._execute(posted, user_id, chosen), name=f"run-{run.id}")
+        work = self._execute(posted, user_id, chosen, frozenset(roles))
+        task = asyncio.create_task(work, name=f"run-{run.id}")
         self.tasks[run.id] = task
         task.add_done_callback(lambda _: self.tasks.pop(run.id, None))
 
@@ -89,13 +96,17 @@ class RunManager:
         task.cancel()
         return True
 
-    async def _execute(self, posted: Posted, user_id: str, agent: Agent) -> None:
+    async def _execute(
+        self, posted: Posted, user_id: str, agent: Agent, roles: frozenset[str]
+    ) -> None:
         run_id, thread_id = posted.run.id, posted.run.thread_id
         terminal: AgentCompleted | AgentError
         last: list[AgentEvent] = []
         try:
             await self._publish(list(posted.events))
-            terminal, last = await self._drive(run_id, thread_id, user_id, posted.message, agent)
+            terminal, last = await self._drive(
+                run_id, thread_id, user_id, posted.message, agent=agent, roles=roles
+            )
         except TimeoutError:
             terminal = AgentError(
                 reason=f"the agent did not finish within {self.settings.run_timeout:g}s",
@@ -113,11 +124,18 @@ class RunManager:
             log.exception("could not record the end of run %s", run_id)
 
     async def _drive(
-        self, run_id: str, thread_id: str, user_id: str, message: Message, agent: Agent
+        self,
+        run_id: str,
+        thread_id: str,
+        user_id: str,
+        message: Message,
+        *,
+        agent: Agent,
+        roles: frozenset[str],
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
         data = ChatUserData(self.db, user_id, thread_id)
         history = await data.thread_history(excluding=message.id)
-        context = RunContext(user_id, thread_id, run_id, data)
+        context = RunContext(user_id, thread_id, run_id, data, roles=roles)
         queue: asyncio.Queue[Item] = asyncio.Queue()
         # run_agent (netra.agents) enforces the time limit and ends every run with exactly
         # one terminal event; the outer timeout is only a backstop for a stuck close.

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from netra.agents import ToolRegistry, default_tools
 from netra.agents.catalog import McpServerEntry
 from netra.agents.mcp.tools import McpTool
+from tests.agents.conftest import make_context
 from tests.agents.mcp.conftest import (
     call,
     everything_js,
@@ -126,3 +128,23 @@ async def test_a_server_that_cannot_start_leaves_its_tools_out_and_says_so() -> 
         [notice] = manager.notices()
         assert notice.startswith("The MCP server ghost is unavailable (")
         assert notice.endswith("its tools are left out of this answer.")
+
+
+async def test_a_servers_roles_decide_whose_runs_get_its_tools(node_modules: Path) -> None:
+    entry = stdio_entry(
+        "staff", "node", everything_js(node_modules), tools=("get-sum",), roles=("admin",)
+    )
+    registry = default_tools()
+    async with managed(entry, registry=registry) as manager:
+        user = make_context()
+        admin = replace(make_context(), roles=frozenset({"user", "admin"}))
+        offered = {spec["function"]["name"] for spec in registry.openai_specs(user)}
+        assert "staff__get-sum" not in offered
+        assert "calculator" in offered
+        assert "staff__get-sum" in {s["function"]["name"] for s in registry.openai_specs(admin)}
+        refused = await call(manager, "staff__get-sum", {"a": 1, "b": 2}, user)
+        assert refused.error is not None
+        assert refused.error.startswith("Unknown tool 'staff__get-sum'; available tools: ")
+        assert "staff__" not in refused.error.split("available tools: ")[1]
+        allowed = await call(manager, "staff__get-sum", {"a": 1, "b": 2}, admin)
+        assert allowed.result == "The sum of 1 and 2 is 3."

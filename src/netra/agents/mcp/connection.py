@@ -196,6 +196,7 @@ class McpConnection:
                     item,
                     timeout=self.entry.timeout,
                     requires_approval=self.entry.needs_approval(item.name),
+                    roles=self.entry.roles,
                     call=self.call,
                 )
             except RejectedTool as exc:

@@ -45,6 +45,7 @@ class McpTool:
     schema: dict[str, Any]
     timeout: float | None
     requires_approval: bool
+    roles: tuple[str, ...]
     call: Caller = field(repr=False)
     validator: jsonschema.protocols.Validator = field(repr=False)
 
@@ -56,6 +57,7 @@ class McpTool:
         *,
         timeout: float,
         requires_approval: bool,
+        roles: tuple[str, ...],
         call: Caller,
     ) -> McpTool:
         """Raises `RejectedTool` for a name a model cannot use or a schema that is not
@@ -86,12 +88,17 @@ class McpTool:
             schema=schema,
             timeout=timeout,
             requires_approval=requires_approval,
+            roles=roles,
             call=call,
             validator=validator_class(schema),
         )
 
     def openai_spec(self) -> dict[str, Any]:
         return openai_spec(self.name, self.description, self.schema)
+
+    def allows(self, context: RunContext) -> bool:
+        """The server's `roles`: only their holders' runs are offered its tools."""
+        return not context.roles.isdisjoint(self.roles)
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any] | str:
         errors = sorted(self.validator.iter_errors(arguments), key=lambda e: list(e.path))
