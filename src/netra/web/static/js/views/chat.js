@@ -68,26 +68,32 @@ function composer(onSend, picker = null) {
   });
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const button = h("button", { type: "submit", class: "primary", text: "Send" });
+  // One run per thread: while it answers, a message is refused (409 run_active) and
+  // the user may stop that answer and send instead.
+  const interrupt = h("button", { type: "button", class: "secondary small", text: "Stop it and send", hidden: true });
   const form = h("form", { class: "composer", "aria-label": "Send a message" },
     h("label", { for: "composer-input", class: "visually-hidden", text: "Message" }),
-    input, button, picker, error);
-  const submit = async () => {
+    input, button, picker, error, interrupt);
+  const submit = async (options = {}) => {
     const text = input.value.trim();
     if (!text) return;
     button.disabled = true;
     error.hidden = true;
+    interrupt.hidden = true;
     try {
-      await onSend(text);
+      await onSend(text, options);
       input.value = "";
     } catch (e) {
       error.textContent = e instanceof ApiError && e.status === 0 ? e.message : `Not sent: ${e.message}`;
       error.hidden = false;
+      interrupt.hidden = !(e instanceof ApiError && e.status === 409);
     } finally {
       button.disabled = false;
       input.focus();
     }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
+  interrupt.addEventListener("click", () => submit({ interrupt: true }));
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
@@ -160,7 +166,7 @@ async function openThread(conversation, chat) {
   const log = h("ol", { class: "log", "aria-label": "Messages" });
   const scroller = h("div", { class: "scroller" }, log);
   conversation.replaceChildren(header(thread, chat), scroller,
-    composer((text) => send(chat, text), modelPicker({
+    composer((text, options) => send(chat, text, options), modelPicker({
       current: thread.model,
       onChange: async (id) => {
         try {
@@ -241,9 +247,10 @@ function stick(chat, force) {
   return near;
 }
 
-async function send(chat, text) {
+async function send(chat, text, { interrupt = false } = {}) {
+  const body = { text, client_msg_id: randomId(), ...(interrupt ? { interrupt: true } : {}) };
   const posted = await api(`/api/threads/${encodeURIComponent(chat.threadId)}/messages`, {
-    method: "POST", body: { text, client_msg_id: randomId() },
+    method: "POST", body,
   });
   const early = chat.runs.get(posted.run_id); // its events may have come first
   if (!early) {
