@@ -4,13 +4,15 @@ run uses them, and a name another tool already holds."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from netra.agents import ToolError, ToolRegistry
 from netra.agents.mcp import Timing
 from netra.agents.mcp.tools import MAX_RESULT_CHARS
 from tests.agents.conftest import make_context
-from tests.agents.mcp.conftest import call, eventually, fault_entry, managed
+from tests.agents.mcp.conftest import call, eventually, fault_entry, managed, stdio_entry
 
 
 @pytest.mark.slow
@@ -128,4 +130,17 @@ async def test_a_name_another_tool_holds_is_left_out_and_the_run_is_told() -> No
         assert local.result == "local x"
         assert manager.notices() == [
             "The tool fault__echo is left out: another tool already has that name."
+        ]
+
+
+async def test_a_server_that_never_answers_the_handshake_is_down_and_named() -> None:
+    silent = stdio_entry("silent", sys.executable, "-c", "import time; time.sleep(600)")
+    impatient = Timing(connect_timeout=0.5, backoff_min=60)
+    async with managed(silent, timing=impatient) as manager:
+        connection = manager.connections["silent"]
+        assert not connection.up
+        assert connection.error == "it did not answer in time"
+        assert manager.notices() == [
+            "The MCP server silent is unavailable (it did not answer in time); "
+            "its tools are left out of this answer."
         ]
