@@ -76,9 +76,6 @@ class ModelAgent:
         self, history: Sequence[ChatTurn], message: str, context: RunContext
     ) -> AsyncIterator[AgentEvent]:
         failure: str | None = None
-        if "tools" in self.entry.capabilities:
-            for notice in self.notices():
-                yield AgentThinking(text=notice)
         for index, link in enumerate(self.chain):
             last = index == len(self.chain) - 1
             if failure is not None:
@@ -87,6 +84,9 @@ class ModelAgent:
                     f"({failure}); answering with {link.entry.title} instead."
                 )
             yield AgentStarted(provider=link.entry.provider, model=link.entry.id)
+            if index == 0 and "tools" in self.entry.capabilities:
+                for notice in self.notices():
+                    yield AgentThinking(text=notice)
             fitted, note = _fit(link, history, message)
             if note:
                 yield AgentThinking(text=note)
