@@ -12,13 +12,14 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sys
 import time
 import uuid
 from typing import Annotated
 
 import httpx
+
+from netra.testing import free_port, wait_ready
 
 TOKEN_COUNT = 50
 
@@ -111,22 +112,15 @@ async def load(
 
 
 async def measure(cache_size: int, total: int, concurrency: int) -> dict[str, tuple[float, float]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--serve", str(port), str(cache_size)
     )
     try:
         limits = httpx.Limits(max_connections=concurrency)
         base = f"http://127.0.0.1:{port}"
+        tokens = (await asyncio.to_thread(wait_ready, f"{base}/tokens", timeout=30)).json()
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-            for _ in range(100):
-                try:
-                    tokens = (await client.get("/tokens")).json()
-                    break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
             await load(client, "/private", tokens, 500, concurrency)  # warm up both paths
             await load(client, "/open", tokens, 500, concurrency)
             results = {}

@@ -4,14 +4,16 @@ netra.tokens), tokens minted with the real issuer, and process plumbing.
 
 The orchestrator calls `start_auth()` once; the processes it spawns afterwards inherit
 AUTH_SERVICE_URL and SERVICE_SECRET (the backend) and BENCH_SIGNING_KEY_FILE (clients
-minting tokens with `await TokenMinter.open()`)."""
+minting tokens with `await TokenMinter.open()`).
+
+Benches run as scripts (`uv run python bench/NAME.py`): Python puts bench/ first on the
+path, so they import this module as `common`; `spawn` starts them the same way."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -29,6 +31,9 @@ from netra.auth.signing import SigningKeys
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Service, Settings, load_settings
+from netra.testing import NetraProcess, eventually, free_port, netra_env, wait_listening
+
+BENCH = Path(__file__).resolve().parent
 
 PAD = "x" * 60
 SERVICE_SECRET = "bench-service-secret-0123456789"
@@ -36,9 +41,10 @@ KEY_FILE_VARIABLE = "BENCH_SIGNING_KEY_FILE"
 TOKEN_TTL = "7200"  # longer than any bench run: a socket closes 4401 at its token's expiry
 
 
-async def start_auth() -> asyncio.subprocess.Process:
+async def start_auth() -> NetraProcess:
     """`netra serve auth` (its own SQLite) signing with a fresh Ed25519 key, mounted as in
-    production (SIGNING_KEY_FILE); the environment of later spawns points at it."""
+    production (SIGNING_KEY_FILE); the environment of later spawns points at it. Its log
+    is auth.log in a temporary directory."""
     home = Path(tempfile.mkdtemp(prefix="netra-bench-auth-"))
     key_file = home / "signing-key.pem"
     key_file.write_bytes(
@@ -48,30 +54,18 @@ async def start_auth() -> asyncio.subprocess.Process:
             serialization.NoEncryption(),
         )
     )
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "netra.cli",
-        "serve",
-        "auth",
-        "--port",
-        str(port),
-        cwd=home,
-        env={
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(home),
-            "ENVIRONMENT": "test",
-            "DATA_DIR": str(home),
-            "SIGNING_KEY_FILE": str(key_file),
-            "SERVICE_SECRET": SERVICE_SECRET,
-            "ACCESS_TOKEN_TTL": TOKEN_TTL,
-            "LOG_LEVEL": "WARNING",
-        },
-        stdout=asyncio.subprocess.DEVNULL,
+    env = netra_env(
+        home,
+        ENVIRONMENT="test",
+        DATA_DIR=str(home),
+        SIGNING_KEY_FILE=str(key_file),
+        SERVICE_SECRET=SERVICE_SECRET,
+        ACCESS_TOKEN_TTL=TOKEN_TTL,
+        LOG_LEVEL="WARNING",
     )
-    await wait_port(port)
-    os.environ["AUTH_SERVICE_URL"] = f"http://127.0.0.1:{port}"
+    process = NetraProcess(["serve", "auth"], env, free_port(), home / "auth.log")
+    await asyncio.to_thread(process.wait_for, "/health")
+    os.environ["AUTH_SERVICE_URL"] = process.url
     os.environ["SERVICE_SECRET"] = SERVICE_SECRET
     os.environ[KEY_FILE_VARIABLE] = str(key_file)
     return process
@@ -129,12 +123,6 @@ def netra_app(settings: Settings) -> tuple[FastAPI, ChatComponent, str]:
     return app, component, settings.agent_provider
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def serve_forever(app: object, port: int) -> None:
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
@@ -165,26 +153,25 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def wait_port(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"nothing listens on port {port}")
+    """Return once a spawned server listens on `port`."""
+    await asyncio.to_thread(wait_listening, port, timeout)
 
 
-def spawn(*args: str) -> asyncio.Future[asyncio.subprocess.Process]:
-    here = Path(__file__).resolve().parent
+async def files_appear(
+    paths: list[str], what: str, timeout: float = 3600, interval: float = 0.1
+) -> None:
+    """Until other processes have written every one of `paths` (their signals to us)."""
+
+    async def written() -> bool | None:
+        return all(Path(path).exists() for path in paths) or None  # noqa: ASYNC240
+
+    await eventually(written, timeout, what, interval)
+
+
+def spawn(script: str, *args: str) -> asyncio.Future[asyncio.subprocess.Process]:
+    """`python bench/<script>.py <args>` in a process of its own."""
     return asyncio.ensure_future(
-        asyncio.create_subprocess_exec(
-            sys.executable,
-            *args,
-            cwd=here.parent,
-            env={**os.environ, "PYTHONPATH": str(here.parent)},
-        )
+        asyncio.create_subprocess_exec(sys.executable, str(BENCH / f"{script}.py"), *args)
     )
 
 

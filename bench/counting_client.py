@@ -15,7 +15,7 @@ import os
 import re
 import time
 
-from bench.common import PAD
+from common import PAD
 
 MARKER = PAD.encode()
 # The event's creation time, plain (raw) or inside a JSON string (Netra, socket.io).

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench.agent_latency import SampleData
 from bench.common import free_port, wait_port
+
 from netra.agents import RunContext, ToolRegistry
 from netra.agents.catalog import McpServerEntry
 from netra.agents.mcp import McpManager

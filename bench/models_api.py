@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from bench.common import cpu_seconds, free_port, wait_port
 
 PASSWORD = "correct horse battery staple 42"

@@ -25,7 +25,8 @@ from netra.deploy.gate import NetraSmoke
 from netra.deploy.preflight import preflight
 from netra.deploy.rollout import Release, Rollout
 from netra.deploy.runner import Runner
-from netra.deploy.targets.local import LocalTarget, free_port
+from netra.deploy.targets.local import LocalTarget
+from netra.testing import free_port
 
 ENVIRONMENTS = """
 [environments.bench]

@@ -10,16 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 
-import httpx
-
-from bench.startup import free_port
 from netra.client.smoke import SmokeCredentials, run_smoke
+from netra.testing import NetraProcess, free_port, netra_env
 
 
 async def walk(url: str, runs: int) -> None:
@@ -50,25 +47,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "netra.cli", "up", "--port", str(port), "--data-dir", data],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(600):
-                try:
-                    if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            asyncio.run(walk(url, args.runs))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch)
+        command = ["up", "--data-dir", str(home / "data")]
+        with NetraProcess(command, netra_env(home), free_port(), home / "up.log") as server:
+            server.wait_for("/health/ready")
+            asyncio.run(walk(server.url, args.runs))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ Usage: uv run python bench/startup.py [--runs 5]
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from netra.testing import free_port, wait_ready
 
 BASELINE_APP = """
 from fastapi import FastAPI
@@ -26,28 +25,17 @@ def health(): return {"status": "pass"}
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, started: float, deadline: float = 60.0) -> float:
-    while time.perf_counter() - started < deadline:
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return time.perf_counter() - started
-        except httpx.TransportError:
-            pass
-        time.sleep(0.01)
-    raise RuntimeError(f"{url} did not answer 200 within {deadline}s")
+def wait_for(url: str, started: float, process: subprocess.Popen[bytes]) -> float:
+    """Seconds from `started` until `url` answers 200 (polled every 10 ms)."""
+    wait_ready(url, timeout=60, process=process, interval=0.01)
+    return time.perf_counter() - started
 
 
 def time_process(command: list[str], port: int, paths: list[str]) -> list[float]:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        return [wait_for(f"http://127.0.0.1:{port}{path}", started) for path in paths]
+        return [wait_for(f"http://127.0.0.1:{port}{path}", started, process) for path in paths]
     finally:
         process.terminate()
         process.wait(timeout=30)

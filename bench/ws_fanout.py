@@ -1,7 +1,8 @@
 """Fan-out: deliveries/s, server CPU per delivery and p50/p99 latency to N clients
 through Netra's /ws, against a plain `websockets` broadcast server (the ceiling) and
 python-socketio under uvicorn, in interleaved rounds of one run.
-Usage: `uv run python bench/ws_fanout.py [N ...] [--rounds R]` (default 100 1000, 3).
+Usage: `uv run python bench/ws_fanout.py [N ...] [--rounds R] [--events E]` (default
+100 1000, 3 rounds, max(100, 100000 / N) events).
 
 Netra's path is the real one: clients authenticate with real tokens (bench/common.py),
 each batch of events is persisted (a transaction that allocates the thread's seqs) and
@@ -30,18 +31,19 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.common import (
+from common import (
     TokenMinter,
     cpu_seconds,
     event_body,
-    free_port,
+    files_appear,
     netra_app,
     serve_forever,
     spawn,
     start_auth,
     wait_port,
 )
-from bench.counting_client import CountingClient
+from counting_client import CountingClient
+from netra.testing import free_port
 
 CLIENT_PROCESSES = 2
 BATCH = 10
@@ -53,7 +55,7 @@ OWNER = "bench"  # every Netra client is this user (its own session each), on on
 def server_netra(port: int) -> None:
     from fastapi import APIRouter
 
-    from bench.common import bench_settings
+    from common import bench_settings
     from netra.agents.events import MessageDelta
 
     app, component, _ = netra_app(bench_settings())
@@ -168,8 +170,7 @@ async def client_main(
     }
     Path(out).write_text(json.dumps(result))  # noqa: ASYNC240 (after measuring)
     # Stay connected until the server's CPU has been read: closing costs it CPU too.
-    while not Path(out + ".stop").exists():  # noqa: ASYNC110, ASYNC240 (another process)
-        await asyncio.sleep(0.1)
+    await files_appear([out + ".stop"], "the orchestrator never said stop")
     for client in clients:
         client.close()
 
@@ -197,7 +198,7 @@ async def trigger(kind: str, port: int, thread_id: str, n: int) -> None:
 
 async def one_run(kind: str, clients: int, events: int) -> dict[str, float]:
     port = free_port()
-    server = await spawn("-m", "bench.ws_fanout", "server", kind, str(port))
+    server = await spawn("ws_fanout", "server", kind, str(port))
     try:
         await wait_port(port)
         thread_id = ""
@@ -209,8 +210,7 @@ async def one_run(kind: str, clients: int, events: int) -> dict[str, float]:
         share = clients // CLIENT_PROCESSES
         procs = [
             await spawn(
-                "-m",
-                "bench.ws_fanout",
+                "ws_fanout",
                 "clients",
                 kind,
                 str(port),
@@ -221,16 +221,13 @@ async def one_run(kind: str, clients: int, events: int) -> dict[str, float]:
             )
             for out in outs
         ]
-        for _ in range(6000):  # clients write a .ready file once connected
-            if all(Path(o + ".ready").exists() for o in outs):  # noqa: ASYNC240
-                break
-            await asyncio.sleep(0.1)
+        # Clients write a .ready file once connected, their counts once all arrived.
+        await files_appear([o + ".ready" for o in outs], "clients never connected", 600)
         await asyncio.sleep(0.5)
         cpu_before = cpu_seconds(server.pid)
         start = time.time()
         await trigger(kind, port, thread_id, events)
-        while not all(Path(o).exists() for o in outs):  # noqa: ASYNC110, ASYNC240
-            await asyncio.sleep(0.05)
+        await files_appear(outs, "clients never received every event", 600, interval=0.05)
         cpu = cpu_seconds(server.pid) - cpu_before
         results = [json.loads(Path(o).read_text()) for o in outs]  # noqa: ASYNC240
         for out in outs:
@@ -253,7 +250,7 @@ async def one_run(kind: str, clients: int, events: int) -> dict[str, float]:
     }
 
 
-async def orchestrate(sizes: list[int], rounds: int) -> None:
+async def orchestrate(sizes: list[int], rounds: int, events: int | None) -> None:
     print(
         f"fan-out: {CLIENT_PROCESSES} client processes, ~190-byte events in batches of "
         f"{BATCH}, Netra persisting each batch before sending it; medians of {rounds} "
@@ -262,14 +259,12 @@ async def orchestrate(sizes: list[int], rounds: int) -> None:
     auth = await start_auth()
     try:
         for clients in sizes:
-            await compare(clients, rounds)
+            await compare(clients, rounds, events or max(100, 100_000 // clients))
     finally:
-        auth.terminate()
-        await auth.wait()
+        await asyncio.to_thread(auth.stop)
 
 
-async def compare(clients: int, rounds: int) -> None:
-    events = max(100, 100_000 // clients)
+async def compare(clients: int, rounds: int, events: int) -> None:
     runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
     for _ in range(rounds):
         for kind in KINDS:
@@ -313,8 +308,9 @@ def main() -> None:
         parser = argparse.ArgumentParser(description=__doc__)
         parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000])
         parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument("--events", type=int, default=None)
         options = parser.parse_args(args)
-        asyncio.run(orchestrate(options.sizes, options.rounds))
+        asyncio.run(orchestrate(options.sizes, options.rounds, options.events))
 
 
 if __name__ == "__main__":

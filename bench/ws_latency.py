@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.common import TokenMinter, free_port, spawn, start_auth, wait_port
+from common import TokenMinter, spawn, start_auth, wait_port
+from netra.testing import free_port
 
 PROCESSES = 4
 SOLO_MESSAGES = 200
@@ -176,8 +177,7 @@ async def many(port: int, users: int, messages: int) -> list[str]:
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            "bench.ws_latency",
+            __file__,
             "users",
             *map(str, (port, start, share, messages)),
             stdout=asyncio.subprocess.PIPE,
@@ -210,7 +210,7 @@ async def main(users: int, messages: int) -> None:
     print(f"database {database}, bus {'redis' if os.environ.get('REDIS_URL') else 'memory'}")
     auth = await start_auth()
     port = free_port()
-    server = await spawn("-m", "bench.ws_fanout", "server", "netra", str(port))
+    server = await spawn("ws_fanout", "server", "netra", str(port))
     try:
         await wait_port(port)
         problems = await solo(port)
@@ -218,9 +218,9 @@ async def main(users: int, messages: int) -> None:
         for problem in problems[:10]:
             print("  !", problem)
     finally:
-        for process in (server, auth):
-            process.terminate()
-            await process.wait()
+        server.terminate()
+        await server.wait()
+        await asyncio.to_thread(auth.stop)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from typing import Any
 
 import websockets
 
-from bench.common import TokenMinter, free_port, rss_kb, spawn, start_auth, wait_port
+from common import TokenMinter, files_appear, rss_kb, spawn, start_auth, wait_port
+from netra.testing import free_port
 
 CLIENT_PROCESSES = 4
 
@@ -35,32 +36,28 @@ async def hold(kind: str, port: int, count: int, flag: str) -> None:
             ws = await websockets.connect(f"ws://127.0.0.1:{port}", open_timeout=60)
         sockets.append(ws)
     Path(flag + ".ready").write_text("ok")  # noqa: ASYNC240
-    while not Path(flag + ".stop").exists():  # noqa: ASYNC110, ASYNC240 (another process)
-        await asyncio.sleep(0.2)
+    await files_appear([flag + ".stop"], "the orchestrator never said stop", interval=0.2)
     for ws in sockets:
         await ws.close()
 
 
 async def measure(kind: str, total: int) -> float:
     port = free_port()
-    server = await spawn("-m", "bench.ws_fanout", "server", kind, str(port))
+    server = await spawn("ws_fanout", "server", kind, str(port))
     tmp = Path(tempfile.mkdtemp(prefix="wsmem-"))
     try:
         await wait_port(port)
         warm = str(tmp / "warm")
-        warmup = await spawn("-m", "bench.ws_memory", "hold", kind, str(port), "50", warm)
-        while not Path(warm + ".ready").exists():  # noqa: ASYNC110, ASYNC240
-            await asyncio.sleep(0.1)
+        warmup = await spawn("ws_memory", "hold", kind, str(port), "50", warm)
+        await files_appear([warm + ".ready"], "the warm-up client never connected", 600)
         await asyncio.sleep(1)
         before = rss_kb(server.pid)
         flags = [str(tmp / f"c{k}") for k in range(CLIENT_PROCESSES)]
         share = total // CLIENT_PROCESSES
         clients = [
-            await spawn("-m", "bench.ws_memory", "hold", kind, str(port), str(share), flag)
-            for flag in flags
+            await spawn("ws_memory", "hold", kind, str(port), str(share), flag) for flag in flags
         ]
-        while not all(Path(f + ".ready").exists() for f in flags):  # noqa: ASYNC110, ASYNC240
-            await asyncio.sleep(0.2)
+        await files_appear([f + ".ready" for f in flags], "clients never connected", 600, 0.2)
         await asyncio.sleep(2)
         after = rss_kb(server.pid)
         for flag in [*flags, warm]:
@@ -79,8 +76,7 @@ async def main(total: int) -> None:
         raw = await measure("raw", total)
         netra = await measure("netra", total)
     finally:
-        auth.terminate()
-        await auth.wait()
+        await asyncio.to_thread(auth.stop)
     print(f"idle connections: {total}, one server process each")
     print(f"  raw websockets  {raw:6.1f} KB per connection")
     print(f"  netra /ws       {netra:6.1f} KB per connection (goal <= 30; x raw {netra / raw:.2f})")

@@ -1,39 +1,18 @@
-"""Shared fixtures: real SQLite and PostgreSQL databases, settings, running apps."""
+"""Shared fixtures: real SQLite and PostgreSQL databases, settings, the chat app served.
+Helpers live in plain modules (tests/support/, netra.testing); this file only declares
+fixtures."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 
 from netra.settings import Service, Settings, load_settings
-
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-async def create_pg_database() -> str:
-    name = f"netra_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name
-
-
-async def drop_pg_database(name: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+from tests.support.apps import SettingsFactory
+from tests.support.chat import Serve, Server, chat_app, start_server, stop_server
+from tests.support.databases import create_pg_database, drop_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,9 +30,6 @@ async def database_env(
         await drop_pg_database(name)
 
 
-SettingsFactory = Callable[..., Settings]
-
-
 @pytest.fixture
 def make_settings(tmp_path: Path) -> SettingsFactory:
     """`make_settings(services=..., **ENV)`: resolve the contract like a process would."""
@@ -65,12 +41,32 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
     return build
 
 
-@asynccontextmanager
-async def running(
-    app: FastAPI, base_url: str = "http://testserver"
-) -> AsyncIterator[httpx.AsyncClient]:
-    """An app with its lifespan started, and an HTTP client talking to it in-process."""
-    async with LifespanManager(app, startup_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-            yield client
+@pytest.fixture
+async def serve(
+    make_settings: SettingsFactory, database_env: dict[str, str]
+) -> AsyncIterator[Serve]:
+    """`await serve(**ENV)`: the chat app (tests/support/chat.py) with extra settings,
+    stopped after the test (the same database and DATA_DIR each time: a second call is a
+    restart)."""
+    started: list[Server] = []
+
+    async def start(**env: str) -> Server:
+        srv = await start_server(*chat_app(make_settings(**{**database_env, **env})))
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        await stop_server(srv)
+
+
+@pytest.fixture
+async def server(
+    make_settings: SettingsFactory, database_env: dict[str, str]
+) -> AsyncIterator[Server]:
+    """The chat app on each database, runs timing out after 2 s."""
+    srv = await start_server(*chat_app(make_settings(**database_env, RUN_TIMEOUT="2")))
+    try:
+        yield srv
+    finally:
+        await stop_server(srv)

@@ -22,7 +22,7 @@ from netra.embedded import create_app
 from netra.health import Check
 from netra.runtime import Runtime, runtime_of
 from netra.service import build_app
-from tests.conftest import SettingsFactory, running
+from tests.support.apps import SettingsFactory, running
 
 SOURCE = Path(netra.__file__).resolve().parent
 # The app factories and the command line compose; nothing else may import the root.

@@ -15,8 +15,8 @@ from netra.auth.app import create_app as create_auth_app
 from netra.auth.schema import AUTH_SCHEMA
 from netra.db import migrations
 from netra.embedded import create_app
-from tests.conftest import SettingsFactory, running
-from tests.processes import free_port
+from netra.testing import free_port
+from tests.support.apps import SettingsFactory, running
 
 
 async def test_embedded_app_serves_health_and_is_ready(

@@ -11,8 +11,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra.client import NetraClient
-from tests.processes import NetraProcess, free_port, netra_env
-from tests.web.fake_llm import SLOW_ANSWER, FakeLLM
+from netra.testing import NetraProcess, free_port, netra_env
+from tests.support.model_answers import SLOW_ANSWER, prompted_model
 
 
 async def _frames_until_closed(ws: ClientConnection) -> tuple[list[dict[str, object]], int]:
@@ -25,7 +25,7 @@ async def _frames_until_closed(ws: ClientConnection) -> tuple[list[dict[str, obj
 
 
 async def test_sigterm_lets_a_run_finish_on_its_socket_then_closes_1012(tmp_path: Path) -> None:
-    with FakeLLM() as llm:
+    with prompted_model().in_thread() as llm:
         settings = {
             "ENVIRONMENT": "development",
             "AGENT_PROVIDER": "openai",

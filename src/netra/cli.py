@@ -31,6 +31,8 @@ from netra.settings import (
     Check,
     ConfigurationError,
     Environment,
+    Reader,
+    Role,
     Service,
     Settings,
     resolve,
@@ -51,7 +53,7 @@ err = Console(stderr=True)
 CHECKS: tuple[Check, ...] = (check_database_settings, check_oidc_settings)
 
 
-def checks_for(services: Iterable[Service]) -> tuple[Check, ...]:
+def checks_for(services: Iterable[Reader]) -> tuple[Check, ...]:
     """The components' own checks; the models file only where the backend runs (the
     auth service is not given its secrets)."""
     return (*CHECKS, check_catalog) if Service.BACKEND in set(services) else CHECKS
@@ -68,11 +70,20 @@ class ServiceScope(StrEnum):
     ALL = "all"
 
 
-def _services(scope: ServiceScope) -> list[Service]:
-    return list(Service) if scope is ServiceScope.ALL else [Service(scope.value)]
+class CheckScope(StrEnum):
+    AUTH = "auth"
+    BACKEND = "backend"
+    MIGRATE = "migrate"
+    ALL = "all"
 
 
-def load_settings(services: Iterable[Service], overrides: dict[str, str] | None = None) -> Settings:
+def _services(scope: ServiceScope | CheckScope) -> list[Reader]:
+    if scope.value == Role.MIGRATE:
+        return [Role.MIGRATE]
+    return list(Service) if scope.value == "all" else [Service(scope.value)]
+
+
+def load_settings(services: Iterable[Reader], overrides: dict[str, str] | None = None) -> Settings:
     """Settings for these services, or the full report and exit 2: never a traceback."""
     services = list(services)
     try:
@@ -169,8 +180,9 @@ def _schemas(scope: ServiceScope) -> list[migrations.Schema]:
 def migrate(
     service: Annotated[ServiceScope, typer.Option(help="Whose tables.")] = ServiceScope.ALL,
 ) -> None:
-    """Upgrade the database schema to this release's head (a release step)."""
-    settings = load_settings(_services(service))
+    """Upgrade the database schema to this release's head (a release step): it reads the
+    database settings and nothing else, whichever service's tables it upgrades."""
+    settings = load_settings([Role.MIGRATE])
     schemas = _schemas(service)
 
     async def run() -> None:
@@ -230,7 +242,9 @@ def smoke(
 @config_app.command("check")
 def config_check(
     env: Annotated[Environment | None, typer.Option(help="Environment to check.")] = None,
-    service: Annotated[ServiceScope, typer.Option(help="Which service.")] = ServiceScope.ALL,
+    service: Annotated[
+        CheckScope, typer.Option(help="Which service, or `migrate` (the release step).")
+    ] = CheckScope.ALL,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
 ) -> None:
     """Resolve the configuration as startup would, print the report; exit 0 only if complete."""

@@ -37,6 +37,8 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.BadCursor: HttpAnswer(400),
     chat.ModelNotAllowed: HttpAnswer(403),
     chat.RunActive: HttpAnswer(409),
+    chat.EmptyQuery: HttpAnswer(422),
+    chat.QueryTooLong: HttpAnswer(422),
 }
 
 

@@ -18,8 +18,8 @@ from netra.agents import (
     run_agent,
 )
 from netra.agents.providers.builtin import CAPABILITIES, BuiltinAgent
-from tests.agents.conftest import MemoryUserData, StoredMessage, collect, make_context
-from tests.conftest import SettingsFactory
+from tests.support.agents import MemoryUserData, StoredMessage, collect, make_context
+from tests.support.apps import SettingsFactory
 
 
 async def ask(

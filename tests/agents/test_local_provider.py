@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from netra.agents import LocalModelMissing, create_agent
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
 
 
 def test_a_missing_model_file_is_named(make_settings: SettingsFactory, tmp_path: Path) -> None:

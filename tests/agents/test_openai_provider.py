@@ -26,14 +26,15 @@ from netra.agents import (
 )
 from netra.agents.catalog.agents import ModelAgent
 from netra.agents.providers.openai import OpenAIAgent
-from tests.agents.conftest import ScriptedServer, answer_chunks, chunk, collect
-from tests.conftest import SettingsFactory
+from netra.testing import ScriptedModelServer, answer_chunks, chunk
+from tests.support.agents import collect
+from tests.support.apps import SettingsFactory
 
 SECRET = "sk-test-0123456789abcdef"
 
 
 def agent_for(
-    server: ScriptedServer, *, retries: int = 2, timeout: float = 5, max_steps: int = 4
+    server: ScriptedModelServer, *, retries: int = 2, timeout: float = 5, max_steps: int = 4
 ) -> OpenAIAgent:
     client = AsyncOpenAI(
         api_key=SECRET, base_url=server.base_url, max_retries=retries, timeout=timeout
@@ -63,7 +64,7 @@ def final(events: list[AgentEvent]) -> AgentEvent:
 
 
 async def test_streams_deltas_and_reports_usage(
-    scripted: ScriptedServer, context: RunContext
+    scripted: ScriptedModelServer, context: RunContext
 ) -> None:
     scripted.script(scripted.sse(answer_chunks("Hello there friend", usage=(11, 3))))
     events = await run(agent_for(scripted), context)
@@ -86,7 +87,7 @@ async def test_streams_deltas_and_reports_usage(
 
 
 async def test_reasoning_deltas_become_thinking_events(
-    scripted: ScriptedServer, context: RunContext
+    scripted: ScriptedModelServer, context: RunContext
 ) -> None:
     thinking = [chunk(), chunk()]
     thinking[0]["choices"][0]["delta"] = {"reasoning_content": "Multiply "}
@@ -103,7 +104,7 @@ async def test_reasoning_deltas_become_thinking_events(
 
 
 async def test_usage_is_estimated_when_the_server_sends_none(
-    scripted: ScriptedServer, context: RunContext
+    scripted: ScriptedModelServer, context: RunContext
 ) -> None:
     scripted.script(scripted.sse(answer_chunks("a b c d", usage=None)))
     done = final(await run(agent_for(scripted), context))
@@ -111,7 +112,7 @@ async def test_usage_is_estimated_when_the_server_sends_none(
     assert done.usage == Usage(output_tokens=4, estimated=True)
 
 
-async def test_429_then_200_is_retried(scripted: ScriptedServer, context: RunContext) -> None:
+async def test_429_then_200_is_retried(scripted: ScriptedModelServer, context: RunContext) -> None:
     scripted.script(
         scripted.status(429, '{"error": {"message": "slow down"}}', {"retry-after-ms": "20"}),
         scripted.status(503, '{"error": {"message": "busy"}}', {"retry-after-ms": "20"}),
@@ -141,7 +142,7 @@ async def test_429_then_200_is_retried(scripted: ScriptedServer, context: RunCon
     ],
 )
 async def test_error_statuses_end_in_agent_error(
-    scripted: ScriptedServer, context: RunContext, code: int, body: str, reason: str
+    scripted: ScriptedModelServer, context: RunContext, code: int, body: str, reason: str
 ) -> None:
     scripted.script(*[scripted.status(code, body, {"retry-after-ms": "10"})] * 3)
     done = final(await run(agent_for(scripted, retries=1), context))
@@ -152,7 +153,7 @@ async def test_error_statuses_end_in_agent_error(
 
 
 async def test_an_html_page_is_not_a_completion(
-    scripted: ScriptedServer, context: RunContext
+    scripted: ScriptedModelServer, context: RunContext
 ) -> None:
     page = "<html><body><h1>Welcome to nginx!</h1></body></html>"
     scripted.script(scripted.status(200, page, media_type="text/html"))
@@ -161,7 +162,9 @@ async def test_an_html_page_is_not_a_completion(
     assert "OpenAI-compatible" in done.reason
 
 
-async def test_a_connection_cut_mid_stream(scripted: ScriptedServer, context: RunContext) -> None:
+async def test_a_connection_cut_mid_stream(
+    scripted: ScriptedModelServer, context: RunContext
+) -> None:
     scripted.script(scripted.sse([chunk("partial")], cut=True))
     events = await run(agent_for(scripted), context)
     assert [e.text for e in events if isinstance(e, MessageDelta)] == ["partial"]
@@ -171,7 +174,7 @@ async def test_a_connection_cut_mid_stream(scripted: ScriptedServer, context: Ru
 
 
 async def test_a_stream_ending_without_finish(
-    scripted: ScriptedServer, context: RunContext
+    scripted: ScriptedModelServer, context: RunContext
 ) -> None:
     scripted.script(scripted.sse([chunk("half")], done=False))
     done = final(await run(agent_for(scripted), context))
@@ -179,7 +182,9 @@ async def test_a_stream_ending_without_finish(
     assert "before the answer was finished" in done.reason
 
 
-async def test_a_stalled_stream_times_out(scripted: ScriptedServer, context: RunContext) -> None:
+async def test_a_stalled_stream_times_out(
+    scripted: ScriptedModelServer, context: RunContext
+) -> None:
     scripted.script(scripted.sse([chunk("slow")], stall=True))
     done = final(await run(agent_for(scripted, timeout=0.5, retries=0), context))
     assert isinstance(done, AgentError)
@@ -188,7 +193,7 @@ async def test_a_stalled_stream_times_out(scripted: ScriptedServer, context: Run
 
 
 async def test_the_run_deadline_closes_the_upstream_stream(
-    scripted: ScriptedServer, context: RunContext
+    scripted: ScriptedModelServer, context: RunContext
 ) -> None:
     scripted.script(scripted.sse([chunk("slow")], stall=True))
     done = final(await run(agent_for(scripted, timeout=60), context, timeout=0.5))
@@ -198,7 +203,7 @@ async def test_the_run_deadline_closes_the_upstream_stream(
 
 
 async def test_cancel_closes_the_upstream_stream(
-    scripted: ScriptedServer, context: RunContext
+    scripted: ScriptedModelServer, context: RunContext
 ) -> None:
     scripted.script(scripted.sse([chunk("first")], stall=True))
     running = run_agent(agent_for(scripted, timeout=60), [], "hi", context, timeout=60)
@@ -213,7 +218,7 @@ async def test_cancel_closes_the_upstream_stream(
     await asyncio.wait_for(scripted.stream_closed.wait(), 5)
 
 
-async def test_the_tool_loop(scripted: ScriptedServer, context: RunContext) -> None:
+async def test_the_tool_loop(scripted: ScriptedModelServer, context: RunContext) -> None:
     scripted.script(
         scripted.sse(
             [
@@ -257,7 +262,7 @@ async def test_the_tool_loop(scripted: ScriptedServer, context: RunContext) -> N
     ],
 )
 async def test_bad_tool_calls_go_back_to_the_model(
-    scripted: ScriptedServer, context: RunContext, name: str, arguments: str, error: str
+    scripted: ScriptedModelServer, context: RunContext, name: str, arguments: str, error: str
 ) -> None:
     scripted.script(
         scripted.sse(
@@ -274,7 +279,7 @@ async def test_bad_tool_calls_go_back_to_the_model(
 
 
 async def test_a_model_that_keeps_calling_tools_is_stopped(
-    scripted: ScriptedServer, context: RunContext
+    scripted: ScriptedModelServer, context: RunContext
 ) -> None:
     loop = [
         chunk(tool_calls=[call(0, "c", "calculator", '{"expression": "1+1"}')]),

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from openai import AsyncOpenAI
 
@@ -29,9 +26,9 @@ from netra.agents import (
 )
 from netra.agents.providers.local import LocalAgent, default_model_path
 from netra.agents.providers.openai import OpenAIAgent
-from tests.agents.conftest import collect
-from tests.conftest import SettingsFactory
-from tests.processes import free_port
+from netra.testing import free_port, wait_ready
+from tests.support.agents import collect
+from tests.support.apps import SettingsFactory
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +44,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        wait_until_serving(base_url, process, log)
+        wait_ready(f"{base_url}/models", timeout=120, process=process, log=log)
         yield base_url
     finally:
         process.terminate()
@@ -55,20 +52,6 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def wait_until_serving(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"llama_cpp.server did not start in 120 s: {log.read_text()[-2000:]}")
 
 
 def server_agent(

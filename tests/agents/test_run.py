@@ -20,7 +20,7 @@ from netra.agents import (
     run_agent,
     started_event,
 )
-from tests.agents.conftest import collect
+from tests.support.agents import collect
 
 
 class ScriptedAgent:

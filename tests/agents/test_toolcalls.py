@@ -14,7 +14,8 @@ from netra.agents import AgentCompleted, RunContext, ToolCompleted, ToolExecutin
 from netra.agents.providers.openai import OpenAIAgent
 from netra.agents.run import run_agent
 from netra.agents.toolcalls import ToolCallAccumulator
-from tests.agents.conftest import ScriptedServer, answer_chunks, collect
+from netra.testing import ScriptedModelServer, answer_chunks
+from tests.support.agents import collect
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
 
@@ -76,7 +77,7 @@ def test_no_tool_calls_is_falsy() -> None:
     ],
 )
 async def test_replayed_transcripts_drive_the_tool_loop(
-    scripted: ScriptedServer, context: RunContext, name: str, tools: list[str]
+    scripted: ScriptedModelServer, context: RunContext, name: str, tools: list[str]
 ) -> None:
     scripted.script(scripted.sse(transcript(name)), scripted.sse(answer_chunks("Done.")))
     client = AsyncOpenAI(api_key="k", base_url=scripted.base_url, max_retries=0)

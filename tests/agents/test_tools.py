@@ -7,7 +7,7 @@ import pytest
 from pydantic import Field
 
 from netra.agents import RunContext, ToolError, ToolRegistry, default_tools, tool
-from tests.agents.conftest import MemoryUserData, StoredMessage, make_context
+from tests.support.agents import MemoryUserData, StoredMessage, make_context
 
 
 def registry_with_samples() -> ToolRegistry:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from netra.auth.app import create_app
 from netra.settings import Service
-from tests.conftest import SettingsFactory, running
-
-PASSWORD = "correct horse battery"
-AuthClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+from tests.support.apps import SettingsFactory, running
+from tests.support.auth import AuthClientFactory
 
 
 @pytest.fixture
@@ -50,24 +47,3 @@ async def auth_sqlite(
     """The auth service on SQLite only (cases whose database does not matter)."""
     async with auth_service(**sqlite_env) as client:
         yield client
-
-
-async def sign_up(
-    client: httpx.AsyncClient, email: str = "ada@example.com", password: str = PASSWORD
-) -> dict[str, Any]:
-    """Register and sign in; returns the login answer (tokens, session id)."""
-    registered = await client.post("/auth/register", json={"email": email, "password": password})
-    assert registered.status_code == 201, registered.text
-    login = await client.post("/auth/login", json={"email": email, "password": password})
-    assert login.status_code == 200, login.text
-    body: dict[str, Any] = login.json()
-    return body
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def reason(response: httpx.Response) -> str:
-    detail = response.json()["detail"]
-    return str(detail["reason"])

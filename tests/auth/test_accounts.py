@@ -9,9 +9,10 @@ import jwt
 import pytest
 
 from netra.settings import Service
+from netra.testing import PASSWORD, bearer, sign_up
 from netra.tokens import verifier_for
-from tests.auth.conftest import PASSWORD, AuthClientFactory, bearer, reason, sign_up
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
+from tests.support.auth import AuthClientFactory, reason
 
 
 async def test_register_login_me_refresh_logout(auth: httpx.AsyncClient) -> None:

@@ -11,8 +11,9 @@ from sqlalchemy import delete
 from netra import db
 from netra.auth.models import User
 from netra.settings import Service
-from tests.auth.conftest import PASSWORD, AuthClientFactory, bearer, reason, sign_up
-from tests.conftest import SettingsFactory
+from netra.testing import PASSWORD, bearer, sign_up
+from tests.support.apps import SettingsFactory
+from tests.support.auth import AuthClientFactory, reason
 
 SECRET = "service-secret-for-the-admin-suite-0123"
 

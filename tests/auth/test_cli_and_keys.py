@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 from netra.auth.signing import SigningKeyError
 from netra.cli import app as cli
 from netra.settings import Service
+from netra.testing import PASSWORD, bearer, sign_up
 from netra.tokens import verifier_for
-from tests.auth.conftest import PASSWORD, AuthClientFactory, bearer, sign_up
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
+from tests.support.auth import AuthClientFactory
 
 
 def cli_env(tmp_path: Path, database_env: dict[str, str]) -> dict[str, str]:
@@ -94,7 +95,7 @@ async def test_embedded_backend_uses_the_auth_keys_in_process(
 ) -> None:
     from netra.embedded import create_app
     from netra.tokens import InProcessKeys
-    from tests.conftest import running
+    from tests.support.apps import running
 
     app = create_app(make_settings(**sqlite_env))
     async with running(app) as client:

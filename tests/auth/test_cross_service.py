@@ -6,10 +6,6 @@ naming both sides, never as 401s at run time."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,71 +13,34 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.auth.conftest import PASSWORD
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.processes import free_port
+from netra.testing import PASSWORD, NetraProcess, free_port, netra_env, run_netra
+from tests.support.databases import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.slow
-NETRA = str(Path(sys.executable).parent / "netra")
 SERVICE_SECRET = "cross-service-secret-0123456789abcdef"
 SHARED = "the-shared-hs256-secret-0123456789abcdef"
 NAMES = ["JWT_SECRET_STAGING", "JWT_SECRET_KEY", "JWT_SECRET"]
 
 
 def base_env(tmp: Path, database: str, **extra: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp),
+    tmp.mkdir(parents=True, exist_ok=True)
+    settings = {
         "ENVIRONMENT": "staging",
         "DATA_DIR": str(tmp),
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
         "SERVICE_SECRET": SERVICE_SECRET,
-        **extra,
     }
+    return netra_env(tmp, **{**settings, **extra})
 
 
 @contextmanager
-def serve(service: str, env: dict[str, str], port: int) -> Iterator[subprocess.Popen[str]]:
-    migrate = subprocess.run(
-        [NETRA, "migrate", "--service", service],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+def serve(service: str, env: dict[str, str], port: int) -> Iterator[NetraProcess]:
+    """`netra migrate` then `netra serve` for `service`, its output in DATA_DIR."""
+    migrate = run_netra(["migrate", "--service", service], env)
     assert migrate.returncode == 0, migrate.stderr
-    process = subprocess.Popen(
-        [NETRA, "serve", service, "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    log = Path(env["DATA_DIR"]) / f"{service}.log"
+    with NetraProcess(["serve", service], env, port, log) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def wait_ready(port: int, process: subprocess.Popen[str], timeout: float = 30.0) -> dict:  # type: ignore[type-arg]
-    deadline = time.monotonic() + timeout
-    last: dict = {}  # type: ignore[type-arg]
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited {process.returncode}: {process.stderr.read()}")  # type: ignore[union-attr]
-        try:
-            answer = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2)
-            last = answer.json()
-            if answer.status_code == 200:
-                return last
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"not ready within {timeout}s: {last}")
 
 
 @pytest.fixture
@@ -126,8 +85,8 @@ async def test_a_token_minted_by_auth_is_accepted_by_the_backend(
         **backend_extra,
     )
     with serve("auth", auth_env, auth_port) as auth:
-        wait_ready(auth_port, auth)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{auth_port}") as client:
+        auth.wait_for("/health/ready")
+        async with httpx.AsyncClient(base_url=auth.url) as client:
             await client.post(
                 "/auth/register", json={"email": "a@example.com", "password": PASSWORD}
             )
@@ -136,7 +95,7 @@ async def test_a_token_minted_by_auth_is_accepted_by_the_backend(
             )
             assert login.status_code == 200
         with serve("backend", backend_env, backend_port) as backend:
-            ready = wait_ready(backend_port, backend)
+            ready = backend.wait_for("/health/ready").json()
             assert ready["checks"]["jwks"]["status"] == "pass", ready
 
 
@@ -179,11 +138,11 @@ async def test_a_mismatch_stops_the_backend_at_startup_naming_both_sides(
         **backend_extra,
     )
     with serve("auth", auth_env, auth_port) as auth:
-        wait_ready(auth_port, auth)
+        auth.wait_for("/health/ready")
         with serve("backend", backend_env, backend_port) as backend:
-            code = backend.wait(timeout=30)
-            stderr = backend.stderr.read() if backend.stderr else ""
+            code = backend.process.wait(timeout=30)
+            output = backend.logs()
     assert code != 0
-    assert named in stderr, stderr
-    assert "auth service" in stderr
-    assert SHARED not in stderr
+    assert named in output, output
+    assert "auth service" in output
+    assert SHARED not in output

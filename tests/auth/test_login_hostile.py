@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from netra import db
 from netra.auth.models import User
 from netra.settings import Service
-from tests.auth.conftest import PASSWORD, AuthClientFactory, bearer, reason, sign_up
-from tests.conftest import SettingsFactory
+from netra.testing import PASSWORD, bearer, sign_up
+from tests.support.apps import SettingsFactory
+from tests.support.auth import AuthClientFactory, reason
 
 # "ada@example.com" in full-width letters (U+FF41...), which NFKC folds to ASCII.
 FULL_WIDTH = "".join(chr(ord(c) + 0xFEE0) if c.isalpha() else c for c in "ada@example.com")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.auth.conftest import bearer, sign_up
+from netra.testing import bearer, sign_up
 
 BODIES = [
     pytest.param(b"not json", id="not-json"),

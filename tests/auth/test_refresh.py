@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
-from tests.auth.conftest import PASSWORD, AuthClientFactory, bearer, reason, sign_up
+from netra.testing import PASSWORD, bearer, sign_up
+from tests.support.auth import AuthClientFactory, reason
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.auth.conftest import PASSWORD, bearer, reason
+from netra.testing import PASSWORD, bearer
+from tests.support.auth import reason
 
 COOKIE = {"X-Netra-Refresh": "cookie"}
 

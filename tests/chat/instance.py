@@ -14,7 +14,7 @@ from netra.logs import configure_logging
 from netra.service import build_app
 from netra.serving import serve
 from netra.settings import Service, load_settings
-from tests.chat.scripted import ScriptedAgent
+from netra.testing import ScriptedAgent
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.chat.conftest import Server
+from tests.support.chat import Server
 
 
 async def test_netra_chat_sends_and_prints_the_answer(server: Server) -> None:

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from netra.chat.models import Run
 from netra.db.base import utcnow
-from tests.chat.conftest import Serve, connect, new_thread, recv, stop_server
-from tests.chat.test_ws import closed_with
+from tests.support.chat import Serve, closed_with, connect, new_thread, recv, stop_server
 
 
 async def test_shutdown_closes_1012_and_records_interrupted_runs(serve: Serve) -> None:

@@ -6,8 +6,8 @@ import asyncio
 import json
 import socket
 
-from tests.chat.conftest import Serve, Server, connect, new_thread, recv, recv_until
-from tests.chat.test_ws import closed_with
+from netra.testing import eventually
+from tests.support.chat import Serve, Server, closed_with, connect, new_thread, recv, recv_until
 
 
 async def test_message_flood_gets_rate_limited_with_a_clear_error(serve: Serve) -> None:
@@ -79,10 +79,11 @@ async def test_sse_stream_replays_and_honours_last_event_id(server: Server) -> N
     async with server.http("alice") as client:
         posted = await client.post(f"/api/threads/{tid}/messages", json={"text": "hi there"})
         assert posted.status_code == 202
-        for _ in range(500):
-            if (await client.get(f"/api/threads/{tid}")).json()["last_seq"] >= 2:
-                break
-            await asyncio.sleep(0.01)
+
+        async def two_events() -> bool | None:
+            return (await client.get(f"/api/threads/{tid}")).json()["last_seq"] >= 2 or None
+
+        await eventually(two_events, 5, "the run never logged two events", 0.01)
         ids: list[int] = []
         headers = {"Last-Event-ID": "2"}
         async with client.stream("GET", f"/api/threads/{tid}/stream", headers=headers) as resp:

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.chat.conftest import Server, Users, connect, recv, recv_until
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.processes import NetraProcess, free_port, netra_env
+from netra.testing import NetraProcess, Users, free_port, netra_env
+from tests.support.chat import Server, connect, recv, recv_until, wait_run
+from tests.support.databases import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.slow  # three processes to boot: ~15 s on a busy machine
 REPO = Path(__file__).resolve().parents[2]
@@ -111,9 +111,5 @@ async def test_cancel_on_a_stops_a_run_on_b(two_instances: tuple[Server, Server]
         ]
         await asyncio.sleep(0.3)
         assert (await on_a.post(f"/api/runs/{run_id}/cancel")).status_code == 202
-        for _ in range(100):
-            run = (await on_a.get(f"/api/runs/{run_id}")).json()
-            if run["status"] != "running":
-                break
-            await asyncio.sleep(0.05)
-        assert run["status"] == "cancelled"
+    run = await wait_run(a, "alice", run_id, timeout=5)
+    assert run["status"] == "cancelled"

@@ -6,19 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from netra.chat.models import Message, Run, RunEvent
-from tests.chat.conftest import Server, connect, new_thread, recv, recv_until
-
-
-async def count_rows(srv: Server) -> tuple[int, int, int]:
-    from sqlalchemy import func, select
-
-    async with srv.backend.runtime.db() as session:
-        return (
-            int(await session.scalar(select(func.count()).select_from(Message)) or 0),
-            int(await session.scalar(select(func.count()).select_from(Run)) or 0),
-            int(await session.scalar(select(func.count()).select_from(RunEvent)) or 0),
-        )
+from tests.support.chat import Server, connect, count_rows, new_thread, recv, recv_until
 
 
 async def test_agent_started_is_committed_with_the_message(server: Server) -> None:

@@ -5,18 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 
-from tests.chat.conftest import Server, new_thread, service_token
-from tests.chat.test_posting import count_rows
-
-
-async def wait_run(srv: Server, user: str, run_id: str) -> dict[str, object]:
-    async with srv.http(user) as client:
-        for _ in range(200):
-            run = (await client.get(f"/api/runs/{run_id}")).json()
-            if run["status"] not in ("queued", "running"):
-                return dict(run)
-            await asyncio.sleep(0.02)
-    raise AssertionError(f"run {run_id} did not finish")
+from tests.support.chat import Server, count_rows, new_thread, service_token, wait_run
 
 
 async def test_thread_crud_and_ownership(server: Server) -> None:

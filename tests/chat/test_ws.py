@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed
 
-from tests.chat.conftest import (
+from tests.support.chat import (
     Serve,
     Server,
+    closed_with,
     connect,
     new_thread,
     recv,
@@ -19,19 +18,6 @@ from tests.chat.conftest import (
     service_token,
     until_expired,
 )
-
-
-async def drain(ws: Any) -> None:
-    for _ in range(100_000):
-        await asyncio.wait_for(ws.recv(), 5)
-
-
-async def closed_with(ws: Any) -> tuple[int | None, str | None]:
-    """The close code and reason the server sent (messages before it are skipped)."""
-    with pytest.raises(ConnectionClosed) as info:
-        await drain(ws)
-    close = info.value.rcvd
-    return (close.code, close.reason) if close else (None, None)
 
 
 async def test_handshake_selects_netra_v1_and_says_hello(server: Server) -> None:

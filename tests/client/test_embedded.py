@@ -10,9 +10,8 @@ import pytest
 
 from netra.client import NetraClient
 from netra.embedded import create_app
-from tests.chat.conftest import Server, connect, start_server, stop_server
-from tests.chat.test_ws import closed_with
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
+from tests.support.chat import Server, closed_with, connect, start_server, stop_server
 
 PASSWORD = "correct horse battery"
 

@@ -11,8 +11,9 @@ import pytest
 
 from netra.agents.events import AgentCompleted
 from netra.client import NetraClient, NetraError
-from tests.auth.conftest import PASSWORD
-from tests.chat.conftest import Serve, Server, email
+from netra.testing import PASSWORD
+from netra.testing.accounts import email
+from tests.support.chat import Serve, Server
 
 
 async def test_ask_streams_the_answer(server: Server) -> None:

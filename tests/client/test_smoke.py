@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from netra.client.smoke import Smoke, SmokeCredentials, run_smoke
-from tests.processes import NetraProcess, free_port, netra_env, run_netra
+from netra.testing import NetraProcess, free_port, netra_env, run_netra
+from tests.support.static_site import static_site
 
 STEPS = [
     "backend liveness",
@@ -82,27 +81,8 @@ def test_a_setting_it_cannot_use_is_named_not_a_traceback(
 
 def test_html_answer_is_named(tmp_path: Path) -> None:
     (tmp_path / "health").write_text("<html><body>It works!</body></html>")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "http.server",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        NetraProcess.wait_until_listening(port)
-        result = run_netra(["smoke", f"http://127.0.0.1:{port}", "--json"], netra_env(tmp_path))
-    finally:
-        server.terminate()
-        server.wait()
+    with static_site(tmp_path) as url:
+        result = run_netra(["smoke", url, "--json"], netra_env(tmp_path))
     report = json.loads(result.stdout)
     assert result.returncode == 1
     [step] = report["steps"]

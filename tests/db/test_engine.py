@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from netra import db
-from tests.conftest import SettingsFactory
-from tests.processes import free_port
+from netra.testing import free_port
+from tests.support.apps import SettingsFactory
 
 
 async def test_missing_cloud_sql_socket_is_named_not_enoent(make_settings: SettingsFactory) -> None:

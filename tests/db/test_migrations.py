@@ -15,7 +15,7 @@ from netra import db
 from netra.auth.schema import AUTH_SCHEMA
 from netra.chat.schema import CHAT_SCHEMA
 from netra.db import migrations
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
 
 SCHEMAS = [AUTH_SCHEMA, CHAT_SCHEMA]
 

@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from netra import db
 from netra.db import engine as engine_module
-from tests.conftest import SettingsFactory, create_pg_database, drop_pg_database
+from tests.support.apps import SettingsFactory
+from tests.support.databases import create_pg_database, drop_pg_database
 
 
 async def test_sqlite_writers_take_turns_instead_of_failing_locked(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netra.db.url import DatabaseUrlError, check_database_settings, database_url, describe
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
 
 
 def test_default_is_sqlite_in_the_data_dir(make_settings: SettingsFactory) -> None:

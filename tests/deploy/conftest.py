@@ -6,49 +6,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from netra.deploy.environments import DeployEnvironment, load_environment
-from netra.deploy.gate import NetraSmoke, SmokeGate
-from netra.deploy.preflight import preflight
-from netra.deploy.rollout import Release, Rollout, RolloutReport
-from netra.deploy.runner import Runner
-from netra.deploy.targets.local import LocalTarget, free_port
-
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "deploy" / "environments.toml"
-
-SECRETS = {
-    "service-secret": "s3rvice-secret-value-for-tests",
-    "key-encryption-key": "kek-value-for-tests-0123456789",
-}
-
-
-def local_toml(tmp_path: Path, extra: str = "", secrets: str = "") -> str:
-    auth, backend = free_port(), free_port()
-    return f"""
-[environments.local]
-target = "local"
-environment = "production"
-secrets_dir = "{tmp_path / "secrets"}"
-state_dir = "{tmp_path / "state"}"
-[environments.local.secrets]
-DATABASE_URL = "database-url"
-SERVICE_SECRET = "service-secret"
-KEY_ENCRYPTION_KEY = "key-encryption-key"
-{secrets}
-[environments.local.services.auth]
-url = "http://127.0.0.1:{auth}"
-[environments.local.services.backend]
-url = "http://127.0.0.1:{backend}"
-{extra}
-"""
-
-
-LocalEnv = Callable[..., DeployEnvironment]
+from netra.deploy.targets.local import LocalTarget
+from tests.support.deploy import SECRETS, LocalEnv, local_toml
 
 
 @pytest.fixture
@@ -101,15 +66,3 @@ def deployed(nginx: str, tmp_path: Path) -> Iterator[list[LocalTarget]]:
     yield targets
     for target in targets:
         target.down()
-
-
-def roll(
-    env: DeployEnvironment,
-    targets: list[LocalTarget],
-    gate: SmokeGate | None = None,
-    revision: str | None = None,
-) -> RolloutReport:
-    target = LocalTarget(env, Runner())
-    targets.append(target)
-    engine = Rollout(env, target, gate or NetraSmoke(), lambda: preflight(env))
-    return engine.run(Release.of(env, revision))

@@ -28,7 +28,7 @@ from netra.deploy.stores.gcp import GcpSecretStore
 from netra.deploy.targets import target_for
 from netra.deploy.wiring import SecretRef
 from netra.settings import Service
-from tests.deploy.conftest import SAMPLE
+from tests.support.deploy import SAMPLE
 
 
 def run(*args: str) -> Any:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from netra.cli import app
 from netra.deploy.environments import EnvironmentsError, TargetKind, load, load_environment
-from tests.deploy.conftest import SAMPLE
+from tests.support.deploy import SAMPLE
 
 BROKEN = """
 [environments.staging]

@@ -13,7 +13,7 @@ from netra.deploy.preflight import preflight
 from netra.deploy.rollout import Release, Rollout
 from netra.deploy.runner import Runner
 from netra.deploy.targets.local import LocalTarget
-from tests.deploy.conftest import SECRETS, LocalEnv
+from tests.support.deploy import SECRETS, LocalEnv
 
 NAMESAKES = {  # docs/incidents.md I-1: what staging had, none of it `jwt-secret-key`
     "jwt-secret": "a" * 32,

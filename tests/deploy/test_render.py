@@ -17,7 +17,7 @@ from netra.deploy.render import cloudrun, kubernetes, to_yaml
 from netra.deploy.wiring import WiringError, wire
 from netra.settings import Service
 from netra.settings.resolver import contract
-from tests.deploy.conftest import SAMPLE
+from tests.support.deploy import SAMPLE
 
 GOLDEN = Path(__file__).with_name("golden")
 KUBERNETES_VERSION = "1.30"

@@ -13,7 +13,7 @@ from netra.deploy.rollout import rollback
 from netra.deploy.targets.local import LocalTarget
 from netra.settings import Service
 from tests.deploy.clients import ChatLoop, ClientLoop
-from tests.deploy.conftest import LocalEnv, roll
+from tests.support.deploy import LocalEnv, roll
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

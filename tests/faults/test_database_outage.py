@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import httpx
+
 from netra.embedded import create_app
-from tests.conftest import SettingsFactory, create_pg_database, drop_pg_database, running
-from tests.processes import free_port
+from netra.testing import eventually, free_port
+from tests.support.apps import SettingsFactory, running
+from tests.support.databases import create_pg_database, drop_pg_database
 
 
 class TcpHop:
@@ -51,13 +54,12 @@ class TcpHop:
             sink.close()
 
 
-async def ready_status(client, expected: int, attempts: int = 60):  # type: ignore[no-untyped-def]
-    for _ in range(attempts):
+async def ready_status(client: httpx.AsyncClient, expected: int) -> httpx.Response:
+    async def answered() -> httpx.Response | None:
         answer = await client.get("/health/ready")
-        if answer.status_code == expected:
-            return answer
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"readiness never answered {expected}: {answer.text}")
+        return answer if answer.status_code == expected else None
+
+    return await eventually(answered, 30, f"readiness never answered {expected}", 0.5)
 
 
 async def test_readiness_fails_during_an_outage_and_heals_without_a_restart(

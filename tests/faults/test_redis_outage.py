@@ -4,17 +4,14 @@ delivery resumes when Redis returns. A private redis-server this test starts and
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from netra.client import NetraClient
-from tests.processes import NetraProcess, free_port, netra_env
+from netra.testing import NetraProcess, eventually, free_port, netra_env, wait_listening
 
 pytestmark = pytest.mark.slow
 CREDENTIALS = {"email": "redis-outage@example.com", "password": "correct horse battery"}
@@ -43,7 +40,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        NetraProcess.wait_until_listening(self.port)
+        wait_listening(self.port)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -58,16 +55,6 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
-
-
-def wait_ready(up: NetraProcess, status: int) -> dict:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        answer = httpx.get(f"{up.url}/health/ready", timeout=5)
-        if answer.status_code == status:
-            return answer.json()  # type: ignore[no-any-return]
-        time.sleep(0.5)
-    raise AssertionError(f"readiness never {status}: {answer.text}")
 
 
 async def test_runs_survive_a_redis_outage_and_delivery_resumes(
@@ -85,15 +72,17 @@ async def test_runs_survive_a_redis_outage_and_delivery_resumes(
             thread = (await client.create_thread("outage")).id
 
             redis.stop()
-            down = wait_ready(up, 503)["checks"]["bus"]
+            down = up.wait_for("/health/ready", 503).json()["checks"]["bus"]
             assert down["status"] == "fail", down
             # Rate limits fall back to in-process counting: signing in still works.
             await client.sign_in(CREDENTIALS["email"], CREDENTIALS["password"])
             posted = await client.send(thread, "what is 6 * 7?")
-            deadline = time.monotonic() + 30
-            while (await client.get_run(posted["run_id"]))["status"] not in ("completed", "failed"):
-                assert time.monotonic() < deadline, "the run never finished without Redis"
-                await asyncio.sleep(0.2)
+
+            async def finished() -> bool | None:
+                run = await client.get_run(posted["run_id"])
+                return True if run["status"] in ("completed", "failed") else None
+
+            await eventually(finished, 30, "the run never finished without Redis", 0.2)
             log = await client.http.get(
                 f"{up.url}/api/threads/{thread}/events",
                 headers={"Authorization": f"Bearer {await client.access_token()}"},
@@ -102,7 +91,7 @@ async def test_runs_survive_a_redis_outage_and_delivery_resumes(
             assert kinds[-1] == "agent_completed", kinds
 
             redis.start()  # same port: the bus reconnects by itself
-            wait_ready(up, 200)
+            up.wait_for("/health/ready")
             answer = [event async for event in client.ask(thread, "what is 5 * 5?")]
         assert answer[-1].type == "agent_completed"
         assert "25" in answer[-1].payload["text"]

@@ -5,11 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,8 +12,8 @@ import pytest
 
 from netra.embedded import create_app
 from netra.logs import Redactor, build_handler
-from tests.conftest import SettingsFactory, running
-from tests.processes import free_port
+from netra.testing import NetraProcess, free_port, netra_env
+from tests.support.apps import SettingsFactory, running
 
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLWJ5dGVz"
 
@@ -96,32 +91,12 @@ async def test_metrics_count_requests_by_route_template(make_settings: SettingsF
 
 
 def test_a_real_server_logs_no_password_and_no_token(tmp_path: Path) -> None:
-    port = free_port()
     password = "Correct-Horse-Battery-9"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "ENVIRONMENT": "development",
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "DEBUG",
-    }
-    log_file = (tmp_path / "server.log").open("w+")  # a file: a full pipe would block it
-    server = subprocess.Popen(
-        [sys.executable, "-m", "netra.cli", "up", "--port", str(port), "--data-dir", str(tmp_path)],
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        with httpx.Client(base_url=base, timeout=10) as http:
+    env = netra_env(tmp_path, ENVIRONMENT="development", LOG_FORMAT="json", LOG_LEVEL="DEBUG")
+    command = ["up", "--data-dir", str(tmp_path)]
+    with NetraProcess(command, env, free_port(), tmp_path / "server.log") as server:
+        server.wait_for("/health/ready")
+        with httpx.Client(base_url=server.url, timeout=10) as http:
             http.post("/auth/register", json={"email": "log@example.com", "password": password})
             tokens = http.post(
                 "/auth/login", json={"email": "log@example.com", "password": password}
@@ -132,12 +107,7 @@ def test_a_real_server_logs_no_password_and_no_token(tmp_path: Path) -> None:
             http.get(f"/health?access_token={access}&refresh_token={refresh}")
             http.post("/auth/refresh", json={"refresh_token": refresh})
             http.post("/auth/refresh", json={"refresh_token": refresh})  # a replay
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-    log_file.seek(0)
-    logs = log_file.read()
-    log_file.close()
+    logs = server.logs()  # everything, shutdown included
     assert "/auth/login" in logs, "the access log must have been written"
     assert "access_token=[redacted]" in logs, "the token went through the access log, redacted"
     for secret in (password, access, refresh, access.split(".")[2]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.processes import NetraProcess, free_port, netra_env, run_netra
+from netra.testing import NetraProcess, free_port, netra_env, run_netra
 
 INSTANCE = "netra-staging:europe-west1:netra-db"
 SENTENCE = (

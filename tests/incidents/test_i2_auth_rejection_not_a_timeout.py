@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from netra.client import NetraClient, StreamClosed
-from tests.processes import NetraProcess, free_port, netra_env
+from netra.testing import NetraProcess, free_port, netra_env
 
 
 @pytest.fixture(scope="module")

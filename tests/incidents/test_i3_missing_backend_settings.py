@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from netra.embedded import create_app
-from tests.conftest import SettingsFactory
-from tests.processes import free_port, netra_env, run_netra
+from netra.testing import free_port, netra_env, run_netra
+from tests.support.apps import SettingsFactory
 
 
 def test_backend_without_its_settings_refuses_to_start_naming_each(tmp_path: Path) -> None:

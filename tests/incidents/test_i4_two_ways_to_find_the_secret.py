@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.processes import NetraProcess, free_port, netra_env, run_netra
+from netra.testing import NetraProcess, free_port, netra_env, run_netra
+from tests.support.databases import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.slow
 SECRET = "the-shared-hs256-secret-0123456789abcdef"

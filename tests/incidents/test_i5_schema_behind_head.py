@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from netra.auth.schema import AUTH_SCHEMA
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.processes import NetraProcess, free_port, netra_env, run_netra
+from netra.testing import NetraProcess, free_port, netra_env, run_netra
+from tests.support.databases import create_pg_database, drop_pg_database
 
 
 async def test_readiness_waits_for_the_release_migration(tmp_path: Path) -> None:

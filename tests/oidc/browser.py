@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from tests.oidc.conftest import NETRA
+from tests.support.oidc import NETRA
 
 FORM_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from netra.auth.models import OidcLogin, UserSession
-from tests.conftest import SettingsFactory
 from tests.oidc.browser import at_provider, callback_url, sign_in, start, with_params
-from tests.oidc.conftest import Netra, Provider, _netra, oidc_env
+from tests.support.apps import SettingsFactory
+from tests.support.oidc import Netra, Provider, netra_with, oidc_env
 
 
 async def sessions(netra: Netra) -> int:
@@ -204,7 +204,7 @@ async def test_login_starts_are_limited_per_address(
         "DATABASE_URL": f"sqlite:///{tmp_path / 'netra.db'}",
         **oidc_env(provider, LOGIN_LIMIT_PER_IP="2"),
     }
-    async for netra in _netra(env, make_settings):
+    async for netra in netra_with(env, make_settings):
         for _ in range(2):
             assert (await netra.browser.get("/auth/oidc/test/login")).status_code == 302
         flood = await netra.browser.get("/auth/oidc/test/login")

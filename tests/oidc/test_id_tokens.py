@@ -16,7 +16,7 @@ from joserfc.jwk import RSAKey
 from netra.auth.oidc.config import ProviderConfig
 from netra.auth.oidc.errors import OidcError
 from netra.auth.oidc.provider import OidcProvider
-from tests.oidc.conftest import Provider, redirect
+from tests.support.oidc import Provider, redirect
 
 
 def claims(provider: Provider, **changes: Any) -> dict[str, Any]:

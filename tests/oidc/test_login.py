@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from netra.auth.models import OidcIdentity, User, UserSession
 from tests.oidc.browser import sign_in, start
-from tests.oidc.conftest import Netra
+from tests.support.oidc import Netra
 
 
 async def test_login_redirect_uses_code_flow_pkce_s256_state_and_nonce(netra: Netra) -> None:

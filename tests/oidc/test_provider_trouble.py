@@ -3,18 +3,15 @@ with the provider named, never a 500), readiness naming it, and no session."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import SettingsFactory
-from tests.oidc.conftest import Provider, _netra, oidc_env
-from tests.processes import free_port
+from netra.testing import free_port
+from tests.support.apps import SettingsFactory
+from tests.support.oidc import Provider, netra_with, oidc_env
+from tests.support.static_site import static_site
 
 
 @pytest.fixture
@@ -23,24 +20,8 @@ def html_server(tmp_path: Path) -> Iterator[str]:
     page = tmp_path / "site" / ".well-known" / "openid-configuration"
     page.mkdir(parents=True)
     (page / "index.html").write_text("<html><body>Please sign in to the proxy</body></html>")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=tmp_path / "site",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with static_site(tmp_path / "site") as url:
+        yield url
 
 
 @pytest.mark.parametrize("kind", ["down", "html"])
@@ -60,7 +41,7 @@ async def test_provider_down_or_answering_html(
         "DATABASE_URL": f"sqlite:///{tmp_path / 'netra.db'}",
         **oidc_env(provider, OIDC_LAX_ISSUER=issuer),
     }
-    async for netra in _netra(env, make_settings):
+    async for netra in netra_with(env, make_settings):
         response = await netra.browser.get("/auth/oidc/lax/login")
         status, reason = (
             (503, "provider_unavailable") if kind == "down" else (502, "provider_bad_response")

@@ -10,7 +10,7 @@ import pytest
 
 from netra.auth.oidc.config import GOOGLE_ISSUER, check_oidc_settings, parse_providers
 from netra.settings import Service, resolve
-from tests.processes import netra_env, run_netra
+from netra.testing import netra_env, run_netra
 
 GOOD = {
     "OIDC_PROVIDERS": "google,corp",

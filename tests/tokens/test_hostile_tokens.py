@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from netra.tokens import InProcessKeys, TokenRejected, TokenVerifier
-from tests.tokens.conftest import AUDIENCE, ISSUER, KID, Keys, es256_jwk
+from tests.support.tokens import AUDIENCE, ISSUER, KID, Keys, es256_jwk
 
 
 def b64(data: bytes) -> str:

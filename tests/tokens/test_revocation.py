@@ -10,8 +10,8 @@ import pytest
 from netra.embedded import create_app
 from netra.tokens import InProcessKeys, TokenRejected, TokenVerifier
 from netra.tokens.revocations import RevocationList
-from tests.conftest import SettingsFactory, running
-from tests.tokens.conftest import AUDIENCE, ISSUER, Keys
+from tests.support.apps import SettingsFactory, running
+from tests.support.tokens import AUDIENCE, ISSUER, Keys
 
 
 async def test_a_revocation_after_construction_is_seen(keys: Keys) -> None:

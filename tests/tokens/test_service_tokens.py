@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from netra.tokens import ServiceTokenClient, ServiceTokenError
-from tests.tokens.conftest import SECRET
+from tests.support.tokens import SECRET
 
 URL = "http://auth.test/auth/service-token"
 

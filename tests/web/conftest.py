@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.processes import NetraProcess, free_port, netra_env
+from netra.testing import NetraProcess, free_port, netra_env
+from tests.support.web import NetraFactory, Pages
 from tests.web.browser import CHROMIUM_ARGS, ensure_chromium
-
-PASSWORD = "correct horse battery"
-NetraFactory = Callable[..., NetraProcess]
 
 
 @pytest.fixture(scope="session")
@@ -57,23 +55,6 @@ def netra(start_netra: NetraFactory) -> NetraProcess:
     return start_netra()
 
 
-class Pages:
-    """New browser contexts (separate cookie jars: separate devices); page errors fail."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[BrowserContext] = []
-        self.errors: list[str] = []
-
-    def new(self, width: int = 1200, height: int = 800) -> Page:
-        context = self.browser.new_context(viewport={"width": width, "height": height})
-        self.contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        return page
-
-
 @pytest.fixture
 def pages(browser: Browser) -> Iterator[Pages]:
     made = Pages(browser)
@@ -81,20 +62,3 @@ def pages(browser: Browser) -> Iterator[Pages]:
     for context in made.contexts:
         context.close()
     assert not made.errors, f"uncaught errors in the page: {made.errors}"
-
-
-def sign_up(page: Page, url: str, email: str, password: str = PASSWORD) -> None:
-    """Create an account through the UI and land signed in."""
-    page.goto(f"{url}/#/signup")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("button", name="Sign out").wait_for()
-
-
-def sign_in(page: Page, url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{url}/#/signin")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()

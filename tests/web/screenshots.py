@@ -8,9 +8,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.processes import NetraProcess, free_port, netra_env
+from netra.testing import NetraProcess, free_port, netra_env
+from tests.support.web import sign_in, sign_up
 from tests.web.browser import CHROMIUM_ARGS, ensure_chromium
-from tests.web.conftest import sign_in, sign_up
 
 
 def main(out: Path) -> None:

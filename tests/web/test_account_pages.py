@@ -9,8 +9,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.processes import NetraProcess
-from tests.web.conftest import NetraFactory, Pages, sign_in, sign_up
+from netra.testing import NetraProcess
+from tests.support.web import NetraFactory, Pages, sign_in, sign_up
 
 pytestmark = pytest.mark.slow
 

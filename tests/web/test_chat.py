@@ -8,34 +8,26 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.processes import NetraProcess
-from tests.web.conftest import NetraFactory, Pages, sign_up
-from tests.web.fake_llm import SLOW_ANSWER, FakeLLM
+from netra.testing import NetraProcess, ScriptedModelServer
+from tests.support.model_answers import SLOW_ANSWER, prompted_model
+from tests.support.web import NetraFactory, Pages, ask, sign_up
 
 pytestmark = pytest.mark.slow
-# These drive the chat backend (threads, runs, /ws); they run once it is on this branch.
-pytest.importorskip("netra.chat.routes", reason="the chat backend (branch chat) is not merged")
 
 
 @pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
+def llm() -> Iterator[ScriptedModelServer]:
+    with prompted_model().in_thread() as server:
         yield server
 
 
-def llm_settings(llm: FakeLLM) -> dict[str, str]:
+def llm_settings(llm: ScriptedModelServer) -> dict[str, str]:
     return {
         "AGENT_PROVIDER": "openai",
         "OPENAI_BASE_URL": llm.base_url,
         "OPENAI_API_KEY": "sk-fake",
         "OPENAI_MAX_RETRIES": "0",
     }
-
-
-def ask(page: Page, text: str) -> None:
-    box = page.get_by_label("Message", exact=True)
-    box.fill(text)
-    box.press("Enter")
 
 
 def last_answer(page: Page) -> str:
@@ -72,7 +64,7 @@ def test_a_question_shows_the_tool_call_and_the_answer(netra: NetraProcess, page
 
 
 def test_a_reload_mid_run_shows_the_run_finish_with_nothing_missing(
-    start_netra: NetraFactory, llm: FakeLLM, pages: Pages
+    start_netra: NetraFactory, llm: ScriptedModelServer, pages: Pages
 ) -> None:
     netra = start_netra(**llm_settings(llm))
     page = pages.new()
@@ -86,7 +78,9 @@ def test_a_reload_mid_run_shows_the_run_finish_with_nothing_missing(
     expect(page.locator(".turn-agent .step-completed")).to_have_count(1)
 
 
-def test_cancel_stops_a_run(start_netra: NetraFactory, llm: FakeLLM, pages: Pages) -> None:
+def test_cancel_stops_a_run(
+    start_netra: NetraFactory, llm: ScriptedModelServer, pages: Pages
+) -> None:
     netra = start_netra(**llm_settings(llm))
     page = pages.new()
     sign_up(page, netra.url, "cat@example.com")
@@ -98,7 +92,7 @@ def test_cancel_stops_a_run(start_netra: NetraFactory, llm: FakeLLM, pages: Page
 
 
 def test_a_backend_restart_mid_run_is_survived(
-    start_netra: NetraFactory, llm: FakeLLM, pages: Pages
+    start_netra: NetraFactory, llm: ScriptedModelServer, pages: Pages
 ) -> None:
     netra = start_netra(**llm_settings(llm))
     page = pages.new()
@@ -137,7 +131,7 @@ def test_the_backend_down_is_shown_and_recovered_from(
 
 
 def test_hostile_model_output_is_inert(
-    start_netra: NetraFactory, llm: FakeLLM, pages: Pages
+    start_netra: NetraFactory, llm: ScriptedModelServer, pages: Pages
 ) -> None:
     netra = start_netra(**llm_settings(llm))
     page = pages.new()

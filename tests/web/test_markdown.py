@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.processes import NetraProcess
-from tests.web.conftest import Pages
-from tests.web.fake_llm import HOSTILE_ANSWER
+from netra.testing import NetraProcess
+from tests.support.model_answers import HOSTILE_ANSWER
+from tests.support.web import Pages
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ import pytest
 from joserfc.jwk import RSAKey
 from playwright.sync_api import expect
 
-from tests.oidc.conftest import SECRET, install_provider, start_provider
-from tests.processes import NetraProcess, free_port, netra_env
-from tests.web.conftest import Pages
+from netra.testing import NetraProcess, free_port, netra_env
+from tests.support.oidc import SECRET, install_provider, start_provider
+from tests.support.web import Pages
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import pytest
 
 from netra.embedded import create_app
 from netra.web import STATIC
-from tests.conftest import SettingsFactory, running
+from tests.support.apps import SettingsFactory, running
 
 SCRIPTS = sorted((STATIC / "js").rglob("*.js"))
 

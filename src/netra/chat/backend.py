@@ -27,6 +27,7 @@ from netra.chat.hub import Hub
 from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
 from netra.chat.runs import FINISHED, RunManager
+from netra.chat.search import SearchIndex
 from netra.chat.store import Posted, ThreadStore
 from netra.ratelimit import RateLimiter
 from netra.runtime import Runtime
@@ -50,6 +51,7 @@ class ChatBackend:
     hub: Hub
     runs: RunManager
     limiter: RateLimiter
+    search: SearchIndex
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0

@@ -16,9 +16,10 @@ from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
-from netra.chat.routes import events, models, runs, threads
+from netra.chat.routes import events, models, runs, search, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
+from netra.chat.search import SearchIndex
 from netra.chat.store import ThreadStore
 from netra.chat.ws.protocol import SUBPROTOCOL
 from netra.chat.ws.route import websocket_route
@@ -55,7 +56,7 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        for module in (threads, runs, events, models):
+        for module in (threads, runs, events, search, models):
             api.include_router(module.router)
         api.routes.append(websocket_route())
         return [api, web_router()]
@@ -146,6 +147,7 @@ class ChatComponent:
                 metrics=runtime.metrics,
             ),
             limiter=limiter,
+            search=SearchIndex(runtime.db),
             models=models,
         )
         await bus.start(backend.on_notice)

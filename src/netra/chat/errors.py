@@ -116,3 +116,13 @@ class RunActive(ChatError):
         )
         self.run_id = run_id
         self.thread_id = thread_id
+
+
+class EmptyQuery(ChatError):
+    """A search with no word to look for (only punctuation, or only words left out)."""
+
+    reason = "empty_query"
+
+
+class QueryTooLong(ChatError):
+    reason = "query_too_long"

@@ -6,11 +6,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.runtime import ChatTurn, MessageHit
-from netra.chat.models import Message, Thread, messages_table, threads_table
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+from netra.agents.tools import ToolError
+from netra.chat.errors import EmptyQuery, QueryTooLong
+from netra.chat.models import messages_table, threads_table
+from netra.chat.search import SearchIndex
 
 
 class ChatUserData:
@@ -22,19 +21,24 @@ class ChatUserData:
         self.thread_id = thread_id
 
     async def search_messages(self, query: str, limit: int) -> list[MessageHit]:
-        pattern = f"%{_escape_like(query.strip())}%"
-        async with self.db() as session:
-            rows = await session.execute(
-                select(Message, Thread.title)
-                .join(Thread, Thread.id == Message.thread_id)
-                .where(Thread.user_id == self.user_id, Message.content.ilike(pattern, escape="\\"))
-                .order_by(Message.created_at.desc())
-                .limit(max(1, min(limit, 100)))
+        """The same ranked full-text index as `GET /api/search`, messages only."""
+        try:
+            page = await SearchIndex(self.db).search(
+                self.user_id, query, limit=limit, kinds=("message",)
             )
-            return [
-                MessageHit(m.thread_id, title, m.id, m.role, m.content, m.created_at)
-                for m, title in rows.all()
-            ]
+        except (EmptyQuery, QueryTooLong) as exc:
+            raise ToolError(exc.message) from exc
+        return [
+            MessageHit(
+                hit.thread_id,
+                hit.title,
+                hit.message_id or "",
+                hit.role or "",
+                hit.snippet,
+                hit.created_at,
+            )
+            for hit in page.hits
+        ]
 
     async def thread_history(self, excluding: str = "") -> list[ChatTurn]:
         """The thread's messages, oldest first (without the message `excluding`)."""

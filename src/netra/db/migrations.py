@@ -40,7 +40,10 @@ class Schema:
         return f"alembic_version_{self.name}"
 
     def owns_name(self, name: str | None, type_: str, parent_names: Any) -> bool:
-        """Autogenerate and comparisons look only at this service's tables."""
+        """Autogenerate and comparisons look only at this service's tables, and never at
+        full-text indexes (`fts_*`), which a migration builds per dialect outside the models."""
+        if name is not None and name.startswith("fts_"):
+            return False
         if type_ == "table":
             return name in self.metadata.tables
         return True

@@ -1,4 +1,5 @@
-"""`netra deploy ...`: render, preflight, rollout, rollback, status. Thin over the engine."""
+"""`netra deploy ...`: build, render, preflight, rollout, rollback, status. Thin over the
+engine."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from netra.deploy.environments import (
     load_environment,
 )
 from netra.deploy.gate import CommandGate, NetraSmoke, SmokeGate
+from netra.deploy.image import BuildRequest, ImageError, build, find_builder
+from netra.deploy.offline import build_offline
 from netra.deploy.preflight import preflight
+from netra.deploy.registry import RegistryError, manifest_digest
 from netra.deploy.render import cloudrun, kubernetes, to_yaml
 from netra.deploy.rollout import Release, Rollout, RolloutReport, rollback
 from netra.deploy.runner import Runner
@@ -54,6 +58,40 @@ def _emit(data: dict[str, Any]) -> None:
 def _gate(env: DeployEnvironment) -> SmokeGate:
     """The environments file's `smoke` command, else `netra smoke` in this process."""
     return CommandGate(env.smoke) if env.smoke else NetraSmoke()
+
+
+@app.command("build")
+def build_command(
+    env: Annotated[
+        str | None, typer.Option("--env", help="Tag the image this environment names.")
+    ] = None,
+    file: FileOption = DEFAULT_PATH,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Tag it so (repeatable; instead of --env).")
+    ] = None,
+    builder: Annotated[
+        str | None, typer.Option(help="podman, buildah or docker (default: the first found).")
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            help="No registry in reach: a Debian base (mmdebstrap) and the locked wheels "
+            "downloaded here, built with --network=none (podman)."
+        ),
+    ] = False,
+) -> None:
+    """Build the image from the root Containerfile; print its digest."""
+    tags = list(tag or []) or [_environment(env, file).image if env else "netra:latest"]
+    try:
+        if offline:
+            digest = build_offline(tags)
+        else:
+            digest = build(find_builder(builder), BuildRequest(tags))
+    except ImageError as exc:
+        err.print(f"[bold red]Cannot build the image:[/] {exc}")
+        raise typer.Exit(1) from None
+    err.print(f"[green]built[/] {', '.join(tags)}")
+    sys.stdout.write(f"{digest}\n")
 
 
 @app.command("environments")
@@ -125,6 +163,17 @@ def _print_rollout(report: RolloutReport, as_json: bool, dry_run: bool) -> None:
         out.print(f"[green]✓ {report.revision} serves {report.environment}[/]")
 
 
+def _digest(env: DeployEnvironment) -> str | None:
+    """The image's digest in its registry, for the revision id; None when it cannot be
+    had (preflight, the rollout's first step, then says why)."""
+    if env.target is TargetKind.LOCAL:
+        return None
+    try:
+        return manifest_digest(env.image)
+    except RegistryError:
+        return None
+
+
 @app.command("rollout")
 def rollout(
     env: EnvOption,
@@ -137,7 +186,7 @@ def rollout(
     environment = _environment(env, file)
     runner = Runner(dry_run=dry_run)
     try:
-        release = Release.of(environment, revision)
+        release = Release.of(environment, revision, None if dry_run else _digest(environment))
     except WiringError as exc:
         err.print(f"[bold red]{exc}[/]")
         raise typer.Exit(1) from None

@@ -16,7 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from netra.db.url import DatabaseUrlError, cloud_sql_socket_dir, database_url
-from netra.deploy.environments import DeployEnvironment
+from netra.deploy.environments import DeployEnvironment, TargetKind
+from netra.deploy.registry import ImageMissing, ImageRef, RegistryError, manifest_digest
 from netra.deploy.stores import SecretStore, SecretStoreError, store_for
 from netra.deploy.wiring import SecretRef, Wiring, WiringError, check, wire
 from netra.settings import Service, Settings, resolve
@@ -193,11 +194,34 @@ def attachment(
         )
 
 
+def image(report: PreflightReport, env: DeployEnvironment) -> None:
+    """The image the revision will run is in the target's registry (a tag never pushed
+    would fail only once the first instance tries to pull it)."""
+    try:
+        digest = manifest_digest(env.image)
+    except ImageMissing as exc:
+        report.add(
+            "image",
+            env.image,
+            False,
+            f"{exc}: build it (`netra deploy build --env {env.name}`) and push it first",
+        )
+    except RegistryError as exc:
+        report.add("image", env.image, False, str(exc))
+    else:
+        report.add("image", env.image, True, f"in {ImageRef.parse(env.image).registry} ({digest})")
+
+
 def preflight(
     env: DeployEnvironment, *, store: SecretStore | None = None, dry_run: bool = False
 ) -> PreflightReport:
     """Every check, every problem at once."""
     report = PreflightReport(env.name, env.target.value)
+    if env.target is not TargetKind.LOCAL:  # the local target runs this checkout
+        if dry_run:
+            report.planned_calls.append(f"HEAD {ImageRef.parse(env.image).manifest_url}")
+        else:
+            image(report, env)
     wired: dict[Service, Wiring] = {}
     for service in Service:
         try:
@@ -211,7 +235,7 @@ def preflight(
     refs = list(dict.fromkeys(ref for w in wired.values() for ref in w.secrets))
     store = store or store_for(env)
     if dry_run:
-        report.planned_calls = [call for ref in refs for call in store.planned_calls(ref)]
+        report.planned_calls += [call for ref in refs for call in store.planned_calls(ref)]
         return report
     values = _secrets(report, env, store, refs)
     if values is None:

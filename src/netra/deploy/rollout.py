@@ -30,9 +30,11 @@ class Release:
     wired: dict[Service, Wiring]
 
     @classmethod
-    def of(cls, env: DeployEnvironment, revision: str | None = None) -> Release:
+    def of(
+        cls, env: DeployEnvironment, revision: str | None = None, digest: str | None = None
+    ) -> Release:
         wired = wirings(env)
-        return cls(revision or revision_id(env, wired), {w.service: w for w in wired})
+        return cls(revision or revision_id(env, wired, digest), {w.service: w for w in wired})
 
 
 class Target(Protocol):
@@ -132,14 +134,22 @@ class Rollout:
     dry_run: bool = False
 
     def run(self, release: Release) -> RolloutReport:
-        previous = self.target.live()
-        report = RolloutReport(self.env.name, release.revision, previous, live=previous)
+        report = RolloutReport(self.env.name, release.revision, None)
         shifted = False
+        try:
+            # First, before the target is asked anything: a missing secret or image tag
+            # is refused even where the target cannot be reached.
+            self._step(report, "preflight", self._preflight)
+        except StepFailed:
+            report.actions = list(self.target.runner.log)
+            return report
+        previous = self.target.live()
+        report.previous = report.live = previous
         if previous == release.revision:
             report.steps.append(Step("already live", True, 0.0, f"{previous} serves traffic"))
+            report.actions = list(self.target.runner.log)
             return report
         try:
-            self._step(report, "preflight", self._preflight)
             self._step(report, "migrations", lambda: self._migrate(release))
             urls = self._step(
                 report, "start revision (no traffic)", lambda: self.target.start(release)

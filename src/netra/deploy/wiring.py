@@ -14,7 +14,7 @@ from pathlib import Path
 
 from netra.db.url import check_database_settings
 from netra.deploy.environments import DeployEnvironment, TargetKind
-from netra.settings import ConfigReport, Service, resolve
+from netra.settings import ConfigReport, Reader, Role, Service, resolve
 from netra.settings.resolver import contract
 from netra.settings.spec import Environment, Spec
 
@@ -50,11 +50,11 @@ class Wiring:
 
 
 class WiringError(Exception):
-    def __init__(self, environment: str, service: Service, problems: list[str]) -> None:
+    def __init__(self, environment: str, who: str, problems: list[str]) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(
-            f"{service} in environment '{environment}' would not start:\n{lines}\n"
+            f"{who} in environment '{environment}' would not start:\n{lines}\n"
             "Fix deploy/environments.toml (its [settings] and [secrets] tables)."
         )
 
@@ -67,6 +67,10 @@ def _index() -> dict[str, tuple[str, Spec]]:
             for name in spec.lookup_names(field_name, environment):
                 found.setdefault(name, (field_name, spec))
     return found
+
+
+def _reads(reader: Reader, name: str, index: dict[str, tuple[str, Spec]]) -> bool:
+    return name in index and reader in index[name][1].services
 
 
 def parse_secret_ref(env_name: str, raw: str, target: TargetKind) -> SecretRef:
@@ -92,7 +96,7 @@ def wiring(env: DeployEnvironment, service: Service) -> Wiring:
     index = _index()
 
     def relevant(name: str) -> bool:
-        return name in index and service in index[name][1].services
+        return _reads(service, name, index)
 
     given = {**_derived(env, service), **env.settings_for(service)}
     order = {field_name: position for position, (field_name, _, _) in enumerate(contract())}
@@ -110,7 +114,7 @@ def wiring(env: DeployEnvironment, service: Service) -> Wiring:
 
 
 def check(
-    service: Service, environ: Mapping[str, str], *, database_check: bool = False
+    service: Reader, environ: Mapping[str, str], *, database_check: bool = False
 ) -> ConfigReport:
     """`netra config check` for this service with exactly `environ` injected."""
     _, report = resolve(
@@ -129,4 +133,20 @@ def wire(env: DeployEnvironment, service: Service) -> Wiring:
     report = check(service, result.placeholder_environ())
     if not report.ok:
         raise WiringError(env.name, service, [p.sentence() for p in report.all_problems])
+    return result
+
+
+def for_migration(env_name: str, wired: Wiring) -> Wiring:
+    """What the service's migration job receives: of its wiring, only what `netra
+    migrate` reads (the database settings; no app secret), refused if that is not enough."""
+    index = _index()
+    result = Wiring(
+        wired.service,
+        {k: v for k, v in wired.values.items() if _reads(Role.MIGRATE, k, index)},
+        [ref for ref in wired.secrets if _reads(Role.MIGRATE, ref.env_name, index)],
+    )
+    report = check(Role.MIGRATE, result.placeholder_environ())
+    if not report.ok:
+        problems = [p.sentence() for p in report.all_problems]
+        raise WiringError(env_name, f"{wired.service}'s migration", problems)
     return result

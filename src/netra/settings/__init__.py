@@ -9,7 +9,7 @@ from netra.settings.resolver import (
     load_settings,
     resolve,
 )
-from netra.settings.spec import Environment, Service
+from netra.settings.spec import Environment, Reader, Role, Service
 
 __all__ = [
     "Check",
@@ -17,6 +17,8 @@ __all__ = [
     "ConfigurationError",
     "Environment",
     "Problem",
+    "Reader",
+    "Role",
     "SecretLookup",
     "Service",
     "Settings",

@@ -25,7 +25,7 @@ from netra.settings.sources import (
     Source,
     SourceError,
 )
-from netra.settings.spec import Environment, Service, Spec
+from netra.settings.spec import Environment, Reader, Spec
 
 Check = Callable[[Settings], Iterable[Problem]]
 """A component's own validation of resolved settings (e.g. the database URL builder)."""
@@ -114,7 +114,7 @@ class SecretLookup:
 class _Resolution:
     def __init__(
         self,
-        services: frozenset[Service],
+        services: frozenset[Reader],
         environ: Mapping[str, str],
         cwd: Path,
         persist_generated: bool,
@@ -270,7 +270,7 @@ class _Resolution:
 
 
 def resolve(
-    services: Iterable[Service],
+    services: Iterable[Reader],
     environ: Mapping[str, str] | None = None,
     *,
     overrides: Mapping[str, str] | None = None,
@@ -320,7 +320,7 @@ def client_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def load_settings(
-    services: Iterable[Service],
+    services: Iterable[Reader],
     environ: Mapping[str, str] | None = None,
     *,
     overrides: Mapping[str, str] | None = None,

@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterable
 
 from netra.settings.contract import Settings
 from netra.settings.report import ConfigReport, Problem
-from netra.settings.spec import Service
+from netra.settings.spec import BOTH, Reader, Service
 
-Rule = Callable[[Settings, ConfigReport, frozenset[Service]], Iterable[Problem]]
+Rule = Callable[[Settings, ConfigReport, frozenset[Reader]], Iterable[Problem]]
 
 
 def database_is_configured(
-    settings: Settings, report: ConfigReport, services: frozenset[Service]
+    settings: Settings, report: ConfigReport, services: frozenset[Reader]
 ) -> Iterable[Problem]:
     parts = {
         "DB_HOST": settings.db_host,
@@ -54,9 +54,10 @@ def database_is_configured(
 
 
 def shared_secret_present(
-    settings: Settings, report: ConfigReport, services: frozenset[Service]
+    settings: Settings, report: ConfigReport, services: frozenset[Reader]
 ) -> Iterable[Problem]:
-    if settings.token_algorithm == "HS256" and settings.jwt_secret is None:
+    serving = services & BOTH  # a migration signs and verifies nothing
+    if serving and settings.token_algorithm == "HS256" and settings.jwt_secret is None:
         entry = report.entry("JWT_SECRET_{ENVIRONMENT}")
         yield Problem(
             entry.name,
@@ -67,7 +68,7 @@ def shared_secret_present(
 
 
 def agent_provider_usable(
-    settings: Settings, report: ConfigReport, services: frozenset[Service]
+    settings: Settings, report: ConfigReport, services: frozenset[Reader]
 ) -> Iterable[Problem]:
     if Service.BACKEND not in services or settings.agent_provider != "openai":
         return
@@ -80,7 +81,7 @@ def agent_provider_usable(
 
 
 def backend_can_find_auth(
-    settings: Settings, report: ConfigReport, services: frozenset[Service]
+    settings: Settings, report: ConfigReport, services: frozenset[Reader]
 ) -> Iterable[Problem]:
     """A backend running without the auth service beside it must be told where it is
     (docs/incidents.md I-3: `auth_service_endpoint: unknown`)."""

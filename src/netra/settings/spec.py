@@ -16,6 +16,17 @@ class Service(StrEnum):
     BACKEND = "backend"
 
 
+class Role(StrEnum):
+    """A release step that runs from the same image but serves nothing: it reads only
+    what it uses (least privilege: no app secrets in a migration job)."""
+
+    MIGRATE = "migrate"
+
+
+Reader = Service | Role
+"""Who reads a setting: a service, or a release step."""
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -31,6 +42,8 @@ class Environment(StrEnum):
 BOTH = frozenset({Service.AUTH, Service.BACKEND})
 AUTH = frozenset({Service.AUTH})
 BACKEND = frozenset({Service.BACKEND})
+# The process and its database: what `netra migrate` needs, and nothing else.
+DATABASE: frozenset[Reader] = frozenset({Service.AUTH, Service.BACKEND, Role.MIGRATE})
 CLIENTS: frozenset[Service] = frozenset()  # read by command-line clients, no service
 DEPLOYED = frozenset({Environment.STAGING, Environment.PRODUCTION})
 EVERYWHERE = frozenset(Environment)
@@ -49,7 +62,7 @@ class Spec:
     upper-cased environment name. Without names, the field name upper-cased is used.
     """
 
-    services: frozenset[Service]
+    services: frozenset[Reader]
     doc: str
     secret: bool = False
     required_in: frozenset[Environment] = frozenset()

@@ -52,6 +52,8 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
     chat.BadCursor: Reply("bad_cursor"),
     chat.ModelNotAllowed: Reply("model_not_allowed"),
     chat.RunActive: Reply("run_active", lambda e: {"run_id": e.run_id}),
+    chat.EmptyQuery: Reply("empty_query"),
+    chat.QueryTooLong: Reply("query_too_long"),
 }
 
 

@@ -39,10 +39,12 @@ def wirings(env: DeployEnvironment, service: Service | None = None) -> list[Wiri
     return [wire(env, s) for s in ([service] if service else list(Service))]
 
 
-def revision_id(env: DeployEnvironment, wired: list[Wiring]) -> str:
-    """A short content hash: the same image and configuration give the same revision."""
+def revision_id(env: DeployEnvironment, wired: list[Wiring], digest: str | None = None) -> str:
+    """A short content hash: the same image and configuration give the same revision.
+    With the image's digest, a tag pushed again (new content) is a new revision."""
     material = {
         "image": env.image,
+        **({"digest": digest} if digest else {}),
         "wiring": [
             {"values": w.values, "secrets": [ref.__dict__ for ref in w.secrets]} for w in wired
         ],

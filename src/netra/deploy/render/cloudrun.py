@@ -17,7 +17,7 @@ from netra.deploy.render import (
     service_name,
     wirings,
 )
-from netra.deploy.wiring import Wiring
+from netra.deploy.wiring import Wiring, for_migration
 from netra.settings import Service
 
 CLOUDSQL = "run.googleapis.com/cloudsql-instances"
@@ -91,7 +91,8 @@ def service_manifest(
 
 
 def migration_job(env: DeployEnvironment, wired: Wiring, revision: str) -> Manifest:
-    """The release step: `netra migrate` for one service, with that service's settings."""
+    """The release step: `netra migrate` for one service, with that service's database
+    settings and nothing else."""
     spec: dict[str, Any] = {
         "maxRetries": 0,
         "timeoutSeconds": "600",
@@ -100,7 +101,7 @@ def migration_job(env: DeployEnvironment, wired: Wiring, revision: str) -> Manif
                 "image": env.image,
                 "command": migrate_command(wired.service)[:1],
                 "args": migrate_command(wired.service)[1:],
-                "env": env_list(wired),
+                "env": env_list(for_migration(env.name, wired)),
             }
         ],
     }

@@ -17,7 +17,7 @@ from netra.deploy.render import (
     service_name,
     wirings,
 )
-from netra.deploy.wiring import Wiring
+from netra.deploy.wiring import Wiring, for_migration
 from netra.settings import Service
 
 REVISION_LABEL = "netra.dev/revision"
@@ -135,7 +135,8 @@ def service(env: DeployEnvironment, svc: Service, revision: str, *, stable: bool
 
 def migration_job(env: DeployEnvironment, wired: Wiring, revision: str) -> Manifest:
     labels = _labels(wired.service, revision)
-    pod = _pod_spec(env, wired, migrate_command(wired.service), serve=False)
+    migration = for_migration(env.name, wired)
+    pod = _pod_spec(env, migration, migrate_command(wired.service), serve=False)
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",

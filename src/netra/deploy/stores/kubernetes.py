@@ -29,7 +29,13 @@ class KubernetesSecretStore(SecretStore):
             try:
                 config.load_kube_config(context=self.context)  # type: ignore[no-untyped-call]
             except config.ConfigException:
-                config.load_incluster_config()  # type: ignore[no-untyped-call]
+                try:
+                    config.load_incluster_config()  # type: ignore[no-untyped-call]
+                except config.ConfigException as exc:
+                    # A preflight names it as a finding instead of a traceback.
+                    raise SecretStoreError(
+                        f"{self.label}: no cluster to ask (no kubeconfig, not in a pod): {exc}"
+                    ) from exc
             self._api = client.CoreV1Api()
         return self._api
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,15 +16,11 @@ from netra.deploy.runner import Runner
 from netra.deploy.stores.local import LocalSecretStore
 from netra.deploy.targets import processes
 from netra.deploy.targets.nginx import Nginx
+from netra.deploy.wiring import SecretRef, for_migration
 from netra.settings import Service
+from netra.testing import free_port, wait_until
 
 READY_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class LocalTarget:
@@ -83,24 +77,34 @@ class LocalTarget:
 
     def _write_secrets(self, release: Release) -> None:
         for service, wired in release.wired.items():
-            directory = self.root / "revisions" / release.revision / "secrets" / service.value
-            self.runner.note(f"write {directory}/{{{','.join(r.env_name for r in wired.secrets)}}}")
-            if self.runner.dry_run:
-                continue
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            for ref in wired.secrets:
-                path = directory / ref.env_name
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(self.store.read(ref))
+            self._write(self._secrets_dir(release, service.value), wired.secrets)
+
+    def _secrets_dir(self, release: Release, name: str) -> Path:
+        return self.root / "revisions" / release.revision / "secrets" / name
+
+    def _write(self, directory: Path, refs: list[SecretRef]) -> None:
+        self.runner.note(f"write {directory}/{{{','.join(r.env_name for r in refs)}}}")
+        if self.runner.dry_run:
+            return
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for ref in refs:
+            path = directory / ref.env_name
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.store.read(ref))
 
     # --- the steps -----------------------------------------------------------------
     def migrate(self, release: Release) -> None:
+        """Each service's `netra migrate` with its database settings and secrets only."""
         self._write_secrets(release)
-        for service in release.wired:
+        for service, wired in release.wired.items():
+            migration = for_migration(self.env.name, wired)
+            directory = self._secrets_dir(release, f"{service.value}-migrate")
+            self._write(directory, migration.secrets)
+            data = self.root / "revisions" / release.revision / "data"
             self.runner.run(
                 [*netra_command(), "migrate", "--service", service.value],
-                env=self._environ(release, service),
+                env={**migration.values, "SECRETS_DIR": str(directory), "DATA_DIR": str(data)},
             )
 
     def start(self, release: Release) -> dict[Service, str]:
@@ -137,22 +141,25 @@ class LocalTarget:
         return urls
 
     def _wait_ready(self, revision: str, urls: dict[Service, str]) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
         processes_of = self._state()["revisions"][revision]
-        while True:
+        detail = "not ready"
+
+        def ready() -> bool | None:
+            nonlocal detail
             for service in urls:
                 if not processes.alive(processes_of[service.value]["pid"]):
                     log = self.root / "revisions" / revision / f"{service.value}.log"
                     tail = " / ".join(log.read_text(errors="replace").strip().splitlines()[-4:])
                     raise StepFailed(f"{service.value} exited during startup: {tail} ({log})")
             result = readiness(urls, timeout=2.0)
-            if result.ok:
-                return
-            if time.monotonic() > deadline:
-                failed = result.failed
-                detail = f"{failed.name}: {failed.error}" if failed else "not ready"
-                raise StepFailed(f"not ready after {READY_TIMEOUT:g}s: {detail}")
-            time.sleep(0.1)
+            failed = result.failed
+            detail = f"{failed.name}: {failed.error}" if failed else "not ready"
+            return True if result.ok else None
+
+        try:
+            wait_until(ready, READY_TIMEOUT, "not ready", interval=0.1)
+        except TimeoutError:
+            raise StepFailed(f"not ready after {READY_TIMEOUT:g}s: {detail}") from None
 
     def public_urls(self) -> dict[Service, str]:
         return {s: str(self.env.plan(s).url).rstrip("/") for s in Service}

@@ -22,6 +22,7 @@ from netra.settings.contract.types import (
 )
 from netra.settings.spec import (
     BOTH,
+    DATABASE,
     Environment,
     Spec,
 )
@@ -33,12 +34,12 @@ class ProcessSettings(BaseModel):
     # --- the process -------------------------------------------------------------
     environment: Annotated[
         Environment,
-        Spec(BOTH, "Which rules apply: development, test, staging or production."),
+        Spec(DATABASE, "Which rules apply: development, test, staging or production."),
     ] = Environment.DEVELOPMENT
     data_dir: Annotated[
         Path,
         Spec(
-            BOTH,
+            DATABASE,
             "Where the embedded default keeps its SQLite database and generated "
             "development secrets.",
         ),
@@ -54,12 +55,12 @@ class ProcessSettings(BaseModel):
     ] = None
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
-        Spec(BOTH, "Minimum level of log records."),
+        Spec(DATABASE, "Minimum level of log records."),
     ] = "INFO"
     log_format: Annotated[
         Literal["auto", "console", "json"],
         Spec(
-            BOTH,
+            DATABASE,
             "`json` for log collectors, `console` for people; `auto` picks json in "
             "staging/production.",
         ),
@@ -69,7 +70,7 @@ class ProcessSettings(BaseModel):
     database_url: Annotated[
         SecretStr | None,
         Spec(
-            BOTH,
+            DATABASE,
             "Full database URL (postgresql:// or sqlite:///). Alternative to the "
             "DB_* parts. Without either, development and test use SQLite in DATA_DIR.",
             secret=True,
@@ -77,18 +78,18 @@ class ProcessSettings(BaseModel):
         ),
     ] = None
     db_host: Annotated[
-        str | None, Spec(BOTH, "PostgreSQL host, when DATABASE_URL is not given.")
+        str | None, Spec(DATABASE, "PostgreSQL host, when DATABASE_URL is not given.")
     ] = None
-    db_port: Annotated[Port, Spec(BOTH, "PostgreSQL port.")] = 5432
-    db_user: Annotated[str | None, Spec(BOTH, "PostgreSQL user.")] = None
+    db_port: Annotated[Port, Spec(DATABASE, "PostgreSQL port.")] = 5432
+    db_user: Annotated[str | None, Spec(DATABASE, "PostgreSQL user.")] = None
     db_password: Annotated[
-        SecretStr | None, Spec(BOTH, "PostgreSQL password (URL-escaped for you).", secret=True)
+        SecretStr | None, Spec(DATABASE, "PostgreSQL password (URL-escaped for you).", secret=True)
     ] = None
-    db_name: Annotated[str | None, Spec(BOTH, "PostgreSQL database name.")] = None
+    db_name: Annotated[str | None, Spec(DATABASE, "PostgreSQL database name.")] = None
     cloud_sql_instance: Annotated[
         str | None,
         Spec(
-            BOTH,
+            DATABASE,
             "Cloud SQL instance connection name; connects through the Unix socket "
             "/cloudsql/<name> instead of DB_HOST.",
             example="my-project:europe-west1:netra",
@@ -97,10 +98,10 @@ class ProcessSettings(BaseModel):
     db_pool_size: Annotated[
         int,
         Field(ge=1, le=200),
-        Spec(BOTH, "PostgreSQL connections per process (SQLite uses one)."),
+        Spec(DATABASE, "PostgreSQL connections per process (SQLite uses one)."),
     ] = 5
     db_connect_timeout: Annotated[
-        Seconds, Spec(BOTH, "Seconds to wait for a database connection.")
+        Seconds, Spec(DATABASE, "Seconds to wait for a database connection.")
     ] = 5.0
     auto_migrate: Annotated[
         bool,

@@ -92,7 +92,8 @@ async function route() {
       await adminView(view);
     } else {
       shell("chat");
-      await chatView(view, section === "t" ? decodeURIComponent(id) : null);
+      const [threadId, messageId] = section === "t" ? id.split("/").map(decodeURIComponent) : [];
+      await chatView(view, threadId || null, messageId || null);
     }
   } catch (error) {
     if (error.reason === "signed_out") return;

@@ -19,9 +19,9 @@ function leave() {
   app.chat = null;
 }
 
-export async function chatView(main, threadId) {
+export async function chatView(main, threadId, messageId = null) {
   leave();
-  const chat = { threadId, runs: new Map(), stream: null };
+  const chat = { threadId, messageId, runs: new Map(), stream: null };
   app.chat = chat;
   main.replaceChildren(h("p", { class: "loading", text: "Loading your chats…" }));
   try {
@@ -186,7 +186,7 @@ async function openThread(conversation, chat) {
     onStatus: (text, state) => chat.setStatus(text, state),
     onResync: () => { chat.runs.clear(); drawHistory(chat, messages); },
   });
-  focusHeading(conversation);
+  if (!chat.log.querySelector(".found")) focusHeading(conversation);
   if (app.pendingText) {
     const text = app.pendingText;
     app.pendingText = null;
@@ -199,19 +199,31 @@ function drawHistory(chat, messages) {
   const lastRun = [...messages].reverse().find((m) => m.run_id)?.run_id;
   for (const message of messages) {
     if (message.role === "user") {
-      userTurn(chat, message.content);
+      userTurn(chat, message.content).dataset.messageId = message.id;
       if (message.run_id) runFor(chat, message.run_id, message.run_id === lastRun);
     } else if (message.run_id) {
-      runFor(chat, message.run_id, message.run_id === lastRun).finish(message.content);
+      const run = runFor(chat, message.run_id, message.run_id === lastRun);
+      run.finish(message.content);
+      run.el.dataset.messageId = message.id;
     }
   }
-  stick(chat, true);
+  const found = chat.messageId && [...chat.log.children].find((el) => el.dataset.messageId === chat.messageId);
+  if (found) {
+    // Opened from a search result: show that message, not the end of the chat.
+    found.classList.add("found");
+    found.setAttribute("tabindex", "-1");
+    found.scrollIntoView({ block: "center" });
+    found.focus({ preventScroll: true });
+  } else {
+    stick(chat, true);
+  }
 }
 
 function userTurn(chat, text, before = null) {
   const el = h("li", { class: "turn turn-user" }, h("div", { class: "who", text: "You" }),
     h("div", { class: "bubble", text }));
   chat.log.insertBefore(el, before);
+  return el;
 }
 
 function runFor(chat, runId, open = true) {

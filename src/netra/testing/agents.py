@@ -1,5 +1,5 @@
-"""`ScriptedAgent`: a real `Agent` (netra.agents.runtime) whose behaviour the message picks,
-so tests can make a run slow, hang, crash or stream a lot on demand."""
+"""`ScriptedAgent`: a real `Agent` (netra.agents.runtime) whose behaviour the message
+picks, so a test can make a run slow, hang, crash or stream a lot on demand."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Chat fixtures: the embedded app (auth + backend, the scripted agent) served by uvicorn
-on a free port, real accounts signed in at its auth service, sockets."""
+"""The chat backend under test: the embedded app (auth + backend, the scripted agent)
+served by uvicorn on a free port, real accounts signed in at its auth service, sockets."""
 
 from __future__ import annotations
 
@@ -8,73 +8,40 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-import uvicorn
 import websockets
 from fastapi import FastAPI
+from sqlalchemy import func, select
+from websockets.exceptions import ConnectionClosed
 
 from netra.auth.component import AuthComponent
 from netra.chat.backend import ChatBackend
 from netra.chat.component import ChatComponent
+from netra.chat.models import Message, Run, RunEvent
 from netra.runtime import runtime_of
 from netra.service import build_app
 from netra.settings import Settings
+from netra.testing import AppServer, ScriptedAgent, Users, eventually
 from netra.tokens import ServiceTokenClient
-from tests.auth.conftest import PASSWORD, sign_up
-from tests.chat.scripted import ScriptedAgent
-from tests.conftest import SettingsFactory
-from tests.processes import free_port
 
 ALICE = "alice"
-
-
-def email(user: str) -> str:
-    return f"{user}@example.com"
-
-
-class Users:
-    """Real accounts of the auth service at `auth_url`, each registered and signed in on
-    first use (two argon2id hashes an account: a test pays only for the users it uses)."""
-
-    def __init__(self, auth_url: str) -> None:
-        self.auth_url = auth_url
-        self._logins: dict[str, dict[str, Any]] = {}
-
-    async def sign_in(self, user: str = ALICE) -> dict[str, Any]:
-        """`user`'s login answer (access and refresh token, session id)."""
-        if user not in self._logins:
-            async with httpx.AsyncClient(base_url=self.auth_url, timeout=30) as http:
-                self._logins[user] = await sign_up(http, email(user), PASSWORD)
-        return self._logins[user]
-
-    async def token(self, user: str = ALICE) -> str:
-        return str((await self.sign_in(user))["access_token"])
-
-    async def id(self, user: str = ALICE) -> str:
-        """The account id the auth service gave `user` (the `sub` of its tokens)."""
-        headers = {"Authorization": f"Bearer {await self.token(user)}"}
-        async with httpx.AsyncClient(base_url=self.auth_url, headers=headers) as http:
-            me = await http.get("/auth/me")
-        assert me.status_code == 200, me.text
-        return str(me.json()["id"])
 
 
 @dataclass
 class Server:
     """A chat backend at `url` whose users sign in at `users.auth_url` (this very process
-    when embedded); `app`, `chat` and `uvicorn_server` only when it runs in the test's process."""
+    when embedded); `app`, `chat` and `http_server` only when it runs in the test's process."""
 
     url: str
     users: Users
     app: FastAPI | None = None
     chat: ChatComponent | None = None
-    uvicorn_server: uvicorn.Server | None = None
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
+    http_server: AppServer | None = None
 
     @property
     def backend(self) -> ChatBackend:
@@ -99,6 +66,9 @@ class Server:
             yield client
 
 
+Serve = Callable[..., Awaitable[Server]]
+
+
 def chat_app(settings: Settings) -> tuple[FastAPI, ChatComponent]:
     """The embedded composition (netra.embedded) with the scripted agent."""
     chat = ChatComponent(agent_factory=lambda _: ScriptedAgent())
@@ -107,57 +77,15 @@ def chat_app(settings: Settings) -> tuple[FastAPI, ChatComponent]:
 
 async def start_server(app: FastAPI, chat: ChatComponent | None = None) -> Server:
     """`app` (auth included) under uvicorn on a free port, once its startup completed."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    for _ in range(600):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    url = f"http://127.0.0.1:{port}"
-    return Server(url, Users(url), app=app, chat=chat, uvicorn_server=server, task=task)
+    http_server = AppServer(app)
+    await http_server.start()
+    url = http_server.url
+    return Server(url, Users(url), app=app, chat=chat, http_server=http_server)
 
 
 async def stop_server(server: Server) -> None:
-    assert server.uvicorn_server is not None
-    assert server.task is not None
-    server.uvicorn_server.should_exit = True
-    await server.task
-
-
-Serve = Callable[..., Awaitable[Server]]
-
-
-@pytest.fixture
-async def serve(
-    make_settings: SettingsFactory, database_env: dict[str, str]
-) -> AsyncIterator[Callable[..., Awaitable[Server]]]:
-    """`await serve(**ENV)`: the app with extra settings, stopped after the test (the same
-    database and DATA_DIR each time: a second call is a restart)."""
-    started: list[Server] = []
-
-    async def start(**env: str) -> Server:
-        srv = await start_server(*chat_app(make_settings(**{**database_env, **env})))
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        await stop_server(srv)
-
-
-@pytest.fixture
-async def server(
-    make_settings: SettingsFactory, database_env: dict[str, str]
-) -> AsyncIterator[Server]:
-    srv = await start_server(*chat_app(make_settings(**database_env, RUN_TIMEOUT="2")))
-    try:
-        yield srv
-    finally:
-        await stop_server(srv)
+    assert server.http_server is not None
+    await server.http_server.stop()
 
 
 async def service_token(srv: Server) -> str:
@@ -214,3 +142,37 @@ async def new_thread(srv: Server, user: str = ALICE) -> str:
         response = await client.post("/api/threads", json={"title": "t"})
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
+
+
+async def drain(ws: Any) -> None:
+    for _ in range(100_000):
+        await asyncio.wait_for(ws.recv(), 5)
+
+
+async def closed_with(ws: Any) -> tuple[int | None, str | None]:
+    """The close code and reason the server sent (messages before it are skipped)."""
+    with pytest.raises(ConnectionClosed) as info:
+        await drain(ws)
+    close = info.value.rcvd
+    return (close.code, close.reason) if close else (None, None)
+
+
+async def count_rows(srv: Server) -> tuple[int, int, int]:
+    """Messages, runs and run events in the backend's database."""
+    async with srv.backend.runtime.db() as session:
+        return (
+            int(await session.scalar(select(func.count()).select_from(Message)) or 0),
+            int(await session.scalar(select(func.count()).select_from(Run)) or 0),
+            int(await session.scalar(select(func.count()).select_from(RunEvent)) or 0),
+        )
+
+
+async def wait_run(srv: Server, user: str, run_id: str, timeout: float = 4.0) -> dict[str, Any]:
+    """The run once it is no longer queued or running."""
+    async with srv.http(user) as client:
+
+        async def finished() -> dict[str, Any] | None:
+            run: dict[str, Any] = (await client.get(f"/api/runs/{run_id}")).json()
+            return None if run["status"] in ("queued", "running") else run
+
+        return await eventually(finished, timeout, f"run {run_id} did not finish", 0.02)

@@ -1,3 +1,0 @@
-from tests.chat.conftest import serve, server
-
-__all__ = ["serve", "server"]

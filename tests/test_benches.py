@@ -1,0 +1,85 @@
+"""Every bench runs as the docs give it (`uv run python bench/NAME.py ...`, from the
+repository's root) at its smallest size, and prints its figures. The quick ones run in
+the default suite; those that start servers, nginx or a model are `slow`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+NUMBER = r"[0-9][0-9,.]*"
+HELPERS = {"common", "counting_client"}  # imported by the benches, not run
+
+QUICK = {
+    "agent_latency": (["3"], [rf"start -> first message_delta p50\s+{NUMBER} µs"]),
+    "tokens": (["--seconds", "0.1"], [rf"token cache off\s+{NUMBER}\s+{NUMBER}"]),
+    "logins": (["--logins", "2"], [rf"POST /auth/login, right password\s+{NUMBER}\s+{NUMBER}"]),
+}
+SLOW = {
+    "auth_throughput": (
+        ["--requests", "100", "--concurrency", "2"],
+        [rf"authenticated, token cache off\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}"],
+    ),
+    "startup": (["--runs", "1"], [rf"netra up, existing data → /health/ready\s+{NUMBER}s"]),
+    "smoke": (["--runs", "1"], [rf"whole walk\s+{NUMBER} ms"]),
+    "rollout": (["--runs", "1"], [rf"total\s+median\s+{NUMBER}s", r"client loop during"]),
+    "ws_fanout": (
+        ["4", "--rounds", "1", "--events", "100"],
+        [rf"netra / raw:\s+throughput {NUMBER}", rf"netra\s+{NUMBER} deliveries/s .* lost 0"],
+    ),
+    "ws_latency": (
+        ["2", "1"],
+        [rf"ping -> pong p50 {NUMBER} ms", r"lost, duplicated or failed: 0"],
+    ),
+    "ws_memory": (["4"], [rf"netra /ws\s+-?{NUMBER} KB per connection"]),
+    "search": (
+        ["--messages", "200", "--queries", "8"],
+        [rf"LIKE / full-text: p50\s+{NUMBER}x", rf"{NUMBER} us with it"],
+    ),
+    "local_llm": (["4"], [rf"netra\s+overall decode:\s+{NUMBER} tokens/s"]),
+}
+
+
+def run_bench(name: str, args: list[str], figures: list[str], timeout: float) -> None:
+    """`python bench/NAME.py ARGS` from the repository's root, as a fresh clone runs it."""
+    done = subprocess.run(
+        [sys.executable, f"bench/{name}.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Traceback" not in output, output
+    for figure in figures:
+        assert re.search(figure, done.stdout), f"{name} did not print {figure!r}:\n{output}"
+
+
+@pytest.mark.parametrize("name", sorted(QUICK))
+def test_quick_bench_prints_its_figures(name: str) -> None:
+    run_bench(name, *QUICK[name], timeout=60)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SLOW))
+def test_bench_prints_its_figures(name: str) -> None:
+    run_bench(name, *SLOW[name], timeout=300)
+
+
+def test_every_bench_is_run_and_every_documented_one_exists() -> None:
+    benches = {path.stem for path in BENCH.glob("*.py")} - HELPERS
+    assert benches == set(QUICK) | set(SLOW)
+    texts = [path.read_text() for path in [REPO / "README.md", *REPO.glob("docs/*.md")]]
+    texts += [(BENCH / f"{name}.py").read_text() for name in benches]
+    named = {name for text in texts for name in re.findall(r"bench/(\w+)\.py", text)}
+    assert named - HELPERS <= benches, named - benches
+    commands = {c for text in texts for c in re.findall(r"uv run python ([^\s`]+)", text)}
+    assert all(re.fullmatch(r"bench/\w+\.py", command) for command in commands), commands
