@@ -15,12 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from bench.agent_latency import SampleData
-from bench.common import free_port, wait_port
-
+from agent_latency import SampleData
+from common import wait_port
 from netra.agents import RunContext, ToolRegistry
 from netra.agents.catalog import McpServerEntry
 from netra.agents.mcp import McpManager
+from netra.testing import free_port
 
 SERVER = str(Path(__file__).with_name("mcp_echo_server.py"))
 

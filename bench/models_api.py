@@ -4,7 +4,7 @@ in the same run (GET /api/threads?limit=1: the same token check, plus one query)
 `netra up` runs in its own process with a models file of 20 models (half of them for
 admins only); clients run here. A Python client saturates before the server, so besides
 requests per second the bench reads the server's CPU time per request (/proc).
-Usage: uv run python -m bench.models_api [requests] [concurrency]
+Usage: uv run python bench/models_api.py [requests] [concurrency]
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 
 import httpx
-from bench.common import cpu_seconds, free_port, wait_port
+
+from common import cpu_seconds, wait_port
+from netra.testing import free_port
 
 PASSWORD = "correct horse battery staple 42"
 

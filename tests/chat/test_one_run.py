@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.chat.conftest import Server, connect, new_thread, recv, recv_until
-from tests.chat.test_rest import wait_run
+from tests.support.chat import Server, connect, new_thread, recv, recv_until, wait_run
 
 
 async def test_a_second_message_is_refused_while_the_run_is_going(server: Server) -> None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.web.conftest import NetraFactory, Pages, sign_up
+from tests.support.web import NetraFactory, Pages, ask, sign_up
 
 pytestmark = pytest.mark.slow
 
@@ -26,12 +26,6 @@ id = "plain"
 label = "Plain"
 provider = "builtin"
 """
-
-
-def ask(page: Page, text: str) -> None:
-    box = page.get_by_label("Message", exact=True)
-    box.fill(text)
-    box.press("Enter")
 
 
 def test_the_picked_model_is_the_threads_and_answers(

@@ -8,23 +8,25 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import NetraFactory, Pages, sign_up
-from tests.web.fake_llm import FakeLLM
-from tests.web.test_chat import ask, llm_settings
+from netra.testing import ScriptedModelServer
+from tests.support.model_answers import prompted_model
+from tests.support.web import NetraFactory, Pages, ask, sign_up
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
+def llm() -> Iterator[ScriptedModelServer]:
+    with prompted_model().in_thread() as server:
         yield server
 
 
 def test_a_message_during_an_answer_can_interrupt_it(
-    start_netra: NetraFactory, llm: FakeLLM, pages: Pages
+    start_netra: NetraFactory, llm: ScriptedModelServer, pages: Pages
 ) -> None:
-    netra = start_netra(**llm_settings(llm))
+    netra = start_netra(
+        AGENT_PROVIDER="openai", OPENAI_BASE_URL=llm.base_url, OPENAI_MAX_RETRIES="0"
+    )
     page = pages.new()
     sign_up(page, netra.url, "busy@example.com")
     ask(page, "something slow please")

@@ -16,9 +16,8 @@ from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
 from netra.client import NetraClient, NetraError
 from netra.service import build_app
-from tests.chat.conftest import Server, connect, recv_until, start_server, stop_server
-from tests.chat.test_rest import wait_run
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
+from tests.support.chat import Server, connect, recv_until, start_server, stop_server, wait_run
 
 CATALOG = """
 [[models]]

@@ -10,7 +10,7 @@ import typer
 
 from netra.agents.catalog import CatalogError, ModelNotAllowed, load_catalog
 from netra.settings import SecretLookup, Service
-from tests.conftest import SettingsFactory
+from tests.support.apps import SettingsFactory
 
 GOOD = """
 [[models]]

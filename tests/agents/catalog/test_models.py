@@ -18,8 +18,9 @@ from netra.agents import (
 )
 from netra.agents.catalog import ModelSet, build_models, load_catalog
 from netra.settings import SecretLookup
-from tests.agents.conftest import ScriptedServer, answer_chunks, chunk, collect
-from tests.conftest import SettingsFactory
+from netra.testing import ScriptedModelServer, answer_chunks, chunk
+from tests.support.agents import collect
+from tests.support.apps import SettingsFactory
 
 
 def catalog_file(tmp_path: Path, base_url: str, *, window: int = 8192) -> Path:
@@ -56,7 +57,10 @@ def models_for(make_settings: SettingsFactory, path: Path) -> ModelSet:
 
 
 async def test_a_model_that_fails_before_output_hands_over_to_its_fallback(
-    make_settings: SettingsFactory, tmp_path: Path, scripted: ScriptedServer, context: RunContext
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    scripted: ScriptedModelServer,
+    context: RunContext,
 ) -> None:
     models = models_for(make_settings, catalog_file(tmp_path, scripted.base_url))
     scripted.script(scripted.status(401, '{"error": {"message": "bad key"}}'))
@@ -79,7 +83,10 @@ async def test_a_model_that_fails_before_output_hands_over_to_its_fallback(
 
 
 async def test_a_model_that_failed_after_output_does_not_fall_back(
-    make_settings: SettingsFactory, tmp_path: Path, scripted: ScriptedServer, context: RunContext
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    scripted: ScriptedModelServer,
+    context: RunContext,
 ) -> None:
     models = models_for(make_settings, catalog_file(tmp_path, scripted.base_url))
     scripted.script(scripted.sse([chunk("partial answer")], cut=True))
@@ -91,7 +98,10 @@ async def test_a_model_that_failed_after_output_does_not_fall_back(
 
 
 async def test_the_last_model_of_a_chain_reports_its_own_error(
-    make_settings: SettingsFactory, tmp_path: Path, scripted: ScriptedServer, context: RunContext
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    scripted: ScriptedModelServer,
+    context: RunContext,
 ) -> None:
     path = tmp_path / "models.toml"
     path.write_text(
@@ -106,7 +116,10 @@ async def test_the_last_model_of_a_chain_reports_its_own_error(
 
 
 async def test_history_beyond_the_context_window_is_trimmed_oldest_first(
-    make_settings: SettingsFactory, tmp_path: Path, scripted: ScriptedServer, context: RunContext
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    scripted: ScriptedModelServer,
+    context: RunContext,
 ) -> None:
     models = models_for(make_settings, catalog_file(tmp_path, scripted.base_url, window=400))
     history = [
@@ -133,7 +146,10 @@ async def test_history_beyond_the_context_window_is_trimmed_oldest_first(
 
 
 async def test_history_that_fits_is_sent_whole_and_nothing_is_said(
-    make_settings: SettingsFactory, tmp_path: Path, scripted: ScriptedServer, context: RunContext
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    scripted: ScriptedModelServer,
+    context: RunContext,
 ) -> None:
     models = models_for(make_settings, catalog_file(tmp_path, scripted.base_url))
     history = [ChatTurn("user", "earlier"), ChatTurn("assistant", "reply")]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from netra.embedded import create_app
-from tests.conftest import SettingsFactory, running
-from tests.processes import free_port
+from netra.testing import free_port
+from tests.support.apps import SettingsFactory, running
 
 
 async def test_the_default_model_fails_readiness_and_the_others_warn(

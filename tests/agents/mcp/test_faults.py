@@ -11,8 +11,8 @@ import pytest
 from netra.agents import ToolError, ToolRegistry
 from netra.agents.mcp import Timing
 from netra.agents.mcp.tools import MAX_RESULT_CHARS
-from tests.agents.conftest import make_context
-from tests.agents.mcp.conftest import call, eventually, fault_entry, managed, stdio_entry
+from tests.support.agents import make_context
+from tests.support.mcp import call, fault_entry, managed, stdio_entry, until
 
 
 @pytest.mark.slow
@@ -40,7 +40,7 @@ async def test_a_crash_mid_call_is_an_error_and_the_server_is_restarted() -> Non
         assert crashed.error == (
             "The MCP server fault closed the connection during the call; it is being restarted."
         )
-        await eventually(lambda: connection.connects == 2 and connection.up)
+        await until(lambda: connection.connects == 2 and connection.up, "a restart")
         assert manager.registry.get("fault__echo") is not None
         back = await call(manager, "fault__echo", {"text": "restarted"})
         assert back.result == "restarted"
@@ -53,7 +53,7 @@ async def test_a_tool_called_while_its_server_is_down_says_why() -> None:
         echo = manager.registry.get("fault__echo")
         assert echo is not None
         await call(manager, "fault__crash", {})
-        await eventually(lambda: not connection.up)
+        await until(lambda: not connection.up, "the server marked down")
         # Withdrawn for new calls; a run that listed it before the crash is told why.
         gone = await call(manager, "fault__echo", {"text": "x"})
         assert gone.error is not None
@@ -106,7 +106,7 @@ async def test_renamed_tools_are_relisted_and_the_old_name_fails_cleanly() -> No
         registry = manager.registry
         renamed = await call(manager, "fault__rename", {})
         assert renamed.result == "renamed echo to echo2"
-        await eventually(lambda: registry.get("fault__echo2") is not None)
+        await until(lambda: registry.get("fault__echo2") is not None, "a re-listing")
         assert registry.get("fault__echo") is None
         old = await call(manager, "fault__echo", {"text": "hi"})
         assert old.error is not None

@@ -13,11 +13,10 @@ import pytest
 from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
 from netra.service import build_app
-from tests.agents.conftest import ScriptedServer, answer_chunks, chunk
-from tests.agents.mcp.conftest import FAULT_SERVER
-from tests.chat.conftest import start_server, stop_server
-from tests.chat.test_rest import wait_run
-from tests.conftest import SettingsFactory
+from netra.testing import ScriptedModelServer, answer_chunks, chunk
+from tests.support.apps import SettingsFactory
+from tests.support.chat import start_server, stop_server, wait_run
+from tests.support.mcp import FAULT_SERVER
 
 
 def models_file(tmp_path: Path, base_url: str) -> Path:
@@ -61,7 +60,7 @@ async def test_a_run_calls_an_mcp_tool_and_says_which_server_is_down(
     make_settings: SettingsFactory,
     database_env: dict[str, str],
     tmp_path: Path,
-    scripted: ScriptedServer,
+    scripted: ScriptedModelServer,
 ) -> None:
     settings = make_settings(
         **database_env,
@@ -91,7 +90,7 @@ async def test_a_run_calls_an_mcp_tool_and_says_which_server_is_down(
             tid = (await client.post("/api/threads", json={"title": "t"})).json()["id"]
             posted = await client.post(f"/api/threads/{tid}/messages", json={"text": "echo it"})
             assert posted.status_code == 202, posted.text
-            run = await wait_run(server, "alice", posted.json()["run_id"])
+            run = await wait_run(server, "alice", posted.json()["run_id"], timeout=30)
             assert run["status"] == "completed", run
             events = (await client.get(f"/api/threads/{tid}/events")).json()["items"]
         offered = [tool["function"]["name"] for tool in scripted.requests[0]["tools"]]

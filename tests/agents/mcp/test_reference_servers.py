@@ -9,8 +9,8 @@ from pathlib import Path
 from netra.agents import ToolRegistry, default_tools
 from netra.agents.catalog import McpServerEntry
 from netra.agents.mcp.tools import McpTool
-from tests.agents.conftest import make_context
-from tests.agents.mcp.conftest import (
+from tests.support.agents import make_context
+from tests.support.mcp import (
     call,
     everything_js,
     filesystem_js,
