@@ -39,7 +39,10 @@ async def test_nothing_but_health_is_served_before_startup(make_settings: Settin
         assert (await client.get("/health")).status_code == 200
         refused = await client.get("/")
         assert refused.status_code == 503
-        assert refused.json() == {"detail": "service is starting (phase: created), retry shortly"}
+        assert refused.json()["detail"] == {
+            "reason": "unavailable",
+            "message": "service is starting (phase: created), retry shortly",
+        }
         assert (await client.get("/health/ready")).status_code == 503
 
 

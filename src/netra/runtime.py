@@ -10,6 +10,7 @@ Components and request handlers import this module, never the composition root
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -25,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from netra import db
+from netra import db, http_errors
 from netra.close_codes import Close
 from netra.db import migrations
 from netra.health import Check, CheckResult, HealthRegistry
@@ -293,7 +294,8 @@ class StartupGate:
             reason = "service is starting, retry shortly"
             await send({"type": "websocket.close", "code": Close.OVERLOADED, "reason": reason})
             return
-        body = f'{{"detail": "service is starting (phase: {phase}), retry shortly"}}'.encode()
+        message = f"service is starting (phase: {phase}), retry shortly"
+        body = json.dumps(http_errors.body("unavailable", message)).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -80,6 +80,27 @@ async def test_create_admin_creates_then_promotes(
     assert "promoted" in await invoke(env, "users", "create-admin", "ada@example.com")
 
 
+async def test_create_admin_refuses_a_weak_password_and_creates_nothing(
+    auth_service: AuthClientFactory, sqlite_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = cli_env(tmp_path, sqlite_env)
+    async with auth_service(**sqlite_env):
+        pass  # migrates the schema
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        cli,
+        ["users", "create-admin", "root@example.com", "--password-stdin"],
+        input="short\n",
+        env=env,
+    )
+    assert result.exit_code == 2, result.output
+    assert "password" in result.output.lower()
+    async with auth_service(**sqlite_env) as client:
+        login = {"email": "root@example.com", "password": "short"}
+        refused = await client.post("/auth/login", json=login)
+        assert refused.json()["detail"]["reason"] == "invalid_credentials"
+
+
 async def test_a_wrong_key_encryption_key_refuses_to_start_naming_it(
     auth_service: AuthClientFactory, sqlite_env: dict[str, str]
 ) -> None:

@@ -95,12 +95,15 @@ async def test_sse_stream_replays_and_honours_last_event_id(server: Server) -> N
                     break
         assert ids == list(range(3, ids[-1] + 1))
         bad = await client.get(f"/api/threads/{tid}/stream", headers={"Last-Event-ID": "x"})
-        assert (bad.status_code, bad.json()) == (400, {"detail": "Last-Event-ID 'x' is not a seq"})
+        assert (bad.status_code, bad.json()["detail"]) == (
+            400,
+            {"reason": "bad_seq", "message": "Last-Event-ID 'x' is not a seq"},
+        )
         # '²' passes str.isdigit() but not int(); 5,000 digits pass isdigit() but not int().
         for hostile in (b"\xb2", b"9" * 5000):
             odd = await client.get(f"/api/threads/{tid}/stream", headers={"Last-Event-ID": hostile})
             assert odd.status_code == 400, odd.text
-            assert odd.json()["detail"].endswith("is not a seq")
+            assert odd.json()["detail"]["message"].endswith("is not a seq")
 
 
 async def test_heartbeats_and_silent_clients_are_closed_1001(serve: Serve) -> None:

@@ -18,8 +18,11 @@ async def test_a_second_message_is_refused_while_the_run_is_going(server: Server
         refused = await client.post(url, json={"text": "and another"})
         assert refused.status_code == 409
         assert refused.json() == {
-            "detail": f"run {run_id} is still answering in this thread; wait for it, "
-            "cancel it, or send with interrupt: true"
+            "detail": {
+                "reason": "run_active",
+                "message": f"run {run_id} is still answering in this thread; wait for "
+                "it, cancel it, or send with interrupt: true",
+            }
         }
         # The same message again is its retry, not a second message: the first answer.
         again = await client.post(url, json={"text": "hang", "client_msg_id": "h1"})

@@ -18,7 +18,9 @@ async def test_thread_crud_and_ownership(server: Server) -> None:
         for method in ("GET", "PATCH", "DELETE"):
             response = await bob.request(method, f"/api/threads/{tid}", json={"title": "x"})
             assert response.status_code == 404
-            assert response.json() == {"detail": f"thread {tid} not found"}
+            assert response.json() == {
+                "detail": {"reason": "not_found", "message": "thread not found"}
+            }
         renamed = await alice.patch(f"/api/threads/{tid}", json={"title": "Trips"})
         assert renamed.json()["title"] == "Trips"
         posted = await alice.post(f"/api/threads/{tid}/messages", json={"text": "hi"})
@@ -33,17 +35,25 @@ async def test_requests_without_a_valid_token_get_401(server: Server) -> None:
     async with server.http() as anonymous:
         response = await anonymous.get("/api/threads")
         assert response.status_code == 401
-        assert response.json() == {"detail": "missing access token"}
+        assert response.json() == {
+            "detail": {"reason": "missing", "message": "missing access token"}
+        }
+        assert response.headers["WWW-Authenticate"] == "Bearer"
         bad = await anonymous.get("/api/threads", headers={"Authorization": "Bearer nope"})
         assert (bad.status_code, bad.json()) == (
             401,
-            {"detail": "a token has three dot-separated parts"},
+            {"detail": {"reason": "malformed", "message": "a token has three dot-separated parts"}},
         )
         headers = {"Authorization": f"Bearer {await service_token(server)}"}
         service = await anonymous.get("/api/threads", headers=headers)
         assert (service.status_code, service.json()) == (
             403,
-            {"detail": "service tokens cannot use the chat API"},
+            {
+                "detail": {
+                    "reason": "forbidden",
+                    "message": "service tokens cannot use the chat API",
+                }
+            },
         )
 
 
@@ -79,17 +89,28 @@ async def test_bad_rest_input_gets_clear_4xx(server: Server) -> None:
     async with server.http("alice") as client:
         future = await client.get(f"/api/threads/{tid}/events", params={"after_seq": 99})
         assert future.status_code == 400
-        assert future.json() == {"detail": "after_seq 99 is ahead of the thread's last seq 0"}
+        assert future.json()["detail"] == {
+            "reason": "bad_seq",
+            "message": "after_seq must be between 0 and the thread's last seq 0",
+        }
         negative = await client.get(f"/api/threads/{tid}/events", params={"after_seq": -1})
         assert negative.status_code == 422
+        assert negative.json()["detail"]["reason"] == "invalid_request"
+        assert "-1" not in negative.text  # what was sent is never echoed
         naive = base64.urlsafe_b64encode(b"2024-01-01T00:00:00|x").decode()  # no UTC offset
         for forged in ("zz", naive):
             cursor = await client.get(f"/api/threads/{tid}/messages", params={"cursor": forged})
             assert cursor.status_code == 400, cursor.text
-            assert "is not one this server issued" in cursor.json()["detail"]
+            assert cursor.json()["detail"]["reason"] == "bad_cursor"
+            assert "is not one this server issued" in cursor.json()["detail"]["message"]
         long = await client.post(f"/api/threads/{tid}/messages", json={"text": "x" * 16001})
         assert long.status_code == 413
-        assert long.json() == {"detail": "message text is 16001 characters; limit 16000"}
+        assert long.json() == {
+            "detail": {
+                "reason": "too_long",
+                "message": "message text is 16001 characters; limit 16000",
+            }
+        }
         assert (await client.get("/api/runs/nope")).status_code == 404
 
 
@@ -104,7 +125,9 @@ async def test_cancel_running_and_finished_runs(server: Server) -> None:
         assert (run["status"], run["error"]) == ("cancelled", "cancelled by the user")
         again = await client.post(f"/api/runs/{posted['run_id']}/cancel")
         assert again.status_code == 409
-        assert again.json() == {"detail": f"run {posted['run_id']} already cancelled"}
+        assert again.json() == {
+            "detail": {"reason": "run_finished", "message": "run already cancelled"}
+        }
         events = (await client.get(f"/api/threads/{tid}/events")).json()["items"]
         assert events[-1]["type"] == "agent_error"
         assert events[-1]["payload"] == {"reason": "cancelled by the user", "code": "cancelled"}

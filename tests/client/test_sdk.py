@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from netra.agents.events import AgentCompleted
-from netra.client import NetraClient, NetraError
+from netra.client import NetraClient, NetraError, NotFound, RateLimited
 from netra.testing import PASSWORD
 from netra.testing.accounts import email
 from tests.support.chat import Serve, Server
@@ -29,11 +29,29 @@ async def test_ask_streams_the_answer(server: Server) -> None:
         assert [m["role"] for m in page["items"]] == ["user", "assistant"]
 
 
-async def test_errors_carry_the_servers_status_and_detail(server: Server) -> None:
+async def test_errors_are_typed_from_the_servers_reason(server: Server) -> None:
     async with NetraClient(server.url, access_token=await server.users.token()) as netra:
-        with pytest.raises(NetraError) as info:
+        with pytest.raises(NotFound) as info:
             await netra.send("missing", "hi")
-        assert (info.value.status, info.value.detail) == (404, "thread missing not found")
+        assert (info.value.status, info.value.reason, info.value.message) == (
+            404,
+            "not_found",
+            "thread not found",
+        )
+        assert str(info.value) == "thread not found"  # what `netra chat` prints
+
+
+async def test_rate_limited_carries_retry_after(serve: Serve) -> None:
+    srv = await serve(CHAT_RATE_LIMIT="1")
+    async with NetraClient(srv.url, access_token=await srv.users.token()) as netra:
+        thread = await netra.create_thread()
+        await netra.send(thread.id, "one")
+        with pytest.raises(RateLimited) as info:
+            await netra.send(thread.id, "two")
+        assert (info.value.status, info.value.reason) == (429, "rate_limited")
+        assert info.value.retry_after is not None
+        assert 1 <= info.value.retry_after <= 60
+        assert isinstance(info.value, NetraError)
 
 
 async def test_stream_resumes_after_the_server_drops_it(server: Server) -> None:

@@ -4,15 +4,12 @@ under ~/.cache/netra, keyed by what they are made from)."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 from netra.deploy.offline import build_offline
-from tests.containers.podman import ensure_packages
-
-REPO = Path(__file__).resolve().parents[2]
-IMAGE = "localhost/netra:test"
+from tests.containers.podman import IMAGE, ensure_packages
+from tests.support.deploy import REPO
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,13 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
-
+from netra import testing
 from netra.deploy.offline import container_env
 
+IMAGE = "localhost/netra:test"
 PACKAGES = ("podman", "buildah", "runc", "mmdebstrap", "podman-compose", "uidmap")
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
@@ -82,20 +81,13 @@ def remove(names: Sequence[str]) -> None:
 
 
 def wait_ready(url: str, timeout: float = 90, name: str | None = None) -> None:
-    """Poll `url` until it answers 200; fail with the last answer and the logs."""
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            answer = httpx.get(url, timeout=2)
-            if answer.status_code == 200:
-                return
-            last = f"{answer.status_code} {answer.text[:300]}"
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.25)
-    logs = podman("logs", name, check=False) if name else ""
-    raise AssertionError(f"{url} never answered 200; last: {last}\n{logs[-3000:]}")
+    """Poll `url` until it answers 200; fail with the last answer and container `name`'s
+    logs."""
+    try:
+        testing.wait_ready(url, timeout=timeout, interval=0.25)
+    except TimeoutError as exc:
+        logs = podman("logs", name, check=False) if name else ""
+        raise AssertionError(f"{exc}\n{logs[-3000:]}") from None
 
 
 def write_secret(directory: Path, name: str, value: str) -> Path:

@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -22,7 +21,7 @@ from netra.deploy.environments import load_environment
 from netra.deploy.preflight import preflight
 from netra.deploy.registry import ImageMissing, manifest_digest
 from netra.deploy.rollout import Release
-from netra.testing import free_port, run_netra
+from netra.testing import free_port, run_netra, wait_ready
 from tests.containers.podman import apt_install, podman
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -46,13 +45,7 @@ def registry(tmp_path: Path) -> Iterator[str]:
         ["docker-registry", "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://{address}/v2/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_ready(f"http://{address}/v2/", timeout=30, process=process)
         yield address
     finally:
         process.terminate()

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netra.cli import app
+from netra.deploy.image import Builder, BuildRequest, ImageError, build
 from netra.deploy.registry import ImageRef
 from netra.testing import netra_env, run_netra
 
@@ -60,3 +61,40 @@ def test_image_names_map_to_registry_manifests(
     assert (ref.registry, ref.repository, ref.reference) == (registry, repository, reference)
     if url:
         assert ref.manifest_url == url
+
+
+@pytest.mark.parametrize(
+    ("builder", "command"),
+    [
+        ("podman", ["podman", "build", "--format", "docker"]),
+        ("buildah", ["buildah", "bud", "--format", "docker"]),
+        ("docker", ["docker", "build"]),
+    ],
+)
+def test_each_builder_gets_its_own_build_command(builder: str, command: list[str]) -> None:
+    request = BuildRequest(
+        ["netra:1", "registry.invalid/netra:1"],
+        context=Path("/src"),
+        build_args={"BASE": "localhost/base:1"},
+        volumes=["/cache/wheels:/wheels:ro"],
+        network_none=True,
+    )
+    argv = request.argv(Builder(builder, builder), Path("/tmp/iid"))
+    assert argv[: len(command)] == command
+    assert argv[-1] == "/src"
+    for pair in (
+        ["--file", "/src/Containerfile"],
+        ["--iidfile", "/tmp/iid"],
+        ["--tag", "netra:1"],
+        ["--tag", "registry.invalid/netra:1"],
+        ["--build-arg", "BASE=localhost/base:1"],
+        ["--volume", "/cache/wheels:/wheels:ro"],
+    ):
+        assert any(argv[i : i + 2] == pair for i in range(len(argv))), pair
+    assert "--network=none" in argv
+
+
+def test_docker_cannot_take_the_wheels_as_a_volume() -> None:
+    request = BuildRequest(["netra:1"], volumes=["/w:/wheels:ro"])
+    with pytest.raises(ImageError, match="docker build cannot mount volumes"):
+        build(Builder("docker", "/nonexistent/docker"), request)

@@ -19,7 +19,7 @@ from netra import db
 from netra.auth.app import create_app
 from netra.auth.models import User
 from netra.settings import Service, Settings
-from netra.testing import bearer, eventually, sign_up
+from netra.testing import bearer, eventually, free_port, sign_up
 from netra.tokens import (
     AuthServiceTokens,
     JwksKeys,
@@ -193,11 +193,7 @@ async def test_a_revocation_reaches_the_backend_within_the_poll_interval(
 async def test_an_auth_service_not_up_yet_is_waited_for_not_fatal(
     make_settings: SettingsFactory,
 ) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     settings = make_settings(
         [Service.BACKEND], AUTH_SERVICE_URL=f"http://127.0.0.1:{port}", SERVICE_SECRET=SECRET
     )

@@ -10,13 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
-from netra.auth.errors import AuthError, unauthorized
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.models import User
 from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
-from netra.auth.signin_limits import RateLimiter, retry_after
+from netra.auth.signin_limits import RateLimiter
 from netra.db.base import utcnow
+from netra.errors import Forbidden, InvalidRequest, TooManyAttempts, Unauthorized, whole_seconds
 from netra.health.metrics import Metrics
 from netra.settings import Environment, Settings
 
@@ -24,13 +24,56 @@ log = logging.getLogger("netra.auth")
 BAD_CREDENTIALS = "the email or the password is wrong"
 
 
-def too_many(seconds: float, what: str) -> AuthError:
-    return AuthError(
-        429,
-        "rate_limited",
-        f"too many {what}; try again in {retry_after(seconds)} seconds",
-        {"Retry-After": retry_after(seconds)},
+def too_many(seconds: float, what: str) -> TooManyAttempts:
+    return TooManyAttempts(
+        f"too many {what}; try again in {whole_seconds(seconds)} seconds", retry_after=seconds
     )
+
+
+def new_user(email: str, password_hash: str | None, name: str | None, role: str) -> User:
+    """An account row (not yet added): the one place its fields are filled in."""
+    now = utcnow()
+    return User(
+        email=email,
+        name=name or None,
+        password_hash=password_hash,
+        role=role,
+        created_at=now,
+        password_changed_at=now,
+    )
+
+
+async def find_account(db: async_sessionmaker[AsyncSession], email: str) -> User | None:
+    """The account of a normalised email address, if there is one."""
+    async with db() as session:
+        user: User | None = await session.scalar(select(User).where(User.email == email))
+        return user
+
+
+async def grant_admin(
+    db: async_sessionmaker[AsyncSession], passwords: Passwords, email: str, password: str | None
+) -> str:
+    """Make the account of `email` an admin (enabled), creating it with `password` when
+    there is none; "created" or "promoted". The operator's command (`netra users
+    create-admin`), so audited with actor "cli"."""
+    if password is not None:
+        try:
+            passwords.check_policy(password, email)
+        except PasswordRejected as exc:
+            raise InvalidRequest(str(exc)) from None
+    async with db() as session, session.begin():
+        user = await session.scalar(select(User).where(User.email == email))
+        outcome = "promoted"
+        if user is None:
+            if password is None:
+                raise InvalidRequest(f"{email} has no account yet: give it a password")
+            user = new_user(email, await passwords.hash(password), None, "admin")
+            session.add(user)
+            outcome = "created"
+        user.role, user.is_active, user.disabled_at = "admin", True, None
+        await session.flush()
+        audit.record(session, "admin_granted", user_id=user.id, actor="cli")
+    return outcome
 
 
 class Accounts:
@@ -70,21 +113,14 @@ class Accounts:
             normalized = normalize_email(email)
             self.passwords.check_policy(password, normalized)
         except (EmailRejected, PasswordRejected) as exc:
-            raise AuthError(422, "invalid_request", str(exc)) from None
+            raise InvalidRequest(str(exc)) from None
         password_hash = await self.passwords.hash(password)
         try:
             async with self._db() as db, db.begin():
                 first = self.settings.environment is Environment.DEVELOPMENT and not (
                     await db.scalar(select(func.count()).select_from(User))
                 )
-                user = User(
-                    email=normalized,
-                    name=(name or None),
-                    password_hash=password_hash,
-                    role="admin" if first else "user",
-                    created_at=utcnow(),
-                    password_changed_at=utcnow(),
-                )
+                user = new_user(normalized, password_hash, name, "admin" if first else "user")
                 db.add(user)
                 await db.flush()
                 audit.record(db, "register", user_id=user.id, ip=client.ip, admin=first)
@@ -116,10 +152,10 @@ class Accounts:
             async with self._db() as db, db.begin():
                 audit.record(db, "login_failed", user_id=user.id if user else None, ip=client.ip)
             self.metrics.logins.labels("failure").inc()
-            raise unauthorized("invalid_credentials", BAD_CREDENTIALS)
+            raise Unauthorized(BAD_CREDENTIALS, reason="invalid_credentials")
         if not user.is_active:
             self.metrics.logins.labels("disabled").inc()
-            raise unauthorized("account_disabled", "this account is disabled")
+            raise Unauthorized("this account is disabled", reason="account_disabled")
         self.metrics.logins.labels("success").inc()
         await self.limiter.reset(account_key)
         if stored is not None and self.passwords.needs_rehash(stored):
@@ -140,16 +176,16 @@ class Accounts:
         async with self._db() as db:
             user = await db.get(User, user_id)
         if user is None or not await self.passwords.verify(user.password_hash, current):
-            raise AuthError(403, "invalid_credentials", "the current password is wrong")
+            raise Forbidden("the current password is wrong", reason="invalid_credentials")
         try:
             self.passwords.check_policy(new, user.email)
         except PasswordRejected as exc:
-            raise AuthError(422, "invalid_request", str(exc)) from None
+            raise InvalidRequest(str(exc)) from None
         new_hash = await self.passwords.hash(new)
         async with self._db() as db, db.begin():
             row = await db.get(User, user_id)
             if row is None:
-                raise unauthorized("unknown_user", "this account no longer exists")
+                raise Unauthorized("this account no longer exists", reason="unknown_user")
             row.password_hash, row.password_changed_at = new_hash, utcnow()
             revoked = await self.sessions.revoke_sessions(
                 db, user_id, "password_changed", keep=session_id

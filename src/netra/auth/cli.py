@@ -10,16 +10,14 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra import db
-from netra.auth import audit
+from netra.auth import accounts
 from netra.auth.identity import EmailRejected, normalize_email
-from netra.auth.models import User
-from netra.auth.passwords import PasswordRejected, Passwords
+from netra.auth.passwords import Passwords
 from netra.auth.signing import SigningKeyError, SigningKeys
-from netra.db.base import utcnow
+from netra.errors import DomainError
 from netra.settings import ConfigurationError, Service, Settings, load_settings
 
 users_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
@@ -71,8 +69,7 @@ def create_admin(
         raise typer.Exit(2) from None
 
     async def exists(db: async_sessionmaker[AsyncSession]) -> bool:
-        async with db() as session:
-            return await session.scalar(select(User).where(User.email == normalized)) is not None
+        return await accounts.find_account(db, normalized) is not None
 
     password: str | None = None
     if not _with_database(settings, exists):
@@ -80,31 +77,16 @@ def create_admin(
             password = sys.stdin.readline().rstrip("\n")
         else:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-        try:
-            Passwords(settings.password_min_length).check_policy(password, normalized)
-        except PasswordRejected as exc:
-            err.print(f"[bold red]{exc}[/]")
-            raise typer.Exit(2) from None
 
     async def promote(db: async_sessionmaker[AsyncSession]) -> str:
         passwords = Passwords(settings.password_min_length)
-        async with db() as session, session.begin():
-            user = await session.scalar(select(User).where(User.email == normalized))
-            if user is None:
-                assert password is not None
-                user = User(
-                    email=normalized,
-                    password_hash=await passwords.hash(password),
-                    created_at=utcnow(),
-                    password_changed_at=utcnow(),
-                )
-                session.add(user)
-            user.role, user.is_active, user.disabled_at = "admin", True, None
-            await session.flush()
-            audit.record(session, "admin_granted", user_id=user.id, actor="cli")
-            return "created" if password is not None else "promoted"
+        return await accounts.grant_admin(db, passwords, normalized, password)
 
-    outcome = _with_database(settings, promote)
+    try:
+        outcome = _with_database(settings, promote)
+    except DomainError as exc:
+        err.print(f"[bold red]{exc.message}[/]")
+        raise typer.Exit(2) from None
     out.print(f"[green]{normalized} is an admin[/] ({outcome})")
 
 

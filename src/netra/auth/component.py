@@ -11,11 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from netra import db
 from netra.auth.oidc.config import parse_providers
-from netra.auth.oidc.errors import OidcError
 from netra.auth.routes import routers
 from netra.auth.schema import AUTH_SCHEMA
 from netra.auth.signing import SigningKeyError
 from netra.auth.state import AuthState, build_state
+from netra.errors import DomainError
 from netra.health import Check, CheckResult
 from netra.runtime import Runtime
 
@@ -63,7 +63,7 @@ class AuthComponent:
                 provider = self._state.oidc.provider(name)
                 try:
                     await provider.metadata()
-                except OidcError as exc:
+                except DomainError as exc:
                     return CheckResult.fail(exc.message)
                 return CheckResult.ok(f"{provider.config.issuer} discovery answers")
 

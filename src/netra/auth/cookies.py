@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from netra.auth.errors import AuthError, unauthorized
 from netra.auth.payloads import TokenPair
 from netra.auth.sessions import IssuedTokens
+from netra.errors import Forbidden, Unauthorized
 from netra.settings import Settings
 
 COOKIE = "netra_refresh"
@@ -35,10 +35,10 @@ def read(request: Request, settings: Settings) -> str:
     """The refresh token from the cookie, after the cross-site checks."""
     origin = request.headers.get("origin")
     if origin is not None and not _same_origin(origin, request, settings):
-        raise AuthError(403, "forbidden", f"origin {origin[:100]} may not refresh sessions here")
+        raise Forbidden(f"origin {origin[:100]} may not refresh sessions here")
     token = request.cookies.get(COOKIE)
     if not token:
-        raise unauthorized("missing", "no refresh cookie: sign in again")
+        raise Unauthorized("no refresh cookie: sign in again", reason="missing")
     return token
 
 

@@ -19,10 +19,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
-from netra.auth.errors import AuthError, unauthorized
 from netra.auth.issuer import TokenIssuer
 from netra.auth.models import RefreshToken, User, UserSession
 from netra.db.base import utcnow
+from netra.errors import Unauthorized
 from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.tokens.revocations import RevocationBroadcast, epoch
@@ -110,9 +110,9 @@ class Sessions:
     async def refresh(self, token: str, client: ClientInfo) -> IssuedTokens:
         """Rotate: consume `token`, answer a new pair, or raise 401 saying why."""
         if not token or len(token) > MAX_REFRESH_TOKEN_LENGTH:
-            raise unauthorized("invalid_refresh_token", "the refresh token is not valid")
+            raise Unauthorized("the refresh token is not valid", reason="invalid_refresh_token")
         digest, now = hash_token(token), utcnow()
-        failure: AuthError | None = None
+        failure: Unauthorized | None = None
         issued: IssuedTokens | None = None
         async with self._db() as db, db.begin():
             consumed = await db.execute(
@@ -133,7 +133,7 @@ class Sessions:
                 )
             ).one_or_none()
             if found is None:
-                raise unauthorized("invalid_refresh_token", "the refresh token is not valid")
+                raise Unauthorized("the refresh token is not valid", reason="invalid_refresh_token")
             row, session, user = found
             if getattr(consumed, "rowcount", 0) != 1:
                 failure = await self._refused(db, row, session, now, client)
@@ -145,17 +145,21 @@ class Sessions:
                     db.add(successor)
                     issued = self._issue(user, session, new_token)
         if failure is not None or issued is None:
-            raise failure or unauthorized("invalid_refresh_token", "the refresh token is not valid")
+            raise failure or Unauthorized(
+                "the refresh token is not valid", reason="invalid_refresh_token"
+            )
         return issued
 
     @staticmethod
-    def _unusable(session: UserSession, user: User, now: datetime) -> AuthError | None:
+    def _unusable(session: UserSession, user: User, now: datetime) -> Unauthorized | None:
         if session.revoked_at is not None:
-            return unauthorized("session_revoked", "this session has been signed out")
+            return Unauthorized("this session has been signed out", reason="session_revoked")
         if session.expires_at <= now:
-            return unauthorized("session_expired", "this session has reached its maximum age")
+            return Unauthorized(
+                "this session has reached its maximum age", reason="session_expired"
+            )
         if not user.is_active:
-            return unauthorized("account_disabled", "this account is disabled")
+            return Unauthorized("this account is disabled", reason="account_disabled")
         return None
 
     async def _refused(
@@ -165,22 +169,22 @@ class Sessions:
         session: UserSession,
         now: datetime,
         client: ClientInfo,
-    ) -> AuthError:
+    ) -> Unauthorized:
         if row.used_at is None:
-            return unauthorized("refresh_token_expired", "the refresh token has expired")
+            return Unauthorized("the refresh token has expired", reason="refresh_token_expired")
         if session.revoked_at is not None:
-            return unauthorized("session_revoked", "this session has been signed out")
+            return Unauthorized("this session has been signed out", reason="session_revoked")
         if (now - row.used_at).total_seconds() <= self.settings.refresh_reuse_grace:
-            return unauthorized(
-                "refresh_token_rotated",
+            return Unauthorized(
                 "this refresh token was just rotated by another request; use the newest one",
+                reason="refresh_token_rotated",
             )
         await self._revoke(db, [session.id], "refresh_token_reuse", now)
         audit.record(db, "refresh_replay", user_id=session.user_id, ip=client.ip, sid=session.id)
         self.metrics.refresh_replays.inc()
-        return unauthorized(
-            "refresh_token_reused",
+        return Unauthorized(
             "this refresh token was already used: the session has been revoked for safety",
+            reason="refresh_token_reused",
         )
 
     async def _revoke(

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from netra.auth.account_admin import AccountAdmin
 from netra.auth.accounts import Accounts
 from netra.auth.api_key_store import ApiKeys, LocalApiKeyResolver
 from netra.auth.issuer import TokenIssuer
@@ -48,6 +49,7 @@ class AuthState:
     passwords: Passwords
     sessions: Sessions
     accounts: Accounts
+    admin: AccountAdmin
     api_keys: ApiKeys
     services: ServiceAccounts
     revocations: RevocationList
@@ -103,6 +105,7 @@ def build_state(
         passwords=passwords,
         sessions=sessions,
         accounts=Accounts(settings, db, passwords, sessions, limiter, metrics=metrics),
+        admin=AccountAdmin(db, sessions, api_keys),
         api_keys=api_keys,
         services=ServiceAccounts(settings, db),
         revocations=revocations,

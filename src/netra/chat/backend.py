@@ -20,7 +20,6 @@ from netra.chat.errors import (
     RunFinished,
     ServiceTokenRefused,
     TooLong,
-    Unavailable,
 )
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
@@ -29,6 +28,7 @@ from netra.chat.outbox import Outbox
 from netra.chat.runs import FINISHED, RunManager
 from netra.chat.search import SearchIndex
 from netra.chat.store import Posted, ThreadStore
+from netra.errors import Unavailable
 from netra.ratelimit import RateLimiter
 from netra.runtime import Runtime
 from netra.settings import Settings
@@ -76,7 +76,9 @@ class ChatBackend:
             raise TokenRejected("missing", "missing access token")
         verifier = self.runtime.verifier
         if verifier is None:
-            raise Unavailable("token verification is not available yet; retry shortly")
+            raise Unavailable(
+                "token verification is not available yet; retry shortly", retry_after=1.0
+            )
         principal = await verifier.verify(token)
         if principal.is_service:
             raise ServiceTokenRefused()
@@ -99,7 +101,7 @@ class ChatBackend:
         """The user's thread, if `after_seq` is a seq of it (0 up to its last)."""
         thread = await self.own_thread(user_id, thread_id)
         if after_seq < 0 or after_seq > thread.last_seq:
-            raise BadSeq(after_seq, thread.last_seq)
+            raise BadSeq(thread.last_seq)
         return thread
 
     def check_length(self, text: str) -> None:
@@ -173,7 +175,7 @@ class ChatBackend:
         """Ask the user's run to stop; it ends with an `agent_error` (code `cancelled`)."""
         run = await self.own_run(user_id, run_id)
         if run.status in FINISHED:
-            raise RunFinished(run_id, run.status, run.thread_id)
+            raise RunFinished(run.status, run.thread_id)
         await self.runs.cancel(run_id)
         return run
 

@@ -15,13 +15,6 @@ class ChatError(DomainError):
     thread_id: str | None = None  # the thread it concerns, when the rule knows it
 
 
-class Unavailable(ChatError):
-    reason = "unavailable"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retry_after=1.0)
-
-
 class ServiceTokenRefused(ChatError):
     reason = "forbidden"
 
@@ -61,7 +54,7 @@ class NoSuchThread(ChatError):
     reason = "not_found"
 
     def __init__(self, thread_id: str) -> None:
-        super().__init__(f"thread {thread_id} not found")
+        super().__init__("thread not found")
         self.thread_id = thread_id
 
 
@@ -69,15 +62,15 @@ class NoSuchRun(ChatError):
     reason = "not_found"
 
     def __init__(self, run_id: str) -> None:
-        super().__init__(f"run {run_id} not found")
+        super().__init__("run not found")
         self.run_id = run_id
 
 
 class RunFinished(ChatError):
     reason = "run_finished"
 
-    def __init__(self, run_id: str, status: str, thread_id: str) -> None:
-        super().__init__(f"run {run_id} already {status}")
+    def __init__(self, status: str, thread_id: str) -> None:
+        super().__init__(f"run already {status}")
         self.status = status
         self.thread_id = thread_id
 
@@ -87,8 +80,8 @@ class BadSeq(ChatError):
 
     reason = "bad_seq"
 
-    def __init__(self, after_seq: int, last_seq: int) -> None:
-        super().__init__(f"after_seq {after_seq} is ahead of the thread's last seq {last_seq}")
+    def __init__(self, last_seq: int) -> None:
+        super().__init__(f"after_seq must be between 0 and the thread's last seq {last_seq}")
         self.last_seq = last_seq
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from netra.chat.bus import Notice
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.outbox import Outbox
+from netra.close_codes import Close
 from netra.health.metrics import Metrics
 
 log = logging.getLogger("netra.chat.hub")
@@ -108,7 +109,7 @@ class Hub:
                     return
         except Exception:
             log.exception("replay of thread %s failed", subscription.thread_id)
-            subscription.outbox.fail(1011, "could not read the event log; reconnect")
+            subscription.outbox.fail(Close.INTERNAL, "could not read the event log; reconnect")
         finally:
             subscription.task = None
 

@@ -10,16 +10,33 @@ Safe inside a running event loop (it never calls `asyncio.run`, docs/incidents.m
 """
 
 from netra.client.client import Model, NetraClient, Thread, Tokens
-from netra.client.errors import NetraError, StreamClosed
+from netra.client.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NetraError,
+    NotFound,
+    RateLimited,
+    StreamClosed,
+    Unauthorized,
+    Unavailable,
+)
 from netra.client.stream import EventStream, ServerEvent
 
 __all__ = [
+    "Conflict",
     "EventStream",
+    "Forbidden",
+    "InvalidRequest",
     "Model",
     "NetraClient",
     "NetraError",
+    "NotFound",
+    "RateLimited",
     "ServerEvent",
     "StreamClosed",
     "Thread",
     "Tokens",
+    "Unauthorized",
+    "Unavailable",
 ]

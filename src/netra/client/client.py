@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection
 
-from netra.client.errors import NetraError
+from netra.client.errors import Unauthorized, from_response
 from netra.client.stream import EventStream, ServerEvent, open_socket
 
 
@@ -90,7 +90,7 @@ class NetraClient:
     async def refresh(self) -> Tokens:
         """A new token pair from the refresh token (rotated by the auth service)."""
         if self.tokens is None or self.tokens.refresh_token is None:
-            raise NetraError(401, "no refresh token: sign in again")
+            raise Unauthorized(401, "missing", "no refresh token: sign in again")
         data = await self._call(
             "POST",
             f"{self.auth_url}/auth/refresh",
@@ -104,7 +104,7 @@ class NetraClient:
         if fresh:
             await self.refresh()
         if self.tokens is None:
-            raise NetraError(401, "not signed in")
+            raise Unauthorized(401, "missing", "not signed in")
         return self.tokens.access_token
 
     # --- threads and messages ----------------------------------------------------
@@ -203,23 +203,13 @@ class NetraClient:
                 await self.refresh()
                 continue
             if response.status_code >= 400:
-                raise NetraError(response.status_code, _detail(response))
+                raise from_response(response)
             return response.json() if response.content else None
         raise AssertionError("unreachable")
 
 
 def _thread(row: dict[str, Any]) -> Thread:
     return Thread(row["id"], row["title"], row["last_seq"], row.get("model"))
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json().get("detail")
-    except ValueError:
-        return response.text
-    if isinstance(detail, dict) and "message" in detail:  # {"reason", "message"}
-        return f"{detail['message']} ({detail.get('reason')})"
-    return detail if isinstance(detail, str) else str(detail)
 
 
 __all__ = ["Model", "NetraClient", "ServerEvent", "Thread", "Tokens"]

@@ -177,7 +177,7 @@ class Smoke:
         except StepFailed as exc:
             return Step(name, False, _ms(started), str(exc))
         except NetraError as exc:
-            return Step(name, False, _ms(started), f"{exc.status}: {exc.detail}")
+            return Step(name, False, _ms(started), f"{exc.status} {exc.reason}: {exc.message}")
         except TimeoutError:
             return Step(name, False, _ms(started), f"no answer within {self.timeout:g}s")
         except ConnectionClosed as closed:
@@ -201,7 +201,7 @@ class Smoke:
         except NetraError as exc:
             raise StepFailed(
                 f"sign-in refused and the smoke user could not be created: "
-                f"{exc.status}: {exc.detail}"
+                f"{exc.status} {exc.reason}: {exc.message}"
             ) from None
         await self.client.sign_in(email, password)
         return "created the smoke user and signed in"

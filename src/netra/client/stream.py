@@ -84,7 +84,7 @@ class EventStream:
                 try:
                     socket = await self._open(refresh)
                 except NetraError as exc:  # no fresh token to be had: say both reasons
-                    raise StreamClosed(Close.UNAUTHORIZED, f"{refused}; {exc.detail}") from None
+                    raise StreamClosed(Close.UNAUTHORIZED, f"{refused}; {exc.message}") from None
                 async with socket as ws:
                     refresh, delay = False, 0.1
                     async for event in self._follow(ws):
@@ -120,7 +120,7 @@ class EventStream:
                 await ws.send('{"type":"ping"}')
             elif kind == "error" and data["payload"].get("request") == "subscribe":
                 payload = data["payload"]
-                raise StreamClosed(4400, f"{payload['code']}: {payload['message']}")
+                raise StreamClosed(Close.BAD_REQUEST, f"{payload['code']}: {payload['message']}")
             elif data.get("seq") == self.last_seq + 1 and data["thread_id"] == self.thread_id:
                 # Anything else is a duplicate or another thread: the server fills gaps.
                 self.last_seq = data["seq"]

@@ -27,12 +27,10 @@ class Builder:
     path: str
 
     def build_argv(self) -> list[str]:
-        if self.name == "buildah":
-            return [self.path, "bud"]
-        if self.name == "podman":
-            # Docker's format keeps the HEALTHCHECK (the OCI format has no such field).
-            return [self.path, "build", "--format", "docker"]
-        return [self.path, "build"]
+        if self.name == "docker":
+            return [self.path, "build"]
+        # Docker's format keeps the HEALTHCHECK (the OCI format has no such field).
+        return [self.path, "bud" if self.name == "buildah" else "build", "--format", "docker"]
 
 
 def find_builder(preferred: str | None = None) -> Builder:

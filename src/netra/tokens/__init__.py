@@ -20,7 +20,14 @@ from netra.tokens.keys import (
     VerificationKey,
     secret_kid,
 )
-from netra.tokens.principal import Principal, RejectReason, TokenKind, TokenRejected, Verifier
+from netra.tokens.principal import (
+    Principal,
+    RejectReason,
+    TokenCheckUnavailable,
+    TokenKind,
+    TokenRejected,
+    Verifier,
+)
 from netra.tokens.revocations import RevocationList, RevocationPoller
 from netra.tokens.service_tokens import ServiceTokenClient, ServiceTokenError
 from netra.tokens.verifier import TokenVerifier, require_user
@@ -40,6 +47,7 @@ __all__ = [
     "ServiceTokenClient",
     "ServiceTokenError",
     "SharedSecretKeys",
+    "TokenCheckUnavailable",
     "TokenConfigMismatch",
     "TokenKind",
     "TokenRejected",

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from netra.tokens.principal import Principal, TokenRejected
+from netra.tokens.principal import Principal, TokenCheckUnavailable, TokenRejected
 from netra.tokens.service_tokens import ServiceTokenClient, ServiceTokenError
 
 API_KEY_PREFIX = "nk_"
@@ -109,28 +109,28 @@ class HttpApiKeyResolver:
             return answer
 
     async def _introspect(self, api_key: str) -> Principal | TokenRejected:
-        """The key's owner, or its refusal (worth remembering); raises `TokenRejected`
-        ("unavailable", not remembered) when the key could not be checked."""
+        """The key's owner, or its refusal (worth remembering); raises
+        `TokenCheckUnavailable` (not remembered) when the key could not be checked."""
         try:
             headers = await self._service_tokens.headers()
         except ServiceTokenError as exc:
-            raise TokenRejected("unavailable", f"API keys cannot be checked now: {exc}") from None
+            raise TokenCheckUnavailable(f"API keys cannot be checked now: {exc}") from None
         try:
             response = await self._http.post(
                 self.url, json={"api_key": api_key}, headers=headers, timeout=5.0
             )
         except httpx.HTTPError as exc:
-            raise TokenRejected(
-                "unavailable", f"the auth service cannot be reached to check the API key: {exc}"
+            raise TokenCheckUnavailable(
+                f"the auth service cannot be reached to check the API key: {exc}"
             ) from None
         if response.status_code == 401:  # our service token, not the key: fetch a new one
             self._service_tokens.forget()
-            raise TokenRejected(
-                "unavailable", "API keys cannot be checked now: the auth service refused our token"
+            raise TokenCheckUnavailable(
+                "API keys cannot be checked now: the auth service refused our token"
             )
         if response.status_code != 200:
-            raise TokenRejected(
-                "unavailable", f"the auth service answered {response.status_code} for an API key"
+            raise TokenCheckUnavailable(
+                f"the auth service answered {response.status_code} for an API key"
             )
         body = response.json()
         if not body.get("active"):

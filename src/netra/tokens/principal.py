@@ -56,6 +56,15 @@ class TokenRejected(DomainError):
         super().__init__(message, reason=reason)
 
 
+class TokenCheckUnavailable(TokenRejected):
+    """The credential could not be checked now (the auth service is unreachable): not
+    its bearer's fault, so not remembered; retry shortly."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("unavailable", message)
+        self.retry_after = 1.0
+
+
 class Verifier(Protocol):
     """The one way any service checks a bearer credential."""
 

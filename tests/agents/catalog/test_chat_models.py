@@ -60,6 +60,10 @@ def not_allowed(model: str) -> str:
     return f"model {model!r} is not one you may use; GET /api/models lists them"
 
 
+def refusal(model: str) -> dict[str, object]:
+    return {"detail": {"reason": "model_not_allowed", "message": not_allowed(model)}}
+
+
 async def started_model(server: Server, thread_id: str, run_id: str) -> str:
     async with server.http("alice") as client:
         events = (await client.get(f"/api/threads/{thread_id}/events")).json()["items"]
@@ -82,7 +86,7 @@ async def test_models_threads_and_messages(catalog_server: Server) -> None:
         for model in ("staff", "nope", "../fast"):
             refused = await client.post("/api/threads", json={"title": "t", "model": model})
             assert refused.status_code == 403, refused.text
-            assert refused.json() == {"detail": not_allowed(model)}
+            assert refused.json() == refusal(model)
         too_long = await client.post("/api/threads", json={"model": "x" * 65})
         assert too_long.status_code == 422
 
@@ -104,7 +108,7 @@ async def test_models_threads_and_messages(catalog_server: Server) -> None:
         refused = await client.post(
             f"/api/threads/{tid}/messages", json={"text": "hi", "model": "staff"}
         )
-        assert (refused.status_code, refused.json()) == (403, {"detail": not_allowed("staff")})
+        assert (refused.status_code, refused.json()) == (403, refusal("staff"))
 
         patched = await client.patch(f"/api/threads/{tid}", json={"model": None})
         assert (patched.json()["model"], patched.json()["title"]) == (None, "t")
@@ -113,7 +117,7 @@ async def test_models_threads_and_messages(catalog_server: Server) -> None:
         assert await started_model(server, tid, posted["run_id"]) == "fast"
 
         refused = await client.patch(f"/api/threads/{tid}", json={"model": "staff"})
-        assert refused.status_code == 403
+        assert (refused.status_code, refused.json()) == (403, refusal("staff"))
         renamed = await client.patch(f"/api/threads/{tid}", json={"title": "renamed"})
         assert (renamed.json()["title"], renamed.json()["model"]) == ("renamed", None)
 
@@ -154,8 +158,8 @@ async def test_the_sdk_lists_models_and_picks_them(catalog_server: Server) -> No
         assert (await netra.set_thread_model(thread.id, None)).model is None
         with pytest.raises(NetraError) as refused:
             await netra.send(thread.id, "hi", model="staff")
-        assert refused.value.status == 403
-        assert not_allowed("staff") in str(refused.value)
+        assert (refused.value.status, refused.value.reason) == (403, "model_not_allowed")
+        assert refused.value.message == not_allowed("staff")
 
 
 async def test_netra_chat_model_flag(catalog_server: Server) -> None:

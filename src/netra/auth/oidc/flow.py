@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
 from netra.auth.models import OidcLogin, User
-from netra.auth.oidc.errors import OidcError
 from netra.auth.oidc.linking import IdentityLinks
 from netra.auth.oidc.provider import OidcProvider
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
 from netra.db.base import utcnow
+from netra.errors import BadRequest, DomainError, Forbidden, NotFound, Unauthorized
 
 LOGIN_TTL = timedelta(minutes=10)
 HANDOFF_TTL = timedelta(minutes=2)
@@ -44,10 +44,9 @@ def safe_next(value: str | None) -> str:
         or any(ord(c) < 0x21 or c == "\\" for c in value)
     )
     if bad:
-        raise OidcError(
-            400,
-            "invalid_next",
+        raise BadRequest(
             "next must be a path on this site such as /threads (not another host or scheme)",
+            reason="invalid_next",
         )
     return value
 
@@ -80,7 +79,7 @@ class OidcLogins:
         found = self.providers.get(name)
         if found is None:
             known = ", ".join(self.providers) or "none is configured"
-            raise OidcError(404, "unknown_provider", f"no provider {name[:40]!r} ({known})")
+            raise NotFound(f"no provider {name[:40]!r} ({known})", reason="unknown_provider")
         return found
 
     async def begin(self, name: str, next_url: str | None) -> Started:
@@ -115,7 +114,7 @@ class OidcLogins:
     ) -> Completed:
         try:
             return await self._complete(name, params, browser_secret, client)
-        except OidcError as exc:
+        except DomainError as exc:
             async with self._db() as db, db.begin():
                 audit.record(
                     db, "oidc_login_failed", ip=client.ip, provider=name[:30], reason=exc.reason
@@ -124,36 +123,35 @@ class OidcLogins:
 
     async def _spend_state(self, name: str, state: str, browser_secret: str | None) -> OidcLogin:
         if not state:
-            raise OidcError(400, "missing_state", "the provider's answer has no state")
+            raise BadRequest("the provider's answer has no state", reason="missing_state")
         now = utcnow()
         async with self._db() as db, db.begin():
             row = await db.scalar(
                 select(OidcLogin).where(OidcLogin.state_hash == digest(state[:MAX_PARAM]))
             )
             if row is None or row.provider != name:
-                raise OidcError(400, "invalid_state", "the state does not match any sign-in")
+                raise BadRequest("the state does not match any sign-in", reason="invalid_state")
             if row.used_at is not None:
-                raise OidcError(400, "state_used", "this sign-in answer was already used")
+                raise BadRequest("this sign-in answer was already used", reason="state_used")
             if not browser_secret:
-                raise OidcError(
-                    400,
-                    "state_not_bound",
+                raise BadRequest(
                     "this sign-in was not started in this browser (its sign-in cookie is "
                     "missing); start again from the sign-in page",
+                    reason="state_not_bound",
                 )
             if not secrets.compare_digest(row.browser_hash, digest(browser_secret[:MAX_PARAM])):
-                raise OidcError(
-                    400, "state_not_bound", "this sign-in was started in another browser"
+                raise BadRequest(
+                    "this sign-in was started in another browser", reason="state_not_bound"
                 )
             if row.expires_at <= now:
-                raise OidcError(400, "state_expired", "this sign-in took too long; start again")
+                raise BadRequest("this sign-in took too long; start again", reason="state_expired")
             spent = await db.execute(
                 update(OidcLogin)
                 .where(OidcLogin.id == row.id, OidcLogin.used_at.is_(None))
                 .values(used_at=now)
             )
             if getattr(spent, "rowcount", 0) != 1:
-                raise OidcError(400, "state_used", "this sign-in answer was already used")
+                raise BadRequest("this sign-in answer was already used", reason="state_used")
         return row
 
     async def _complete(
@@ -168,15 +166,15 @@ class OidcLogins:
         if "error" in params:
             code = params["error"][:60]
             text = params.get("error_description", "")[:200]
-            raise OidcError(
-                400, "provider_refused", f"{provider.config.display_name} said {code}: {text}"
+            raise BadRequest(
+                f"{provider.config.display_name} said {code}: {text}", reason="provider_refused"
             )
         issuer = params.get("iss")
         if issuer is not None and issuer != provider.config.issuer:
-            raise OidcError(400, "wrong_issuer", "the answer comes from another issuer")
+            raise BadRequest("the answer comes from another issuer", reason="wrong_issuer")
         code = params.get("code", "")
         if not code or len(code) > MAX_PARAM:
-            raise OidcError(400, "missing_code", "the provider's answer has no code")
+            raise BadRequest("the provider's answer has no code", reason="missing_code")
         token = await provider.exchange_code(code, row.code_verifier)
         claims = await provider.verify_id_token(
             str(token["id_token"]), nonce=row.nonce, access_token=token.get("access_token")
@@ -197,11 +195,10 @@ class OidcLogins:
 
     async def finish(self, handoff_secret: str | None, client: ClientInfo) -> IssuedTokens:
         """The handoff cookie → a session: once, within two minutes, same as a password login."""
-        refused = OidcError(
-            401,
-            "invalid_handoff",
+        refused = Unauthorized(
             "no finished sign-in waits for this browser (it was used, expired or never "
             "happened); sign in again",
+            reason="invalid_handoff",
         )
         if not handoff_secret or len(handoff_secret) > MAX_PARAM:
             raise refused
@@ -227,5 +224,5 @@ class OidcLogins:
             ).one()
         login, user = found
         if not user.is_active:
-            raise OidcError(403, "account_disabled", "this account is disabled")
+            raise Forbidden("this account is disabled", reason="account_disabled")
         return await self.sessions.start(user, method=f"oidc:{login.provider}", client=client)

@@ -14,8 +14,8 @@ from netra.auth import audit
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.models import OidcIdentity, User
 from netra.auth.oidc.config import ProviderConfig
-from netra.auth.oidc.errors import OidcError
 from netra.db.base import utcnow
+from netra.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
 def verified_email(claims: dict[str, Any]) -> tuple[str | None, bool]:
@@ -60,17 +60,15 @@ class IdentityLinks:
                 identity.email = email or identity.email
                 return _active(user)
             if email is None:
-                raise OidcError(
-                    400,
-                    "email_required",
+                raise BadRequest(
                     f"{provider.display_name} shared no usable email address; "
                     "Netra needs one to create the account (is the `email` scope requested?)",
+                    reason="email_required",
                 )
             existing = await db.scalar(select(User).where(User.email == email))
             if not verified:
-                raise OidcError(
-                    409 if existing is not None else 403,
-                    "email_not_verified",
+                refusal = Conflict if existing is not None else Forbidden
+                raise refusal(
                     f"{provider.display_name} does not confirm that {email} is yours, so it "
                     + (
                         "is not linked to the existing account with that address: sign in "
@@ -78,6 +76,7 @@ class IdentityLinks:
                         if existing is not None
                         else "cannot be used to create an account"
                     ),
+                    reason="email_not_verified",
                 )
             account = existing
             if account is None:
@@ -119,18 +118,17 @@ class IdentityLinks:
             identity = await db.get(OidcIdentity, identity_id[:36])
             user = await db.get(User, user_id)
             if identity is None or user is None or identity.user_id != user_id:
-                raise OidcError(404, "not_found", "no linked provider of yours has this id")
+                raise NotFound("no linked provider of yours has this id")
             count = await db.scalar(
                 select(func.count())
                 .select_from(OidcIdentity)
                 .where(OidcIdentity.user_id == user_id)
             )
             if user.password_hash is None and (count or 0) <= 1:
-                raise OidcError(
-                    409,
-                    "last_sign_in_method",
+                raise Conflict(
                     f"{identity.provider} is this account's only way to sign in; link another "
                     "provider (or set a password) before unlinking it",
+                    reason="last_sign_in_method",
                 )
             await db.delete(identity)
             audit.record(db, "oidc_unlinked", user_id=user_id, ip=ip, provider=identity.provider)
@@ -138,5 +136,5 @@ class IdentityLinks:
 
 def _active(user: User) -> User:
     if not user.is_active:
-        raise OidcError(403, "account_disabled", "this account is disabled")
+        raise Forbidden("this account is disabled", reason="account_disabled")
     return user

@@ -21,7 +21,7 @@ from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jws import JWSRegistry
 
 from netra.auth.oidc.config import ProviderConfig
-from netra.auth.oidc.errors import OidcError
+from netra.errors import BadRequest, Unavailable, UpstreamFailed
 
 with warnings.catch_warnings():
     # Authlib 1.9 announces at import that it will prefer httpx2; Netra speaks httpx
@@ -66,11 +66,10 @@ class OidcProvider:
         try:
             response = await self.http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise OidcError(
-                503,
-                "provider_unavailable",
+            raise Unavailable(
                 f"{self.config.display_name} cannot be reached ({what} at {url}: "
                 f"{type(exc).__name__}); try again later",
+                reason="provider_unavailable",
             ) from None
         try:
             body = response.json() if response.status_code == 200 else None
@@ -78,11 +77,10 @@ class OidcProvider:
             body = None
         if not isinstance(body, dict):
             kind = response.headers.get("content-type", "no content type").split(";")[0]
-            raise OidcError(
-                502,
-                "provider_bad_response",
+            raise UpstreamFailed(
                 f"{self.config.display_name} answered its {what} with HTTP "
                 f"{response.status_code} ({kind}), not the JSON document OpenID Connect needs",
+                reason="provider_bad_response",
             )
         return body
 
@@ -95,21 +93,23 @@ class OidcProvider:
             url = self.config.issuer.rstrip("/") + DISCOVERY_PATH
             body = await self._get_json(url, "discovery document")
             if body.get("issuer") != self.config.issuer:
-                raise OidcError(
-                    502,
-                    "wrong_issuer",
+                raise UpstreamFailed(
                     f"{url} names issuer {body.get('issuer')!r}, but "
                     f"OIDC_{self.name.upper()}_ISSUER is {self.config.issuer!r}",
+                    reason="wrong_issuer",
                 )
             missing = [
                 k for k in ("authorization_endpoint", "token_endpoint", "jwks_uri") if k not in body
             ]
             if missing:
-                raise OidcError(502, "provider_bad_response", f"{url} lacks {', '.join(missing)}")
+                raise UpstreamFailed(
+                    f"{url} lacks {', '.join(missing)}", reason="provider_bad_response"
+                )
             methods = body.get("code_challenge_methods_supported")
             if methods is not None and "S256" not in methods:
-                raise OidcError(
-                    502, "pkce_unsupported", f"{self.config.display_name} does not offer PKCE S256"
+                raise UpstreamFailed(
+                    f"{self.config.display_name} does not offer PKCE S256",
+                    reason="pkce_unsupported",
                 )
             self._metadata = _Cached(body, self.clock())
             return body
@@ -164,27 +164,26 @@ class OidcProvider:
                     redirect_uri=self.config.redirect_url,
                 )
             except AuthlibBaseError as exc:
-                raise OidcError(
-                    400,
-                    "code_rejected",
+                raise BadRequest(
                     f"{self.config.display_name} refused the sign-in code ({exc.error}: "
                     f"{exc.description or 'no description'}); start the sign-in again",
+                    reason="code_rejected",
                 ) from None
             except httpx.HTTPError as exc:
-                raise OidcError(
-                    503,
-                    "provider_unavailable",
+                raise Unavailable(
                     f"{self.config.display_name} cannot be reached to finish the sign-in "
                     f"({type(exc).__name__}); try again later",
+                    reason="provider_unavailable",
                 ) from None
             except ValueError:
-                raise OidcError(
-                    502,
-                    "provider_bad_response",
+                raise UpstreamFailed(
                     f"{self.config.display_name}'s token endpoint did not answer JSON",
+                    reason="provider_bad_response",
                 ) from None
         if not isinstance(token, dict) or "id_token" not in token:
-            raise OidcError(502, "no_id_token", f"{self.config.display_name} sent no ID token")
+            raise UpstreamFailed(
+                f"{self.config.display_name} sent no ID token", reason="no_id_token"
+            )
         return dict(token)
 
     async def verify_id_token(
@@ -229,10 +228,10 @@ def _keyset(body: dict[str, Any]) -> KeySet:
     try:
         return KeySet.import_key_set(cast(KeySetSerialization, body))
     except (JoseError, ValueError, KeyError, TypeError) as exc:
-        raise OidcError(
-            502, "provider_bad_response", f"the provider's JWKS is unusable ({exc})"
+        raise UpstreamFailed(
+            f"the provider's JWKS is unusable ({exc})", reason="provider_bad_response"
         ) from None
 
 
-def _bad_token(reason: str, what: str) -> OidcError:
-    return OidcError(400, f"id_token_{reason}", f"the provider's ID token {what}")
+def _bad_token(reason: str, what: str) -> BadRequest:
+    return BadRequest(f"the provider's ID token {what}", reason=f"id_token_{reason}")

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from netra import http_errors
 from netra.auth import audit, cookies
-from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.payloads import (
     LoginIn,
     MeOut,
@@ -20,12 +20,13 @@ from netra.auth.payloads import (
 from netra.auth.routes.deps import CurrentUser, State, any_user, session_user
 from netra.auth.sessions import roles_of
 from netra.auth.state import AuthState
+from netra.errors import DomainError, InvalidRequest
 
 REGISTERED = "If this address had no account, it has one now: sign in with POST /auth/login."
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth", tags=["auth"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth", tags=["auth"])
 
     @api.post("/register", status_code=201, summary="Create an account")
     async def register(body: RegisterIn, request: Request, state: State) -> RegisterOut:
@@ -41,13 +42,14 @@ def router() -> APIRouter:
 
     @api.post(
         "/refresh",
+        response_model=TokenPair,
         summary="Trade a refresh token for a new pair (rotation)",
         description="The token comes from the body, or from the `netra_refresh` cookie "
         "when the request carries `X-Netra-Refresh: cookie` (docs/auth.md).",
     )
     async def refresh(
         request: Request, response: Response, state: State, body: RefreshIn | None = None
-    ) -> TokenPair:
+    ) -> TokenPair | Response:
         settings = state.settings
         use_cookie = body is None and cookies.wanted(request)
         try:
@@ -56,12 +58,15 @@ def router() -> APIRouter:
             elif use_cookie:
                 token = cookies.read(request, settings)
             else:
-                raise AuthError(422, "invalid_request", "send refresh_token, or use the cookie")
+                raise InvalidRequest("send refresh_token, or use the cookie")
             issued = await state.sessions.refresh(token, state.client(request))
-        except AuthError as exc:
-            if use_cookie:  # a dead cookie is cleared, so the browser stops sending it
-                exc.headers = {**(exc.headers or {}), "set-cookie": cookies.cleared(settings)}
-            raise
+        except DomainError as exc:
+            if not use_cookie:
+                raise
+            refusal = http_errors.render(exc)
+            # A dead cookie is cleared, so the browser stops sending it.
+            refusal.headers["set-cookie"] = cookies.cleared(settings)
+            return refusal
         return cookies.token_pair(issued, request, response, state.settings)
 
     @api.post("/logout", summary="Sign out this session")

@@ -5,17 +5,14 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, or_, select
 
 from netra.auth import audit
-from netra.auth.errors import AuthError, SafeRoute
-from netra.auth.models import AuditEvent, OidcIdentity, User, UserSession
+from netra.auth.models import AuditEvent, User, UserSession
 from netra.auth.payloads import AuditOut, Revoked, SessionOut, UserOut, UserPage
 from netra.auth.routes.deps import CurrentUser, State, admin_user
 from netra.auth.routes.sessions import session_out
 from netra.auth.state import AuthState
-from netra.db.base import utcnow
 
 
 def user_out(user: User) -> UserOut:
@@ -35,15 +32,8 @@ def _like(text: str) -> str:
     return f"%{escaped.casefold()}%"
 
 
-async def live_user(db: AsyncSession, user_id: str) -> User:
-    user = await db.get(User, user_id[:36])
-    if user is None or user.deleted_at is not None:
-        raise AuthError(404, "not_found", "no account has this id")
-    return user
-
-
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/admin/users", tags=["admin"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/admin/users", tags=["admin"])
 
     @api.get("", summary="List or search accounts")
     async def list_users(
@@ -70,24 +60,8 @@ def router() -> APIRouter:
     async def set_active(
         state: AuthState, user_id: str, active: bool, current: CurrentUser, request: Request
     ) -> UserOut:
-        if user_id == current.user.id and not active:
-            raise AuthError(409, "conflict", "an admin cannot disable their own account")
-        async with state.db() as db, db.begin():
-            user = await live_user(db, user_id)
-            user.is_active, user.disabled_at = active, None if active else utcnow()
-            revoked = 0
-            if not active:
-                revoked = len(await state.sessions.revoke_sessions(db, user.id, "account_disabled"))
-                await state.api_keys.revoke(db, user.id)
-            audit.record(
-                db,
-                "user_enabled" if active else "user_disabled",
-                user_id=user.id,
-                actor=current.user.id,
-                ip=state.client(request).ip,
-                revoked=revoked,
-            )
-        return user_out(user)
+        ip = state.client(request).ip
+        return user_out(await state.admin.set_active(user_id, active, current.user.id, ip))
 
     @api.post("/{user_id}/disable", summary="Disable an account; all its sessions end at once")
     async def disable(
@@ -118,33 +92,7 @@ def router() -> APIRouter:
         request: Request,
         state: State,
     ) -> Response:
-        if user_id == current.user.id:
-            raise AuthError(409, "conflict", "an admin cannot delete their own account")
-        async with state.db() as db, db.begin():
-            user = await live_user(db, user_id)
-            revoked = len(await state.sessions.revoke_sessions(db, user.id, "account_deleted"))
-            await state.api_keys.revoke(db, user.id)
-            # The row stays as a tombstone so the sessions' revocations keep being served
-            # to backends (`/auth/revocations`) until the last access token has expired;
-            # everything that identified the person goes, and the address is free again.
-            now = utcnow()
-            user.email = f"deleted-{user.id}@deleted.invalid"
-            user.name = user.password_hash = None
-            user.is_active, user.disabled_at, user.deleted_at = False, now, now
-            await db.execute(delete(OidcIdentity).where(OidcIdentity.user_id == user.id))
-            await db.execute(
-                update(UserSession)
-                .where(UserSession.user_id == user.id)
-                .values(user_agent=None, ip_address=None)
-            )
-            audit.record(
-                db,
-                "user_deleted",
-                user_id=user.id,
-                actor=current.user.id,
-                ip=state.client(request).ip,
-                revoked=revoked,
-            )
+        await state.admin.delete(user_id, current.user.id, state.client(request).ip)
         return Response(status_code=204)
 
     @api.get("/{user_id}/sessions", summary="An account's live sessions")

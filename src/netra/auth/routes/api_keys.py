@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from netra.auth.api_key_store import KNOWN_SCOPES
-from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import ApiKey
 from netra.auth.payloads import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Revoked
 from netra.auth.routes.deps import CurrentUser, State, session_user
+from netra.errors import InvalidRequest, NotFound
 
 
 def key_out(key: ApiKey) -> ApiKeyOut:
@@ -24,7 +24,7 @@ def key_out(key: ApiKey) -> ApiKeyOut:
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/api-keys", tags=["api keys"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/api-keys", tags=["api keys"])
 
     @api.post("", status_code=201, summary="Create an API key (its secret is shown once)")
     async def create(
@@ -32,11 +32,9 @@ def router() -> APIRouter:
     ) -> ApiKeyCreated:
         unknown = set(body.scopes) - KNOWN_SCOPES
         if unknown:
-            raise AuthError(
-                422,
-                "invalid_request",
+            raise InvalidRequest(
                 f"unknown scope(s) {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(KNOWN_SCOPES))}",
+                f"known: {', '.join(sorted(KNOWN_SCOPES))}"
             )
         key, secret = await state.api_keys.create(
             current.user.id, body.name, body.scopes, body.expires_in_days
@@ -56,7 +54,7 @@ def router() -> APIRouter:
         async with state.db() as db, db.begin():
             count = await state.api_keys.revoke(db, current.user.id, key_id[:16])
         if not count:
-            raise AuthError(404, "not_found", "no live API key of yours has this id")
+            raise NotFound("no live API key of yours has this id")
         return Revoked(revoked=count)
 
     return api

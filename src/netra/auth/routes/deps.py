@@ -8,19 +8,21 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.requests import HTTPConnection
 
-from netra.auth.errors import AuthError, forbidden, from_rejection, unauthorized
 from netra.auth.models import User, UserSession
 from netra.auth.state import AuthState
 from netra.db.base import utcnow
+from netra.errors import Forbidden, Unauthorized, Unavailable
 from netra.runtime import runtime_of
-from netra.tokens import Principal, TokenRejected
+from netra.tokens import Principal
 
 
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("missing", "send the access token as 'Authorization: Bearer <token>'")
+        raise Unauthorized(
+            "send the access token as 'Authorization: Bearer <token>'", reason="missing"
+        )
     return token.strip()
 
 
@@ -38,7 +40,7 @@ def auth_state(connection: HTTPConnection) -> AuthState:
     """The auth service's state, once its signing keys are loaded (503 until then)."""
     state = runtime_of(connection).get(AuthState)
     if state is None:
-        raise AuthError(503, "unavailable", "the auth service is starting: signing keys not loaded")
+        raise Unavailable("the auth service is starting: signing keys not loaded")
     return state
 
 
@@ -47,10 +49,7 @@ State = Annotated[AuthState, Depends(auth_state)]
 
 async def verified_principal(request: Request) -> Principal:
     token = bearer_token(request)
-    try:
-        return await auth_state(request).verifier.verify(token)
-    except TokenRejected as exc:
-        raise from_rejection(exc) from None
+    return await auth_state(request).verifier.verify(token)
 
 
 def _user(*, sessions_only: bool) -> Callable[..., Awaitable[CurrentUser]]:
@@ -58,20 +57,22 @@ def _user(*, sessions_only: bool) -> Callable[..., Awaitable[CurrentUser]]:
         principal: Annotated[Principal, Depends(verified_principal)], state: State
     ) -> CurrentUser:
         if principal.is_service:
-            raise unauthorized("wrong_type", "a user's token is required, not a service token")
+            raise Unauthorized(
+                "a user's token is required, not a service token", reason="wrong_type"
+            )
         if sessions_only and principal.kind != "access":
-            raise forbidden("this needs a signed-in session, not an API key")
+            raise Forbidden("this needs a signed-in session, not an API key")
         async with state.db() as db:
             user = await db.get(User, principal.subject)
             session = await db.get(UserSession, principal.session_id or "")
         if user is None or user.deleted_at is not None:
-            raise unauthorized("unknown_user", "this account no longer exists")
+            raise Unauthorized("this account no longer exists", reason="unknown_user")
         if not user.is_active:
-            raise unauthorized("account_disabled", "this account is disabled")
+            raise Unauthorized("this account is disabled", reason="account_disabled")
         if principal.kind == "access" and (
             session is None or session.revoked_at is not None or session.expires_at <= utcnow()
         ):
-            raise unauthorized("revoked", "this session has been signed out")
+            raise Unauthorized("this session has been signed out", reason="revoked")
         return CurrentUser(user, principal)
 
     return dependency
@@ -85,7 +86,7 @@ session_user = _user(sessions_only=True)
 
 async def admin_user(current: Annotated[CurrentUser, Depends(session_user)]) -> CurrentUser:
     if current.user.role != "admin":
-        raise forbidden("this needs the admin role")
+        raise Forbidden("this needs the admin role")
     return current
 
 
@@ -93,5 +94,5 @@ async def service_principal(
     principal: Annotated[Principal, Depends(verified_principal)],
 ) -> Principal:
     if not principal.is_service:
-        raise AuthError(403, "forbidden", "this endpoint is for services only")
+        raise Forbidden("this endpoint is for services only")
     return principal

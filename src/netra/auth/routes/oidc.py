@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from netra import http_errors
 from netra.auth import cookies
-from netra.auth.errors import AuthError, SafeRoute
-from netra.auth.oidc.errors import OidcError
 from netra.auth.oidc.flow import HANDOFF_TTL, LOGIN_TTL
 from netra.auth.payloads import TokenPair
 from netra.auth.routes.deps import CurrentUser, State, session_user
 from netra.auth.state import AuthState
+from netra.errors import DomainError
 
 LOGIN_COOKIE = "netra_oidc_login"
 HANDOFF_COOKIE = "netra_oidc_handoff"
@@ -45,22 +45,23 @@ class Unlinked(BaseModel):
     unlinked: int
 
 
-def _refusal(request: Request, exc: OidcError, headers: dict[str, str] | None = None) -> Response:
+def _refusal(request: Request, exc: DomainError) -> Response:
     """Browser flows answer a page a person can read; API clients the usual JSON."""
-    body = {"detail": {"reason": exc.reason, "message": exc.message}}
-    headers = {"Cache-Control": "no-store", **(headers or {})}
+    row = http_errors.answer_for(exc)
+    headers = {"Cache-Control": "no-store", **http_errors.headers_for(exc, row)}
     if "text/html" in request.headers.get("accept", ""):
         page = (
             "<!doctype html><meta charset=utf-8><title>Sign-in failed</title>"
             f"<h1>Sign-in failed</h1><p>{escape(exc.message)}</p>"
             f"<p><code>{escape(exc.reason)}</code></p><p><a href=/>Back to sign-in</a></p>"
         )
-        return HTMLResponse(page, status_code=exc.status, headers=headers)
-    return JSONResponse(body, status_code=exc.status, headers=headers)
+        return HTMLResponse(page, status_code=row.status, headers=headers)
+    body = http_errors.body(exc.reason, exc.message)
+    return JSONResponse(body, status_code=row.status, headers=headers)
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/oidc", tags=["oidc"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/oidc", tags=["oidc"])
 
     def secure(state: AuthState) -> bool:
         return not state.settings.environment.is_local
@@ -86,12 +87,8 @@ def router() -> APIRouter:
         try:
             # Each start stores a pending login: count them like password sign-ins.
             await state.accounts.limit_ip("oidc_login", state.client(request))
-        except AuthError as exc:
-            refused = OidcError(exc.status_code, exc.reason, exc.message)
-            return _refusal(request, refused, dict(exc.headers or {}))
-        try:
             started = await state.oidc.begin(provider, next)
-        except OidcError as exc:
+        except DomainError as exc:
             return _refusal(request, exc)
         response = RedirectResponse(started.url, status_code=302)
         response.headers["Cache-Control"] = "no-store"
@@ -113,7 +110,7 @@ def router() -> APIRouter:
             done = await state.oidc.complete(
                 provider, params, request.cookies.get(LOGIN_COOKIE), state.client(request)
             )
-        except OidcError as exc:
+        except DomainError as exc:
             return _refusal(request, exc)
         response = RedirectResponse(done.next_url, status_code=303)
         response.headers["Cache-Control"] = "no-store"
@@ -134,12 +131,7 @@ def router() -> APIRouter:
     async def session(request: Request, response: Response, state: State) -> TokenPair:
         response.delete_cookie(HANDOFF_COOKIE, path=HANDOFF_PATH)
         response.headers["Cache-Control"] = "no-store"
-        try:
-            issued = await state.oidc.finish(
-                request.cookies.get(HANDOFF_COOKIE), state.client(request)
-            )
-        except OidcError as exc:
-            raise AuthError(exc.status, exc.reason, exc.message) from None
+        issued = await state.oidc.finish(request.cookies.get(HANDOFF_COOKIE), state.client(request))
         return cookies.token_pair(issued, request, response, state.settings)
 
     @api.get("/identities", summary="Providers linked to this account")
@@ -165,10 +157,7 @@ def router() -> APIRouter:
         request: Request,
         state: State,
     ) -> Unlinked:
-        try:
-            await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
-        except OidcError as exc:
-            raise AuthError(exc.status, exc.reason, exc.message) from None
+        await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
         return Unlinked(unlinked=1)
 
     return api

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from netra.auth import audit
-from netra.auth.errors import SafeRoute, unauthorized
 from netra.auth.models import ApiKey, UserSession
 from netra.auth.payloads import IntrospectIn, ServiceTokenIn, ServiceTokenOut
 from netra.auth.routes.deps import State, service_principal
 from netra.db.base import utcnow
+from netra.errors import Unauthorized
 from netra.tokens import Principal, TokenRejected
 from netra.tokens.revocations import epoch
 
@@ -22,7 +22,7 @@ API_KEY_HORIZON = timedelta(days=1)
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth", tags=["services"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth", tags=["services"])
 
     @api.post("/service-token", summary="Client credentials → a short-lived service token")
     async def service_token(
@@ -36,7 +36,7 @@ def router() -> APIRouter:
                     actor=f"service:{body.service_id[:100]}",
                     ip=state.client(request).ip,
                 )
-            raise unauthorized("invalid_client", "unknown service or wrong service secret")
+            raise Unauthorized("unknown service or wrong service secret", reason="invalid_client")
         token = state.issuer.service_token(body.service_id)
         return ServiceTokenOut(access_token=token, expires_in=state.issuer.ttl)
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
 from netra.auth import audit
-from netra.auth.errors import AuthError, SafeRoute
 from netra.auth.models import UserSession
 from netra.auth.payloads import Revoked, SessionOut
 from netra.auth.routes.deps import CurrentUser, State, session_user
+from netra.errors import NotFound
 
 
 def session_out(row: UserSession, current: str | None = None) -> SessionOut:
@@ -27,7 +27,7 @@ def session_out(row: UserSession, current: str | None = None) -> SessionOut:
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/auth/sessions", tags=["sessions"], route_class=SafeRoute)
+    api = APIRouter(prefix="/auth/sessions", tags=["sessions"])
 
     @api.get("", summary="This account's live sessions")
     async def list_sessions(
@@ -55,7 +55,7 @@ def router() -> APIRouter:
                 db, current.user.id, "revoked_by_user", only=session_id[:36]
             )
             if not ids:
-                raise AuthError(404, "not_found", "no live session of yours has this id")
+                raise NotFound("no live session of yours has this id")
             audit.record(
                 db,
                 "session_revoked",

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends
 from fastapi.requests import HTTPConnection
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from netra.chat.backend import ChatBackend
+from netra.errors import Unavailable
 from netra.runtime import runtime_of
 from netra.tokens import Principal
 
@@ -19,7 +20,7 @@ bearer = HTTPBearer(auto_error=False, description="An access token or an API key
 def get_backend(connection: HTTPConnection) -> ChatBackend:
     backend = runtime_of(connection).get(ChatBackend)
     if backend is None:
-        raise HTTPException(503, "the chat backend is starting, retry shortly")
+        raise Unavailable("the chat backend is starting, retry shortly", retry_after=1.0)
     return backend
 
 

@@ -9,13 +9,14 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from netra.chat.backend import ChatBackend
 from netra.chat.outbox import Outbox
 from netra.chat.routes.deps import Backend, User
+from netra.errors import BadRequest
 
 SEQ = re.compile(r"[0-9]{1,18}")  # a seq fits a signed 64-bit column
 
@@ -67,7 +68,8 @@ async def stream_events(
     if last_event_id is not None:
         # ASCII digits only: str.isdigit() also accepts '²', which int() then refuses.
         if not SEQ.fullmatch(last_event_id):
-            raise HTTPException(400, f"Last-Event-ID {last_event_id[:40]!r} is not a seq")
+            message = f"Last-Event-ID {last_event_id[:40]!r} is not a seq"
+            raise BadRequest(message, reason="bad_seq")
         after_seq = int(last_event_id)
     await backend.follow_from(user.subject, thread_id, after_seq)
     return StreamingResponse(

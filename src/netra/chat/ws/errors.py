@@ -12,7 +12,7 @@ from netra.chat import errors as chat
 from netra.chat.outbox import Outbox
 from netra.chat.ws.protocol import Request, error
 from netra.close_codes import Close
-from netra.errors import DomainError
+from netra.errors import DomainError, Unavailable, row_for
 from netra.tokens import TokenRejected
 
 
@@ -22,33 +22,28 @@ class Reply:
 
     code: str
     data: Callable[[Any], dict[str, Any]] | None = None
-    # The frame names the thread or run already, so the sentence need not.
-    text: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)
 class CloseWith:
+    """Close the socket with this code; the error's message is the close reason."""
+
     code: Close
-    text: str | None = None
 
 
 WsAnswer = Reply | CloseWith
 
 ANSWERS: dict[type[DomainError], WsAnswer] = {
     TokenRejected: CloseWith(Close.UNAUTHORIZED),
-    chat.Unavailable: CloseWith(Close.OVERLOADED),
+    Unavailable: CloseWith(Close.OVERLOADED),
     chat.ServiceTokenRefused: CloseWith(Close.FORBIDDEN),
-    chat.Draining: CloseWith(Close.RESTARTING, "server restarting; reconnect and send again"),
+    chat.Draining: CloseWith(Close.RESTARTING),
     chat.TooLong: Reply("too_long"),
     chat.RateLimited: Reply("rate_limited", lambda e: {"retry_after": e.retry_after}),
-    chat.NoSuchThread: Reply("not_found", text=lambda e: "thread not found"),
-    chat.NoSuchRun: Reply("not_found", text=lambda e: "run not found"),
-    chat.RunFinished: Reply("run_finished", text=lambda e: f"run already {e.status}"),
-    chat.BadSeq: Reply(
-        "bad_seq",
-        lambda e: {"last_seq": e.last_seq},
-        lambda e: f"after_seq must be between 0 and the thread's last seq {e.last_seq}",
-    ),
+    chat.NoSuchThread: Reply("not_found"),
+    chat.NoSuchRun: Reply("not_found"),
+    chat.RunFinished: Reply("run_finished"),
+    chat.BadSeq: Reply("bad_seq", lambda e: {"last_seq": e.last_seq}),
     chat.BadCursor: Reply("bad_cursor"),
     chat.ModelNotAllowed: Reply("model_not_allowed"),
     chat.RunActive: Reply("run_active", lambda e: {"run_id": e.run_id}),
@@ -58,10 +53,10 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
 
 
 def answer_for(exc: DomainError) -> WsAnswer:
-    for cls in type(exc).__mro__:
-        row = ANSWERS.get(cls)
-        if row is not None:
-            return row
+    row = row_for(ANSWERS, exc)
+    if row is not None:
+        return row
+    # tests/test_errors.py keeps this from happening
     raise LookupError(f"no socket answer for {type(exc).__name__}") from exc
 
 
@@ -70,7 +65,7 @@ def close_for(exc: DomainError) -> tuple[Close, str]:
     request to reply to)."""
     row = answer_for(exc)
     if isinstance(row, CloseWith):
-        return row.code, row.text or exc.message
+        return row.code, exc.message
     return Close.BAD_REQUEST, exc.message
 
 
@@ -78,9 +73,8 @@ def answer(outbox: Outbox, request: Request, exc: chat.ChatError) -> None:
     """Tell the client why `request` was refused."""
     row = answer_for(exc)
     if isinstance(row, CloseWith):
-        outbox.fail(row.code, row.text or exc.message)
+        outbox.fail(row.code, exc.message)
         return
-    message = row.text(exc) if row.text is not None else exc.message
     data = row.data(exc) if row.data is not None else {}
     thread_id = exc.thread_id or getattr(request, "thread_id", None)
-    outbox.push(error(request, row.code, message, thread_id, **data))
+    outbox.push(error(request, row.code, exc.message, thread_id, **data))

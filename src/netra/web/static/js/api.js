@@ -40,11 +40,6 @@ async function describe(response) {
   if (detail && typeof detail === "object" && !Array.isArray(detail)) {
     return new ApiError(response.status, detail.message || response.statusText, detail.reason);
   }
-  if (Array.isArray(detail)) {
-    const first = detail[0] || {};
-    const where = (first.loc || []).filter((p) => p !== "body").join(".");
-    return new ApiError(response.status, `${where ? `${where}: ` : ""}${first.msg || "invalid"}`);
-  }
   const text = typeof detail === "string" ? detail : `${response.status} ${response.statusText}`;
   return new ApiError(response.status, text);
 }
