@@ -71,6 +71,12 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "QueryTooLong": "query_too_long",
         "ModelNotAllowed": "model_not_allowed",
         "RunActive": "run_active",
+        "BadImport": "bad_import",
+        "NoSuchMessage": "not_found",
+        "NotAnAnswer": "not_an_answer",
+        "NoSuchShare": "not_found",
+        "AdminsOnly": "forbidden",
+        "QuotaExceeded": "quota_exceeded",
     }
 
 

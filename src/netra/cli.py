@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -104,6 +105,8 @@ def _run(
     host: str,
     port: int,
     banner: Callable[[str], None],
+    *,
+    service_name: str,
 ) -> None:
     try:
         check_port(host, port)
@@ -111,8 +114,15 @@ def _run(
         err.print(f"[bold red]Netra cannot start.[/] {exc}")
         raise typer.Exit(1) from None
     configure_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(factory(settings), host, port, on_ready=banner))
+    from netra.health.tracing import configure_tracing
+
+    tracer_provider = configure_tracing(settings, service_name)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(factory(settings), host, port, on_ready=banner))
+    finally:
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # the last spans are exported, not lost
 
 
 @app.command()
@@ -139,7 +149,21 @@ def up(
             f"[bold green]Netra is up:[/] {url}  (data in {settings.data_dir}; Ctrl+C to stop)"
         )
 
-    _run(settings, create_app, host, port, banner)
+    if settings.environment.is_local and not _loopback(host):
+        err.print(
+            f"[bold yellow]Warning:[/] listening on {host}, reachable from other machines, "
+            f"with the {settings.environment.value} rules in force: the first account "
+            "registered becomes admin and cookies are not Secure (plain http). Set "
+            "ENVIRONMENT=production (with its settings) before exposing Netra."
+        )
+    _run(settings, create_app, host, port, banner, service_name="netra")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _reachable(host: str) -> str:
@@ -162,7 +186,7 @@ def serve_command(
     def banner(url: str) -> None:
         out.print(f"[bold green]Netra {service.value} is up:[/] {url}")
 
-    _run(settings, create_app, host, port, banner)
+    _run(settings, create_app, host, port, banner, service_name=f"netra-{service.value}")
 
 
 def _schemas(scope: ServiceScope) -> list[migrations.Schema]:

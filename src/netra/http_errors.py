@@ -6,6 +6,7 @@ A new rule adds one row here."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -19,6 +20,8 @@ from netra import errors
 from netra.chat import errors as chat
 from netra.errors import DomainError, row_for, whole_seconds
 from netra.tokens import TokenCheckUnavailable, TokenRejected
+from netra.tokens.scopes import InsufficientScope
+from netra.usage.budgets import QuotaExceeded
 
 log = logging.getLogger("netra.errors")
 
@@ -26,8 +29,11 @@ log = logging.getLogger("netra.errors")
 @dataclass(frozen=True)
 class HttpAnswer:
     status: int
-    # WWW-Authenticate: the credential was the problem, a fresh one may do (RFC 6750).
+    # WWW-Authenticate: the credential was the problem, a fresh one may do (RFC 6750);
+    # an exception with its own `challenge` (insufficient_scope) names it.
     challenge: bool = False
+    # Fields a client acts on, beside reason and message.
+    data: Callable[[Any], dict[str, Any]] | None = None
 
 
 ANSWERS: dict[type[DomainError], HttpAnswer] = {
@@ -42,6 +48,7 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     errors.Unavailable: HttpAnswer(503),
     TokenRejected: HttpAnswer(401, challenge=True),
     TokenCheckUnavailable: HttpAnswer(503),
+    InsufficientScope: HttpAnswer(403, challenge=True),
     chat.ServiceTokenRefused: HttpAnswer(403),
     chat.Draining: HttpAnswer(503),
     chat.TooLong: HttpAnswer(413),
@@ -53,8 +60,15 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.BadCursor: HttpAnswer(400),
     chat.ModelNotAllowed: HttpAnswer(403),
     chat.RunActive: HttpAnswer(409),
+    chat.TooManyStreams: HttpAnswer(429),
     chat.EmptyQuery: HttpAnswer(422),
     chat.QueryTooLong: HttpAnswer(422),
+    chat.BadImport: HttpAnswer(422),
+    chat.NoSuchMessage: HttpAnswer(404),
+    chat.NotAnAnswer: HttpAnswer(422),
+    chat.NoSuchShare: HttpAnswer(404),
+    chat.AdminsOnly: HttpAnswer(403),
+    QuotaExceeded: HttpAnswer(429, data=QuotaExceeded.detail),
 }
 INTERNAL = HttpAnswer(500)
 
@@ -74,7 +88,8 @@ def headers_for(exc: DomainError, row: HttpAnswer) -> dict[str, str]:
     if row.challenge:
         # RFC 6750 3.1: no error code when the request carried no credential at all.
         missing = exc.reason == "missing"
-        headers["WWW-Authenticate"] = "Bearer" if missing else 'Bearer error="invalid_token"'
+        default = "Bearer" if missing else 'Bearer error="invalid_token"'
+        headers["WWW-Authenticate"] = str(getattr(exc, "challenge", default))
     if exc.retry_after is not None:
         headers["Retry-After"] = str(whole_seconds(exc.retry_after))
     return headers
@@ -89,8 +104,9 @@ def render(exc: DomainError) -> JSONResponse:
     row = answer_for(exc)
     if row is INTERNAL:
         return JSONResponse(body("internal", "internal error"), status_code=500)
+    more = row.data(exc) if row.data is not None else {}
     return JSONResponse(
-        body(exc.reason, exc.message), status_code=row.status, headers=headers_for(exc, row)
+        body(exc.reason, exc.message, **more), status_code=row.status, headers=headers_for(exc, row)
     )
 
 
@@ -110,9 +126,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     except ValueError:
         phrase = "error"
     reason = phrase.lower().replace(" ", "_").replace("-", "_")
-    return JSONResponse(
-        body(reason, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-    )
+    message = str(exc.detail)
+    if isinstance(exc.detail, dict):  # already {reason, message} (netra.body_limit)
+        reason = str(exc.detail.get("reason", reason))
+        message = str(exc.detail.get("message", ""))
+    return JSONResponse(body(reason, message), status_code=exc.status_code, headers=exc.headers)
 
 
 def _safe_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

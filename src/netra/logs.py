@@ -3,7 +3,8 @@ carrying its request id, and secrets and tokens redacted by construction.
 
 Redaction happens in the formatter, on the final text (message, arguments, traceback),
 so no call site can forget it: bearer tokens, JWTs, API keys, URL passwords,
-`password=`-style pairs, and the exact values of every secret setting.
+`password=`-style pairs, OIDC `code`/`state` query parameters, and the exact values of
+every secret setting (OIDC client secrets included).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.logging import RichHandler
 
-from netra.health.observe import request_id
+from netra.health.observe import current_trace_id, request_id
 from netra.settings import Settings
 
 REDACTED = "[redacted]"
@@ -35,6 +36,8 @@ _PATTERNS = [
         ),
         rf"\1\2{REDACTED}",
     ),
+    # OIDC callbacks carry a one-time code and state in the query (access logs print it).
+    (re.compile(r"(?i)([?&](?:code|state|session_state|id_token)=)[^&\s\"']+"), rf"\1{REDACTED}"),
 ]
 
 
@@ -58,12 +61,19 @@ def secret_values(settings: Settings) -> list[str]:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             values.append(value.get_secret_value())
+        elif isinstance(value, dict):  # a family such as OIDC_<NAME>_CLIENT_SECRET
+            values += [
+                item.get_secret_value()
+                for key, item in value.items()
+                if isinstance(item, SecretStr) and key.endswith("SECRET")
+            ]
     return values
 
 
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        record.trace_id = current_trace_id()
         return True
 
 
@@ -75,7 +85,9 @@ class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         rid = getattr(record, "request_id", None)
-        return self.redact(f"{text} [{rid}]" if rid else text)
+        tid = getattr(record, "trace_id", None)
+        ids = " ".join(filter(None, (rid, tid and f"trace={tid}")))
+        return self.redact(f"{text} [{ids}]" if ids else text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -93,6 +105,9 @@ class JsonFormatter(logging.Formatter):
         rid = getattr(record, "request_id", None)
         if rid:
             entry["request_id"] = rid
+        tid = getattr(record, "trace_id", None)
+        if tid:
+            entry["trace_id"] = tid
         if record.exc_info:
             entry["exception"] = self.redact(self.formatException(record.exc_info))
         return json.dumps(entry)

@@ -24,6 +24,10 @@ class RateLimiter(Protocol):
         """The count and seconds left, without adding."""
         ...
 
+    async def release(self, key: str) -> None:
+        """Take back one count of `key` (a reserved attempt that turned out fine)."""
+        ...
+
     async def reset(self, key: str) -> None: ...
 
 
@@ -49,6 +53,11 @@ class MemoryRateLimiter:
         now = self._clock()
         ends, count = self._windows.get(key, (0.0, 0))
         return (count, ends - now) if ends > now else (0, 0.0)
+
+    async def release(self, key: str) -> None:
+        ends, count = self._windows.get(key, (0.0, 0))
+        if count > 0:
+            self._windows[key] = (ends, count - 1)
 
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)
@@ -82,6 +91,13 @@ class RedisRateLimiter:
             _warn(exc)
             return await self.fallback.current(key)
 
+    async def release(self, key: str) -> None:
+        await self.fallback.release(key)
+        try:
+            await self.redis.eval(_RELEASE, 1, self.prefix + key)  # type: ignore[misc]
+        except (RedisError, OSError) as exc:
+            _warn(exc)
+
     async def reset(self, key: str) -> None:
         await self.fallback.reset(key)
         try:
@@ -105,6 +121,14 @@ class RedisRateLimiter:
             pipe.pttl(name)
             value, ttl = await pipe.execute()
         return (int(value), max(int(ttl), 0) / 1000) if value is not None else (0, 0.0)
+
+
+# DECR only a live window's positive count: never create a key, never go below zero.
+_RELEASE = """
+local value = tonumber(redis.call('GET', KEYS[1]) or '0')
+if value > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
 
 
 def _warn(exc: BaseException) -> None:

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from netra import db, http_errors
 from netra.close_codes import Close
 from netra.db import migrations
-from netra.health import Check, CheckResult, HealthRegistry
+from netra.health import Check, CheckResult, HealthRegistry, tracing
 from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.tokens import Verifier
@@ -139,6 +139,7 @@ class Runtime:
                 task.cancel()
             await asyncio.gather(*self.tasks, return_exceptions=True)
             await self.engine.dispose()
+            tracing.flush()
 
     async def drain(self) -> None:
         """SIGTERM, connections still open (netra.serving): every component's drain hook."""

@@ -295,12 +295,14 @@ async def test_a_model_that_keeps_calling_tools_is_stopped(
     assert len(scripted.requests) == 3
 
 
-async def test_unreachable_server(context: RunContext) -> None:
+async def test_unreachable_server(context: RunContext, caplog: pytest.LogCaptureFixture) -> None:
     client = AsyncOpenAI(api_key=SECRET, base_url="http://127.0.0.1:9/v1", max_retries=0)
     agent = OpenAIAgent(client, "m", default_tools())
     done = final(await run(agent, context))
     assert isinstance(done, AgentError)
-    assert "Could not reach the model server at http://127.0.0.1:9/v1" in done.reason
+    assert "Could not reach the model server (OPENAI_BASE_URL)" in done.reason
+    assert "127.0.0.1" not in done.reason  # the user is not told where the server is
+    assert "http://127.0.0.1:9/v1" in caplog.text  # the operator is
 
 
 def test_create_agent_reads_the_settings(make_settings: SettingsFactory) -> None:

@@ -75,7 +75,7 @@ async def test_password_change_revokes_other_sessions(auth: httpx.AsyncClient) -
         headers=bearer(first["access_token"]),
     )
     assert changed.status_code == 200, changed.text
-    assert changed.json() == {"revoked": 1}
+    assert changed.json() == {"revoked": 1, "revoked_api_keys": 0}
     assert (await auth.get("/auth/me", headers=bearer(first["access_token"]))).status_code == 200
     refresh = await auth.post("/auth/refresh", json={"refresh_token": other["refresh_token"]})
     assert refresh.status_code == 401

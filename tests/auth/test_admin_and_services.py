@@ -137,7 +137,7 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(dev: httpx.AsyncClie
     user = await sign_up(dev)
     created = await dev.post(
         "/auth/api-keys",
-        json={"name": "laptop", "scopes": ["chat:read"]},
+        json={"name": "laptop", "scopes": ["chat:read", "profile"], "password": PASSWORD},
         headers=bearer(user["access_token"]),
     )
     assert created.status_code == 201
@@ -145,7 +145,7 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(dev: httpx.AsyncClie
     assert key["api_key"].startswith("nk_")
     listed = await dev.get("/auth/api-keys", headers=bearer(user["access_token"]))
     assert "api_key" not in listed.json()[0]
-    assert listed.json()[0]["scopes"] == ["chat:read"]
+    assert listed.json()[0]["scopes"] == ["chat:read", "profile"]
     me = await dev.get("/auth/me", headers=bearer(key["api_key"]))
     assert me.json()["credential"] == "api_key"
     used = await dev.get("/auth/api-keys", headers=bearer(user["access_token"]))
@@ -154,7 +154,7 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(dev: httpx.AsyncClie
     assert escalate.status_code == 403
     bad_scope = await dev.post(
         "/auth/api-keys",
-        json={"name": "x", "scopes": ["admin"]},
+        json={"name": "x", "scopes": ["admin"], "password": PASSWORD},
         headers=bearer(user["access_token"]),
     )
     assert bad_scope.status_code == 422
@@ -188,7 +188,9 @@ async def test_admin_deletes_an_account_and_every_credential_with_it(
     ada = await sign_up(dev, "ada@example.com")
     as_admin = bearer(admin["access_token"])
     key = await dev.post(
-        "/auth/api-keys", json={"name": "laptop"}, headers=bearer(ada["access_token"])
+        "/auth/api-keys",
+        json={"name": "laptop", "password": PASSWORD},
+        headers=bearer(ada["access_token"]),
     )
     ada_id = (await dev.get("/auth/me", headers=bearer(ada["access_token"]))).json()["id"]
 

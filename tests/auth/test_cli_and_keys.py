@@ -77,7 +77,7 @@ async def test_create_admin_creates_then_promotes(
         ).json()
         listed = await client.get("/auth/admin/users", headers=bearer(root["access_token"]))
         assert listed.status_code == 200
-    assert "promoted" in await invoke(env, "users", "create-admin", "ada@example.com")
+    assert "promoted" in await invoke(env, "users", "create-admin", "ada@example.com", "--promote")
 
 
 async def test_create_admin_refuses_a_weak_password_and_creates_nothing(

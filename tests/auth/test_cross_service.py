@@ -17,8 +17,8 @@ from netra.testing import PASSWORD, NetraProcess, free_port, netra_env, run_netr
 from tests.support.databases import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.slow
-SERVICE_SECRET = "cross-service-secret-0123456789abcdef"
-SHARED = "the-shared-hs256-secret-0123456789abcdef"
+SERVICE_SECRET = "93f0ffab3592de6ce5db629c1842914f9ae1bb9f241b4db4316b7094e8687383"
+SHARED = "c7fdb937c0e65a34735c4462209528f7c8d5881649c9b32da2be6922d2e17357"
 NAMES = ["JWT_SECRET_STAGING", "JWT_SECRET_KEY", "JWT_SECRET"]
 
 
@@ -76,7 +76,10 @@ async def test_a_token_minted_by_auth_is_accepted_by_the_backend(
 ) -> None:
     auth_port, backend_port = free_port(), free_port()
     auth_env = base_env(
-        tmp_path / "auth", databases[0], KEY_ENCRYPTION_KEY="kek-" + "k" * 40, **auth_extra
+        tmp_path / "auth",
+        databases[0],
+        KEY_ENCRYPTION_KEY="e75d15e29ea69a32e5c85acd51433d1333ad854d01d26fe5464485097d21bcd0",
+        **auth_extra,
     )
     backend_env = base_env(
         tmp_path / "backend",
@@ -114,7 +117,10 @@ MISMATCHES = [
     ),
     pytest.param({}, {"JWT_ISSUER": "someone"}, "JWT_ISSUER", id="issuer"),
     pytest.param(
-        {}, {"SERVICE_SECRET": "not-the-same-secret-at-all"}, "SERVICE_SECRET", id="service-secret"
+        {},
+        {"SERVICE_SECRET": "4c9e0f3ab1d27e56c8a9b0d3e1f24a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5"},
+        "SERVICE_SECRET",
+        id="service-secret",
     ),
 ]
 
@@ -129,7 +135,10 @@ async def test_a_mismatch_stops_the_backend_at_startup_naming_both_sides(
 ) -> None:
     auth_port, backend_port = free_port(), free_port()
     auth_env = base_env(
-        tmp_path / "auth", databases[0], KEY_ENCRYPTION_KEY="kek-" + "k" * 40, **auth_extra
+        tmp_path / "auth",
+        databases[0],
+        KEY_ENCRYPTION_KEY="e75d15e29ea69a32e5c85acd51433d1333ad854d01d26fe5464485097d21bcd0",
+        **auth_extra,
     )
     backend_env = base_env(
         tmp_path / "backend",

@@ -10,7 +10,7 @@ import secrets
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,12 @@ class Stack:
     environ: dict[str, str]
     backend: str
     auth: str
+    # The unnamed /data volumes of the containers `down` removed: dropped at teardown.
+    orphans: list[str] = field(default_factory=list)
+
+    def down(self, *args: str) -> None:
+        self.orphans += anonymous_volumes(f"label=io.podman.compose.project={self.project}")
+        self.compose("down", *args, timeout=600)
 
     def compose(self, *args: str, timeout: float = 300) -> str:
         argv = ["podman-compose", "--project-name", self.project]
@@ -40,6 +46,13 @@ class Stack:
         )
         assert done.returncode == 0, f"{' '.join(args)}: {done.stdout[-3000:]}{done.stderr[-3000:]}"
         return done.stdout
+
+    def logs(self, *services: str) -> str:
+        """The last lines each service logged, for a failure message."""
+        tails = [
+            f"--- {s}:\n" + podman("logs", self.container(s), check=False)[-2000:] for s in services
+        ]
+        return "\n".join(tails)
 
     def container(self, service: str) -> str:
         return f"{self.project}_{service}_1"
@@ -65,17 +78,13 @@ def stack(netra_image: str, tmp_path: Path) -> Iterator[Stack]:
         "NETRA_SECRETS": str(tmp_path / "secrets"),
         "NETRA_HTTP_PORT": str(http),
         "NETRA_AUTH_PORT": str(auth),
-        # A network of this test's own (inside this machine's sandbox).
-        "NETRA_SUBNET": f"10.89.{100 + secrets.randbelow(150)}.0/24",
     }
     made = Stack(project, environ, f"http://127.0.0.1:{http}", f"http://127.0.0.1:{auth}")
-    volumes: list[str] = []
     try:
         yield made
     finally:
-        volumes = anonymous_volumes(f"label=io.podman.compose.project={project}")
-        made.compose("down", "--volumes", timeout=600)
-        for volume in volumes:
+        made.down("--volumes")
+        for volume in made.orphans:
             podman("volume", "rm", "--force", volume, check=False)
         podman("network", "rm", "--force", f"{project}_default", check=False)
 
@@ -90,7 +99,7 @@ def answers_reach(chat: ChatLoop, count: int, timeout: float = 60) -> None:
 async def test_compose_stack_serves_drains_and_keeps_its_data(stack: Stack, tmp_path: Path) -> None:
     print(f"compose up from nothing: {stack.up():.1f} s")
     smoke = run_netra(["smoke", stack.backend, "--auth-url", stack.auth], netra_env(tmp_path))
-    assert smoke.returncode == 0, smoke.stdout + smoke.stderr
+    assert smoke.returncode == 0, smoke.stdout + smoke.stderr + stack.logs("auth", "nginx")
 
     # The one-shot migration ran and exited; it was given the database and nothing else.
     migrate = json.loads(podman("inspect", stack.container("migrate")))[0]
@@ -127,7 +136,7 @@ async def test_compose_stack_serves_drains_and_keeps_its_data(stack: Stack, tmp_
     assert state["ExitCode"] == 0
 
     # Down (volumes kept), up again: the account and its thread are still there.
-    stack.compose("down")
+    stack.down()
     print(f"compose up again: {stack.up():.1f} s")
     async with NetraClient(stack.backend, auth_url=stack.auth) as client:
         await client.sign_in(email, password)

@@ -71,7 +71,8 @@ def test_secrets_are_files_and_data_is_in_volumes() -> None:
     for name in ("postgres", "redis"):
         assert COMPOSE["services"][name]["healthcheck"]["test"][0] == "CMD"
     auth = COMPOSE["services"]["auth"]["environment"]
-    assert auth["TRUSTED_PROXIES"] == COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert interpolated(auth["TRUSTED_PROXIES"]) == "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+    assert "ports" not in COMPOSE["services"]["auth"]  # reached through nginx only
 
 
 def test_nginx_upgrades_websockets_and_fails_over_between_backends() -> None:

@@ -16,11 +16,11 @@ from netra.deploy.targets.local import LocalTarget
 from tests.support.deploy import SECRETS, LocalEnv
 
 NAMESAKES = {  # docs/incidents.md I-1: what staging had, none of it `jwt-secret-key`
-    "jwt-secret": "a" * 32,
-    "jwt-secret-key-staging": "b" * 32,
-    "jwt-secret-staging": "c" * 32,
-    "netra-jwt-secret": "d" * 32,
-    "staging-jwt-secret": "e" * 32,
+    "jwt-secret": "ea5ed37458dd07810d7c3da8db88471b32725c5c0e741f436b36f2fd31e8e202",
+    "jwt-secret-key-staging": "6db66dbb0f8da575d79c163db41c7e77fa48e8a423b27722539a5027ebaae2f7",
+    "jwt-secret-staging": "6609964c8032a9fe664518df5caf33d5c30d4e3ba6a5013b288802cb969130da",
+    "netra-jwt-secret": "d2743a64931308a261d17cae42d1c3fb7b86281356006e3408c684d0dabc71be",
+    "staging-jwt-secret": "71bdd7ac19fd37e2d2723b0798998cd53af3c4bee61f3a37546cad3c55b64800",
 }
 HS256 = '[environments.local.settings]\nTOKEN_ALGORITHM = "HS256"\n'
 

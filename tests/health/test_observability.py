@@ -9,8 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext
 
 from netra.embedded import create_app
+from netra.health.tracing import configure_tracing, tracing_enabled
 from netra.logs import Redactor, build_handler
 from netra.testing import NetraProcess, free_port, netra_env
 from tests.support.apps import SettingsFactory, running
@@ -174,3 +177,26 @@ async def test_readiness_proves_the_agent_provider_answers(make_settings: Settin
     check = answer.json()["checks"]["agent"]
     assert (check["status"], check["observedValue"]) == ("fail", "openai")
     assert f"127.0.0.1:{port}" in check["output"]
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_log_lines_carry_the_trace_id(make_settings: SettingsFactory, log_format: str) -> None:
+    settings = make_settings().model_copy(update={"log_format": log_format})
+    stream = io.StringIO()
+    logger = logging.getLogger(f"netra.test.logs.{log_format}")
+    logger.handlers[:] = [build_handler(settings, stream)]
+    logger.propagate = False
+    trace_id = 0x4BF92F3577B34DA6A3CE929D0E0E4736
+    context = SpanContext(trace_id, 0x00F067AA0BA902B7, is_remote=True)
+    logger.warning("outside any trace")
+    with trace.use_span(NonRecordingSpan(context)):
+        logger.warning("inside the trace")
+    outside, inside = stream.getvalue().strip().splitlines()[-2:]
+    assert "4bf92f3577b34da6a3ce929d0e0e4736" in inside
+    assert "trace_id" not in outside
+    assert "trace=" not in outside
+
+
+def test_tracing_stays_off_without_an_endpoint(make_settings: SettingsFactory) -> None:
+    assert configure_tracing(make_settings(), "netra-test") is None
+    assert not tracing_enabled()

@@ -29,8 +29,8 @@ def staging_auth_env(tmp_path: Path) -> dict[str, str]:
         DB_USER="netra",
         DB_PASSWORD="db-password-never-shown",
         DB_NAME="netra",
-        SERVICE_SECRET="service-secret-0123456789abcdef",
-        KEY_ENCRYPTION_KEY="key-encryption-key-0123456789abcdef",
+        SERVICE_SECRET="3c004cba61289606e7303c8607fd87909a75045816a9a6088c6148a8cadbc79d",
+        KEY_ENCRYPTION_KEY="66e71e7f08ec7c311f108551e39ad0945e747b82ae00e1d0db64fb3985e19627",
     )
 
 

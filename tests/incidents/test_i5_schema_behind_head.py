@@ -19,8 +19,8 @@ async def test_readiness_waits_for_the_release_migration(tmp_path: Path) -> None
         tmp_path,
         ENVIRONMENT="staging",
         DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{name}",
-        SERVICE_SECRET="service-secret-0123456789abcdef",
-        KEY_ENCRYPTION_KEY="key-encryption-key-0123456789abcdef",
+        SERVICE_SECRET="90149e3f2fc5a4f28300230fe4dc863861c3282101b169f33f5e4aa35c9a2477",
+        KEY_ENCRYPTION_KEY="f7306e6b2aa2438d750ee0340897a7f9815ea30b7a2c0a16bbee22734472a50b",
     )
     try:
         with NetraProcess(["serve", "auth"], env, free_port(), tmp_path / "auth.log") as auth:

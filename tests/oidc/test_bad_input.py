@@ -170,7 +170,7 @@ async def test_unverified_email_does_not_link_a_password_account(netra: Netra) -
     )
     assert created.status_code == 201
     done = await sign_in(netra.browser, login="unverified:eve@example.com")
-    refused(done, 409, "email_not_verified")
+    refused(done, 403, "email_not_verified")  # as without the account: existence stays hidden
     await no_session(netra)
 
 

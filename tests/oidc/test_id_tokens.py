@@ -76,6 +76,22 @@ async def test_wrong_audience(provider: Provider, verifier: OidcProvider) -> Non
     await refused(verifier, other, "id_token_invalid_claim")
 
 
+@pytest.mark.parametrize(
+    "aud",
+    [
+        pytest.param("another-client", id="foreign-aud-our-azp"),
+        pytest.param(["another-client"], id="foreign-aud-list-our-azp"),
+    ],
+)
+async def test_audience_is_checked_itself_not_only_through_azp(
+    provider: Provider, verifier: OidcProvider, aud: Any
+) -> None:
+    """A token issued to another client that names us only as `azp` is refused (issue 15)."""
+    token = sign(provider.key(), claims(provider, aud=aud, azp="netra"))
+    message = await refused(verifier, token, "id_token_invalid_claim")
+    assert "aud" in message
+
+
 async def test_wrong_issuer(provider: Provider, verifier: OidcProvider) -> None:
     token = sign(provider.key(), claims(provider, iss="https://accounts.evil.example"))
     assert "iss" in await refused(verifier, token, "id_token_invalid_claim")

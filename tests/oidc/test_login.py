@@ -65,13 +65,22 @@ async def test_second_sign_in_finds_the_account_by_subject(netra: Netra) -> None
         assert await db.scalar(select(func.count()).select_from(OidcIdentity)) == 1
 
 
-async def test_verified_email_links_an_existing_password_account(netra: Netra) -> None:
+async def test_verified_email_links_an_existing_password_account_with_its_password(
+    netra: Netra,
+) -> None:
     created = await netra.api.post(
         "/auth/register", json={"email": "cy@example.com", "password": "a long enough pass 1"}
     )
     assert created.status_code == 201
     assert (await sign_in(netra.browser, login="cy@example.com")).status_code == 303
-    pair = (await netra.browser.post("/auth/oidc/session")).json()
+    waiting = await netra.browser.post("/auth/oidc/session")
+    assert waiting.status_code == 409
+    assert waiting.json()["detail"]["reason"] == "link_required"
+    linked_now = await netra.browser.post(
+        "/auth/oidc/link", json={"password": "a long enough pass 1"}
+    )
+    assert linked_now.status_code == 200, linked_now.text
+    pair = linked_now.json()
     auth = {"Authorization": f"Bearer {pair['access_token']}"}
     linked = (await netra.api.get("/auth/oidc/identities", headers=auth)).json()
     assert [item["provider"] for item in linked] == ["test"]

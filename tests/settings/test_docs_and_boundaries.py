@@ -40,7 +40,7 @@ def test_config_check_reports_and_fails_for_incomplete_staging() -> None:
 
 def test_config_check_json_is_machine_readable_and_passes_when_complete(tmp_path: Path) -> None:
     env = {
-        "SERVICE_SECRET": "a-long-enough-service-secret",
+        "SERVICE_SECRET": "FzXjGOGU251KWlvrgai19h2FAM1OuJnoSeNxCxWelng",
         "AUTH_SERVICE_URL": "https://auth.example.com",
         "DATABASE_URL": "postgresql://netra:pw@db:5432/netra",
     }
@@ -49,4 +49,4 @@ def test_config_check_json_is_machine_readable_and_passes_when_complete(tmp_path
     )
     assert result.exit_code == 0, result.output
     assert '"ok": true' in result.output
-    assert "a-long-enough-service-secret" not in result.output
+    assert "FzXjGOGU251KWlvrgai19h2FAM1OuJnoSeNxCxWelng" not in result.output

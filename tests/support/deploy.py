@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "deploy" / "environments.toml"
 
 SECRETS = {
-    "service-secret": "s3rvice-secret-value-for-tests",
-    "key-encryption-key": "kek-value-for-tests-0123456789",
+    "service-secret": "20fc186937a16c5f1805b4dc91b2e5cda0070220ff4314015291bbbfac32abc0",
+    "key-encryption-key": "ad9d38ea17e1fe02239e4b39fb809c1a17a43e611e4158d2a9d5f33f19f22bfe",
 }
 
 LocalEnv = Callable[..., DeployEnvironment]

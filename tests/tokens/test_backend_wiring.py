@@ -19,7 +19,7 @@ from netra import db
 from netra.auth.app import create_app
 from netra.auth.models import User
 from netra.settings import Service, Settings
-from netra.testing import bearer, eventually, free_port, sign_up
+from netra.testing import PASSWORD, bearer, eventually, free_port, sign_up
 from netra.tokens import (
     AuthServiceTokens,
     JwksKeys,
@@ -88,7 +88,9 @@ async def test_backend_wiring_service_token_revocations_and_api_keys(
     assert principal.session_id == tokens["session_id"]
 
     created = await auth_http.post(
-        "/auth/api-keys", json={"name": "cli"}, headers=bearer(tokens["access_token"])
+        "/auth/api-keys",
+        json={"name": "cli", "password": PASSWORD},
+        headers=bearer(tokens["access_token"]),
     )
     assert created.status_code == 201, created.text
     api_key = created.json()["api_key"]
@@ -288,7 +290,9 @@ async def test_a_refused_service_token_is_not_taken_for_a_refused_key(
     backend = AuthServiceTokens(backend_settings(make_settings), auth_http)
     tokens = await sign_up(auth_http)
     created = await auth_http.post(
-        "/auth/api-keys", json={"name": "cli"}, headers=bearer(tokens["access_token"])
+        "/auth/api-keys",
+        json={"name": "cli", "password": PASSWORD},
+        headers=bearer(tokens["access_token"]),
     )
     api_key = created.json()["api_key"]
     await backend.service_tokens.token()  # cached until it is due for renewal

@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from netra.testing import NetraProcess
+from netra.testing import PASSWORD, NetraProcess
 from tests.support.web import NetraFactory, Pages, sign_in, sign_up
 
 pytestmark = pytest.mark.slow
@@ -108,11 +108,16 @@ def test_api_keys_are_shown_once_and_revoked(netra: NetraProcess, pages: Pages) 
     sign_up(page, netra.url, "gus@example.com")
     page.get_by_role("link", name="API keys").click()
     page.get_by_label("Key name").fill("laptop script")
+    page.get_by_label("Your password").fill("not the password")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator("p.error")).to_contain_text("password")  # asked again, and checked
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Create key").click()
     expect(page.locator(".secret code.key")).to_contain_text("nk_")
-    expect(page.locator("tbody tr")).to_have_count(1)
+    keys = page.locator("table:not(.scopes) tbody tr")
+    expect(keys).to_have_count(1)
     page.get_by_role("button", name="Revoke key laptop script").click()
-    expect(page.locator("tbody tr td").nth(4)).to_contain_text("revoked")
+    expect(keys.locator("td").nth(4)).to_contain_text("revoked")
 
 
 def test_admins_search_and_disable_accounts(netra: NetraProcess, pages: Pages) -> None:

@@ -96,3 +96,26 @@ def test_every_imported_module_exists() -> None:
             r"""(?:from|import)\s*\(?\s*["'](\.[^"']+)["']""", script.read_text()
         ):
             assert (script.parent / target).resolve().is_file(), f"{script.name} imports {target}"
+
+
+UPLOT = STATIC / "vendor" / "uplot"
+
+
+def test_the_chart_library_is_vendored_pinned_with_its_license() -> None:
+    assert "uplot 1.6.32 (npm), MIT" in (UPLOT / "VERSION").read_text()
+    assert "MIT License" in (UPLOT / "LICENSE").read_text()
+    source = (UPLOT / "uPlot.esm.js").read_text()
+    for banned in ("innerHTML", "eval(", "new Function", "document.write"):
+        assert banned not in source
+    charts = (STATIC / "js" / "charts.js").read_text()
+    assert '"../vendor/uplot/uPlot.esm.js"' in charts
+    assert "http" not in charts  # no CDN
+
+
+async def test_the_chart_library_is_served_from_this_origin(web: httpx.AsyncClient) -> None:
+    script = await web.get("/static/vendor/uplot/uPlot.esm.js")
+    css = await web.get("/static/vendor/uplot/uPlot.min.css")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert css.status_code == 200
+    assert "script-src 'self'" in script.headers["content-security-policy"]

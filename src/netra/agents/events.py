@@ -71,9 +71,9 @@ class AgentError(_Event):
 
     type: Literal["agent_error"] = "agent_error"
     reason: str
-    code: Literal["cancelled", "timeout", "provider_error", "tool_error", "internal"] = (
-        "provider_error"
-    )
+    code: Literal[
+        "cancelled", "timeout", "provider_error", "tool_error", "internal", "quota_exceeded"
+    ] = "provider_error"
 
 
 AgentEvent = Annotated[

@@ -25,7 +25,9 @@ class ProviderError(Exception):
     def __init__(
         self,
         reason: str,
-        code: Literal["provider_error", "tool_error", "timeout", "internal"] = "provider_error",
+        code: Literal[
+            "provider_error", "tool_error", "timeout", "internal", "quota_exceeded"
+        ] = "provider_error",
     ) -> None:
         super().__init__(reason)
         self.reason = reason

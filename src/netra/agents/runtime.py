@@ -3,12 +3,12 @@ events. Providers (builtin, openai, local) implement it; the chat backend drives
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from netra.agents.events import AgentEvent
+from netra.agents.events import AgentEvent, Usage
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,9 @@ class RunContext:
     timezone: str = "UTC"
     # The asking user's roles: which tools the run may offer (an MCP server's `roles`).
     roles: frozenset[str] = frozenset({"user"})
+    # Told the usage of each model call as it ends; raises `ProviderError` (code
+    # quota_exceeded) to stop the run there, before any tool or further call.
+    meter: Callable[[Usage], Awaitable[None]] | None = None
 
 
 class Agent(Protocol):

@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, get_type_hints, overload
 
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic_core import to_jsonable_python
 
@@ -25,6 +27,7 @@ from netra.agents.events import ToolCompleted
 from netra.agents.runtime import RunContext
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("netra.agents.tools")
 
 ToolFunction = Callable[..., Awaitable[Any]]
 
@@ -199,6 +202,23 @@ class ToolRegistry:
         call_id: str,
     ) -> ToolCompleted:
         """Validate and run one call; never raises for the tool's or the caller's mistakes."""
+        # Name and outcome only: arguments and results may hold the user's text.
+        with tracer.start_as_current_span(
+            f"execute_tool {name}",
+            attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name},
+        ) as span:
+            outcome = await self._call(name, arguments, context, call_id)
+            if outcome.error is not None:
+                span.set_status(StatusCode.ERROR, "the tool call failed")
+            return outcome
+
+    async def _call(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | str,
+        context: RunContext,
+        call_id: str,
+    ) -> ToolCompleted:
         started = time.perf_counter()
 
         def done(result: Any = None, error: str | None = None) -> ToolCompleted:

@@ -40,7 +40,7 @@ class AccountAdmin:
             revoked = 0
             if not active:
                 revoked = len(await self.sessions.revoke_sessions(db, user.id, "account_disabled"))
-                await self.api_keys.revoke(db, user.id)
+                await self.api_keys.revoke(db, user.id, reason="account_disabled")
             event = "user_enabled" if active else "user_disabled"
             audit.record(db, event, user_id=user.id, actor=actor, ip=ip, revoked=revoked)
         return user
@@ -52,7 +52,7 @@ class AccountAdmin:
         async with self._db() as db, db.begin():
             user = await live_user(db, user_id)
             revoked = len(await self.sessions.revoke_sessions(db, user.id, "account_deleted"))
-            await self.api_keys.revoke(db, user.id)
+            await self.api_keys.revoke(db, user.id, reason="account_deleted")
             # The row stays as a tombstone so the sessions' revocations keep being served
             # to backends (`/auth/revocations`) until the last access token has expired;
             # everything that identified the person goes, and the address is free again.

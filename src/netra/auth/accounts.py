@@ -10,13 +10,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
+from netra.auth.devices import DeviceCookies
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.models import User
 from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
-from netra.auth.signin_limits import RateLimiter
+from netra.auth.signin_limits import RateLimiter, address_bucket
 from netra.db.base import utcnow
-from netra.errors import Forbidden, InvalidRequest, TooManyAttempts, Unauthorized, whole_seconds
+from netra.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    TooManyAttempts,
+    Unauthorized,
+    whole_seconds,
+)
 from netra.health.metrics import Metrics
 from netra.settings import Environment, Settings
 
@@ -51,7 +59,12 @@ async def find_account(db: async_sessionmaker[AsyncSession], email: str) -> User
 
 
 async def grant_admin(
-    db: async_sessionmaker[AsyncSession], passwords: Passwords, email: str, password: str | None
+    db: async_sessionmaker[AsyncSession],
+    passwords: Passwords,
+    email: str,
+    password: str | None,
+    *,
+    promote_existing: bool = False,
 ) -> str:
     """Make the account of `email` an admin (enabled), creating it with `password` when
     there is none; "created" or "promoted". The operator's command (`netra users
@@ -64,6 +77,14 @@ async def grant_admin(
     async with db() as session, session.begin():
         user = await session.scalar(select(User).where(User.email == email))
         outcome = "promoted"
+        if user is not None and not promote_existing:
+            # Whoever registered the address first may not be the person meant.
+            raise Conflict(
+                f"{email} already has an account; it was not made admin. If it is the "
+                "person you mean (its audit log: GET /auth/admin/users/{id}/audit), run "
+                "again with --promote",
+                reason="account_exists",
+            )
         if user is None:
             if password is None:
                 raise InvalidRequest(f"{email} has no account yet: give it a password")
@@ -87,6 +108,7 @@ class Accounts:
         *,
         metrics: Metrics | None = None,
     ) -> None:
+        self.devices = DeviceCookies(settings)
         self.settings = settings
         self.metrics = metrics if metrics is not None else Metrics()
         self._db = db
@@ -98,7 +120,8 @@ class Accounts:
         """Count a sign-in or registration attempt from `client`'s address; 429 past
         LOGIN_LIMIT_PER_IP within the window."""
         count, left = await self.limiter.count(
-            f"{action}:ip:{client.ip}", self.settings.login_limit_window
+            f"{action}:ip:{address_bucket(client.ip or 'unknown')}",
+            self.settings.login_limit_window,
         )
         if count > self.settings.login_limit_per_ip:
             raise too_many(left, f"{action} attempts from this address")
@@ -111,7 +134,7 @@ class Accounts:
         await self.limit_ip("register", client)
         try:
             normalized = normalize_email(email)
-            self.passwords.check_policy(password, normalized)
+            self.passwords.check_policy(password, normalized, name)
         except (EmailRejected, PasswordRejected) as exc:
             raise InvalidRequest(str(exc)) from None
         password_hash = await self.passwords.hash(password)
@@ -129,35 +152,54 @@ class Accounts:
                 audit.record(db, "register_existing_email", ip=client.ip)
         return normalized
 
-    async def login(self, email: str, password: str, client: ClientInfo) -> IssuedTokens:
+    async def reserve_guess(self, email: str | None, device: str | None) -> str:
+        """Count one password guess against `email` before it is verified, so that
+        concurrent guesses cannot all pass a check made before any was counted. A browser
+        with the account's device cookie (`device`) spends its own small budget, any other
+        the account's. 429 past the budget; returns the key to release if the guess was
+        right."""
+        window = self.settings.login_limit_window
+        if device is not None:
+            key, budget = f"login:device:{email}:{device}", self.settings.login_limit_per_device
+        else:
+            key, budget = (
+                f"login:account:{email or 'invalid'}",
+                self.settings.login_limit_per_account,
+            )
+        count, left = await self.limiter.count(key, window)
+        if count > budget:
+            self.metrics.logins.labels("throttled").inc()
+            where = "this browser" if device else "unrecognised browsers"
+            raise too_many(left, f"failed sign-ins to this account from {where}")
+        return key
+
+    async def login(
+        self, email: str, password: str, client: ClientInfo, device_cookie: str | None = None
+    ) -> IssuedTokens:
         """Password sign-in: same answer and similar time for unknown emails and wrong
-        passwords; per-IP and per-account limits, the latter blind to the IP."""
+        passwords; per-IP limits, and per-account limits blind to the IP that spare the
+        browsers holding the account's device cookie (netra.auth.devices)."""
         await self.limit_ip("login", client)
         try:
             normalized: str | None = normalize_email(email)
         except EmailRejected:
             normalized = None
-        account_key = f"login:account:{normalized or 'invalid'}"
-        failures, left = await self.limiter.current(account_key)
-        if failures >= self.settings.login_limit_per_account:
-            self.metrics.logins.labels("throttled").inc()
-            raise too_many(left, "failed sign-ins for this account")
+        key = await self.reserve_guess(normalized, self.devices.device(device_cookie, normalized))
         user = None
         if normalized is not None:
             async with self._db() as db:
                 user = await db.scalar(select(User).where(User.email == normalized))
         stored = user.password_hash if user is not None else None
         if not await self.passwords.verify(stored, password) or user is None:
-            await self.limiter.count(account_key, self.settings.login_limit_window)
             async with self._db() as db, db.begin():
                 audit.record(db, "login_failed", user_id=user.id if user else None, ip=client.ip)
             self.metrics.logins.labels("failure").inc()
             raise Unauthorized(BAD_CREDENTIALS, reason="invalid_credentials")
+        await self.limiter.release(key)
         if not user.is_active:
             self.metrics.logins.labels("disabled").inc()
             raise Unauthorized("this account is disabled", reason="account_disabled")
         self.metrics.logins.labels("success").inc()
-        await self.limiter.reset(account_key)
         if stored is not None and self.passwords.needs_rehash(stored):
             await self._store_password(user.id, password)
         return await self.sessions.start(user, method="password", client=client)
@@ -169,16 +211,33 @@ class Accounts:
             if user is not None:
                 user.password_hash = new_hash
 
+    async def check_password(
+        self, user: User, password: str | None, device_cookie: str | None
+    ) -> bool:
+        """Whether `password` is `user`'s, the guess counted like a sign-in's."""
+        key = await self.reserve_guess(user.email, self.devices.device(device_cookie, user.email))
+        if not password or not await self.passwords.verify(user.password_hash, password):
+            return False
+        await self.limiter.release(key)
+        return True
+
     async def change_password(
-        self, user_id: str, session_id: str | None, current: str, new: str, client: ClientInfo
+        self,
+        user_id: str,
+        session_id: str | None,
+        current: str,
+        new: str,
+        client: ClientInfo,
+        *,
+        device_cookie: str | None = None,
     ) -> int:
         """Change the password; every other session is revoked. Returns how many."""
         async with self._db() as db:
             user = await db.get(User, user_id)
-        if user is None or not await self.passwords.verify(user.password_hash, current):
+        if user is None or not await self.check_password(user, current, device_cookie):
             raise Forbidden("the current password is wrong", reason="invalid_credentials")
         try:
-            self.passwords.check_policy(new, user.email)
+            self.passwords.check_policy(new, user.email, user.name)
         except PasswordRejected as exc:
             raise InvalidRequest(str(exc)) from None
         new_hash = await self.passwords.hash(new)

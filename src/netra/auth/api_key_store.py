@@ -24,8 +24,9 @@ from netra.tokens.api_key_resolver import (
     split_api_key,
 )
 from netra.tokens.revocations import RevocationBroadcast, epoch
+from netra.tokens.scopes import ALL_SCOPES
 
-KNOWN_SCOPES = frozenset({"chat", "chat:read", "profile"})
+KNOWN_SCOPES = ALL_SCOPES  # docs/auth.md, "Scopes"
 # `last_used_at` is written at most once a minute per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -66,7 +67,14 @@ class ApiKeys:
             query = select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at)
             return list((await db.scalars(query)).all())
 
-    async def revoke(self, db: AsyncSession, user_id: str, key_id: str | None = None) -> int:
+    async def revoke(
+        self,
+        db: AsyncSession,
+        user_id: str,
+        key_id: str | None = None,
+        *,
+        reason: str = "api_key_revoked",
+    ) -> int:
         """Revoke one key of a user, or all of them; in `db`'s transaction."""
         now = utcnow()
         query = select(ApiKey.id).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
@@ -76,7 +84,7 @@ class ApiKeys:
         if ids:
             await db.execute(update(ApiKey).where(ApiKey.id.in_(ids)).values(revoked_at=now))
         for ident in ids:
-            await self.revocations.revoke(ident, epoch(now) + 86400)
+            await self.revocations.revoke(ident, epoch(now) + 86400, reason)
         return len(ids)
 
     async def introspect(self, api_key: str) -> dict[str, Any]:

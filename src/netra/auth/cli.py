@@ -59,8 +59,16 @@ def create_admin(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
+    promote_existing: Annotated[
+        bool,
+        typer.Option(
+            "--promote",
+            help="Make an existing account admin. Without it an existing account is refused: "
+            "whoever registered the address first may not be the person you mean.",
+        ),
+    ] = False,
 ) -> None:
-    """Create an admin account, or make an existing account admin."""
+    """Create an admin account, or (with --promote) make an existing account admin."""
     settings = _settings()
     try:
         normalized = normalize_email(email)
@@ -72,7 +80,10 @@ def create_admin(
         return await accounts.find_account(db, normalized) is not None
 
     password: str | None = None
-    if not _with_database(settings, exists):
+    found = _with_database(settings, exists)
+    if found and not promote_existing:
+        _refuse_existing(normalized)
+    if not found:
         if password_stdin:
             password = sys.stdin.readline().rstrip("\n")
         else:
@@ -80,7 +91,9 @@ def create_admin(
 
     async def promote(db: async_sessionmaker[AsyncSession]) -> str:
         passwords = Passwords(settings.password_min_length)
-        return await accounts.grant_admin(db, passwords, normalized, password)
+        return await accounts.grant_admin(
+            db, passwords, normalized, password, promote_existing=promote_existing
+        )
 
     try:
         outcome = _with_database(settings, promote)
@@ -88,6 +101,15 @@ def create_admin(
         err.print(f"[bold red]{exc.message}[/]")
         raise typer.Exit(2) from None
     out.print(f"[green]{normalized} is an admin[/] ({outcome})")
+
+
+def _refuse_existing(email: str) -> None:
+    err.print(
+        f"[bold red]{email} already has an account[/]; it was not made admin. If it is "
+        "the person you mean (its audit log: GET /auth/admin/users/{id}/audit), run again "
+        "with --promote."
+    )
+    raise typer.Exit(2)
 
 
 @keys_app.command("rotate")

@@ -7,24 +7,40 @@ once, so a flood of sign-ins queues instead of exhausting memory (19 MiB each).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from functools import cached_property
-from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 # OWASP Password Storage Cheat Sheet, argon2id minimum: m=19 MiB, t=2, p=1.
 OWASP_TIME_COST, OWASP_MEMORY_KIB, OWASP_PARALLELISM = 2, 19 * 1024, 1
 MAX_PASSWORD_LENGTH = 1024
+# zxcvbn's score 3 is "safely unguessable: moderate protection from offline slow-hash
+# scenario" (< 10^10 guesses is 2 and below). zxcvbn's time grows with the length, and
+# what decides the score is in the first characters: judge at most this many.
+MIN_STRENGTH = 3
+JUDGED_LENGTH = 100
 
 
 class PasswordRejected(ValueError):
     """The password does not meet the policy; the message says which rule."""
 
 
-def common_passwords() -> frozenset[str]:
-    text = resources.files("netra.auth").joinpath("common_passwords.txt").read_text("utf-8")
-    return frozenset(line.strip().casefold() for line in text.splitlines() if line.strip())
+def strength(password: str, context: Iterable[str] = ()) -> tuple[int, str]:
+    """zxcvbn's score (0-4) of `password`, guessing with `context` (the account's email,
+    its parts and name) as known words, and its advice."""
+    words = [word for item in context if item for word in _words(item)]
+    result = zxcvbn(password[:JUDGED_LENGTH], user_inputs=words)
+    feedback = result["feedback"]
+    advice = " ".join([feedback.get("warning") or "", *feedback.get("suggestions", [])]).strip()
+    return int(result["score"]), advice
+
+
+def _words(item: str) -> list[str]:
+    local, _, domain = item.partition("@")
+    return [item, local, *local.replace(".", " ").replace("_", " ").split(), domain]
 
 
 class Passwords:
@@ -36,14 +52,12 @@ class Passwords:
         self._slots = asyncio.Semaphore(concurrency)
 
     @cached_property
-    def _common(self) -> frozenset[str]:
-        return common_passwords()
-
-    @cached_property
     def _dummy_hash(self) -> str:
         return self.hasher.hash("netra-dummy-password-for-unknown-accounts")
 
-    def check_policy(self, password: str, email: str | None = None) -> None:
+    def check_policy(
+        self, password: str, email: str | None = None, name: str | None = None
+    ) -> None:
         """Raise `PasswordRejected` naming the rule a new password breaks."""
         if len(password) < self.min_length:
             raise PasswordRejected(f"the password must have at least {self.min_length} characters")
@@ -53,9 +67,11 @@ class Passwords:
             )
         if "\x00" in password:
             raise PasswordRejected("the password must not contain NUL characters")
-        folded = password.casefold()
-        if folded in self._common or (email and folded == email.casefold()):
-            raise PasswordRejected("this password is too common; choose another")
+        score, advice = strength(password, [email or "", name or ""])
+        if score < MIN_STRENGTH:
+            raise PasswordRejected(
+                f"this password is too easy to guess; {advice or 'choose a longer one'}"
+            )
 
     async def hash(self, password: str) -> str:
         async with self._slots:

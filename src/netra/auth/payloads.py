@@ -38,6 +38,16 @@ class RefreshIn(Body):
 class PasswordIn(Body):
     current_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
     new_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    revoke_api_keys: bool = Field(
+        default=True,
+        description="Also revoke every API key (a key made with a stolen session outlives "
+        "the password otherwise).",
+    )
+
+
+class PasswordChanged(BaseModel):
+    revoked: int = Field(description="Other sessions signed out.")
+    revoked_api_keys: int = Field(description="API keys revoked (0 with revoke_api_keys=false).")
 
 
 class TokenPair(BaseModel):
@@ -104,6 +114,13 @@ class ApiKeyIn(Body):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(default_factory=lambda: ["chat"], max_length=10)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    password: str | None = Field(
+        default=None,
+        max_length=MAX_PASSWORD_LENGTH,
+        description="The account's current password: an access token alone (which script "
+        "injected into the page could hold) cannot mint a long-lived key. Accounts without "
+        "a password sign in again at their provider instead (docs/auth.md).",
+    )
 
 
 class ApiKeyOut(BaseModel):

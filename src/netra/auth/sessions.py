@@ -26,6 +26,7 @@ from netra.errors import Unauthorized
 from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.tokens.revocations import RevocationBroadcast, epoch
+from netra.tokens.scopes import ALL_SCOPES
 
 MAX_REFRESH_TOKEN_LENGTH = 200
 
@@ -83,7 +84,11 @@ class Sessions:
 
     def _issue(self, user: User, session: UserSession, refresh: str) -> IssuedTokens:
         access = self.issuer.access_token(
-            user_id=user.id, email=user.email, roles=roles_of(user), session_id=session.id
+            user_id=user.id,
+            email=user.email,
+            roles=roles_of(user),
+            session_id=session.id,
+            scopes=ALL_SCOPES,  # a sign-in carries every scope of its user
         )
         return IssuedTokens(access, refresh, self.issuer.ttl, session.id)
 
@@ -199,7 +204,7 @@ class Sessions:
         )
         until = epoch(now) + self.settings.access_token_ttl + self.settings.token_leeway
         for sid in ids:
-            await self.revocations.revoke(sid, until)
+            await self.revocations.revoke(sid, until, reason)
 
     async def revoke_sessions(
         self,

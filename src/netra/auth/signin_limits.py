@@ -47,10 +47,26 @@ def client_ip(request: Request, trusted: Sequence[Network]) -> str:
     return peer
 
 
+def address_bucket(address: str) -> str:
+    """What per-address limits count by: an IPv4 address, or an IPv6 client's /64 (one
+    subscriber holds a whole /64, so counting single addresses would not limit anyone).
+    An IPv4-mapped IPv6 address counts as its IPv4 address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 __all__ = [
     "MemoryRateLimiter",
     "RateLimiter",
     "RedisRateLimiter",
+    "address_bucket",
     "client_ip",
     "parse_networks",
     "retry_after",

@@ -17,6 +17,7 @@ from netra.auth.oidc.config import parse_providers
 from netra.auth.oidc.flow import OidcLogins
 from netra.auth.oidc.provider import OidcProvider
 from netra.auth.passwords import Passwords
+from netra.auth.sealed import Sealer
 from netra.auth.service_accounts import ServiceAccounts
 from netra.auth.sessions import ClientInfo, Sessions
 from netra.auth.signin_limits import (
@@ -111,7 +112,13 @@ def build_state(
         revocations=revocations,
         verifier=verifier,
         trusted=parse_networks(settings.trusted_proxies),
-        oidc=OidcLogins(db, sessions, providers),
+        oidc=OidcLogins(
+            db,
+            sessions,
+            providers,
+            Sealer(settings, "oidc links"),
+            Sealer(settings, "oidc reauthentication"),
+        ),
         http=http,
         redis=redis,
     )

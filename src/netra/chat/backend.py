@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from netra.agents.catalog import ModelEntry, ModelSet
 from netra.agents.catalog import ModelNotAllowed as CatalogModelNotAllowed
 from netra.agents.run import started_event
+from netra.agents.runtime import Agent
 from netra.chat.bus import EventBus, Notice
 from netra.chat.errors import (
     BadSeq,
@@ -27,12 +28,16 @@ from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
 from netra.chat.runs import FINISHED, RunManager
 from netra.chat.search import SearchIndex
+from netra.chat.sharing import FeedbackStore, Shares
 from netra.chat.store import Posted, ThreadStore
+from netra.chat.streams import Streams
 from netra.errors import Unavailable
 from netra.ratelimit import RateLimiter
 from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
+from netra.usage.budgets import QuotaExceeded
+from netra.usage.store import Admission, UsageStore
 
 # How long an interrupting message waits for the run it stops to record its end.
 INTERRUPT_WAIT = 10.0
@@ -51,7 +56,11 @@ class ChatBackend:
     hub: Hub
     runs: RunManager
     limiter: RateLimiter
+    streams: Streams
     search: SearchIndex
+    shares: Shares
+    feedback: FeedbackStore
+    usage: UsageStore
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0
@@ -115,6 +124,15 @@ class ChatBackend:
         if count > limit:
             raise RateLimited(round(resets_in, 3), limit)
 
+    async def admit(self, user: Principal) -> Admission:
+        """Let one more run of `user` in under their budgets, or raise `QuotaExceeded`
+        naming the limit and when it resets."""
+        try:
+            return await self.usage.admit(user)
+        except QuotaExceeded as exc:
+            self.runtime.metrics.quota_refusals.labels(exc.limit).inc()
+            raise
+
     def check_accepting(self) -> None:
         if self.draining:  # nothing is stored: the client sends it again elsewhere
             raise Draining()
@@ -132,13 +150,12 @@ class ChatBackend:
 
     async def send_message(
         self,
-        user_id: str,
+        user: Principal,
         thread_id: str,
         text: str,
         client_msg_id: str | None,
         *,
         model: str | None = None,
-        roles: Iterable[str] = ("user",),
         interrupt: bool = False,
     ) -> Posted:
         """A user's message, through every rule, then posted (see post_message). While
@@ -146,10 +163,10 @@ class ChatBackend:
         `interrupt`, which stops that run first."""
         self.check_accepting()
         self.check_length(text)
-        self.check_model(model, roles)
-        await self.check_rate(user_id)
+        self.check_model(model, user.roles)
+        await self.check_rate(user.subject)
         if interrupt:
-            await self.own_thread(user_id, thread_id)
+            await self.own_thread(user.subject, thread_id)
         # An interrupting message stops the run it finds; one started meanwhile (another
         # tab) is found by the post's own check and stopped too, a few times at most.
         for attempt in range(INTERRUPT_ATTEMPTS):
@@ -158,9 +175,16 @@ class ChatBackend:
                     await self.runs.stop(
                         run_id, thread_id, "interrupted by a newer message", INTERRUPT_WAIT
                     )
+            admission = await self.admit(user)
             try:
                 posted = await self.post_message(
-                    user_id, thread_id, text, client_msg_id, model=model, roles=roles
+                    user.subject,
+                    thread_id,
+                    text,
+                    client_msg_id,
+                    admission,
+                    model=model,
+                    roles=user.roles,
                 )
             except RunActive:
                 if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
@@ -185,6 +209,7 @@ class ChatBackend:
         thread_id: str,
         text: str,
         client_msg_id: str | None,
+        admission: Admission | None = None,
         *,
         model: str | None = None,
         roles: Iterable[str] = ("user",),
@@ -192,7 +217,32 @@ class ChatBackend:
         """Store the message with its run's `agent_started` and start the run (once per
         client_msg_id); None if the user has no such thread. The run uses `model`, else
         the thread's, else the catalog's default; raises `ModelNotAllowed` for a model
-        these roles may not use."""
+        these roles may not use. An `admission` that starts no run is given back."""
+        try:
+            posted = await self._post(
+                user_id, thread_id, text, client_msg_id, model=model, roles=roles
+            )
+        except BaseException:
+            if admission is not None:
+                await self.usage.release(user_id, admission)
+            raise
+        if posted is not None and posted[0].created:
+            self.runs.start(posted[0], user_id, posted[1], roles, admission)
+            return posted[0]
+        if admission is not None:
+            await self.usage.release(user_id, admission)
+        return None if posted is None else posted[0]
+
+    async def _post(
+        self,
+        user_id: str,
+        thread_id: str,
+        text: str,
+        client_msg_id: str | None,
+        *,
+        model: str | None,
+        roles: Iterable[str],
+    ) -> tuple[Posted, Agent] | None:
         models = self.model_set
         if model is None and len(models.catalog.models) > 1:
             thread = await self.threads.get(user_id, thread_id)
@@ -214,9 +264,7 @@ class ChatBackend:
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
         )
-        if posted is not None and posted.created:
-            self.runs.start(posted, user_id, agent, roles)
-        return posted
+        return None if posted is None else (posted, agent)
 
     @property
     def model_set(self) -> ModelSet:

@@ -16,11 +16,13 @@ from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
-from netra.chat.routes import events, models, runs, search, threads
+from netra.chat.routes import events, models, runs, search, sharing, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.search import SearchIndex
+from netra.chat.sharing import FeedbackStore, Shares
 from netra.chat.store import ThreadStore
+from netra.chat.streams import Streams
 from netra.chat.ws.protocol import SUBPROTOCOL
 from netra.chat.ws.route import websocket_route
 from netra.close_codes import Close
@@ -29,6 +31,9 @@ from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import AuthServiceTokens
+from netra.usage import dashboard
+from netra.usage import routes as usage_routes
+from netra.usage.store import UsageStore
 from netra.web import router as web_router
 
 log = logging.getLogger("netra.chat")
@@ -56,7 +61,7 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        for module in (threads, runs, events, search, models):
+        for module in (sharing, threads, runs, events, search, models, usage_routes, dashboard):
             api.include_router(module.router)
         api.routes.append(websocket_route())
         return [api, web_router()]
@@ -131,6 +136,7 @@ class ChatComponent:
         client = getattr(bus, "client", None)
         if client is not None:
             limiter = RedisRateLimiter(client)
+        usage = UsageStore(runtime.db)
         backend = ChatBackend(
             runtime=runtime,
             events=events_log,
@@ -145,13 +151,22 @@ class ChatComponent:
                 agent=models.default,
                 instance_id=runtime.instance_id,
                 metrics=runtime.metrics,
+                usage=usage,
+                catalog=models.catalog,
             ),
             limiter=limiter,
+            streams=Streams(settings.ws_max_per_user, settings.api_key_cache_ttl),
             search=SearchIndex(runtime.db),
             models=models,
+            shares=Shares(runtime.db),
+            feedback=FeedbackStore(runtime.db),
+            usage=usage,
         )
+        # Revocations end open streams (docs/auth.md): the verifier's list says when.
+        backend.streams.attach(getattr(runtime.verifier, "revocations", None))
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.maintain(), "run-leases")
+        runtime.spawn(backend.streams.run(lambda: runtime.verifier), "stream-revalidation")
         self.backend = backend
         runtime.provide(ChatBackend, backend)
 
@@ -183,6 +198,7 @@ class ChatComponent:
     async def stop(self) -> None:
         backend = self.backend
         if backend is not None:
+            backend.streams.detach()
             # Sockets first (1012: reconnect elsewhere and resume), then the runs, recorded.
             for outbox in list(backend.sockets):
                 outbox.fail(Close.RESTARTING, "server restarting; reconnect and resume")

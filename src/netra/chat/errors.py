@@ -111,6 +111,18 @@ class RunActive(ChatError):
         self.thread_id = thread_id
 
 
+class TooManyStreams(ChatError):
+    """A user's open sockets and SSE streams are at WS_MAX_PER_USER."""
+
+    reason = "too_many_streams"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"this account has {limit} streams open (WS_MAX_PER_USER); close one first",
+            retry_after=5.0,
+        )
+
+
 class EmptyQuery(ChatError):
     """A search with no word to look for (only punctuation, or only words left out)."""
 
@@ -119,3 +131,39 @@ class EmptyQuery(ChatError):
 
 class QueryTooLong(ChatError):
     reason = "query_too_long"
+
+
+class BadImport(ChatError):
+    """An imported thread document whose references do not resolve inside it."""
+
+    reason = "bad_import"
+
+
+class NoSuchMessage(ChatError):
+    reason = "not_found"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"message {message_id} not found")
+
+
+class NotAnAnswer(ChatError):
+    reason = "not_an_answer"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"message {message_id} is not an answer: feedback rates answers")
+
+
+class NoSuchShare(ChatError):
+    """A share that does not exist, was revoked, or is someone else's (one answer)."""
+
+    reason = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no such share (it may have been revoked)")
+
+
+class AdminsOnly(ChatError):
+    reason = "forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("only admins may do this")

@@ -73,6 +73,33 @@ class RunEvent(ChatBase):
     ts: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class Share(IdMixin, CreatedMixin, ChatBase):
+    """A read-only snapshot of a thread at a secret URL; only the token's hash is kept."""
+
+    __tablename__ = "shares"
+
+    thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Feedback(IdMixin, CreatedMixin, ChatBase):
+    """A user's thumbs up (1) or down (-1) on an answer, with an optional comment."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("message_id", "user_id"),)
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(36))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 # The Core tables, for the hot path's statements, built once at import (building a
 # statement costs more Python time than executing it): eventlog.py, store.py, runs.py.
 threads_table = cast(Table, Thread.__table__)

@@ -11,11 +11,14 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from netra.agents.catalog import Catalog
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
-from netra.agents.run import run_agent
+from netra.agents.run import run_agent, started_event
 from netra.agents.runtime import Agent, RunContext
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
@@ -32,8 +35,12 @@ from netra.chat.userdata import ChatUserData
 from netra.db.base import new_id, utcnow
 from netra.health.metrics import Metrics
 from netra.settings import Settings
+from netra.usage.meter import RunMeter
+from netra.usage.store import Admission, UsageStore
+from netra.usage.tally import Price, RunTally, price_for
 
 log = logging.getLogger("netra.chat.runs")
+tracer = trace.get_tracer("netra.chat.runs")
 Item = AgentEvent | Exception | None
 FINISHED = ("completed", "failed", "cancelled")
 
@@ -49,13 +56,19 @@ class RunManager:
         agent: Agent,
         instance_id: str,
         metrics: Metrics | None = None,
+        usage: UsageStore | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
+        # Usage accounting (netra.usage); None keeps no usage (tests, the bench baseline).
+        self.usage = usage
         self.settings = settings
         self.db = db
         self.events = events
         self.bus = bus
         self.agent = agent
+        # The models' prices (MODELS_FILE); None: the agent's provider settings price it.
+        self.catalog = catalog
         self.instance_id = instance_id
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.cancel_reasons: dict[str, str] = {}
@@ -69,12 +82,14 @@ class RunManager:
         user_id: str,
         agent: Agent | None = None,
         roles: Iterable[str] = ("user",),
+        admission: Admission | None = None,
     ) -> None:
         """Run `agent` (default: this manager's) for a posted message; its
-        `agent_started` (committed with the message) is published first, by the run's task."""
+        `agent_started` (committed with the message) is published first, by the run's task.
+        `admission`: the budget that let it in, which stops it when crossed."""
         run = posted.run
         chosen = agent if agent is not None else self.agent
-        work = self._execute(posted, user_id, chosen, frozenset(roles))
+        work = self._execute(posted, user_id, chosen, frozenset(roles), admission)
         task = asyncio.create_task(work, name=f"run-{run.id}")
         self.tasks[run.id] = task
         task.add_done_callback(lambda _: self.tasks.pop(run.id, None))
@@ -97,16 +112,72 @@ class RunManager:
         return True
 
     async def _execute(
-        self, posted: Posted, user_id: str, agent: Agent, roles: frozenset[str]
+        self,
+        posted: Posted,
+        user_id: str,
+        agent: Agent,
+        roles: frozenset[str],
+        admission: Admission | None,
     ) -> None:
+        run = posted.run
+        # A child of the request that posted the message (the task copied its context):
+        # the trace of one message holds its run, model calls and tool calls.
+        attributes = {
+            "netra.run.id": run.id,
+            "netra.thread.id": run.thread_id,
+            "gen_ai.agent.name": run.provider,
+        }
+        with tracer.start_as_current_span(
+            f"invoke_agent {run.provider}", attributes=attributes
+        ) as span:
+            self.metrics.runs_active.inc()
+            try:
+                meter = self._meter(posted, user_id, agent, admission)
+                outcome = await self._execute_traced(posted, meter, agent, roles)
+            finally:
+                self.metrics.runs_active.dec()
+            span.set_attribute("netra.run.outcome", outcome)
+            if outcome != "completed":
+                span.set_status(StatusCode.ERROR, outcome)
+
+    def _meter(
+        self, posted: Posted, user_id: str, agent: Agent, admission: Admission | None
+    ) -> RunMeter:
+        tally = RunTally(
+            user_id,
+            posted.run.thread_id,
+            posted.run.id,
+            provider=agent.name,
+            model=started_event(agent).model or agent.name,  # the catalog id
+            prompt_chars=len(posted.message.content),
+            admitted_on=admission.day if admission is not None else None,
+            email=admission.email if admission is not None else None,
+        )
+        return RunMeter(
+            tally,
+            metrics=self.metrics,
+            price=self.price(tally.provider, tally.model),
+            store=self.usage,
+            admission=admission,
+            pricing=self.price,
+        )
+
+    def price(self, provider: str, model: str) -> Price | None:
+        """The catalog model's price, else its provider's settings' (OPENAI_PRICE_*)."""
+        entry = self.catalog.model(model) if self.catalog is not None else None
+        if entry is None:
+            return price_for(self.settings, provider)
+        return price_for(self.settings, provider, entry.price_in, entry.price_out)
+
+    async def _execute_traced(
+        self, posted: Posted, meter: RunMeter, agent: Agent, roles: frozenset[str]
+    ) -> str:
         run_id, thread_id = posted.run.id, posted.run.thread_id
         terminal: AgentCompleted | AgentError
         last: list[AgentEvent] = []
         try:
             await self._publish(list(posted.events))
-            terminal, last = await self._drive(
-                run_id, thread_id, user_id, posted.message, agent=agent, roles=roles
-            )
+            terminal, last = await self._drive(meter, posted.message, agent=agent, roles=roles)
         except TimeoutError:
             terminal = AgentError(
                 reason=f"the agent did not finish within {self.settings.run_timeout:g}s",
@@ -117,25 +188,24 @@ class RunManager:
             terminal = AgentError(reason=reason, code="cancelled")
         except Exception as exc:
             log.exception("run %s failed", run_id)
-            terminal = AgentError(reason=f"the agent failed: {exc}", code="provider_error")
+            # The exception's text may name hosts or paths: it goes to the log only.
+            terminal = AgentError(
+                reason=f"the agent failed ({type(exc).__name__})", code="provider_error"
+            )
         try:
-            await self._finish(run_id, thread_id, terminal, last)
+            await self._finish(run_id, thread_id, terminal, last, meter)
         except Exception:
             log.exception("could not record the end of run %s", run_id)
+        return "completed" if isinstance(terminal, AgentCompleted) else terminal.code
 
     async def _drive(
-        self,
-        run_id: str,
-        thread_id: str,
-        user_id: str,
-        message: Message,
-        *,
-        agent: Agent,
-        roles: frozenset[str],
+        self, meter: RunMeter, message: Message, *, agent: Agent, roles: frozenset[str]
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
+        user_id, thread_id, run_id = meter.tally.user_id, meter.tally.thread_id, meter.tally.run_id
         data = ChatUserData(self.db, user_id, thread_id)
         history = await data.thread_history(excluding=message.id)
-        context = RunContext(user_id, thread_id, run_id, data, roles=roles)
+        meter.tally.prompt_chars += sum(len(turn.content) for turn in history)
+        context = RunContext(user_id, thread_id, run_id, data, roles=roles, meter=meter.check)
         queue: asyncio.Queue[Item] = asyncio.Queue()
         # run_agent (netra.agents) enforces the time limit and ends every run with exactly
         # one terminal event; the outer timeout is only a backstop for a stuck close.
@@ -144,14 +214,14 @@ class RunManager:
         async with asyncio.timeout(limit + 10):
             pump = asyncio.create_task(_pump(aiter(run), queue))
             try:
-                return await self._persist(thread_id, run_id, queue)
+                return await self._persist(thread_id, run_id, queue, meter)
             finally:
                 pump.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await pump
 
     async def _persist(
-        self, thread_id: str, run_id: str, queue: asyncio.Queue[Item]
+        self, thread_id: str, run_id: str, queue: asyncio.Queue[Item], meter: RunMeter
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
         """Store and publish events as they come; whatever queued up while the previous
         batch was being written goes in one transaction (deltas merged). Returns the
@@ -171,6 +241,7 @@ class RunManager:
                     await self._emit(thread_id, run_id, coalesce(events))
                     raise item
                 events.append(item)
+                meter.observe(item)
             await self._emit(thread_id, run_id, coalesce(events))
 
     async def _emit(self, thread_id: str, run_id: str, events: list[AgentEvent]) -> None:
@@ -197,6 +268,7 @@ class RunManager:
         thread_id: str,
         terminal: AgentCompleted | AgentError,
         last: Sequence[AgentEvent] = (),
+        meter: RunMeter | None = None,
     ) -> None:
         """The run's last events and terminal event, its status and the answer, in one
         transaction."""
@@ -208,6 +280,8 @@ class RunManager:
                 return  # already failed by a sweeper: its agent_error is the last word
             outcome = str(params["b_status"])
             self.metrics.runs.labels(outcome).inc()
+            if meter is not None:
+                await meter.record(session, terminal)
             if isinstance(terminal, AgentCompleted):
                 self.metrics.run_duration.labels(outcome).observe(terminal.duration_ms / 1000)
                 answer = Message(

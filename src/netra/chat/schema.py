@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import netra.usage.models  # noqa: F401 (its tables belong to the chat schema)
 from netra.chat.models import ChatBase
 from netra.db.migrations import Schema
 

@@ -29,6 +29,7 @@ class Finding:
     subject: str
     ok: bool
     message: str
+    warning: bool = False  # worth reading, but does not stop a rollout
 
 
 @dataclass
@@ -49,6 +50,13 @@ class PreflightReport:
     def add(self, check: str, subject: str, ok: bool, message: str) -> None:
         self.findings.append(Finding(check, subject, ok, message))
 
+    def warn(self, check: str, subject: str, message: str) -> None:
+        self.findings.append(Finding(check, subject, True, message, warning=True))
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.warning]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
@@ -59,18 +67,22 @@ class PreflightReport:
         }
 
     def summary(self) -> str:
+        warnings = [f"  - warning: {w.check} {w.subject}: {w.message}" for w in self.warnings]
         if self.ok:
-            return f"preflight of {self.environment} passed ({len(self.findings)} checks)"
+            passed = f"preflight of {self.environment} passed ({len(self.findings)} checks)"
+            return "\n".join([passed, *warnings])
         lines = [f"preflight of {self.environment} found {len(self.problems)} problem(s):"]
         lines += [f"  - {p.check} {p.subject}: {p.message}" for p in self.problems]
-        return "\n".join(lines)
+        return "\n".join(lines + warnings)
 
     def table(self) -> Table:
         table = Table(title=f"Netra preflight: {self.environment} ({self.target})")
         for column in ("check", "subject", "result", "details"):
             table.add_column(column)
         for f in self.findings:
-            result = Text("ok", "green") if f.ok else Text("FAIL", "bold red")
+            result = Text("FAIL", "bold red") if not f.ok else Text("ok", "green")
+            if f.warning:
+                result = Text("warn", "yellow")
             table.add_row(f.check, f.subject, result, f.message)
         return table
 
@@ -155,6 +167,31 @@ def agreement(
         )
 
 
+# What each target puts in front of the services (docs/deploy.md, "Proxies").
+FRONTS = {
+    TargetKind.LOCAL: "nginx on 127.0.0.1",
+    TargetKind.CLOUDRUN: "Google's front end",
+    TargetKind.KUBERNETES: "the cluster's ingress controller",
+}
+
+
+def proxies(report: PreflightReport, env: DeployEnvironment, auth: Wiring) -> None:
+    """A proxy in front and no TRUSTED_PROXIES: every client shares the proxy's address,
+    so one client's sign-in attempts use up everyone's per-address limit."""
+    trusted = auth.values.get("TRUSTED_PROXIES", "").strip()
+    if trusted:
+        report.add("proxies", "TRUSTED_PROXIES", True, f"X-Forwarded-For believed from {trusted}")
+        return
+    report.warn(
+        "proxies",
+        "TRUSTED_PROXIES",
+        f"the {env.target.value} target puts {FRONTS[env.target]} in front of the services "
+        "and TRUSTED_PROXIES is empty: every client will share its address in the "
+        "per-address sign-in limits; set it in [environments."
+        f"{env.name}.services.auth.settings] (docs/deploy.md, 'Proxies')",
+    )
+
+
 def attachment(
     report: PreflightReport, env: DeployEnvironment, service: Service, settings: Settings
 ) -> None:
@@ -232,6 +269,7 @@ def preflight(
                 report.add("contract", service.value, False, problem)
     if len(wired) < len(Service):
         return report
+    proxies(report, env, wired[Service.AUTH])
     refs = list(dict.fromkeys(ref for w in wired.values() for ref in w.secrets))
     store = store or store_for(env)
     if dry_run:

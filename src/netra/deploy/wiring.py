@@ -8,6 +8,7 @@ will be injected (secrets stood in by placeholders) and refuses on any problem.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +45,13 @@ class Wiring:
     secrets: list[SecretRef]
 
     def placeholder_environ(self) -> dict[str, str]:
-        """The values, with each secret stood in by a non-secret placeholder."""
-        stand_ins = {ref.env_name: f"placeholder-for-{ref.secret}" for ref in self.secrets}
+        """The values, with each secret stood in by a non-secret placeholder (as long as a
+        strong secret: strength is judged on the real values, at preflight)."""
+        stand_ins = {
+            ref.env_name: f"placeholder-for-{ref.secret}-"
+            + hashlib.sha256(ref.secret.encode()).hexdigest()
+            for ref in self.secrets
+        }
         return {**self.values, **stand_ins}
 
 
@@ -85,6 +91,8 @@ def _derived(env: DeployEnvironment, service: Service) -> dict[str, str]:
     }
     if service is Service.BACKEND:
         values["AUTH_SERVICE_URL"] = env.plan(Service.AUTH).reach_url
+    if env.target is TargetKind.LOCAL:
+        values["TRUSTED_PROXIES"] = "127.0.0.1"  # its nginx, the only way in
     secrets = env.secrets_for(service)
     if env.database.cloud_sql_instance and "DATABASE_URL" not in secrets:
         values["CLOUD_SQL_INSTANCE"] = env.database.cloud_sql_instance

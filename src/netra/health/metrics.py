@@ -12,6 +12,7 @@ from prometheus_client import (
 )
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+FIRST_TOKEN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 60.0)
 RUN_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 
@@ -52,6 +53,51 @@ class Metrics:
             "Agent run duration by outcome",
             ["outcome"],
             buckets=RUN_BUCKETS,
+            registry=r,
+        )
+        self.runs_active = Gauge(
+            "netra_runs_active", "Agent runs executing in this process now", registry=r
+        )
+        self.run_errors = Counter(
+            "netra_run_errors",
+            "Runs ended with agent_error, by its code (timeout, provider_error, quota_exceeded...)",
+            ["code"],
+            registry=r,
+        )
+        self.time_to_first_token = Histogram(
+            "netra_time_to_first_token_seconds",
+            "From the message being stored to the first answer text of its run",
+            ["model"],
+            buckets=FIRST_TOKEN_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter(
+            "netra_tokens",
+            "Tokens used by finished runs, by model and direction (input/output)",
+            ["model", "direction"],
+            registry=r,
+        )
+        self.cost = Counter(
+            "netra_cost_usd",
+            "Cost of finished runs in USD (priced models only)",
+            ["model"],
+            registry=r,
+        )
+        self.tool_calls = Counter(
+            "netra_tool_calls",
+            "Tool calls by the server that provides the tool and outcome (ok/error)",
+            ["server", "outcome"],
+            registry=r,
+        )
+        self.approvals_waiting = Gauge(
+            "netra_approvals_waiting",
+            "Runs paused waiting for a person to approve a tool call",
+            registry=r,
+        )
+        self.quota_refusals = Counter(
+            "netra_quota_refusals",
+            "Runs refused or stopped by a budget, by the limit's name",
+            ["limit"],
             registry=r,
         )
         self.logins = Counter(

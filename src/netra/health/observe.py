@@ -8,6 +8,7 @@ import time
 import uuid
 from contextvars import ContextVar
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from netra.health.metrics import Metrics
@@ -17,11 +18,30 @@ _VALID_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 request_id: ContextVar[str | None] = ContextVar("netra_request_id", default=None)
 
 
+def current_trace_id() -> str | None:
+    """The id (32 hex digits) of the trace being recorded, if any: for log lines."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
 def _incoming_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == REQUEST_ID_HEADER and _VALID_ID.match(value):
             return str(value.decode())
     return uuid.uuid4().hex
+
+
+def _name_span(scope: Scope) -> None:
+    """The request's span named by route template (before the response ends it), and
+    its URL without the query string: a client may put a token or an OIDC code there."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        label = getattr(scope.get("route"), "path", "unmatched")
+        span.update_name(f"{scope['method']} {label}")
+        span.set_attribute("http.route", label)
+        if scope.get("query_string"):
+            span.set_attribute("http.target", scope["path"])
+            span.set_attribute("http.url", scope["path"])
 
 
 class RequestObserver:
@@ -51,6 +71,7 @@ class RequestObserver:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                _name_span(scope)
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (REQUEST_ID_HEADER, rid.encode())]
             await send(message)

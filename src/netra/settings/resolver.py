@@ -21,11 +21,13 @@ from netra.settings.rules import RULES
 from netra.settings.sources import (
     DotEnvSource,
     EnvironmentSource,
+    Found,
     SecretsDirSource,
     Source,
     SourceError,
 )
 from netra.settings.spec import Environment, Reader, Spec
+from netra.settings.strength import weakness
 
 Check = Callable[[Settings], Iterable[Problem]]
 """A component's own validation of resolved settings (e.g. the database URL builder)."""
@@ -182,18 +184,15 @@ class _Resolution:
         if spec.prefix is not None:
             self._resolve_family(name, spec.prefix, entry)
             return
-        for lookup in names:
-            for source in self.sources:
-                try:
-                    found = source.get(lookup)
-                except SourceError as exc:
-                    entry.status, entry.source, entry.message = Status.INVALID, exc.where, str(exc)
-                    return
-                if found is not None:
-                    self.raw[name] = found.value
-                    entry.status, entry.source = Status.SET, found.where
-                    entry.value = None if spec.secret else found.value
-                    return
+        empty: list[str] = []
+        try:
+            found = self._first(names, spec, empty)
+        except SourceError as exc:
+            entry.status, entry.source, entry.message = Status.INVALID, exc.where, str(exc)
+            return
+        if found is not None:
+            self._take(name, spec, entry, found)
+            return
         if self.environment in spec.env_defaults:
             self.raw[name] = spec.env_defaults[self.environment]
             entry.status, entry.source = Status.DEFAULT, f"default for {self.environment.value}"
@@ -212,9 +211,32 @@ class _Resolution:
         elif entry.required:
             entry.status = Status.MISSING
             entry.message = f"required by {self._needing(spec)} in {self.environment.value}"
+            if empty:
+                entry.message += f" ({', '.join(empty)} is set but empty)"
             entry.hint = self._hint(name, spec, names)
         elif relevant:
             entry.hint = self._hint(name, spec, names)
+
+    def _first(self, names: list[str], spec: Spec, empty: list[str]) -> Found | None:
+        """The first value found along `names`; an empty secret is a missing one
+        (`SERVICE_SECRET=""`), noted in `empty`."""
+        for lookup in names:
+            for source in self.sources:
+                found = source.get(lookup)
+                if found is not None and spec.secret and not found.value.strip():
+                    empty.append(found.where)
+                elif found is not None:
+                    return found
+        return None
+
+    def _take(self, name: str, spec: Spec, entry: Entry, found: Found) -> None:
+        self.raw[name] = found.value
+        entry.status, entry.source = Status.SET, found.where
+        entry.value = None if spec.secret else found.value
+        if spec.strong and not self.environment.is_local:
+            weak = weakness(found.value)
+            if weak is not None:
+                entry.status, entry.message = Status.INVALID, weak
 
     def _resolve_family(self, name: str, prefix: str, entry: Entry) -> None:
         family: dict[str, str] = {}

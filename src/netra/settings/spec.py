@@ -73,6 +73,9 @@ class Spec:
     # A family of variables sharing this prefix (`OIDC_GOOGLE_ISSUER`, ...): the value is
     # a mapping from each variable's name to its value; declared names are not members.
     prefix: str | None = None
+    # A random secret of Netra's own (not a provider's password): staging and production
+    # refuse one weaker than 32 random bytes (netra.settings.strength).
+    strong: bool = False
 
     def lookup_names(self, field_name: str, environment: Environment) -> list[str]:
         chain = self.names or (field_name.upper(),)

@@ -75,6 +75,7 @@ class ScriptedModelServer:
         self.default = default
         self.replies: list[Reply] = []
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []  # of each request, e.g. its traceparent
         self.stream_closed = asyncio.Event()
         app = Starlette(
             routes=[
@@ -92,6 +93,7 @@ class ScriptedModelServer:
 
     async def _complete(self, request: Request) -> Response:
         self.requests.append(await request.json())
+        self.headers.append(dict(request.headers))
         if self.replies:
             return await self.replies.pop(0)(request)
         if self.default is not None:

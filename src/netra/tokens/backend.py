@@ -99,7 +99,12 @@ def mismatches(settings: Settings, theirs: dict[str, Any], url: str) -> list[str
             problems.append(
                 f"{name}: the auth service at {url} uses {auth_value!r}, this service {ours!r}"
             )
-    if settings.token_algorithm == "HS256" and theirs.get("algorithm") == "HS256":
+    # The fingerprint is in the answer to a service only (see AuthServiceTokens.agreement).
+    if (
+        settings.token_algorithm == "HS256"
+        and theirs.get("algorithm") == "HS256"
+        and "secret_fingerprint" in theirs
+    ):
         ours_kid = secret_kid(shared_secret(settings))
         if theirs.get("secret_fingerprint") != ours_kid:
             problems.append(
@@ -150,6 +155,17 @@ class AuthServiceTokens:
             if exc.refused:
                 raise TokenConfigMismatch(str(exc)) from None
             raise
+        if self.settings.token_algorithm == "HS256":
+            # The HS256 fingerprint is served to services only: ask again, as one.
+            response = await self.http.get(
+                self.base_url + TOKEN_CONFIG_PATH,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=5.0,
+            )
+            response.raise_for_status()
+            problems = mismatches(self.settings, response.json(), self.base_url)
+            if problems:
+                raise TokenConfigMismatch("; ".join(problems))
         try:
             await self.verifier.verify(token)
         except TokenRejected as exc:

@@ -29,20 +29,39 @@ class RevocationList:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._until: dict[str, float] = {}
+        self._reasons: dict[str, str] = {}
+        self._watchers: list[Callable[[str], None]] = []
         self._clock = clock
 
-    def revoke(self, ident: str, until: float) -> None:
+    def revoke(self, ident: str, until: float, reason: str | None = None) -> None:
+        """Refuse `ident` until `until`; `reason` says why (`account_disabled`, ...).
+        Watchers hear of it at once (open streams end: netra.chat.streams)."""
+        known = ident in self._until
         self._until[ident] = max(until, self._until.get(ident, 0.0))
+        if reason:
+            self._reasons[ident] = reason
         if len(self._until) % 1024 == 0:
             self.purge()
+        if not known:
+            for watcher in list(self._watchers):
+                watcher(ident)
 
     def is_revoked(self, ident: str | None) -> bool:
         return ident is not None and ident in self._until
+
+    def reason(self, ident: str) -> str | None:
+        return self._reasons.get(ident)
+
+    def watch(self, watcher: Callable[[str], None]) -> Callable[[], None]:
+        """Call `watcher(ident)` for each new revocation; returns how to stop."""
+        self._watchers.append(watcher)
+        return lambda: self._watchers.remove(watcher)
 
     def purge(self) -> None:
         now = self._clock()
         for ident in [i for i, until in self._until.items() if until < now]:
             del self._until[ident]
+            self._reasons.pop(ident, None)
 
     def __len__(self) -> int:
         return len(self._until)
@@ -79,7 +98,7 @@ class RevocationPoller:
         response.raise_for_status()
         body = response.json()
         for item in body["revoked"]:
-            self.revocations.revoke(str(item["id"]), float(item["until"]))
+            self.revocations.revoke(str(item["id"]), float(item["until"]), item.get("reason"))
         self.revocations.purge()
         self._since = str(body["as_of"])
         self.last_success = time.monotonic()
@@ -118,12 +137,13 @@ class RevocationBroadcast:
         self.revocations = revocations
         self.redis = redis
 
-    async def revoke(self, ident: str, until: float) -> None:
-        self.revocations.revoke(ident, until)
+    async def revoke(self, ident: str, until: float, reason: str | None = None) -> None:
+        self.revocations.revoke(ident, until, reason)
         if self.redis is None:
             return
+        message = {"id": ident, "until": until, "reason": reason}
         try:
-            await self.redis.publish(REDIS_CHANNEL, json.dumps({"id": ident, "until": until}))
+            await self.redis.publish(REDIS_CHANNEL, json.dumps(message))
         except RedisError as exc:  # the database has it; polls will carry it
             log.warning("cannot push a revocation through Redis: %s", exc)
 
@@ -138,7 +158,7 @@ async def listen_for_revocations(redis: Redis, revocations: RevocationList) -> N
                     if message.get("type") != "message":
                         continue
                     item = json.loads(message["data"])
-                    revocations.revoke(str(item["id"]), float(item["until"]))
+                    revocations.revoke(str(item["id"]), float(item["until"]), item.get("reason"))
         except (RedisError, OSError, ValueError, KeyError) as exc:
             log.warning("revocation push from Redis interrupted (%s); resubscribing", exc)
             await asyncio.sleep(1.0)

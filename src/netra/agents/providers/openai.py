@@ -9,6 +9,7 @@ server learns to stop generating.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ import httpx
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from netra.agents.events import (
     AgentCompleted,
@@ -34,11 +37,14 @@ from netra.agents.runtime import ChatTurn, RunContext, build_messages
 from netra.agents.toolcalls import ToolCallAccumulator, ToolCallRequest
 from netra.agents.tools import ToolRegistry, parse_arguments
 
+tracer = trace.get_tracer("netra.agents.openai")
 SYSTEM_PROMPT = (
     "You are Netra, a helpful assistant in a chat application. Answer briefly. Use the "
     "tools for arithmetic, the current time, searching the user's own messages and "
     "summarizing the current thread."
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,6 +74,11 @@ class _Totals:
             return
         self.input_tokens += step.usage.input_tokens or 0
         self.output_tokens += step.usage.output_tokens or 0
+
+    @staticmethod
+    def counted(step: _Step) -> Usage:
+        """A step's usage when the server reported none."""
+        return Usage(output_tokens=step.content_chunks, estimated=True)
 
     def usage(self) -> Usage:
         if self.reported:
@@ -109,8 +120,8 @@ class OpenAIAgent:
         """The server answers its model list (one cheap request, no generation)."""
         try:
             await self.client.models.list(timeout=3.0)
-        except Exception as exc:
-            raise ProviderError(self._describe(exc)) from None
+        except Exception as exc:  # readiness, for operators: the URL helps them
+            raise ProviderError(f"{describe_error(exc)} ({self.client.base_url})") from None
         return f"{self.client.base_url} answers; model {self.model}"
 
     async def run(
@@ -132,6 +143,8 @@ class OpenAIAgent:
                 elapsed = (time.perf_counter() - started) * 1000
                 yield AgentCompleted(text=answer, usage=totals.usage(), duration_ms=elapsed)
                 return
+            if context.meter is not None:  # the run wants to go on: may it?
+                await context.meter(step.usage or _Totals.counted(step))
             messages.append(
                 {
                     "role": "assistant",
@@ -156,8 +169,37 @@ class OpenAIAgent:
         self, messages: list[dict[str, Any]], step: _Step, context: RunContext
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         """One streamed model call: yields answer and reasoning deltas, fills `step`."""
+        span = tracer.start_span(
+            f"chat {self.model}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": self.model,
+            },
+        )
         try:
-            stream = await self.client.chat.completions.create(**self._request(messages, context))
+            async for delta in self._call(messages, step, span, context):
+                yield delta
+        except ProviderError as exc:
+            span.set_status(StatusCode.ERROR, exc.code)
+            raise
+        finally:
+            if step.usage is not None:
+                span.set_attribute("gen_ai.usage.input_tokens", step.usage.input_tokens or 0)
+                span.set_attribute("gen_ai.usage.output_tokens", step.usage.output_tokens or 0)
+            span.end()
+
+    async def _call(
+        self, messages: list[dict[str, Any]], step: _Step, span: Span, context: RunContext
+    ) -> AsyncIterator[MessageDelta | AgentThinking]:
+        try:
+            # Current only while the request goes out: its httpx span and `traceparent`
+            # header belong to this model call.
+            with trace.use_span(span):
+                stream = await self.client.chat.completions.create(
+                    **self._request(messages, context)
+                )
         except openai.OpenAIError as exc:
             raise ProviderError(self._describe(exc)) from exc
         try:
@@ -201,15 +243,18 @@ class OpenAIAgent:
 
     def _unfinished(self, step: _Step) -> str:
         if step.chunks == 0:
+            log.warning("the model server at %s sent no completion", self.client.base_url)
             return (
-                f"The model server at {self.client.base_url} sent no completion: is it an "
-                "OpenAI-compatible API (the base URL usually ends in /v1)?"
+                "The model server sent no completion: is OPENAI_BASE_URL an "
+                "OpenAI-compatible API (it usually ends in /v1)?"
             )
         return "The model server ended the stream before the answer was finished."
 
     def _describe(self, exc: BaseException) -> str:
-        """A reason for the user: what failed and what to check, never the API key."""
-        return scrub(describe_error(exc, str(self.client.base_url)), self._secret)
+        """A reason for the user: what failed and what to check, never the API key, the
+        server's URL or the exception's text (those go to the log, for the operator)."""
+        log.warning("model server %s: %s", self.client.base_url, scrub(repr(exc), self._secret))
+        return describe_error(exc)
 
 
 # First match wins: the client's exception types, then httpx's (raised mid-stream).
@@ -224,7 +269,7 @@ _ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ),
     (
         (openai.NotFoundError,),
-        "The model server answered 404: check OPENAI_MODEL and OPENAI_BASE_URL ({base_url}).",
+        "The model server answered 404: check OPENAI_MODEL and OPENAI_BASE_URL.",
     ),
     ((openai.APIStatusError,), "The model server answered {status} and retries ran out."),
     (
@@ -233,7 +278,7 @@ _ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ),
     (
         (openai.APIConnectionError, httpx.ConnectError),
-        "Could not reach the model server at {base_url}.",
+        "Could not reach the model server (OPENAI_BASE_URL).",
     ),
     (
         (httpx.HTTPError,),
@@ -246,12 +291,13 @@ _ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 )
 
 
-def describe_error(exc: BaseException, base_url: str) -> str:
-    """User-readable words for the client's and httpx's exceptions."""
+def describe_error(exc: BaseException) -> str:
+    """User-readable words for the client's and httpx's exceptions: a status at most,
+    never their text."""
     status = getattr(exc, "status_code", "?")
     for types, words in _ERROR_WORDS:
         if isinstance(exc, types):
-            return words.format(status=status, base_url=base_url)
+            return words.format(status=status)
     return f"The model request failed ({type(exc).__name__})."
 
 

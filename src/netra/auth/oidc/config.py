@@ -15,7 +15,16 @@ from pydantic import SecretStr
 
 from netra.settings import Environment, Problem, Settings
 
-KEYS = ("ISSUER", "CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URL", "SCOPES", "DISPLAY_NAME")
+KEYS = (
+    "ISSUER",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "REDIRECT_URL",
+    "SCOPES",
+    "DISPLAY_NAME",
+    "TRUST_EMAIL",
+)
+BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 NAME = re.compile(r"^[a-z][a-z0-9]{0,29}$")
 GOOGLE_ISSUER = "https://accounts.google.com"
 PRESETS = {"google": {"ISSUER": GOOGLE_ISSUER, "DISPLAY_NAME": "Google"}}
@@ -31,6 +40,9 @@ class ProviderConfig:
     client_secret: SecretStr | None
     redirect_url: str
     scopes: tuple[str, ...]
+    # Keycloak's "trust email": the provider's `email_verified` may join an existing
+    # account (only one whose email Netra verified too). Off unless set.
+    trust_email: bool = False
 
     def callback_path(self) -> str:
         return callback_path(self.name)
@@ -118,6 +130,10 @@ def _one(
     if problems or issuer is None or client_id is None or redirect is None:
         return None, problems
     display = values.get("DISPLAY_NAME") or preset.get("DISPLAY_NAME") or name.capitalize()
+    trust = values.get("TRUST_EMAIL", "false").strip().lower()
+    if trust not in BOOLEANS:
+        problems.append(Problem(_variable(name, "TRUST_EMAIL"), "must be true or false"))
+        return None, problems
     return (
         ProviderConfig(
             name=name,
@@ -127,6 +143,7 @@ def _one(
             client_secret=SecretStr(secret) if secret else None,
             redirect_url=redirect,
             scopes=scopes,
+            trust_email=BOOLEANS[trust],
         ),
         [],
     )

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
 from netra.auth.models import OidcLogin, User
-from netra.auth.oidc.linking import IdentityLinks
+from netra.auth.oidc.linking import IdentityLinks, LinkRequired, PendingLink
 from netra.auth.oidc.provider import OidcProvider
+from netra.auth.sealed import Sealer
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
 from netra.db.base import utcnow
 from netra.errors import BadRequest, DomainError, Forbidden, NotFound, Unauthorized
 
 LOGIN_TTL = timedelta(minutes=10)
 HANDOFF_TTL = timedelta(minutes=2)
+LINK_TTL = timedelta(minutes=10)  # time to type the existing account's password
+REAUTH_WINDOW = 300.0  # seconds a re-authentication at the provider counts as fresh
 KEEP_ROWS = timedelta(days=1)
 MAX_PARAM = 2048
 
@@ -59,8 +64,13 @@ class Started:
 
 @dataclass(frozen=True)
 class Completed:
-    handoff_secret: str
+    """A sign-in to hand over (`handoff_secret`), or one waiting for the existing
+    account's password before its link is made (`pending_link`, sealed)."""
+
     next_url: str
+    handoff_secret: str | None = None
+    pending_link: str | None = None
+    reauth_proof: str | None = None
 
 
 class OidcLogins:
@@ -69,8 +79,12 @@ class OidcLogins:
         db: async_sessionmaker[AsyncSession],
         sessions: Sessions,
         providers: Mapping[str, OidcProvider],
+        sealer: Sealer,
+        proofs: Sealer,
     ) -> None:
         self._db = db
+        self.sealer = sealer
+        self.proofs = proofs
         self.sessions = sessions
         self.providers = dict(providers)
         self.links = IdentityLinks(db)
@@ -82,12 +96,14 @@ class OidcLogins:
             raise NotFound(f"no provider {name[:40]!r} ({known})", reason="unknown_provider")
         return found
 
-    async def begin(self, name: str, next_url: str | None) -> Started:
+    async def begin(self, name: str, next_url: str | None, *, reauth: bool = False) -> Started:
         provider = self.provider(name)
         target = safe_next(next_url)
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         verifier, browser = secrets.token_urlsafe(48), secrets.token_urlsafe(32)
-        url = await provider.authorization_url(state=state, nonce=nonce, code_verifier=verifier)
+        url = await provider.authorization_url(
+            state=state, nonce=nonce, code_verifier=verifier, fresh_login=reauth
+        )
         now = utcnow()
         async with self._db() as db, db.begin():
             await db.execute(delete(OidcLogin).where(OidcLogin.created_at < now - KEEP_ROWS))
@@ -111,8 +127,12 @@ class OidcLogins:
         params: Mapping[str, str],
         browser_secret: str | None,
         client: ClientInfo,
+        *,
+        reauth: bool = False,
     ) -> Completed:
         try:
+            if reauth:
+                return await self._reauthenticated(name, params, browser_secret)
             return await self._complete(name, params, browser_secret, client)
         except DomainError as exc:
             async with self._db() as db, db.begin():
@@ -154,13 +174,28 @@ class OidcLogins:
                 raise BadRequest("this sign-in answer was already used", reason="state_used")
         return row
 
-    async def _complete(
-        self,
-        name: str,
-        params: Mapping[str, str],
-        browser_secret: str | None,
-        client: ClientInfo,
+    async def _reauthenticated(
+        self, name: str, params: Mapping[str, str], browser_secret: str | None
     ) -> Completed:
+        """A sign-in asked for again (`prompt=login`, `max_age=0`) before something
+        sensitive: the proof that the account's person just signed in at the provider.
+        It never links or creates an account."""
+        provider, row, claims = await self._claims(name, params, browser_secret)
+        auth_time = claims.get("auth_time")
+        if not isinstance(auth_time, int | float) or time.time() - auth_time > REAUTH_WINDOW:
+            raise BadRequest(
+                f"{provider.config.display_name} did not ask for the password again; try again",
+                reason="reauthentication_stale",
+            )
+        user = await self.links.find(provider.config, str(claims["sub"]))
+        if user is None:
+            raise Forbidden("this provider account is not linked to Netra", reason="not_linked")
+        proof = {"user_id": user.id, "jti": secrets.token_urlsafe(16)}
+        return Completed(row.next_url, reauth_proof=self.proofs.seal(proof, REAUTH_WINDOW))
+
+    async def _claims(
+        self, name: str, params: Mapping[str, str], browser_secret: str | None
+    ) -> tuple[OidcProvider, OidcLogin, dict[str, Any]]:
         provider = self.provider(name)
         row = await self._spend_state(name, params.get("state", ""), browser_secret)
         if "error" in params:
@@ -179,7 +214,21 @@ class OidcLogins:
         claims = await provider.verify_id_token(
             str(token["id_token"]), nonce=row.nonce, access_token=token.get("access_token")
         )
-        user = await self.links.resolve(provider.config, claims, client.ip)
+        return provider, row, claims
+
+    async def _complete(
+        self,
+        name: str,
+        params: Mapping[str, str],
+        browser_secret: str | None,
+        client: ClientInfo,
+    ) -> Completed:
+        provider, row, claims = await self._claims(name, params, browser_secret)
+        try:
+            user = await self.links.resolve(provider.config, claims, client.ip)
+        except LinkRequired as wanted:
+            sealed = self.sealer.seal(asdict(wanted.pending), LINK_TTL.total_seconds())
+            return Completed(row.next_url, pending_link=sealed)
         handoff = secrets.token_urlsafe(32)
         async with self._db() as db, db.begin():
             await db.execute(
@@ -191,7 +240,17 @@ class OidcLogins:
                     handoff_expires_at=utcnow() + HANDOFF_TTL,
                 )
             )
-        return Completed(handoff, row.next_url)
+        return Completed(row.next_url, handoff_secret=handoff)
+
+    def pending(self, sealed: str | None) -> PendingLink | None:
+        """The link waiting in this browser's cookie, if any (and still fresh)."""
+        payload = self.sealer.open(sealed)
+        if payload is None:
+            return None
+        try:
+            return PendingLink(**{k: str(payload[k]) for k in PendingLink.__dataclass_fields__})
+        except KeyError:
+            return None
 
     async def finish(self, handoff_secret: str | None, client: ClientInfo) -> IssuedTokens:
         """The handoff cookie → a session: once, within two minutes, same as a password login."""

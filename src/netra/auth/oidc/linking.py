@@ -1,9 +1,14 @@
-"""Which account a provider's answer signs in: by the issuer's stable subject; else by
-email only when the provider says the email is verified. Linked identities can be listed
+"""Which account a provider's answer signs in: by the issuer's stable subject; a new
+account for an email the provider verified; an existing account with that email only
+when Netra verified that account's email too and the provider is trusted with emails
+(`OIDC_<NAME>_TRUST_EMAIL`). Otherwise the person proves the account is theirs with its
+password and the link is made then (docs/oidc.md): someone who registered the address
+first cannot capture the owner's later provider sign-ins. Linked identities can be listed
 and unlinked, but never the last way to sign in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,7 +20,7 @@ from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.models import OidcIdentity, User
 from netra.auth.oidc.config import ProviderConfig
 from netra.db.base import utcnow
-from netra.errors import BadRequest, Conflict, Forbidden, NotFound
+from netra.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 
 def verified_email(claims: dict[str, Any]) -> tuple[str | None, bool]:
@@ -26,6 +31,37 @@ def verified_email(claims: dict[str, Any]) -> tuple[str | None, bool]:
     except EmailRejected:
         email = None
     return email, claims.get("email_verified") in (True, "true")
+
+
+def email_verified_by_netra(user: User) -> bool:
+    """Whether Netra itself confirmed that `user` controls its email address.
+
+    Email verification does not exist yet (the accounts issue adds it): until then no
+    account's email counts as verified, so no provider sign-in joins an existing account
+    by email by itself. This is the one place that answers the question."""
+    return False
+
+
+def joins_automatically(provider: ProviderConfig, account: User) -> bool:
+    return provider.trust_email and email_verified_by_netra(account)
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    """A provider identity whose email belongs to an existing account that must prove
+    it is the same person (its password) before the two are linked."""
+
+    user_id: str
+    provider: str
+    issuer: str
+    subject: str
+    email: str
+
+
+class LinkRequired(Exception):
+    def __init__(self, pending: PendingLink) -> None:
+        super().__init__(pending.email)
+        self.pending = pending
 
 
 class IdentityLinks:
@@ -65,18 +101,16 @@ class IdentityLinks:
                     "Netra needs one to create the account (is the `email` scope requested?)",
                     reason="email_required",
                 )
-            existing = await db.scalar(select(User).where(User.email == email))
-            if not verified:
-                refusal = Conflict if existing is not None else Forbidden
-                raise refusal(
+            if not verified:  # one answer whether or not an account has the address
+                raise Forbidden(
                     f"{provider.display_name} does not confirm that {email} is yours, so it "
-                    + (
-                        "is not linked to the existing account with that address: sign in "
-                        "with its password instead"
-                        if existing is not None
-                        else "cannot be used to create an account"
-                    ),
+                    "cannot be used to sign in here",
                     reason="email_not_verified",
+                )
+            existing = await db.scalar(select(User).where(User.email == email))
+            if existing is not None and not joins_automatically(provider, existing):
+                raise LinkRequired(
+                    PendingLink(existing.id, provider.name, provider.issuer, subject, email)
                 )
             account = existing
             if account is None:
@@ -102,6 +136,35 @@ class IdentityLinks:
             )
             audit.record(db, "oidc_linked", user_id=account.id, ip=ip, provider=provider.name)
             return _active(account)
+
+    async def find(self, provider: ProviderConfig, subject: str) -> User | None:
+        """The active account this provider identity is linked to, if any."""
+        async with self._db() as db:
+            user = await db.scalar(
+                select(User)
+                .join(OidcIdentity, OidcIdentity.user_id == User.id)
+                .where(OidcIdentity.issuer == provider.issuer, OidcIdentity.subject == subject)
+            )
+        return _active(user) if user is not None else None
+
+    async def link(self, pending: PendingLink, ip: str | None) -> User:
+        """Make the link the account's password just confirmed."""
+        async with self._db() as db, db.begin():
+            user = await db.get(User, pending.user_id)
+            if user is None or user.deleted_at is not None:
+                raise Unauthorized("this account no longer exists", reason="invalid_link")
+            db.add(
+                OidcIdentity(
+                    user_id=user.id,
+                    provider=pending.provider,
+                    issuer=pending.issuer,
+                    subject=pending.subject,
+                    email=pending.email,
+                    last_login_at=utcnow(),
+                )
+            )
+            audit.record(db, "oidc_linked", user_id=user.id, ip=ip, provider=pending.provider)
+            return _active(user)
 
     async def list(self, user_id: str) -> list[OidcIdentity]:
         async with self._db() as db:

@@ -139,15 +139,20 @@ class OidcProvider:
             timeout=10.0,
         )
 
-    async def authorization_url(self, *, state: str, nonce: str, code_verifier: str) -> str:
-        """Where to send the browser: code flow, PKCE S256, state and nonce."""
+    async def authorization_url(
+        self, *, state: str, nonce: str, code_verifier: str, fresh_login: bool = False
+    ) -> str:
+        """Where to send the browser: code flow, PKCE S256, state and nonce; with
+        `fresh_login`, the person must sign in again (`prompt=login`, `max_age=0`)."""
         metadata = await self.metadata()
+        extra = {"prompt": "login", "max_age": "0"} if fresh_login else {}
         async with self._oauth() as client:
             url, _ = client.create_authorization_url(
                 metadata["authorization_endpoint"],
                 state=state,
                 code_verifier=code_verifier,
                 nonce=nonce,
+                **extra,
             )
         return str(url)
 
@@ -213,7 +218,13 @@ class OidcProvider:
         params: dict[str, Any] = {"nonce": nonce, "client_id": self.config.client_id}
         if access_token is not None:
             params["access_token"] = access_token
-        options = {"iss": {"values": [self.config.issuer]}, "sub": {"essential": True}}
+        # `aud` is checked itself: Authlib's azp rule alone lets a token issued to another
+        # client through when it names us only as `azp`.
+        options = {
+            "iss": {"values": [self.config.issuer]},
+            "sub": {"essential": True},
+            "aud": {"essential": True, "values": [self.config.client_id]},
+        }
         claims = CodeIDToken(token.claims, token.header, options, params)
         try:
             claims.validate(leeway=LEEWAY)

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from netra import http_errors
 from netra.auth import audit, cookies
+from netra.auth.identity import normalize_email
 from netra.auth.payloads import (
     LoginIn,
     MeOut,
+    PasswordChanged,
     PasswordIn,
     RefreshIn,
     RegisterIn,
@@ -17,7 +19,7 @@ from netra.auth.payloads import (
     Revoked,
     TokenPair,
 )
-from netra.auth.routes.deps import CurrentUser, State, any_user, session_user
+from netra.auth.routes.deps import CurrentUser, State, profile_user, session_user
 from netra.auth.sessions import roles_of
 from netra.auth.state import AuthState
 from netra.errors import DomainError, InvalidRequest
@@ -37,7 +39,12 @@ def router() -> APIRouter:
 
     @api.post("/login", summary="Sign in with email and password")
     async def login(body: LoginIn, request: Request, response: Response, state: State) -> TokenPair:
-        issued = await state.accounts.login(body.email, body.password, state.client(request))
+        accounts = state.accounts
+        cookie = accounts.devices.cookie(request)
+        issued = await accounts.login(body.email, body.password, state.client(request), cookie)
+        if cookies.wanted(request):  # a browser: remember it (netra.auth.devices)
+            email = normalize_email(body.email)  # it signed in: the address is valid
+            accounts.devices.issue(response, email, accounts.devices.device(cookie, email))
         return cookies.token_pair(issued, request, response, state.settings)
 
     @api.post(
@@ -90,7 +97,7 @@ def router() -> APIRouter:
         return await _revoke(state, current, request)
 
     @api.get("/me", summary="The signed-in account")
-    async def me(current: Annotated[CurrentUser, Depends(any_user)]) -> MeOut:
+    async def me(current: Annotated[CurrentUser, Depends(profile_user)]) -> MeOut:
         user = current.user
         return MeOut(
             id=user.id,
@@ -109,15 +116,21 @@ def router() -> APIRouter:
         current: Annotated[CurrentUser, Depends(session_user)],
         request: Request,
         state: State,
-    ) -> Revoked:
+    ) -> PasswordChanged:
         count = await state.accounts.change_password(
             current.user.id,
             current.session_id,
             body.current_password,
             body.new_password,
             state.client(request),
+            device_cookie=state.accounts.devices.cookie(request),
         )
-        return Revoked(revoked=count)
+        keys = 0
+        if body.revoke_api_keys:
+            async with state.db() as db, db.begin():
+                keys = await state.api_keys.revoke(db, current.user.id)
+                audit.record(db, "api_keys_revoked", user_id=current.user.id, revoked=keys)
+        return PasswordChanged(revoked=count, revoked_api_keys=keys)
 
     return api
 

@@ -14,6 +14,7 @@ from netra.db.base import utcnow
 from netra.errors import Forbidden, Unauthorized, Unavailable
 from netra.runtime import runtime_of
 from netra.tokens import Principal
+from netra.tokens.scopes import PROFILE, Scope, require_scope
 
 
 def bearer_token(request: Request) -> str:
@@ -52,7 +53,9 @@ async def verified_principal(request: Request) -> Principal:
     return await auth_state(request).verifier.verify(token)
 
 
-def _user(*, sessions_only: bool) -> Callable[..., Awaitable[CurrentUser]]:
+def _user(
+    *, sessions_only: bool, scope: Scope | None = None
+) -> Callable[..., Awaitable[CurrentUser]]:
     async def dependency(
         principal: Annotated[Principal, Depends(verified_principal)], state: State
     ) -> CurrentUser:
@@ -62,6 +65,8 @@ def _user(*, sessions_only: bool) -> Callable[..., Awaitable[CurrentUser]]:
             )
         if sessions_only and principal.kind != "access":
             raise Forbidden("this needs a signed-in session, not an API key")
+        if scope is not None:
+            require_scope(principal, scope)
         async with state.db() as db:
             user = await db.get(User, principal.subject)
             session = await db.get(UserSession, principal.session_id or "")
@@ -78,9 +83,10 @@ def _user(*, sessions_only: bool) -> Callable[..., Awaitable[CurrentUser]]:
     return dependency
 
 
-# A user behind the request, not a service; `session_user`: signed in with an access token
-# (API keys cannot manage sessions, passwords or keys).
-any_user = _user(sessions_only=False)
+# A user behind the request, not a service. `profile_user`: holding the `profile` scope
+# (docs/auth.md, "Scopes"); `session_user`: signed in with an access token (an API key
+# never manages credentials, whatever its scopes).
+profile_user = _user(sessions_only=False, scope=PROFILE)
 session_user = _user(sessions_only=True)
 
 

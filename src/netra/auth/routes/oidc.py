@@ -4,27 +4,35 @@
 `GET /{provider}/callback` (back from it; sets a one-time handoff cookie and redirects to
 `next`), `POST /session` (the web UI trades that cookie for the token pair of a password
 login; with `X-Netra-Refresh: cookie` the refresh token goes in its HttpOnly cookie),
-`GET /identities` and `DELETE /identities/{id}` (linked providers)."""
+`POST /link` (a sign-in whose email belongs to an existing account: its password makes
+the link), `GET /identities` and `DELETE /identities/{id}` (linked providers)."""
 
 from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 
 from netra import http_errors
 from netra.auth import cookies
-from netra.auth.oidc.flow import HANDOFF_TTL, LOGIN_TTL
+from netra.auth.models import User
+from netra.auth.oidc.flow import HANDOFF_TTL, LINK_TTL, LOGIN_TTL, REAUTH_WINDOW, digest
 from netra.auth.payloads import TokenPair
 from netra.auth.routes.deps import CurrentUser, State, session_user
 from netra.auth.state import AuthState
-from netra.errors import DomainError
+from netra.errors import Conflict, DomainError, Unauthorized
 
 LOGIN_COOKIE = "netra_oidc_login"
 HANDOFF_COOKIE = "netra_oidc_handoff"
 LOGIN_COOKIE_PATH = "/auth/oidc"
 HANDOFF_PATH = "/auth/oidc/session"
+LINK_COOKIE = "netra_oidc_link"
+REAUTH_MODE_COOKIE = "netra_oidc_reauth"
+# The proof of a fresh provider sign-in, spent by the one action that asks for it.
+REAUTH_COOKIE = "netra_reauth"
+REAUTH_PATH = "/auth/api-keys"
 
 
 class ProviderOut(BaseModel):
@@ -43,6 +51,10 @@ class IdentityOut(BaseModel):
 
 class Unlinked(BaseModel):
     unlinked: int
+
+
+class LinkIn(BaseModel):
+    password: str = Field(max_length=1024)
 
 
 def _refusal(request: Request, exc: DomainError) -> Response:
@@ -83,11 +95,12 @@ def router() -> APIRouter:
         request: Request,
         state: State,
         next: Annotated[str | None, Query(max_length=2000)] = None,
+        reauth: Annotated[bool, Query(description="Sign in again to prove it is you")] = False,
     ) -> Response:
         try:
             # Each start stores a pending login: count them like password sign-ins.
             await state.accounts.limit_ip("oidc_login", state.client(request))
-            started = await state.oidc.begin(provider, next)
+            started = await state.oidc.begin(provider, next, reauth=reauth)
         except DomainError as exc:
             return _refusal(request, exc)
         response = RedirectResponse(started.url, status_code=302)
@@ -101,14 +114,28 @@ def router() -> APIRouter:
             secure=secure(state),
             samesite="lax",  # the provider's redirect back is a cross-site GET navigation
         )
+        if reauth:  # bound to this sign-in's browser secret: a stale one means nothing
+            response.set_cookie(
+                REAUTH_MODE_COOKIE,
+                digest(started.browser_secret),
+                max_age=int(LOGIN_TTL.total_seconds()),
+                path=LOGIN_COOKIE_PATH,
+                httponly=True,
+                secure=secure(state),
+                samesite="lax",
+            )
+        else:
+            response.delete_cookie(REAUTH_MODE_COOKIE, path=LOGIN_COOKIE_PATH)
         return response
 
     @api.get("/{provider}/callback", summary="Back from the provider")
     async def callback(provider: str, request: Request, state: State) -> Response:
         params = dict(request.query_params.items())
+        browser = request.cookies.get(LOGIN_COOKIE)
+        reauth = bool(browser) and request.cookies.get(REAUTH_MODE_COOKIE) == digest(browser or "")
         try:
             done = await state.oidc.complete(
-                provider, params, request.cookies.get(LOGIN_COOKIE), state.client(request)
+                provider, params, browser, state.client(request), reauth=reauth
             )
         except DomainError as exc:
             return _refusal(request, exc)
@@ -116,11 +143,30 @@ def router() -> APIRouter:
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.delete_cookie(LOGIN_COOKIE, path=LOGIN_COOKIE_PATH)
+        response.delete_cookie(REAUTH_MODE_COOKIE, path=LOGIN_COOKIE_PATH)
+        if done.reauth_proof is not None:
+            response.set_cookie(
+                REAUTH_COOKIE,
+                done.reauth_proof,
+                max_age=int(REAUTH_WINDOW),
+                path=REAUTH_PATH,
+                httponly=True,
+                secure=secure(state),
+                samesite="strict",
+            )
+            return response
+        # The same answer whether the sign-in is ready or waits for a link: only the
+        # cookie differs, and only the person who signed in at the provider sees it.
+        name, value, path, ttl = (
+            (LINK_COOKIE, done.pending_link, LOGIN_COOKIE_PATH, LINK_TTL)
+            if done.pending_link is not None
+            else (HANDOFF_COOKIE, done.handoff_secret or "", HANDOFF_PATH, HANDOFF_TTL)
+        )
         response.set_cookie(
-            HANDOFF_COOKIE,
-            done.handoff_secret,
-            max_age=int(HANDOFF_TTL.total_seconds()),
-            path=HANDOFF_PATH,
+            name,
+            value,
+            max_age=int(ttl.total_seconds()),
+            path=path,
             httponly=True,
             secure=secure(state),
             samesite="strict",
@@ -131,9 +177,53 @@ def router() -> APIRouter:
     async def session(request: Request, response: Response, state: State) -> TokenPair:
         response.delete_cookie(HANDOFF_COOKIE, path=HANDOFF_PATH)
         response.headers["Cache-Control"] = "no-store"
+        pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
+        if pending is not None and HANDOFF_COOKIE not in request.cookies:
+            raise Conflict(
+                f"an account with the address {pending.email} exists: sign in to it with "
+                f"its password (POST /auth/oidc/link) to link {pending.provider} to it",
+                reason="link_required",
+            )
         issued = await state.oidc.finish(request.cookies.get(HANDOFF_COOKIE), state.client(request))
         return cookies.token_pair(issued, request, response, state.settings)
 
+    _link_route(api)
+    _identity_routes(api)
+
+    return api
+
+
+def _link_route(api: APIRouter) -> None:
+    @api.post(
+        "/link",
+        summary="Link the provider sign-in waiting in this browser to its existing account",
+        description="After `/session` answered 409 `link_required`: the existing account's "
+        "password proves it is the same person; the link is made and a session begins.",
+    )
+    async def link(body: LinkIn, request: Request, response: Response, state: State) -> TokenPair:
+        response.headers["Cache-Control"] = "no-store"
+        pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
+        if pending is None:
+            raise Unauthorized("no provider sign-in is waiting to be linked", reason="invalid_link")
+        async with state.db() as db:
+            user = await db.get(User, pending.user_id)
+        device = state.accounts.devices.cookie(request)
+        if user is None or not await state.accounts.check_password(user, body.password, device):
+            raise Unauthorized(
+                "the password of this account is wrong", reason="invalid_credentials"
+            )
+        try:
+            linked = await state.oidc.links.link(pending, state.client(request).ip)
+        except IntegrityError:
+            raise Conflict(
+                "this provider account is linked already", reason="already_linked"
+            ) from None
+        response.delete_cookie(LINK_COOKIE, path=LOGIN_COOKIE_PATH)
+        issued = await state.sessions.start(linked, method="password", client=state.client(request))
+        return cookies.token_pair(issued, request, response, state.settings)
+
+
+def _identity_routes(api: APIRouter) -> None:
     @api.get("/identities", summary="Providers linked to this account")
     async def identities(
         current: Annotated[CurrentUser, Depends(session_user)], state: State
@@ -159,5 +249,3 @@ def router() -> APIRouter:
     ) -> Unlinked:
         await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
         return Unlinked(unlinked=1)
-
-    return api

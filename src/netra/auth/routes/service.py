@@ -28,6 +28,8 @@ def router() -> APIRouter:
     async def service_token(
         body: ServiceTokenIn, request: Request, state: State
     ) -> ServiceTokenOut:
+        # Counted like sign-ins: each attempt hashes a secret, and guesses must stay slow.
+        await state.accounts.limit_ip("service-token", state.client(request))
         if not await state.services.authenticate(body.service_id, body.service_secret):
             async with state.db() as db, db.begin():
                 audit.record(
@@ -54,15 +56,23 @@ def router() -> APIRouter:
         ttl = horizon.total_seconds()
         async with state.db() as db:
             sessions = await db.execute(
-                select(UserSession.id, UserSession.revoked_at).where(UserSession.revoked_at > floor)
+                select(UserSession.id, UserSession.revoked_at, UserSession.revoked_reason).where(
+                    UserSession.revoked_at > floor
+                )
             )
             keys = await db.execute(
                 select(ApiKey.id, ApiKey.revoked_at).where(
                     ApiKey.revoked_at > max(floor, now - API_KEY_HORIZON)
                 )
             )
-            revoked = [{"id": sid, "until": epoch(at or now) + ttl} for sid, at in sessions]
-            revoked += [{"id": kid, "until": epoch(at or now) + 86400} for kid, at in keys]
+            revoked = [
+                {"id": sid, "until": epoch(at or now) + ttl, "reason": why}
+                for sid, at, why in sessions
+            ]
+            revoked += [
+                {"id": kid, "until": epoch(at or now) + 86400, "reason": "api_key_revoked"}
+                for kid, at in keys
+            ]
         return {"as_of": now.isoformat(), "revoked": revoked}
 
     @api.post(

@@ -3,10 +3,13 @@ verifier must agree on; the backend compares it with its own settings at startup
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from netra.auth.routes.deps import State
+from netra.auth.routes.deps import State, bearer_token
+from netra.auth.state import AuthState
+from netra.errors import Unauthorized
+from netra.tokens import TokenRejected
 
 
 def router() -> APIRouter:
@@ -17,16 +20,27 @@ def router() -> APIRouter:
         return JSONResponse(state.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
     @api.get("/netra-auth.json", summary="Issuer, audience and algorithm of access tokens")
-    async def token_config(state: State) -> dict[str, Any]:
+    async def token_config(request: Request, state: State) -> dict[str, Any]:
         body: dict[str, Any] = {
             "issuer": state.settings.jwt_issuer,
             "audience": state.settings.jwt_audience,
             "algorithm": state.settings.token_algorithm,
             "jwks_uri": "/.well-known/jwks.json",
         }
-        if state.settings.token_algorithm == "HS256":
-            # A keyed fingerprint, not the secret: lets the backend name a mismatch.
+        if state.settings.token_algorithm == "HS256" and await _from_a_service(state, request):
+            # A keyed fingerprint, not the secret: lets the backend name a mismatch. Only
+            # for services: anyone else could test guesses of a weak secret against it.
             body["secret_fingerprint"] = state.keys.signer().kid
         return body
 
     return api
+
+
+async def _from_a_service(state: AuthState, request: Request) -> bool:
+    if "authorization" not in request.headers:
+        return False
+    try:
+        principal = await state.verifier.verify(bearer_token(request))
+    except (TokenRejected, Unauthorized):
+        return False
+    return principal.is_service

@@ -1,8 +1,10 @@
 """Request dependencies: the process's chat backend (reached through its runtime,
-netra.runtime) and the authenticated user."""
+netra.runtime) and the authenticated user with the scope the route declares (`Reader`:
+chat:read, `Writer`: chat)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends
@@ -13,6 +15,7 @@ from netra.chat.backend import ChatBackend
 from netra.errors import Unavailable
 from netra.runtime import runtime_of
 from netra.tokens import Principal
+from netra.tokens.scopes import CHAT, CHAT_READ, Scope, require_scope
 
 bearer = HTTPBearer(auto_error=False, description="An access token or an API key.")
 
@@ -35,4 +38,15 @@ async def get_user(
     return await backend.authenticate(token)
 
 
-User = Annotated[Principal, Depends(get_user)]
+def needs(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """The authenticated user, holding `scope` (403 insufficient_scope otherwise)."""
+
+    async def dependency(user: Annotated[Principal, Depends(get_user)]) -> Principal:
+        return require_scope(user, scope)
+
+    return dependency
+
+
+# Every route declares what it needs by which of these it takes (docs/auth.md, "Scopes"):
+Reader = Annotated[Principal, Depends(needs(CHAT_READ))]
+Writer = Annotated[Principal, Depends(needs(CHAT))]

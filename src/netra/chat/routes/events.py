@@ -9,14 +9,18 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 
 from netra.chat.backend import ChatBackend
+from netra.chat.errors import TooManyStreams
 from netra.chat.outbox import Outbox
-from netra.chat.routes.deps import Backend, User
+from netra.chat.routes.deps import Backend, Reader, bearer
+from netra.chat.streams import UNAUTHORIZED
 from netra.errors import BadRequest
+from netra.tokens import Principal
 
 SEQ = re.compile(r"[0-9]{1,18}")  # a seq fits a signed 64-bit column
 
@@ -40,7 +44,7 @@ class EventPage(BaseModel):
 @router.get("/{thread_id}/events", response_model=EventPage)
 async def list_events(
     backend: Backend,
-    user: User,
+    user: Reader,
     thread_id: str,
     after_seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
@@ -59,8 +63,10 @@ async def list_events(
 )
 async def stream_events(
     backend: Backend,
-    user: User,
+    user: Reader,
     thread_id: str,
+    *,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     after_seq: Annotated[int, Query(ge=0)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
@@ -72,15 +78,24 @@ async def stream_events(
             raise BadRequest(message, reason="bad_seq")
         after_seq = int(last_event_id)
     await backend.follow_from(user.subject, thread_id, after_seq)
+    backend.streams.check_room(user)  # WS_MAX_PER_USER counts SSE streams too: 429
+    token = credentials.credentials if credentials is not None else ""
     return StreamingResponse(
-        _sse(backend, thread_id, after_seq),
+        _sse(backend, thread_id, after_seq, user, token),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _sse(backend: ChatBackend, thread_id: str, after_seq: int) -> AsyncIterator[str]:
+async def _sse(
+    backend: ChatBackend, thread_id: str, after_seq: int, user: Principal, token: str
+) -> AsyncIterator[str]:
     outbox = Outbox(backend.settings.ws_queue_size)
+    try:
+        stream = backend.streams.open(user, token, outbox.fail)
+    except TooManyStreams as exc:  # another stream of this user got in first
+        yield _ended(exc.reason, exc.message)
+        return
     subscription = backend.hub.subscribe(thread_id, after_seq, outbox)
     backend.sockets.add(outbox)
     heartbeat = backend.settings.ws_heartbeat_interval
@@ -96,7 +111,15 @@ async def _sse(backend: ChatBackend, thread_id: str, after_seq: int) -> AsyncIte
             for frame in outbox.take():
                 event = json.loads(frame)
                 yield f"id: {event['seq']}\nevent: {event['type']}\ndata: {frame}\n\n"
-        # Overloaded or shutting down: the client reconnects with Last-Event-ID.
+        if outbox.close_code == UNAUTHORIZED:  # revoked: say why, and do not come back
+            yield _ended("unauthorized", outbox.close_reason)
+        # Otherwise overloaded or shutting down: the client reconnects with Last-Event-ID.
     finally:
+        backend.streams.close(stream)
         backend.sockets.discard(outbox)
         backend.hub.unsubscribe(subscription)
+
+
+def _ended(code: str, message: str) -> str:
+    """The last event of a stream the server ends for good (docs/protocol.md)."""
+    return f"event: error\ndata: {json.dumps({'code': code, 'reason': message})}\n\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from netra.chat.routes.deps import Backend, User
+from netra.chat.routes.deps import Backend, Reader
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -18,7 +18,7 @@ class ModelOut(BaseModel):
 
 
 @router.get("", response_model=list[ModelOut])
-async def list_models(backend: Backend, user: User) -> list[ModelOut]:
+async def list_models(backend: Backend, user: Reader) -> list[ModelOut]:
     catalog = backend.model_set.catalog
     default = catalog.default.id
     return [

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from netra.chat.routes.deps import Backend, User
+from netra.chat.routes.deps import Backend, Reader, Writer
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -29,11 +29,11 @@ class RunOut(BaseModel):
 
 
 @router.get("/{run_id}", response_model=RunOut)
-async def get_run(backend: Backend, user: User, run_id: str) -> RunOut:
+async def get_run(backend: Backend, user: Reader, run_id: str) -> RunOut:
     return RunOut.model_validate(await backend.own_run(user.subject, run_id))
 
 
 @router.post("/{run_id}/cancel", response_model=RunOut, status_code=202)
-async def cancel_run(backend: Backend, user: User, run_id: str) -> RunOut:
+async def cancel_run(backend: Backend, user: Writer, run_id: str) -> RunOut:
     """Ask the run to stop; it ends with an `agent_error` (code `cancelled`)."""
     return RunOut.model_validate(await backend.cancel_run(user.subject, run_id))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from netra.chat.routes.deps import Backend, User
+from netra.chat.routes.deps import Backend, Reader
 from netra.chat.search import MAX_LIMIT, MAX_QUERY_CHARS, Hit
 
 router = APIRouter(prefix="/api/search", tags=["search"])
@@ -56,7 +56,7 @@ QUERY_DOC = (
 @router.get("", response_model=SearchPage)
 async def search(
     backend: Backend,
-    user: User,
+    user: Reader,
     q: Annotated[str, Query(description=QUERY_DOC)] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from netra.chat.errors import NoSuchThread
-from netra.chat.routes.deps import Backend, User
+from netra.chat.routes.deps import Backend, Reader, Writer
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
@@ -70,7 +70,7 @@ class Posted(BaseModel):
 @router.get("", response_model=list[ThreadOut])
 async def list_threads(
     backend: Backend,
-    user: User,
+    user: Reader,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ThreadOut]:
@@ -79,20 +79,20 @@ async def list_threads(
 
 
 @router.post("", response_model=ThreadOut, status_code=201)
-async def create_thread(backend: Backend, user: User, body: ThreadIn) -> ThreadOut:
+async def create_thread(backend: Backend, user: Writer, body: ThreadIn) -> ThreadOut:
     backend.check_model(body.model, user.roles)
     thread = await backend.threads.create(user.subject, body.title, body.model)
     return ThreadOut.model_validate(thread)
 
 
 @router.get("/{thread_id}", response_model=ThreadOut)
-async def get_thread(backend: Backend, user: User, thread_id: str) -> ThreadOut:
+async def get_thread(backend: Backend, user: Reader, thread_id: str) -> ThreadOut:
     return ThreadOut.model_validate(await backend.own_thread(user.subject, thread_id))
 
 
 @router.patch("/{thread_id}", response_model=ThreadOut)
 async def update_thread(
-    backend: Backend, user: User, thread_id: str, body: ThreadPatch
+    backend: Backend, user: Writer, thread_id: str, body: ThreadPatch
 ) -> ThreadOut:
     """Rename the thread and/or set its default model (the fields sent are changed)."""
     backend.check_model(body.model, user.roles)
@@ -104,7 +104,7 @@ async def update_thread(
 
 
 @router.delete("/{thread_id}", status_code=204)
-async def delete_thread(backend: Backend, user: User, thread_id: str) -> Response:
+async def delete_thread(backend: Backend, user: Writer, thread_id: str) -> Response:
     if not await backend.threads.delete(user.subject, thread_id):
         raise NoSuchThread(thread_id)
     return Response(status_code=204)
@@ -113,7 +113,7 @@ async def delete_thread(backend: Backend, user: User, thread_id: str) -> Respons
 @router.get("/{thread_id}/messages", response_model=MessagePage)
 async def list_messages(
     backend: Backend,
-    user: User,
+    user: Reader,
     thread_id: str,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -125,17 +125,16 @@ async def list_messages(
 
 @router.post("/{thread_id}/messages", response_model=Posted, status_code=202)
 async def post_message(
-    backend: Backend, user: User, thread_id: str, body: MessageIn, response: Response
+    backend: Backend, user: Writer, thread_id: str, body: MessageIn, response: Response
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
     posted = await backend.send_message(
-        user.subject,
+        user,
         thread_id,
         body.text,
         body.client_msg_id,
         model=body.model,
-        roles=user.roles,
         interrupt=body.interrupt,
     )
     if not posted.created:

@@ -14,6 +14,8 @@ from netra.chat.ws.protocol import Request, error
 from netra.close_codes import Close
 from netra.errors import DomainError, Unavailable, row_for
 from netra.tokens import TokenRejected
+from netra.tokens.scopes import InsufficientScope
+from netra.usage.budgets import QuotaExceeded
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,16 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
     chat.BadCursor: Reply("bad_cursor"),
     chat.ModelNotAllowed: Reply("model_not_allowed"),
     chat.RunActive: Reply("run_active", lambda e: {"run_id": e.run_id}),
+    chat.TooManyStreams: CloseWith(Close.OVERLOADED),
+    InsufficientScope: Reply("insufficient_scope", lambda e: {"scope": e.scope}),
     chat.EmptyQuery: Reply("empty_query"),
     chat.QueryTooLong: Reply("query_too_long"),
+    chat.BadImport: Reply("bad_import"),
+    chat.NoSuchMessage: Reply("not_found"),
+    chat.NotAnAnswer: Reply("not_an_answer"),
+    chat.NoSuchShare: Reply("not_found"),
+    chat.AdminsOnly: Reply("forbidden"),
+    QuotaExceeded: Reply("quota_exceeded", QuotaExceeded.detail),
 }
 
 
@@ -69,12 +79,12 @@ def close_for(exc: DomainError) -> tuple[Close, str]:
     return Close.BAD_REQUEST, exc.message
 
 
-def answer(outbox: Outbox, request: Request, exc: chat.ChatError) -> None:
+def answer(outbox: Outbox, request: Request, exc: DomainError) -> None:
     """Tell the client why `request` was refused."""
     row = answer_for(exc)
     if isinstance(row, CloseWith):
         outbox.fail(row.code, exc.message)
         return
     data = row.data(exc) if row.data is not None else {}
-    thread_id = exc.thread_id or getattr(request, "thread_id", None)
+    thread_id = getattr(exc, "thread_id", None) or getattr(request, "thread_id", None)
     outbox.push(error(request, row.code, exc.message, thread_id, **data))

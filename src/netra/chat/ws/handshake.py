@@ -41,8 +41,8 @@ def bearer_token(websocket: WebSocket) -> str:
     raise ProtocolError(Close.UNAUTHORIZED, "missing access token")
 
 
-async def admit(websocket: WebSocket, backend: ChatBackend) -> Principal | None:
-    """The socket's user, with the socket accepted; or None, the socket closed."""
+async def admit(websocket: WebSocket, backend: ChatBackend) -> tuple[Principal, str] | None:
+    """The socket's user and credential, the socket accepted; or None, the socket closed."""
     settings = backend.settings
     try:
         if not origin_allowed(websocket, backend):
@@ -58,6 +58,7 @@ async def admit(websocket: WebSocket, backend: ChatBackend) -> Principal | None:
                 principal = await backend.authenticate(token)
         finally:
             backend.authenticating -= 1
+        backend.streams.check_room(principal)  # WS_MAX_PER_USER, before accepting
     except ProtocolError as exc:
         await _refuse(websocket, backend, exc.code, exc.reason)
         return None
@@ -68,7 +69,7 @@ async def admit(websocket: WebSocket, backend: ChatBackend) -> Principal | None:
         await _refuse(websocket, backend, Close.OVERLOADED, "authentication timed out; retry")
         return None
     await websocket.accept(subprotocol=SUBPROTOCOL)
-    return principal
+    return principal, token
 
 
 async def _refuse(websocket: WebSocket, backend: ChatBackend, code: int, reason: str) -> None:

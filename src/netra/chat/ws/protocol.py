@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from netra.close_codes import Close
 from netra.db.base import utcnow
+from netra.tokens.scopes import CHAT, CHAT_READ, Scope
 
 SUBPROTOCOL = "netra.v1"
 BEARER_PREFIX = "bearer."
@@ -33,6 +34,10 @@ class SendMessage(Request):
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     model: Annotated[str | None, Field(min_length=1, max_length=64)] = None
     interrupt: bool = False
+    # W3C trace context of the sender: the message's trace continues it (docs/operations.md).
+    traceparent: Annotated[
+        str | None, Field(pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+    ] = None
 
 
 class Subscribe(Request):
@@ -53,6 +58,16 @@ class CancelRun(Request):
 
 class Ping(Request):
     type: Literal["ping"]
+
+
+# The scope each client message needs (docs/auth.md, "Scopes"): the one declaration.
+MESSAGE_SCOPES: dict[str, Scope | None] = {
+    "send_message": CHAT,
+    "cancel_run": CHAT,
+    "subscribe": CHAT_READ,
+    "unsubscribe": CHAT_READ,
+    "ping": None,
+}
 
 
 ClientMessage = Annotated[

@@ -28,9 +28,9 @@ class SocketEndpoint:
             reason = "the chat backend is starting, retry shortly"
             await refuse(websocket, Close.OVERLOADED, reason)
             return
-        user = await admit(websocket, backend)
-        if user is not None:
-            await SocketSession(websocket, backend, user).run()
+        admitted = await admit(websocket, backend)
+        if admitted is not None:
+            await SocketSession(websocket, backend, *admitted).run()
 
 
 def websocket_route() -> WebSocketRoute:

@@ -9,14 +9,18 @@ import logging
 import time
 
 from fastapi import WebSocket
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+from opentelemetry.trace import SpanKind
 from starlette.websockets import WebSocketDisconnect
 
 from netra.chat.backend import ChatBackend
-from netra.chat.errors import ChatError
+from netra.chat.errors import ChatError, TooManyStreams
 from netra.chat.hub import Subscription
 from netra.chat.outbox import Outbox
 from netra.chat.ws.errors import answer
 from netra.chat.ws.protocol import (
+    MESSAGE_SCOPES,
     CancelRun,
     ClientMessage,
     Ping,
@@ -30,8 +34,10 @@ from netra.chat.ws.protocol import (
 )
 from netra.close_codes import Close
 from netra.tokens import Principal
+from netra.tokens.scopes import InsufficientScope, require_scope
 
 log = logging.getLogger("netra.chat.ws")
+tracer = trace.get_tracer("netra.chat.ws")
 
 
 class SocketSession:
@@ -44,16 +50,20 @@ class SocketSession:
         "settings",
         "subscriptions",
         "timer",
+        "token",
         "user",
         "websocket",
         "window_frames",
         "window_start",
     )
 
-    def __init__(self, websocket: WebSocket, backend: ChatBackend, user: Principal) -> None:
+    def __init__(
+        self, websocket: WebSocket, backend: ChatBackend, user: Principal, token: str
+    ) -> None:
         self.websocket = websocket
         self.backend = backend
         self.user = user
+        self.token = token  # verified again for API keys (netra.chat.streams)
         self.settings = backend.settings
         self.outbox = Outbox(self.settings.ws_queue_size)
         self.subscriptions: dict[str, Subscription] = {}
@@ -75,6 +85,17 @@ class SocketSession:
             metrics.ws_closes.labels(str(code)).inc()
 
     async def _serve(self) -> None:
+        try:
+            stream = self.backend.streams.open(self.user, self.token, self.outbox.fail)
+        except TooManyStreams as exc:  # another socket of this user got in first
+            await self.websocket.close(Close.OVERLOADED, exc.message[:120])
+            return
+        try:
+            await self._serve_stream()
+        finally:
+            self.backend.streams.close(stream)
+
+    async def _serve_stream(self) -> None:
         self.backend.sockets.add(self.outbox)
         expiry = self._watch_expiry()
         writer = asyncio.create_task(self._write(), name="ws-writer")
@@ -135,8 +156,11 @@ class SocketSession:
                 self.outbox.fail(exc.code, exc.reason)
                 continue
             try:
+                scope = MESSAGE_SCOPES[request.type]
+                if scope is not None:
+                    require_scope(self.user, scope)
                 await self._handle(request)
-            except ChatError as exc:
+            except (ChatError, InsufficientScope) as exc:
                 answer(self.outbox, request, exc)
 
     def _police(self, raw: str) -> None:
@@ -214,15 +238,20 @@ class SocketSession:
         )
 
     async def _send(self, request: SendMessage) -> None:
-        posted = await self.backend.send_message(
-            self.user.subject,
-            request.thread_id,
-            request.text,
-            request.client_msg_id,
-            model=request.model,
-            roles=self.user.roles,
-            interrupt=request.interrupt,
-        )
+        # A message is the socket's request: its trace (continuing the sender's, if it
+        # gave one) holds the run it starts, as a REST POST's does.
+        carrier = {"traceparent": request.traceparent} if request.traceparent else {}
+        with tracer.start_as_current_span(
+            "WS send_message", context=extract(carrier), kind=SpanKind.SERVER
+        ):
+            posted = await self.backend.send_message(
+                self.user,
+                request.thread_id,
+                request.text,
+                request.client_msg_id,
+                model=request.model,
+                interrupt=request.interrupt,
+            )
         self.outbox.push(
             ack(
                 request,

@@ -60,6 +60,7 @@ class AuthSettings(BaseModel):
             "Client secret of the backend's service account (the auth service keeps "
             "only its hash).",
             secret=True,
+            strong=True,
             required_in=DEPLOYED,
             generate=token_urlsafe_32,
         ),
@@ -79,6 +80,7 @@ class AuthSettings(BaseModel):
             "Shared HS256 secret, only when TOKEN_ALGORITHM=HS256. One chain for both "
             "services: JWT_SECRET_{ENVIRONMENT}, then JWT_SECRET_KEY, then JWT_SECRET.",
             secret=True,
+            strong=True,
             generate=token_urlsafe_32,
             names=("JWT_SECRET_{ENVIRONMENT}", "JWT_SECRET_KEY", "JWT_SECRET"),
         ),
@@ -99,6 +101,7 @@ class AuthSettings(BaseModel):
             "The backend's previous SERVICE_SECRET, still accepted during a rotation: set "
             "the new secret on auth with the old one here, roll the backend, then unset.",
             secret=True,
+            strong=True,
         ),
     ] = None
     token_leeway: Annotated[
@@ -155,8 +158,21 @@ class AuthSettings(BaseModel):
     login_limit_per_account: Annotated[
         int,
         Field(ge=1),
-        Spec(AUTH, "Failed sign-ins allowed per account within LOGIN_LIMIT_WINDOW."),
+        Spec(
+            AUTH,
+            "Failed sign-ins allowed per account within LOGIN_LIMIT_WINDOW from browsers "
+            "without the account's device cookie.",
+        ),
     ] = 10
+    login_limit_per_device: Annotated[
+        int,
+        Field(ge=1),
+        Spec(
+            AUTH,
+            "Failed sign-ins allowed within the window from a browser holding the account's "
+            "device cookie (its own budget: guesses from elsewhere never lock it out).",
+        ),
+    ] = 5
     login_limit_per_ip: Annotated[
         int,
         Field(ge=1),
@@ -175,6 +191,7 @@ class AuthSettings(BaseModel):
             AUTH,
             "Encrypts signing keys at rest in the database.",
             secret=True,
+            strong=True,
             required_in=DEPLOYED,
             generate=token_urlsafe_32,
         ),
@@ -207,7 +224,9 @@ class AuthSettings(BaseModel):
             "Per provider: OIDC_<NAME>_ISSUER (preset for google), _CLIENT_ID, "
             "_CLIENT_SECRET (secret; required in staging/production), _REDIRECT_URL "
             "(default PUBLIC_URL/auth/oidc/<name>/callback), _SCOPES (default `openid email "
-            "profile`), _DISPLAY_NAME. https required outside development and test.",
+            "profile`), _DISPLAY_NAME, _TRUST_EMAIL (default false: the provider's verified "
+            "email never joins an existing account by itself). https required outside "
+            "development and test.",
             secret=True,
             names=("OIDC_<NAME>_<KEY>",),
             prefix="OIDC_",

@@ -108,6 +108,26 @@ class ChatSettings(BaseModel):
         int, Field(ge=1, le=32768), Spec(BACKEND, "Most tokens the local model writes per answer.")
     ] = 512
 
+    # --- usage accounting (docs/operations.md, Usage) ------------------------------
+    openai_price_input: Annotated[
+        float | None,
+        Field(ge=0),
+        Spec(
+            BACKEND,
+            "USD per million input tokens of the openai provider's model, for usage "
+            "costs. Unset: its runs are recorded as unpriced (the builtin and local "
+            "providers cost nothing).",
+            example="0.15",
+        ),
+    ] = None
+    openai_price_output: Annotated[
+        float | None,
+        Field(ge=0),
+        Spec(
+            BACKEND, "USD per million output tokens of the openai provider's model.", example="0.6"
+        ),
+    ] = None
+
     # --- chat limits (documented in docs/protocol.md) ------------------------------
     ws_max_frame_bytes: Annotated[
         int,
@@ -133,6 +153,15 @@ class ChatSettings(BaseModel):
         Field(ge=1, le=1_000_000),
         Spec(BACKEND, "Authenticated WebSockets per process; above it, close 1013."),
     ] = 20000
+    ws_max_per_user: Annotated[
+        int,
+        Field(ge=1, le=100_000),
+        Spec(
+            BACKEND,
+            "Open WebSockets and SSE streams one user may hold in this process; the next "
+            "socket is closed with 1013, the next SSE stream answered 429.",
+        ),
+    ] = 16
     ws_max_pending: Annotated[
         int,
         Field(ge=1, le=100_000),

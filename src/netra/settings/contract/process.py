@@ -53,6 +53,27 @@ class ProcessSettings(BaseModel):
             example="https://chat.example.com",
         ),
     ] = None
+    max_body_bytes: Annotated[
+        int,
+        Field(ge=1024),
+        Spec(
+            BOTH,
+            "Largest request body accepted, in bytes, on every route: beyond it the answer "
+            "is 413, decided from Content-Length or while the body streams in, never after "
+            "buffering it.",
+        ),
+    ] = 1024 * 1024
+    ops_token: Annotated[
+        SecretStr | None,
+        Spec(
+            BOTH,
+            "Bearer token that shows operators the details of /health/ready (hosts, key "
+            "ids, errors) and, in staging/production, /metrics. Without it only requests "
+            "made on the machine itself (loopback, not through a proxy) see them.",
+            secret=True,
+            strong=True,
+        ),
+    ] = None
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"],
         Spec(DATABASE, "Minimum level of log records."),
@@ -65,6 +86,15 @@ class ProcessSettings(BaseModel):
             "staging/production.",
         ),
     ] = "auto"
+    otel_exporter_otlp_endpoint: Annotated[
+        AnyHttpUrl | None,
+        Spec(
+            BOTH,
+            "OpenTelemetry collector (OTLP over HTTP) to send traces to; /v1/traces is "
+            "appended. Unset: no traces are recorded.",
+            example="http://otel-collector:4318",
+        ),
+    ] = None
 
     # --- database ----------------------------------------------------------------
     database_url: Annotated[

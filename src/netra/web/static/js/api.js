@@ -44,10 +44,24 @@ async function describe(response) {
   return new ApiError(response.status, text);
 }
 
-async function send(path, init) {
+function hex(bytes) {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+// Each call starts a W3C trace, which the backend (and the auth service and model
+// server after it) continues when tracing is on: docs/operations.md, Traces.
+function traceparent() {
+  return `00-${hex(16)}-${hex(8)}-01`;
+}
+
+async function send(path, init = {}) {
   let response;
+  const headers = new Headers(init.headers);
+  headers.set("traceparent", traceparent());
   try {
-    response = await fetch(path, { credentials: "same-origin", ...init });
+    response = await fetch(path, { credentials: "same-origin", ...init, headers });
   } catch {
     reportDown("Netra's server cannot be reached. Retrying…");
     throw new ApiError(0, "Netra's server cannot be reached; it will retry when it is back.");
@@ -99,7 +113,7 @@ function endedMessage(error) {
 }
 
 /** JSON in, JSON out; `auth: false` for the sign-in calls. */
-export async function api(path, { method = "GET", body, auth = true, headers = {} } = {}) {
+export async function api(path, { method = "GET", body, auth = true, headers = {}, as = "json" } = {}) {
   const attempt = () => {
     const all = { Accept: "application/json", ...headers };
     if (body !== undefined) all["Content-Type"] = "application/json";
@@ -111,6 +125,9 @@ export async function api(path, { method = "GET", body, auth = true, headers = {
   const used = app.token;
   let response = await attempt();
   if (response.status === 401 && auth) {
+    // The password asked again (creating an API key) was wrong: the session is fine.
+    const first = await describe(response.clone());
+    if (first.reason === "reauthentication_required") throw first;
     // A refresh may already have happened while this request was in flight.
     if (app.token === used || !app.token) {
       const outcome = await refresh();
@@ -128,6 +145,7 @@ export async function api(path, { method = "GET", body, auth = true, headers = {
   }
   if (!response.ok) throw await describe(response);
   if (response.status === 204) return null;
+  if (as === "text") return response.text();
   const type = response.headers.get("content-type") || "";
   return type.includes("json") ? response.json() : null;
 }

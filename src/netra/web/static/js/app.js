@@ -1,4 +1,5 @@
-// Boot and routing (#/signin, #/signup, #/, #/t/<id>, #/sessions, #/keys, #/admin).
+// Boot and routing (#/signin, #/signup, #/, #/t/<id>, #/sessions, #/keys, #/usage, #/admin,
+// #/dashboard).
 import { api, onSignedOut, refresh } from "./api.js";
 import { onBackOnline } from "./connectivity.js";
 import { app } from "./state.js";
@@ -8,6 +9,8 @@ import { chatView } from "./views/chat.js";
 import { sessionsView } from "./views/sessions.js";
 import { keysView } from "./views/keys.js";
 import { adminView } from "./views/admin.js";
+import { usageView } from "./views/usage.js";
+import { dashboardView } from "./views/dashboard.js";
 
 const SESSION_CHECK_MS = 30000;
 const main = document.getElementById("main");
@@ -57,7 +60,9 @@ function shell(active) {
   top.replaceChildren(
     h("a", { href: "#/", class: "brand", "aria-label": "Netra home" }, h("img", { src: "/static/icon.svg", alt: "" }), "Netra"),
     h("nav", { "aria-label": "Main" }, link("#/", "Chats", "chat"), link("#/sessions", "Sessions", "sessions"),
-      link("#/keys", "API keys", "keys"), app.user?.role === "admin" ? link("#/admin", "Users", "admin") : null),
+      link("#/keys", "API keys", "keys"), link("#/usage", "Usage", "usage"),
+      app.user?.role === "admin" ? link("#/admin", "Users", "admin") : null,
+      app.user?.role === "admin" ? link("#/dashboard", "Dashboard", "dashboard") : null),
     h("div", { class: "me" }, h("span", { class: "email", text: app.user?.email || "" }),
       h("button", { type: "button", class: "secondary small", text: "Sign out", onclick: signOut })));
   top.hidden = false;
@@ -86,6 +91,14 @@ async function route() {
       leaveChat();
       shell("keys");
       await keysView(view);
+    } else if (section === "usage") {
+      leaveChat();
+      shell("usage");
+      await usageView(view);
+    } else if (section === "dashboard" && app.user.role === "admin") {
+      leaveChat();
+      shell("dashboard");
+      await dashboardView(view);
     } else if (section === "admin" && app.user.role === "admin") {
       leaveChat();
       shell("admin");

@@ -5,6 +5,7 @@ export const app = {
   user: null, // GET /auth/me
   refreshing: null, // the one refresh in flight, shared by concurrent 401s
   notice: null, // a message for the sign-in page ("your session ended…")
+  pendingLink: null, // a provider sign-in waiting for the existing account's password
   online: true,
   threads: [],
   pendingText: null, // the first message of a chat being created

@@ -118,7 +118,14 @@ function header(thread, chat) {
   const status = h("span", { class: "live-status", role: "status", text: "Connecting…" });
   const rename = h("button", { type: "button", class: "secondary small", text: "Rename" });
   const remove = h("button", { type: "button", class: "danger small", text: "Delete" });
-  const bar = h("div", { class: "thread-head" }, title, h("div", { class: "actions" }, status, rename, remove));
+  const exportMd = h("button", { type: "button", class: "secondary small", text: "Export Markdown" });
+  const exportJson = h("button", { type: "button", class: "secondary small", text: "Export JSON" });
+  const share = h("button", { type: "button", class: "secondary small", text: "Share" });
+  const bar = h("div", { class: "thread-head" }, title,
+    h("div", { class: "actions" }, status, share, exportMd, exportJson, rename, remove));
+  exportMd.addEventListener("click", () => download(thread, "markdown", "md"));
+  exportJson.addEventListener("click", () => download(thread, "json", "json"));
+  share.addEventListener("click", () => shareThread(thread, bar, share));
   rename.addEventListener("click", () => {
     const input = h("input", { id: "rename-input", value: thread.title, maxlength: "200", required: true });
     const form = h("form", { class: "rename" },
@@ -150,6 +157,44 @@ function header(thread, chat) {
     status.dataset.state = state;
   };
   return bar;
+}
+
+async function download(thread, format, suffix) {
+  const text = await api(`/api/threads/${encodeURIComponent(thread.id)}/export?format=${format}`, { as: "text" });
+  const type = format === "json" ? "application/json" : "text/markdown";
+  const link = h("a", {
+    href: URL.createObjectURL(new Blob([text], { type })),
+    download: `${thread.title.replace(/[^\w.-]+/g, "-").slice(0, 60) || "thread"}.${suffix}`,
+  });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+// A read-only snapshot at a secret link, shown once: copy it now, or stop sharing.
+async function shareThread(thread, bar, button) {
+  button.disabled = true;
+  try {
+    const made = await api(`/api/threads/${encodeURIComponent(thread.id)}/shares`, { method: "POST", body: {} });
+    const url = h("input", { id: "share-url", value: made.url, readonly: true });
+    const copy = h("button", { type: "button", class: "primary small", text: "Copy link" });
+    const stop = h("button", { type: "button", class: "danger small", text: "Stop sharing" });
+    const note = h("p", { class: "note", role: "status", text: "Anyone with this link sees the chat as it is now. It is shown only once." });
+    const panel = h("div", { class: "share-panel" },
+      h("label", { for: "share-url", text: "Shared link" }), url, copy, stop, note);
+    copy.addEventListener("click", async () => {
+      url.select();
+      await navigator.clipboard?.writeText(made.url).catch(() => {});
+      note.textContent = "Link copied.";
+    });
+    stop.addEventListener("click", async () => {
+      await api(`/api/shares/${encodeURIComponent(made.id)}`, { method: "DELETE" });
+      panel.replaceChildren(h("p", { class: "note", role: "status", text: "Sharing stopped: the link no longer works." }));
+    });
+    bar.after(panel);
+    url.select();
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function openThread(conversation, chat) {
@@ -205,6 +250,7 @@ function drawHistory(chat, messages) {
       const run = runFor(chat, message.run_id, message.run_id === lastRun);
       run.finish(message.content);
       run.el.dataset.messageId = message.id;
+      run.messageId = message.id;
     }
   }
   const found = chat.messageId && [...chat.log.children].find((el) => el.dataset.messageId === chat.messageId);
@@ -229,11 +275,33 @@ function userTurn(chat, text, before = null) {
 function runFor(chat, runId, open = true) {
   let run = chat.runs.get(runId);
   if (!run) {
-    run = new RunView(runId, { open, onCancel: (view) => cancel(chat, view) });
+    run = new RunView(runId, {
+      open, onCancel: (view) => cancel(chat, view), onRate: (view, rating) => rate(chat, view, rating),
+    });
     chat.runs.set(runId, run);
     chat.log.append(run.el);
   }
   return run;
+}
+
+// The answer's message id: known from history, else looked up once the run has ended.
+async function answerId(chat, view) {
+  if (!view.messageId) {
+    const found = (await allMessages(chat.threadId)).find((m) => m.role === "assistant" && m.run_id === view.runId);
+    view.messageId = found?.id;
+  }
+  return view.messageId;
+}
+
+async function rate(chat, view, rating) {
+  try {
+    const id = await answerId(chat, view);
+    if (!id) return chat.setStatus("This answer cannot be rated yet.", "error");
+    await api(`/api/messages/${encodeURIComponent(id)}/feedback`, { method: "POST", body: { rating } });
+    view.rated(rating);
+  } catch (error) {
+    chat.setStatus(`Feedback not saved: ${error.message}`, "error");
+  }
 }
 
 async function cancel(chat, view) {

@@ -30,9 +30,23 @@ export async function oidcHandoff() {
   const response = await fetch("/auth/oidc/session", {
     method: "POST", headers: { ...REFRESH_COOKIE, Accept: "application/json" },
   });
+  if (response.status === 409) {
+    // The address belongs to an existing account: its password makes the link (docs/oidc.md).
+    const body = await response.json().catch(() => null);
+    if (body?.detail?.reason === "link_required") app.pendingLink = body.detail.message;
+  }
   if (!response.ok) return false;
   setTokens(await response.json());
   return true;
+}
+
+async function linkProvider(password) {
+  const pair = await api("/auth/oidc/link", {
+    method: "POST", auth: false, headers: REFRESH_COOKIE, body: { password },
+  });
+  setTokens(pair);
+  app.pendingLink = null;
+  app.user = await api("/auth/me");
 }
 
 export async function signIn(email, password) {
@@ -51,6 +65,8 @@ export function signInView(main, { signUp = false, onDone }) {
   });
   const name = signUp ? h("input", { type: "text", id: "name", autocomplete: "name" }) : null;
   const error = h("p", { class: "error", role: "alert", hidden: true });
+  const linking = !signUp && app.pendingLink;
+  if (linking) app.notice = `${app.pendingLink} Enter that account's password to link them.`;
   const notice = app.notice ? h("p", { class: "notice", role: "alert", text: app.notice }) : null;
   app.notice = null;
   const submit = h("button", { type: "submit", class: "primary wide", text: signUp ? "Create account" : "Sign in" });
@@ -58,7 +74,7 @@ export function signInView(main, { signUp = false, onDone }) {
     h("h1", { id: "auth-title", text: signUp ? "Create your Netra account" : "Sign in to Netra" }),
     notice,
     name && field("Name (optional)", name),
-    field("Email", email),
+    linking ? null : field("Email", email),
     field("Password", password, signUp ? "At least 10 characters; not a common password." : null),
     error, submit,
     h("p", { class: "switch" }, signUp ? "Already have an account? " : "New here? ",
@@ -68,6 +84,11 @@ export function signInView(main, { signUp = false, onDone }) {
     submit.disabled = true;
     error.hidden = true;
     try {
+      if (linking) {
+        await linkProvider(password.value);
+        onDone();
+        return;
+      }
       if (signUp) {
         await api("/auth/register", {
           method: "POST", auth: false,
@@ -85,6 +106,7 @@ export function signInView(main, { signUp = false, onDone }) {
   });
   main.replaceChildren(h("div", { class: "auth-page" }, form));
   providerButtons().then((buttons) => { if (buttons) submit.after(buttons); });
-  if (notice) focusHeading(form);
+  if (linking) password.focus();
+  else if (notice) focusHeading(form);
   else email.focus();
 }

@@ -12,7 +12,7 @@ function json(value) {
 }
 
 export class RunView {
-  constructor(runId, { open = true, onCancel } = {}) {
+  constructor(runId, { open = true, onCancel, onRate } = {}) {
     this.runId = runId;
     this.started = null;
     this.finished = false;
@@ -29,10 +29,19 @@ export class RunView {
       h("summary", {}, h("span", { class: "label", text: "Run timeline" }), " · ", this.summaryText),
       this.steps);
     this.answer = h("div", { class: "answer markdown", "aria-live": "polite" });
+    this.up = h("button", {
+      type: "button", class: "secondary small rate", text: "👍", "aria-label": "Good answer",
+      "aria-pressed": "false", onclick: () => onRate?.(this, 1),
+    });
+    this.down = h("button", {
+      type: "button", class: "secondary small rate", text: "👎", "aria-label": "Bad answer",
+      "aria-pressed": "false", onclick: () => onRate?.(this, -1),
+    });
+    this.rating = h("div", { class: "rating", hidden: true }, this.up, this.down);
     this.el = h("li", { class: "turn turn-agent", "data-run": runId },
       h("div", { class: "who", text: "Agent" }),
       h("div", { class: "run-bar" }, this.timeline, this.cancelButton),
-      this.answer);
+      this.answer, this.rating);
   }
 
   offset(ts) {
@@ -130,5 +139,12 @@ export class RunView {
     this.cancelButton.hidden = true;
     this.answer.classList.remove("streaming");
     this.answer.replaceChildren(render(text));
+    this.rating.hidden = false;
+  }
+
+  /** Show which way the user rated this answer. */
+  rated(rating) {
+    this.up.setAttribute("aria-pressed", String(rating === 1));
+    this.down.setAttribute("aria-pressed", String(rating === -1));
   }
 }

@@ -1,7 +1,7 @@
 """a thread's default model and the model each run used
 
-Revision ID: chat_0003
-Revises: chat_0002
+Revision ID: chat_0005
+Revises: chat_0004_usage
 Create Date: 2026-12-05 08:10:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "chat_0003"
-down_revision = "chat_0002"
+revision = "chat_0005"
+down_revision = "chat_0004_usage"
 branch_labels = None
 depends_on = None
 

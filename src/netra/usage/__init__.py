@@ -1,0 +1,1 @@
+"""Usage accounting, budgets and the operator's dashboard of the chat backend."""

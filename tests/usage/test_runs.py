@@ -1,0 +1,117 @@
+"""Budgets and metrics around real runs: a run that crosses a budget mid-way finishes the
+model call under way and stops with `agent_error` (quota_exceeded) before calling a tool;
+/metrics counts what the dashboard and alerts read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from openai import AsyncOpenAI
+
+from netra.agents import default_tools
+from netra.agents.providers.openai import OpenAIAgent
+from netra.auth.component import AuthComponent
+from netra.chat.component import ChatComponent
+from netra.service import build_app
+from netra.testing import ScriptedModelServer, answer_chunks, chunk
+from tests.support.apps import SettingsFactory
+from tests.support.chat import Serve, Server, start_server, stop_server
+from tests.usage.conftest import finished, post
+
+ADMIN = "root"
+
+
+@pytest.fixture
+async def model_server() -> AsyncIterator[ScriptedModelServer]:
+    async with ScriptedModelServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def openai_server(
+    make_settings: SettingsFactory,
+    database_env: dict[str, str],
+    model_server: ScriptedModelServer,
+) -> AsyncIterator[Server]:
+    """The embedded app whose agent is the openai provider talking to `model_server`."""
+    settings = make_settings(**database_env, ENVIRONMENT="development")
+
+    def agent(_: object) -> OpenAIAgent:
+        client = AsyncOpenAI(api_key="unused", base_url=model_server.base_url, max_retries=0)
+        return OpenAIAgent(client, "tiny-model", default_tools())
+
+    chat = ChatComponent(agent_factory=agent)
+    srv = await start_server(build_app(settings, [AuthComponent(), chat]), chat)
+    await srv.users.sign_in(ADMIN)
+    try:
+        yield srv
+    finally:
+        await stop_server(srv)
+
+
+def tool_call(tokens_in: int, tokens_out: int) -> list[dict[str, object]]:
+    call = {
+        "index": 0,
+        "id": "call-1",
+        "type": "function",
+        "function": {"name": "calculator", "arguments": '{"expression": "6*7"}'},
+    }
+    usage = {"prompt_tokens": tokens_in, "completion_tokens": tokens_out}
+    return [chunk(tool_calls=[call]), chunk(finish="tool_calls"), chunk(usage=usage)]
+
+
+def sample(metrics: str, series: str) -> float:
+    match = re.search(rf"^{re.escape(series)} (\S+)$", metrics, re.MULTILINE)
+    assert match, f"{series} not in /metrics"
+    return float(match.group(1))
+
+
+async def test_a_run_crossing_its_budget_stops_after_the_model_call(
+    openai_server: Server,
+    model_server: ScriptedModelServer,
+) -> None:
+    srv = openai_server
+    model_server.script(model_server.sse(tool_call(40, 9)), model_server.sse(answer_chunks("42")))
+    async with srv.http(ADMIN) as admin:
+        put = await admin.put("/api/admin/budgets/roles/user", json={"tokens_per_day": 30})
+        assert put.status_code == 200, put.text
+    async with srv.http("alice") as client:
+        posted = await post(client, "what is 6*7?")
+        assert posted.status_code == 202, posted.text
+        events = await finished(client, posted.json()["message"]["thread_id"])
+        refused = await post(client, "and now?")
+        usage = (await client.get("/api/usage")).json()
+        metrics = (await client.get("/metrics")).text
+    end = events[-1]
+    assert end["type"] == "agent_error"
+    assert end["payload"]["code"] == "quota_exceeded"
+    assert "tokens_per_day" in end["payload"]["reason"]
+    assert "tool_executing" not in [e["type"] for e in events]
+    assert len(model_server.requests) == 1  # no further model call
+    assert refused.status_code == 429
+    assert refused.json()["detail"]["limit"] == "tokens_per_day"
+    assert usage["totals"]["input_tokens"] == 40
+    assert usage["totals"]["output_tokens"] == 9
+    assert usage["totals"]["estimated_runs"] == 0
+    assert usage["totals"]["failed_runs"] == 1
+    assert sample(metrics, 'netra_quota_refusals_total{limit="tokens_per_day"}') == 2
+    assert sample(metrics, 'netra_run_errors_total{code="quota_exceeded"}') == 1
+    assert sample(metrics, 'netra_tokens_total{direction="input",model="tiny-model"}') == 40
+
+
+async def test_metrics_count_runs_first_tokens_and_tool_calls(
+    serve: Serve,
+) -> None:
+    srv = await serve()
+    async with srv.http("alice") as client:
+        posted = await post(client, "search my notes")
+        await finished(client, posted.json()["message"]["thread_id"])
+        metrics = (await client.get("/metrics")).text
+    assert sample(metrics, 'netra_runs_total{outcome="completed"}') == 1
+    assert sample(metrics, "netra_runs_active") == 0
+    assert sample(metrics, 'netra_time_to_first_token_seconds_count{model="scripted"}') == 1
+    assert sample(metrics, 'netra_tool_calls_total{outcome="ok",server="builtin"}') == 1
+    assert sample(metrics, "netra_approvals_waiting") == 0
+    assert sample(metrics, 'netra_tokens_total{direction="output",model="scripted"}') > 0
