@@ -77,6 +77,7 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "NoSuchShare": "not_found",
         "AdminsOnly": "forbidden",
         "QuotaExceeded": "quota_exceeded",
+        "InsufficientScope": "insufficient_scope",
     }
 
 
