@@ -191,7 +191,7 @@ class _Resolution:
             entry.status, entry.source, entry.message = Status.INVALID, exc.where, str(exc)
             return
         if found is not None:
-            self._take(name, spec, entry, found)
+            self._take(name, spec, entry, found, relevant)
             return
         if self.environment in spec.env_defaults:
             self.raw[name] = spec.env_defaults[self.environment]
@@ -229,11 +229,13 @@ class _Resolution:
                     return found
         return None
 
-    def _take(self, name: str, spec: Spec, entry: Entry, found: Found) -> None:
+    def _take(self, name: str, spec: Spec, entry: Entry, found: Found, relevant: bool) -> None:
         self.raw[name] = found.value
         entry.status, entry.source = Status.SET, found.where
         entry.value = None if spec.secret else found.value
-        if spec.strong and not self.environment.is_local:
+        # Judged where it is used: a release step (`netra migrate`) given the whole app's
+        # environment is not refused for a secret it never reads.
+        if spec.strong and relevant and not self.environment.is_local:
             weak = weakness(found.value)
             if weak is not None:
                 entry.status, entry.message = Status.INVALID, weak
