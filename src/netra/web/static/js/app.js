@@ -49,6 +49,7 @@ function signedOutHere(message) {
   leaveChat();
   app.token = null;
   app.user = null;
+  app.models = null;
   app.notice = message;
   top.hidden = true;
   go("#/signin");
