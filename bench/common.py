@@ -36,7 +36,7 @@ from netra.testing import NetraProcess, eventually, free_port, netra_env, wait_l
 BENCH = Path(__file__).resolve().parent
 
 PAD = "x" * 60
-SERVICE_SECRET = "bench-service-secret-0123456789"
+SERVICE_SECRET = "bench-service-secret-0123456789abcdef-QRSTUVWXYZqrstuvwxyz"
 KEY_FILE_VARIABLE = "BENCH_SIGNING_KEY_FILE"
 TOKEN_TTL = "7200"  # longer than any bench run: a socket closes 4401 at its token's expiry
 

@@ -10,6 +10,7 @@ Usage: uv run python bench/rollout.py [--runs 3]
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import tempfile
 import threading
@@ -70,8 +71,9 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="netra-bench-rollout-"))
     (root / "secrets").mkdir()
     (root / "secrets" / "database-url").write_text(f"sqlite:///{root / 'netra.db'}")
-    (root / "secrets" / "service-secret").write_text("bench-service-secret-0123456789")
-    (root / "secrets" / "key-encryption-key").write_text("bench-key-encryption-key-01234")
+    # Staging rules: Netra's own secrets hold 32 random bytes.
+    (root / "secrets" / "service-secret").write_text(secrets.token_urlsafe(32))
+    (root / "secrets" / "key-encryption-key").write_text(secrets.token_urlsafe(32))
     ports = {"auth": free_port(), "backend": free_port()}
     steps: dict[str, list[float]] = defaultdict(list)
     totals: list[float] = []

@@ -4,15 +4,22 @@ fixtures."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+import httpx
 import pytest
+from joserfc.jwk import RSAKey
 
+from netra.auth.app import create_app
 from netra.settings import Service, Settings, load_settings
-from tests.support.apps import SettingsFactory
+from netra.testing import free_port
+from tests.support.apps import SettingsFactory, running
+from tests.support.auth import AuthClientFactory
 from tests.support.chat import Serve, Server, chat_app, start_server, stop_server
 from tests.support.databases import create_pg_database, drop_pg_database
+from tests.support.oidc import Provider, install_provider, start_provider
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -70,3 +77,51 @@ async def server(
         yield srv
     finally:
         await stop_server(srv)
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'auth.db'}"}
+
+
+@pytest.fixture
+def auth_service(make_settings: SettingsFactory) -> AuthClientFactory:
+    """`async with auth_service(**ENV) as client`: an auth service with these settings."""
+
+    def start(**env: str) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        settings = make_settings([Service.AUTH], **env)
+        return running(create_app(settings))
+
+    return start
+
+
+@pytest.fixture
+async def auth(
+    auth_service: AuthClientFactory, database_env: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The auth service on a fresh SQLite and a fresh PostgreSQL database."""
+    async with auth_service(**database_env) as client:
+        yield client
+
+
+@pytest.fixture
+async def auth_sqlite(
+    auth_service: AuthClientFactory, sqlite_env: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The auth service on SQLite only (cases whose database does not matter)."""
+    async with auth_service(**sqlite_env) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    install_provider()
+    key = RSAKey.generate_key(
+        2048, parameters={"kid": "provider-key", "use": "sig", "alg": "RS256"}
+    )
+    private_jwk = key.as_dict(private=True)
+    port = free_port()
+    process = start_provider(port, private_jwk, tmp_path_factory.mktemp("oidc") / "provider.log")
+    yield Provider(f"http://127.0.0.1:{port}", port, private_jwk)
+    process.terminate()
+    process.wait(timeout=10)

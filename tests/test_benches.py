@@ -14,7 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 NUMBER = r"[0-9][0-9,.]*"
-HELPERS = {"common", "counting_client"}  # imported by the benches, not run
+# Imported or started by the benches, not run on their own.
+HELPERS = {"common", "counting_client", "mcp_echo_server"}
 
 QUICK = {
     "agent_latency": (["3"], [rf"start -> first message_delta p50\s+{NUMBER} µs"]),
@@ -43,6 +44,8 @@ SLOW = {
         [rf"LIKE / full-text: p50\s+{NUMBER}x", rf"{NUMBER} us with it"],
     ),
     "local_llm": (["4"], [rf"netra\s+overall decode:\s+{NUMBER} tokens/s"]),
+    "mcp_tools": (["20"], [rf"MCP over stdio\s+p50\s+{NUMBER} µs\s+p99\s+{NUMBER} µs"]),
+    "models_api": (["40", "2"], [rf"/api/models\s+{NUMBER} req/s"]),
     "usage_accounting": (["5"], [rf"with accounting\s+mean\s+{NUMBER} ms .* x\s*{NUMBER}"]),
     "dashboard": (["2000", "3"], [rf"dashboard\s+empty p50\s+{NUMBER} p99\s+{NUMBER} ms"]),
 }

@@ -69,6 +69,8 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "BadCursor": "bad_cursor",
         "EmptyQuery": "empty_query",
         "QueryTooLong": "query_too_long",
+        "ModelNotAllowed": "model_not_allowed",
+        "RunActive": "run_active",
         "BadImport": "bad_import",
         "NoSuchMessage": "not_found",
         "NotAnAnswer": "not_an_answer",

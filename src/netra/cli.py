@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from rich.console import Console
 
 from netra import db
+from netra.agents.catalog import check_catalog
 from netra.auth import cli as auth_cli
 from netra.auth.oidc.config import check_oidc_settings
 from netra.chat.cli import chat_app
@@ -28,6 +29,7 @@ from netra.deploy.cli import app as deploy_app
 from netra.logs import configure_logging
 from netra.serving import PortUnavailable, check_port, serve
 from netra.settings import (
+    Check,
     ConfigurationError,
     Environment,
     Reader,
@@ -50,7 +52,13 @@ app.add_typer(chat_app, name="chat")
 out = Console()
 err = Console(stderr=True)
 
-CHECKS = (check_database_settings, check_oidc_settings)
+CHECKS: tuple[Check, ...] = (check_database_settings, check_oidc_settings)
+
+
+def checks_for(services: Iterable[Reader]) -> tuple[Check, ...]:
+    """The components' own checks; the models file only where the backend runs (the
+    auth service is not given its secrets)."""
+    return (*CHECKS, check_catalog) if Service.BACKEND in set(services) else CHECKS
 
 
 class ServiceName(StrEnum):
@@ -79,8 +87,9 @@ def _services(scope: ServiceScope | CheckScope) -> list[Reader]:
 
 def load_settings(services: Iterable[Reader], overrides: dict[str, str] | None = None) -> Settings:
     """Settings for these services, or the full report and exit 2: never a traceback."""
+    services = list(services)
     try:
-        return _load_settings(services, overrides=overrides, checks=CHECKS)
+        return _load_settings(services, overrides=overrides, checks=checks_for(services))
     except ConfigurationError as exc:
         names = "+".join(exc.report.services)
         refuse(
@@ -273,7 +282,10 @@ def config_check(
     """Resolve the configuration as startup would, print the report; exit 0 only if complete."""
     overrides = {"ENVIRONMENT": env.value} if env else {}
     _, report = resolve(
-        _services(service), overrides=overrides, checks=CHECKS, persist_generated=False
+        _services(service),
+        overrides=overrides,
+        checks=checks_for(_services(service)),
+        persist_generated=False,
     )
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")

@@ -58,6 +58,8 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.RunFinished: HttpAnswer(409),
     chat.BadSeq: HttpAnswer(400),
     chat.BadCursor: HttpAnswer(400),
+    chat.ModelNotAllowed: HttpAnswer(403),
+    chat.RunActive: HttpAnswer(409),
     chat.TooManyStreams: HttpAnswer(429),
     chat.EmptyQuery: HttpAnswer(422),
     chat.QueryTooLong: HttpAnswer(422),

@@ -24,6 +24,7 @@ from netra.agents import (
     default_tools,
     run_agent,
 )
+from netra.agents.catalog.agents import ModelAgent
 from netra.agents.providers.openai import OpenAIAgent
 from netra.testing import ScriptedModelServer, answer_chunks, chunk
 from tests.support.agents import collect
@@ -312,7 +313,10 @@ def test_create_agent_reads_the_settings(make_settings: SettingsFactory) -> None
         OPENAI_MAX_RETRIES="4",
         AGENT_MAX_STEPS="3",
     )
-    agent = create_agent(settings)
+    model = create_agent(settings)
+    assert isinstance(model, ModelAgent)
+    assert (model.name, model.model) == ("openai", "smol")  # the one-model catalog
+    agent = model.chain[0].agent
     assert isinstance(agent, OpenAIAgent)
     assert (agent.model, agent.max_steps) == ("smol", 3)
     assert agent.client.max_retries == 4

@@ -16,7 +16,13 @@ async def test_message_flood_gets_rate_limited_with_a_clear_error(serve: Serve) 
     async with connect(srv) as ws:
         await recv(ws)
         for n in range(3):
-            request = {"type": "send_message", "thread_id": tid, "text": f"m{n}", "id": str(n)}
+            request = {
+                "type": "send_message",
+                "thread_id": tid,
+                "text": f"m{n}",
+                "id": str(n),
+                "interrupt": True,  # one run per thread: each stops the one before
+            }
             await ws.send(json.dumps(request))
         replies = [m for m in await recv_until(ws, "error") if m["type"] in ("ack", "error")]
         assert [r["type"] for r in replies] == ["ack", "ack", "error"]

@@ -64,9 +64,11 @@ async def test_first_send_on_a_socket_follows_its_run_live(server: Server) -> No
     async with connect(server) as one, connect(server) as two:
         await recv(one)
         await recv(two)
+        # One run per thread: whichever comes second interrupts the first.
+        send = {"type": "send_message", "thread_id": tid, "interrupt": True}
         await asyncio.gather(
-            one.send(json.dumps({"type": "send_message", "thread_id": tid, "text": "a b"})),
-            two.send(json.dumps({"type": "send_message", "thread_id": tid, "text": "c d"})),
+            one.send(json.dumps({**send, "text": "a b"})),
+            two.send(json.dumps({**send, "text": "c d"})),
         )
         seen = [await drain(one), await drain(two)]
     thread = await server.backend.threads.get(await server.users.id("alice"), tid)

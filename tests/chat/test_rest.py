@@ -137,6 +137,7 @@ async def test_provider_timeout_and_crashing_tool_end_with_agent_error(server: S
     tid = await new_thread(server)
     async with server.http("alice") as client:
         hang = (await client.post(f"/api/threads/{tid}/messages", json={"text": "hang"})).json()
+        await wait_run(server, "alice", hang["run_id"])  # one run per thread at a time
         crash = (await client.post(f"/api/threads/{tid}/messages", json={"text": "crash"})).json()
         assert (await wait_run(server, "alice", hang["run_id"]))["status"] == "failed"
         assert (await wait_run(server, "alice", crash["run_id"]))["status"] == "failed"

@@ -78,6 +78,9 @@ def stack(netra_image: str, tmp_path: Path) -> Iterator[Stack]:
         "NETRA_SECRETS": str(tmp_path / "secrets"),
         "NETRA_HTTP_PORT": str(http),
         "NETRA_AUTH_PORT": str(auth),
+        # Four people chatting without pause through a drain send more than the default
+        # 30 messages a minute each; the rate limit is not what this test is about.
+        "NETRA_CHAT_RATE_LIMIT": "1000",
     }
     made = Stack(project, environ, f"http://127.0.0.1:{http}", f"http://127.0.0.1:{auth}")
     try:

@@ -27,7 +27,7 @@ from netra.testing import PASSWORD, ScriptedModelServer, answer_chunks, chunk, f
 from tests.support.databases import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.slow
-SERVICE_SECRET = "tracing-service-secret-0123456789abcdef"
+SERVICE_SECRET = "tracing-service-secret-0123456789abcdef-QRSTUVWXYZqrstuvwxyz"
 SECRET_WORDS = "pineapple-hedgehog-42"
 Span = dict[str, Any]
 
@@ -114,7 +114,7 @@ async def sign_in(auth_url: str) -> tuple[str, str]:
         token = login.json()["access_token"]
         created = await client.post(
             "/auth/api-keys",
-            json={"name": "tracing"},
+            json={"name": "tracing", "password": PASSWORD},
             headers={"Authorization": f"Bearer {token}"},
         )
         assert created.status_code == 201, created.text
@@ -192,7 +192,11 @@ async def test_one_message_is_one_trace_across_both_services_and_the_model_serve
         scripted.sse(answer_chunks("Hello.")),
     )
     auth_port, backend_port = free_port(), free_port()
-    auth_env = environment(tmp_path / "auth", databases[0], KEY_ENCRYPTION_KEY="kek-" + "k" * 40)
+    auth_env = environment(
+        tmp_path / "auth",
+        databases[0],
+        KEY_ENCRYPTION_KEY="kek-0123456789abcdef-QRSTUVWXYZqrstuvwxyz-0123456789",
+    )
     backend_env = environment(
         tmp_path / "backend",
         databases[1],

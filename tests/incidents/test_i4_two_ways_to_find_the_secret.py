@@ -16,7 +16,7 @@ from netra.testing import NetraProcess, free_port, netra_env, run_netra
 from tests.support.databases import create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.slow
-SECRET = "the-shared-hs256-secret-0123456789abcdef"
+SECRET = "the-shared-hs256-secret-0123456789abcdef-QRSTUVWXYZqrstuvwxyz"
 
 
 async def test_different_secrets_stop_the_backend_and_smoke_names_the_step(
@@ -27,13 +27,13 @@ async def test_different_secrets_stop_the_backend_and_smoke_names_the_step(
         "ENVIRONMENT": "staging",
         "TOKEN_ALGORITHM": "HS256",
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
-        "SERVICE_SECRET": "service-secret-0123456789abcdef",
+        "SERVICE_SECRET": "service-secret-0123456789abcdef-QRSTUVWXYZqrstuvwxyz",
     }
     auth_env = netra_env(
         tmp_path,
         **common,
         JWT_SECRET_STAGING=SECRET,
-        KEY_ENCRYPTION_KEY="key-encryption-key-0123456789abcdef",
+        KEY_ENCRYPTION_KEY="key-encryption-key-0123456789abcdef-QRSTUVWXYZqrstuv",
     )
     auth_port, backend_port = free_port(), free_port()
     backend_env = netra_env(

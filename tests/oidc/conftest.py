@@ -3,36 +3,18 @@ Netra apps configured to sign in with it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from joserfc.jwk import RSAKey
 
-from netra.testing import free_port
 from tests.support.apps import SettingsFactory
 from tests.support.oidc import (
     Netra,
     Provider,
-    install_provider,
     netra_with,
     oidc_env,
-    start_provider,
 )
-
-
-@pytest.fixture(scope="session")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    install_provider()
-    key = RSAKey.generate_key(
-        2048, parameters={"kid": "provider-key", "use": "sig", "alg": "RS256"}
-    )
-    private_jwk = key.as_dict(private=True)
-    port = free_port()
-    process = start_provider(port, private_jwk, tmp_path_factory.mktemp("oidc") / "provider.log")
-    yield Provider(f"http://127.0.0.1:{port}", port, private_jwk)
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture

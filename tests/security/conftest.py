@@ -1,9 +1,9 @@
-"""Fixtures of the security suite (issue 15): the auth service alone (from tests/auth)
-and the embedded app (auth and backend in one process), both in-process."""
+"""Fixtures of the security suite (issue 15): the embedded app (auth and backend in one
+process), in-process; the auth service alone is tests/conftest.py's."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
@@ -14,12 +14,7 @@ from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.settings import Service
-from tests.auth.conftest import auth, auth_service, auth_sqlite, sqlite_env
-from tests.support.apps import SettingsFactory, running
-
-__all__ = ["auth", "auth_service", "auth_sqlite", "sqlite_env"]
-
-EmbeddedFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+from tests.support.apps import EmbeddedFactory, SettingsFactory, running
 
 
 @pytest.fixture

@@ -16,12 +16,9 @@ import pytest
 
 from netra.testing import PASSWORD, bearer, sign_up
 from tests.oidc.browser import at_provider, callback_url, sign_in
-from tests.oidc.conftest import provider
 from tests.support.apps import SettingsFactory
 from tests.support.auth import AuthClientFactory, reason
 from tests.support.oidc import Netra, Provider, netra_with, oidc_env
-
-__all__ = ["provider"]
 
 
 async def create_key(

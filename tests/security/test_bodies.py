@@ -19,8 +19,7 @@ import pytest
 
 from netra.auth.app import create_app
 from netra.settings import Service
-from tests.security.conftest import EmbeddedFactory
-from tests.support.apps import SettingsFactory
+from tests.support.apps import EmbeddedFactory, SettingsFactory
 from tests.support.chat import start_server, stop_server
 
 LIMIT = 64 * 1024

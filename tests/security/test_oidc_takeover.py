@@ -29,11 +29,8 @@ from netra.db.base import utcnow
 from netra.settings import Service
 from netra.testing import PASSWORD, bearer
 from tests.oidc.browser import sign_in
-from tests.oidc.conftest import provider
 from tests.support.apps import SettingsFactory, running
 from tests.support.oidc import Netra, Provider, netra_with, oidc_env
-
-__all__ = ["provider"]
 
 VICTIM = "victim@example.com"
 MALLORY_PASSWORD = "mallory's own passphrase 7"

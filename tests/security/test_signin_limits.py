@@ -16,10 +16,7 @@ import httpx
 import pytest
 
 from netra.testing import PASSWORD
-from tests.security.conftest import sqlite_env
 from tests.support.auth import AuthClientFactory
-
-__all__ = ["sqlite_env"]
 
 BROWSER = {"X-Netra-Refresh": "cookie"}
 

@@ -17,8 +17,7 @@ from netra.logs import Redactor, secret_values
 from netra.settings import Service, resolve
 from netra.testing import PASSWORD, bearer, sign_up
 from netra.tokens import AuthServiceTokens, TokenConfigMismatch
-from tests.security.conftest import EmbeddedFactory
-from tests.support.apps import SettingsFactory
+from tests.support.apps import EmbeddedFactory, SettingsFactory
 from tests.support.auth import AuthClientFactory, reason
 
 STRONG = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

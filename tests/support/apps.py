@@ -4,7 +4,7 @@ an HTTP client talking to it over ASGI."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -24,3 +24,7 @@ async def running(
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
+
+
+# `async with factory(**ENV) as client`: an app with these settings, served in process.
+EmbeddedFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.chat import Serve, Server, connect, recv_until
-from tests.usage.conftest import finished, post
+from tests.support.usage import finished, post
 
 ADMIN = "root"  # the first account of a development deployment is its admin
 

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Histogram
 from netra.usage.dashboard import quantile
 from netra.usage.store import Recent
 from tests.support.chat import Serve
-from tests.usage.conftest import finished, post
+from tests.support.usage import finished, post
 
 ADMIN = "root"
 

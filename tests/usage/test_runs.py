@@ -18,7 +18,7 @@ from netra.service import build_app
 from netra.testing import ScriptedModelServer, answer_chunks, chunk
 from tests.support.apps import SettingsFactory
 from tests.support.chat import Serve, Server, start_server, stop_server
-from tests.usage.conftest import finished, post
+from tests.support.usage import finished, post
 
 ADMIN = "root"
 

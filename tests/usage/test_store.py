@@ -10,12 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from netra.agents.catalog.loader import legacy_catalog
+from netra.agents.events import AgentStarted
 from netra.db.base import utcnow
 from netra.usage.budgets import Limits, QuotaExceeded, effective, resets_at
 from netra.usage.models import Budget, RunUsage, UsageDaily, UserDay
 from netra.usage.store import Admission, UsageStore
 from netra.usage.tally import RunTally, price_for
-from tests.usage.conftest import Instances, principal
+from tests.support.usage import Instances, principal
 
 
 def tally(run: int, tokens: int = 10, *, user: str = "u1", model: str = "m") -> RunTally:
@@ -140,6 +142,26 @@ def test_prices_per_provider(make_settings: object) -> None:
     assert price.cost(1_000_000, 1_000_000) == pytest.approx(0.75)
 
 
+def test_a_catalog_price_comes_first_and_the_settings_price_the_one_model_catalog(
+    make_settings: object,
+) -> None:
+    priced = make_settings(  # type: ignore[operator]
+        AGENT_PROVIDER="openai",
+        OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+        OPENAI_PRICE_INPUT="0.15",
+        OPENAI_PRICE_OUTPUT="0.6",
+    )
+    catalog_price = price_for(priced, "openai", 2.0, 8.0)
+    assert catalog_price is not None
+    assert catalog_price.cost(1_000_000, 1_000_000) == pytest.approx(10.0)
+    # A local model the catalog prices is not free.
+    local = price_for(priced, "local", 1.0)
+    assert local is not None
+    assert local.cost(1_000_000, 1_000_000) == pytest.approx(1.0)
+    (entry,) = legacy_catalog(priced).models
+    assert (entry.price_in, entry.price_out) == (0.15, 0.6)
+
+
 def test_a_users_own_limit_overrides_and_the_most_generous_role_applies() -> None:
     staff = Limits(tokens_per_day=1000, messages_per_day=10)
     user = Limits(tokens_per_day=100, cost_per_day=1.0)
@@ -150,3 +172,11 @@ def test_a_users_own_limit_overrides_and_the_most_generous_role_applies() -> Non
     assert effective(own, [staff]).tokens_per_day == 5
     assert effective(own, [staff]).messages_per_day == 10
     assert not effective(None, []).any
+
+
+def test_a_fallback_models_agent_started_is_the_model_the_run_used() -> None:
+    tally = RunTally("u", "thread", "run", provider="openai", model="big")
+    tally.observe(AgentStarted(provider="local", model="small"))
+    assert (tally.provider, tally.model) == ("local", "small")
+    tally.observe(AgentStarted(provider="builtin", model=None))
+    assert (tally.provider, tally.model) == ("builtin", "small")

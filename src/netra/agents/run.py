@@ -123,10 +123,14 @@ class AgentRun:
 
     async def _pump(self) -> None:
         events = self.agent.run(self._history, self._message, self._context)
+        skip_started = self.announced
         try:
             async for event in events:
-                if self.announced and isinstance(event, AgentStarted):
-                    continue  # the caller recorded it already: a run has one
+                if skip_started and isinstance(event, AgentStarted):
+                    # The caller recorded the first one already. A later one is a
+                    # fallback model taking over (netra.agents.catalog.agents): kept.
+                    skip_started = False
+                    continue
                 self._queue.put_nowait(event)
                 if event.type in TERMINAL_TYPES:
                     return

@@ -54,6 +54,8 @@ class RunContext:
     run_id: str
     data: UserData
     timezone: str = "UTC"
+    # The asking user's roles: which tools the run may offer (an MCP server's `roles`).
+    roles: frozenset[str] = frozenset({"user"})
     # Told the usage of each model call as it ends; raises `ProviderError` (code
     # quota_exceeded) to stop the run there, before any tool or further call.
     meter: Callable[[Usage], Awaitable[None]] | None = None

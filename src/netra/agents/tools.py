@@ -14,9 +14,9 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, get_type_hints, overload
+from typing import Any, Protocol, TypeVar, get_type_hints, overload
 
 from opentelemetry import trace
 from opentelemetry.trace import StatusCode
@@ -34,6 +34,32 @@ ToolFunction = Callable[..., Awaitable[Any]]
 
 class ToolError(Exception):
     """Raised by a tool for a failure the user should read as is."""
+
+
+class CallableTool(Protocol):
+    """Anything the registry can offer a model and call: a `Tool` (an async function of
+    this process) or a tool of an MCP server (netra.agents.mcp)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def timeout(self) -> float | None: ...
+
+    def openai_spec(self) -> dict[str, Any]: ...
+
+    def allows(self, context: RunContext) -> bool:
+        """Whether this run's user may have the tool at all."""
+        ...
+
+    def validate(self, arguments: dict[str, Any]) -> dict[str, Any] | str:
+        """The arguments to call with, or the error text for the model."""
+        ...
+
+    async def invoke(self, arguments: dict[str, Any], context: RunContext) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -55,14 +81,30 @@ class Tool:
 
     def openai_spec(self) -> dict[str, Any]:
         """This tool as an entry of a Chat Completions `tools` list."""
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": self.json_schema(),
-            },
-        }
+        return openai_spec(self.name, self.description, self.json_schema())
+
+    def allows(self, context: RunContext) -> bool:
+        return True
+
+    def validate(self, arguments: dict[str, Any]) -> dict[str, Any] | str:
+        try:
+            validated = self.arguments.model_validate(arguments)
+        except ValidationError as exc:
+            return f"Invalid arguments for {self.name}: {_validation_text(exc)}"
+        return {field: getattr(validated, field) for field in type(validated).model_fields}
+
+    async def invoke(self, arguments: dict[str, Any], context: RunContext) -> Any:
+        if self.context_parameter:
+            arguments = {**arguments, self.context_parameter: context}
+        return await self.function(**arguments)
+
+
+def openai_spec(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """An entry of a Chat Completions `tools` list."""
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": parameters},
+    }
 
 
 def make_tool(
@@ -108,20 +150,30 @@ def tool(
     return lambda f: make_tool(f, name=name, timeout=timeout)
 
 
+ToolT = TypeVar("ToolT", bound=CallableTool)
+
+
 class ToolRegistry:
     """The tools one agent may call, by name, and the one place they are called."""
 
-    def __init__(self, tools: list[Tool] | None = None, *, default_timeout: float = 10.0) -> None:
-        self._tools: dict[str, Tool] = {}
+    def __init__(
+        self, tools: Sequence[CallableTool] | None = None, *, default_timeout: float = 10.0
+    ) -> None:
+        self._tools: dict[str, CallableTool] = {}
         self.default_timeout = default_timeout
         for item in tools or []:
             self.add(item)
 
-    def add(self, item: Tool) -> Tool:
+    def add(self, item: ToolT) -> ToolT:
         if item.name in self._tools:
             raise ValueError(f"a tool named {item.name!r} is already registered")
         self._tools[item.name] = item
         return item
+
+    def remove(self, name: str) -> None:
+        """Withdraw a tool (its MCP server went away or renamed it); a call to it from
+        then on ends in `tool_completed` with an error."""
+        self._tools.pop(name, None)
 
     def tool(self, function: ToolFunction | None = None, /, *, timeout: float | None = None) -> Any:
         """Decorator registering an async function as a tool: `@registry.tool`."""
@@ -129,17 +181,18 @@ class ToolRegistry:
             return self.add(make_tool(function))
         return lambda f: self.add(make_tool(f, timeout=timeout))
 
-    def get(self, name: str) -> Tool | None:
+    def get(self, name: str) -> CallableTool | None:
         return self._tools.get(name)
 
-    def __iter__(self) -> Iterator[Tool]:
+    def __iter__(self) -> Iterator[CallableTool]:
         return iter(self._tools.values())
 
     def __len__(self) -> int:
         return len(self._tools)
 
-    def openai_specs(self) -> list[dict[str, Any]]:
-        return [item.openai_spec() for item in self]
+    def openai_specs(self, context: RunContext | None = None) -> list[dict[str, Any]]:
+        """The tools as a Chat Completions `tools` list: those `context`'s user may have."""
+        return [item.openai_spec() for item in self if context is None or item.allows(context)]
 
     async def call(
         self,
@@ -174,16 +227,14 @@ class ToolRegistry:
                 call_id=call_id, tool=name, result=result, error=error, duration_ms=elapsed
             )
 
-        prepared = self._prepare(name, arguments)
+        prepared = self._prepare(name, arguments, context)
         if isinstance(prepared, str):
             return done(error=prepared)
         item, kwargs = prepared
-        if item.context_parameter:
-            kwargs[item.context_parameter] = context
         timeout = item.timeout if item.timeout is not None else self.default_timeout
         try:
             async with asyncio.timeout(timeout):
-                result = await item.function(**kwargs)
+                result = await item.invoke(kwargs, context)
         except TimeoutError:
             return done(error=f"The tool {name} took longer than {timeout:g} s and was stopped.")
         except ToolError as exc:
@@ -194,21 +245,22 @@ class ToolRegistry:
         return done(result=to_jsonable_python(result, fallback=str))
 
     def _prepare(
-        self, name: str, arguments: Mapping[str, Any] | str
-    ) -> tuple[Tool, dict[str, Any]] | str:
-        """The tool and its validated keyword arguments, or the error text for the model."""
+        self, name: str, arguments: Mapping[str, Any] | str, context: RunContext
+    ) -> tuple[CallableTool, dict[str, Any]] | str:
+        """The tool and its validated keyword arguments, or the error text for the model.
+        A tool this user may not have is unknown to their runs."""
         item = self._tools.get(name)
-        if item is None:
-            known = ", ".join(sorted(self._tools)) or "none"
+        if item is None or not item.allows(context):
+            usable = (tool.name for tool in self if tool.allows(context))
+            known = ", ".join(sorted(usable)) or "none"
             return f"Unknown tool {name!r}; available tools: {known}."
         parsed = parse_arguments(arguments)
         if isinstance(parsed, str):
             return parsed
-        try:
-            validated = item.arguments.model_validate(parsed)
-        except ValidationError as exc:
-            return f"Invalid arguments for {name}: {_validation_text(exc)}"
-        return item, {field: getattr(validated, field) for field in type(validated).model_fields}
+        validated = item.validate(parsed)
+        if isinstance(validated, str):
+            return validated
+        return item, validated
 
 
 def parse_arguments(arguments: Mapping[str, Any] | str) -> dict[str, Any] | str:

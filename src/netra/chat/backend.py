@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from netra.agents.catalog import ModelEntry, ModelSet
+from netra.agents.catalog import ModelNotAllowed as CatalogModelNotAllowed
 from netra.agents.run import started_event
+from netra.agents.runtime import Agent
 from netra.chat.bus import EventBus, Notice
 from netra.chat.errors import (
     BadSeq,
     Draining,
+    ModelNotAllowed,
     NoSuchRun,
     NoSuchThread,
     RateLimited,
+    RunActive,
     RunFinished,
     ServiceTokenRefused,
     TooLong,
@@ -32,6 +38,10 @@ from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
 from netra.usage.budgets import QuotaExceeded
 from netra.usage.store import Admission, UsageStore
+
+# How long an interrupting message waits for the run it stops to record its end.
+INTERRUPT_WAIT = 10.0
+INTERRUPT_ATTEMPTS = 3
 
 
 @dataclass(eq=False)
@@ -56,6 +66,8 @@ class ChatBackend:
     authenticating: int = 0
     # Stopping: runs under way finish here, new messages go to another instance.
     draining: bool = False
+    # The catalog's models (None: the run manager's one agent).
+    models: ModelSet | None = None
 
     @property
     def settings(self) -> Settings:
@@ -125,18 +137,63 @@ class ChatBackend:
         if self.draining:  # nothing is stored: the client sends it again elsewhere
             raise Draining()
 
+    def check_model(self, model: str | None, roles: Iterable[str]) -> None:
+        """`model` (None: the default) is one these roles may use, else ModelNotAllowed."""
+        if model is not None:
+            self.choose_model(model, roles)
+
+    def choose_model(self, model: str | None, roles: Iterable[str]) -> ModelEntry:
+        try:
+            return self.model_set.catalog.choose(model, roles)
+        except CatalogModelNotAllowed as exc:
+            raise ModelNotAllowed(exc.model_id) from None
+
     async def send_message(
-        self, user: Principal, thread_id: str, text: str, client_msg_id: str | None
+        self,
+        user: Principal,
+        thread_id: str,
+        text: str,
+        client_msg_id: str | None,
+        *,
+        model: str | None = None,
+        interrupt: bool = False,
     ) -> Posted:
-        """A user's message, through every rule, then posted (see post_message)."""
+        """A user's message, through every rule, then posted (see post_message). While
+        the thread's run is going it is refused (RunActive) unless it asks to
+        `interrupt`, which stops that run first."""
         self.check_accepting()
         self.check_length(text)
+        self.check_model(model, user.roles)
         await self.check_rate(user.subject)
-        admission = await self.admit(user)
-        posted = await self.post_message(user.subject, thread_id, text, client_msg_id, admission)
-        if posted is None:
-            raise NoSuchThread(thread_id)
-        return posted
+        if interrupt:
+            await self.own_thread(user.subject, thread_id)
+        # An interrupting message stops the run it finds; one started meanwhile (another
+        # tab) is found by the post's own check and stopped too, a few times at most.
+        for attempt in range(INTERRUPT_ATTEMPTS):
+            if interrupt:
+                for run_id in await self.threads.active_runs(thread_id):
+                    await self.runs.stop(
+                        run_id, thread_id, "interrupted by a newer message", INTERRUPT_WAIT
+                    )
+            admission = await self.admit(user)
+            try:
+                posted = await self.post_message(
+                    user.subject,
+                    thread_id,
+                    text,
+                    client_msg_id,
+                    admission,
+                    model=model,
+                    roles=user.roles,
+                )
+            except RunActive:
+                if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
+                    raise
+                continue
+            if posted is None:
+                raise NoSuchThread(thread_id)
+            return posted
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def cancel_run(self, user_id: str, run_id: str) -> Run:
         """Ask the user's run to stop; it ends with an `agent_error` (code `cancelled`)."""
@@ -153,11 +210,49 @@ class ChatBackend:
         text: str,
         client_msg_id: str | None,
         admission: Admission | None = None,
+        *,
+        model: str | None = None,
+        roles: Iterable[str] = ("user",),
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
-        client_msg_id); None if the user has no such thread. An `admission` that starts
-        no run is given back."""
-        agent = self.runs.agent
+        client_msg_id); None if the user has no such thread. The run uses `model`, else
+        the thread's, else the catalog's default; raises `ModelNotAllowed` for a model
+        these roles may not use. An `admission` that starts no run is given back."""
+        try:
+            posted = await self._post(
+                user_id, thread_id, text, client_msg_id, model=model, roles=roles
+            )
+        except BaseException:
+            if admission is not None:
+                await self.usage.release(user_id, admission)
+            raise
+        if posted is not None and posted[0].created:
+            self.runs.start(posted[0], user_id, posted[1], roles, admission)
+            return posted[0]
+        if admission is not None:
+            await self.usage.release(user_id, admission)
+        return None if posted is None else posted[0]
+
+    async def _post(
+        self,
+        user_id: str,
+        thread_id: str,
+        text: str,
+        client_msg_id: str | None,
+        *,
+        model: str | None,
+        roles: Iterable[str],
+    ) -> tuple[Posted, Agent] | None:
+        models = self.model_set
+        if model is None and len(models.catalog.models) > 1:
+            thread = await self.threads.get(user_id, thread_id)
+            if thread is None:
+                return None
+            # A thread's model the catalog no longer declares: the default answers.
+            if thread.model is not None and models.catalog.model(thread.model) is not None:
+                model = thread.model
+        entry = self.choose_model(model, roles)
+        agent = models.agent(entry.id)
         posted = await self.threads.post(
             user_id,
             thread_id,
@@ -165,11 +260,14 @@ class ChatBackend:
             client_msg_id,
             started=started_event(agent),
             provider=agent.name,
+            model=entry.id,
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
         )
-        if posted is not None and posted.created:
-            self.runs.start(posted, user_id, admission)
-        elif admission is not None:
-            await self.usage.release(user_id, admission)
-        return posted
+        return None if posted is None else (posted, agent)
+
+    @property
+    def model_set(self) -> ModelSet:
+        if self.models is None:
+            self.models = ModelSet.single(self.runs.agent)
+        return self.models

@@ -18,10 +18,14 @@ err = Console(stderr=True)
 
 @chat_app.callback()
 def chat(
+    *,
     url: Annotated[str, typer.Option(help="The backend's URL.")] = "http://127.0.0.1:8000",
     auth_url: Annotated[str | None, typer.Option(help="The auth service (default: --url).")] = None,
     email: Annotated[str | None, typer.Option(help="Sign in as this account.")] = None,
     thread: Annotated[str | None, typer.Option(help="Continue this thread id.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Answer with this catalog model (see GET /api/models).")
+    ] = None,
     message: Annotated[
         str | None, typer.Option("--message", "-m", help="Send one message, print, exit.")
     ] = None,
@@ -43,6 +47,7 @@ def chat(
                 password=password,
                 thread_id=thread,
                 message=message,
+                model=model,
             )
         )
     except (NetraError, StreamClosed) as exc:
@@ -61,6 +66,7 @@ async def _session(
     password: str | None,
     thread_id: str | None,
     message: str | None,
+    model: str | None = None,
 ) -> None:
     async with NetraClient(url, auth_url=auth_url, access_token=token) as netra:
         if token is None and email is not None and password is not None:
@@ -73,10 +79,10 @@ async def _session(
                 factor = {"code": code} if code.strip().isdigit() else {"recovery_code": code}
                 await netra.complete_sign_in(needed.mfa_token, **factor)
         if thread_id is None:
-            thread_id = (await netra.create_thread("Terminal chat")).id
+            thread_id = (await netra.create_thread("Terminal chat", model=model)).id
             err.print(f"thread {thread_id}")
         if message is not None:
-            await _ask(netra, thread_id, message)
+            await _ask(netra, thread_id, message, model)
             return
         while True:
             try:
@@ -84,11 +90,11 @@ async def _session(
             except EOFError:
                 return
             if text.strip():
-                await _ask(netra, thread_id, text)
+                await _ask(netra, thread_id, text, model)
 
 
-async def _ask(netra: NetraClient, thread_id: str, text: str) -> None:
-    async for event in netra.ask(thread_id, text):
+async def _ask(netra: NetraClient, thread_id: str, text: str, model: str | None) -> None:
+    async for event in netra.ask(thread_id, text, model=model):
         payload = event.payload
         if event.type == "message_delta":
             out.print(payload["text"], end="")

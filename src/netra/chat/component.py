@@ -8,12 +8,15 @@ from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter
 
-from netra.agents import Agent, create_agent
+from netra.agents import Agent
+from netra.agents.builtin_tools import default_tools
+from netra.agents.catalog import ModelSet, build_models, load_catalog
+from netra.agents.mcp import McpConnection, McpManager
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
-from netra.chat.routes import events, runs, search, sharing, threads
+from netra.chat.routes import events, models, runs, search, sharing, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.search import SearchIndex
@@ -48,14 +51,17 @@ class ChatComponent:
     schema = CHAT_SCHEMA
     subprotocol = SUBPROTOCOL
 
-    def __init__(self, agent_factory: AgentFactory = create_agent) -> None:
+    def __init__(self, agent_factory: AgentFactory | None = None) -> None:
+        """`agent_factory`: one agent of your own instead of the catalog's models."""
         self.agent_factory = agent_factory
+        self.models: ModelSet | None = None
+        self.mcp: McpManager | None = None
         self.backend: ChatBackend | None = None
         self._tokens: AuthServiceTokens | None = None
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        for module in (sharing, threads, runs, events, search, usage_routes, dashboard):
+        for module in (sharing, threads, runs, events, search, models, usage_routes, dashboard):
             api.include_router(module.router)
         api.routes.append(websocket_route())
         return [api, web_router()]
@@ -65,18 +71,51 @@ class ChatComponent:
         checks = list(self._tokens.checks()) if self._tokens is not None else []
         if backend is None:
             return checks
-        agent_name = backend.runs.agent.name
 
         async def bus() -> CheckResult:
             return CheckResult.ok(await backend.bus.ping())
 
-        async def agent() -> CheckResult:
-            try:
-                return CheckResult.ok(await backend.runs.agent.probe(), agent_name)
-            except Exception as exc:  # the provider's own words: what to check
-                return CheckResult.fail(str(exc), agent_name)
+        return [*checks, Check("bus", bus), *self._model_checks(), *self._mcp_checks()]
 
-        return [*checks, Check("bus", bus), Check("agent", agent)]
+    def _model_checks(self) -> list[Check]:
+        """One check per catalog model: the default one fails readiness (no answers
+        without it), another one only warns (its runs fall back or say why)."""
+        models = self.models
+        if models is None:
+            return []
+        default = models.catalog.default.id
+
+        def probe(model_id: str) -> Check:
+            agent = models.agent(model_id)
+
+            async def answer() -> CheckResult:
+                try:
+                    return CheckResult.ok(await agent.probe(), agent.name)
+                except Exception as exc:  # the provider's own words: what to check
+                    return CheckResult.fail(str(exc), agent.name)
+
+            if model_id == default:
+                return Check("agent", answer)
+            return Check(f"model:{model_id}", answer, required=False)
+
+        return [probe(entry.id) for entry in models.catalog.models]
+
+    def _mcp_checks(self) -> list[Check]:
+        """One check per MCP server; a server that is down warns and is named (its
+        tools are left out of runs, which say so)."""
+        if self.mcp is None:
+            return []
+
+        def probe(connection: McpConnection) -> Check:
+            async def listed() -> CheckResult:
+                if not connection.up:
+                    return CheckResult.fail(f"{connection.name} is down: {connection.error}")
+                count = len(connection.tools)
+                return CheckResult.ok(f"{connection.name} is up with {count} tools", count)
+
+            return Check(f"mcp:{connection.name}", listed, required=False)
+
+        return [probe(connection) for connection in self.mcp.connections.values()]
 
     async def start(self, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -86,7 +125,11 @@ class ChatComponent:
             self._tokens = AuthServiceTokens(settings)
             await self._tokens.start()
             runtime.verifier = self._tokens.verifier
-        agent = self.agent_factory(settings)
+        if self.agent_factory is not None:
+            models = ModelSet.single(self.agent_factory(settings))
+        else:
+            models = await self._start_models(settings)
+        self.models = models
         events_log = EventLog(runtime.db)
         bus = create_bus(settings, runtime.instance_id)
         limiter: RateLimiter = MemoryRateLimiter()
@@ -105,14 +148,16 @@ class ChatComponent:
                 db=runtime.db,
                 events=events_log,
                 bus=bus,
-                agent=agent,
+                agent=models.default,
                 instance_id=runtime.instance_id,
                 metrics=runtime.metrics,
                 usage=usage,
+                catalog=models.catalog,
             ),
             limiter=limiter,
             streams=Streams(settings.ws_max_per_user, settings.api_key_cache_ttl),
             search=SearchIndex(runtime.db),
+            models=models,
             shares=Shares(runtime.db),
             feedback=FeedbackStore(runtime.db),
             usage=usage,
@@ -124,6 +169,15 @@ class ChatComponent:
         runtime.spawn(backend.streams.run(lambda: runtime.verifier), "stream-revalidation")
         self.backend = backend
         runtime.provide(ChatBackend, backend)
+
+    async def _start_models(self, settings: Settings) -> ModelSet:
+        """The catalog's models over one tool registry: the built-in tools and those of
+        the declared MCP servers (connected now, kept up for the process's life)."""
+        catalog = load_catalog(settings)
+        tools = default_tools(timeout=settings.tool_timeout)
+        self.mcp = McpManager(catalog.mcp_servers, catalog.secrets, tools)
+        await self.mcp.start()
+        return build_models(settings, tools, catalog, notices=self.mcp.notices)
 
     async def drain(self) -> None:
         """Stopping, sockets still open: no new runs here (a message closes its socket
@@ -150,5 +204,7 @@ class ChatComponent:
                 outbox.fail(Close.RESTARTING, "server restarting; reconnect and resume")
             await backend.runs.shutdown()
             await backend.bus.close()
+        if self.mcp is not None:
+            await self.mcp.stop()
         if self._tokens is not None:
             await self._tokens.stop()

@@ -5,6 +5,7 @@ transport's table: netra.http_errors (REST) and netra.chat.ws.errors (the socket
 
 from __future__ import annotations
 
+from netra.agents.catalog import ModelNotAllowed as CatalogModelNotAllowed
 from netra.errors import DomainError
 
 
@@ -89,6 +90,25 @@ class BadCursor(ChatError):
 
     def __init__(self, cursor: str) -> None:
         super().__init__(f"cursor {cursor!r} is not one this server issued")
+
+
+class ModelNotAllowed(ChatError, CatalogModelNotAllowed):
+    """A model id that is not in the catalog or not for the caller's roles (the
+    catalog decides: netra.agents.catalog.Catalog.choose)."""
+
+
+class RunActive(ChatError):
+    """The thread's run is still going; the message may ask to interrupt it."""
+
+    reason = "run_active"
+
+    def __init__(self, run_id: str, thread_id: str) -> None:
+        super().__init__(
+            f"run {run_id} is still answering in this thread; wait for it, cancel it, "
+            "or send with interrupt: true"
+        )
+        self.run_id = run_id
+        self.thread_id = thread_id
 
 
 class TooManyStreams(ChatError):

@@ -23,6 +23,8 @@ class Thread(IdMixin, CreatedMixin, ChatBase):
     title: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The catalog model its messages use unless one names another; None: the default.
+    model: Mapped[str | None] = mapped_column(String(64))
 
 
 class Message(IdMixin, CreatedMixin, ChatBase):
@@ -36,6 +38,10 @@ class Message(IdMixin, CreatedMixin, ChatBase):
     run_id: Mapped[str | None] = mapped_column(String(36))
 
 
+# A run in these states holds its thread: a new message waits or interrupts it.
+ACTIVE = ("queued", "running")
+
+
 class Run(IdMixin, CreatedMixin, ChatBase):
     __tablename__ = "runs"
 
@@ -43,6 +49,7 @@ class Run(IdMixin, CreatedMixin, ChatBase):
     user_message_id: Mapped[str] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(20), default="queued")
     provider: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     instance_id: Mapped[str | None] = mapped_column(String(100))

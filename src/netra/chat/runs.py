@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,12 +16,20 @@ from opentelemetry.trace import StatusCode
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from netra.agents.catalog import Catalog
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
 from netra.agents.run import run_agent, started_event
 from netra.agents.runtime import Agent, RunContext
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
-from netra.chat.models import Message, Run, insert_values, messages_table, runs_table
+from netra.chat.models import (
+    ACTIVE,
+    Message,
+    Run,
+    insert_values,
+    messages_table,
+    runs_table,
+)
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
 from netra.db.base import new_id, utcnow
@@ -29,11 +37,10 @@ from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.usage.meter import RunMeter
 from netra.usage.store import Admission, UsageStore
-from netra.usage.tally import RunTally, price_for
+from netra.usage.tally import Price, RunTally, price_for
 
 log = logging.getLogger("netra.chat.runs")
 tracer = trace.get_tracer("netra.chat.runs")
-ACTIVE = ("queued", "running")
 Item = AgentEvent | Exception | None
 FINISHED = ("completed", "failed", "cancelled")
 
@@ -50,6 +57,7 @@ class RunManager:
         instance_id: str,
         metrics: Metrics | None = None,
         usage: UsageStore | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
         # Usage accounting (netra.usage); None keeps no usage (tests, the bench baseline).
@@ -59,6 +67,8 @@ class RunManager:
         self.events = events
         self.bus = bus
         self.agent = agent
+        # The models' prices (MODELS_FILE); None: the agent's provider settings price it.
+        self.catalog = catalog
         self.instance_id = instance_id
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.cancel_reasons: dict[str, str] = {}
@@ -66,12 +76,21 @@ class RunManager:
     def lease_until(self) -> Any:
         return utcnow() + timedelta(seconds=self.settings.run_lease)
 
-    def start(self, posted: Posted, user_id: str, admission: Admission | None = None) -> None:
-        """Run the agent for a posted message; its `agent_started` (committed with the
-        message) is published first, by the run's task. `admission`: the budget that let
-        it in, which stops it when crossed."""
+    def start(
+        self,
+        posted: Posted,
+        user_id: str,
+        agent: Agent | None = None,
+        roles: Iterable[str] = ("user",),
+        admission: Admission | None = None,
+    ) -> None:
+        """Run `agent` (default: this manager's) for a posted message; its
+        `agent_started` (committed with the message) is published first, by the run's task.
+        `admission`: the budget that let it in, which stops it when crossed."""
         run = posted.run
-        task = asyncio.create_task(self._execute(posted, user_id, admission), name=f"run-{run.id}")
+        chosen = agent if agent is not None else self.agent
+        work = self._execute(posted, user_id, chosen, frozenset(roles), admission)
+        task = asyncio.create_task(work, name=f"run-{run.id}")
         self.tasks[run.id] = task
         task.add_done_callback(lambda _: self.tasks.pop(run.id, None))
 
@@ -92,7 +111,14 @@ class RunManager:
         task.cancel()
         return True
 
-    async def _execute(self, posted: Posted, user_id: str, admission: Admission | None) -> None:
+    async def _execute(
+        self,
+        posted: Posted,
+        user_id: str,
+        agent: Agent,
+        roles: frozenset[str],
+        admission: Admission | None,
+    ) -> None:
         run = posted.run
         # A child of the request that posted the message (the task copied its context):
         # the trace of one message holds its run, model calls and tool calls.
@@ -106,38 +132,52 @@ class RunManager:
         ) as span:
             self.metrics.runs_active.inc()
             try:
-                outcome = await self._execute_traced(
-                    posted, self._meter(posted, user_id, admission)
-                )
+                meter = self._meter(posted, user_id, agent, admission)
+                outcome = await self._execute_traced(posted, meter, agent, roles)
             finally:
                 self.metrics.runs_active.dec()
             span.set_attribute("netra.run.outcome", outcome)
             if outcome != "completed":
                 span.set_status(StatusCode.ERROR, outcome)
 
-    def _meter(self, posted: Posted, user_id: str, admission: Admission | None) -> RunMeter:
+    def _meter(
+        self, posted: Posted, user_id: str, agent: Agent, admission: Admission | None
+    ) -> RunMeter:
         tally = RunTally(
             user_id,
             posted.run.thread_id,
             posted.run.id,
-            provider=self.agent.name,
-            model=started_event(self.agent).model or self.agent.name,
+            provider=agent.name,
+            model=started_event(agent).model or agent.name,  # the catalog id
             prompt_chars=len(posted.message.content),
             admitted_on=admission.day if admission is not None else None,
             email=admission.email if admission is not None else None,
         )
-        price = price_for(self.settings, self.agent.name)
         return RunMeter(
-            tally, metrics=self.metrics, price=price, store=self.usage, admission=admission
+            tally,
+            metrics=self.metrics,
+            price=self.price(tally.provider, tally.model),
+            store=self.usage,
+            admission=admission,
+            pricing=self.price,
         )
 
-    async def _execute_traced(self, posted: Posted, meter: RunMeter) -> str:
+    def price(self, provider: str, model: str) -> Price | None:
+        """The catalog model's price, else its provider's settings' (OPENAI_PRICE_*)."""
+        entry = self.catalog.model(model) if self.catalog is not None else None
+        if entry is None:
+            return price_for(self.settings, provider)
+        return price_for(self.settings, provider, entry.price_in, entry.price_out)
+
+    async def _execute_traced(
+        self, posted: Posted, meter: RunMeter, agent: Agent, roles: frozenset[str]
+    ) -> str:
         run_id, thread_id = posted.run.id, posted.run.thread_id
         terminal: AgentCompleted | AgentError
         last: list[AgentEvent] = []
         try:
             await self._publish(list(posted.events))
-            terminal, last = await self._drive(meter, posted.message)
+            terminal, last = await self._drive(meter, posted.message, agent=agent, roles=roles)
         except TimeoutError:
             terminal = AgentError(
                 reason=f"the agent did not finish within {self.settings.run_timeout:g}s",
@@ -159,20 +199,18 @@ class RunManager:
         return "completed" if isinstance(terminal, AgentCompleted) else terminal.code
 
     async def _drive(
-        self, meter: RunMeter, message: Message
+        self, meter: RunMeter, message: Message, *, agent: Agent, roles: frozenset[str]
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
         user_id, thread_id, run_id = meter.tally.user_id, meter.tally.thread_id, meter.tally.run_id
         data = ChatUserData(self.db, user_id, thread_id)
         history = await data.thread_history(excluding=message.id)
         meter.tally.prompt_chars += sum(len(turn.content) for turn in history)
-        context = RunContext(user_id, thread_id, run_id, data, meter=meter.check)
+        context = RunContext(user_id, thread_id, run_id, data, roles=roles, meter=meter.check)
         queue: asyncio.Queue[Item] = asyncio.Queue()
         # run_agent (netra.agents) enforces the time limit and ends every run with exactly
         # one terminal event; the outer timeout is only a backstop for a stuck close.
         limit = self.settings.run_timeout
-        run = run_agent(
-            self.agent, history, message.content, context, timeout=limit, announced=True
-        )
+        run = run_agent(agent, history, message.content, context, timeout=limit, announced=True)
         async with asyncio.timeout(limit + 10):
             pump = asyncio.create_task(_pump(aiter(run), queue))
             try:
@@ -258,6 +296,23 @@ class RunManager:
             events = [*last, terminal]
             envelopes = await self.events.append_in(session, thread_id, run_id, events)
         await self._publish(envelopes)
+
+    async def stop(self, run_id: str, thread_id: str, reason: str, wait: float) -> None:
+        """Cancel the run and wait until it has ended (its `agent_error` recorded). A run
+        whose instance does not answer within `wait` seconds is ended from here."""
+        await self.cancel(run_id, reason)
+        task = self.tasks.get(run_id)
+        if task is not None:
+            await asyncio.wait({task}, timeout=wait)
+            return
+        deadline = asyncio.get_running_loop().time() + wait
+        while asyncio.get_running_loop().time() < deadline:
+            async with self.db() as session:
+                status = await session.scalar(select(Run.status).where(Run.id == run_id))
+            if status not in ACTIVE:
+                return
+            await asyncio.sleep(0.05)
+        await self._finish(run_id, thread_id, AgentError(reason=reason, code="cancelled"))
 
     async def maintain(self) -> None:
         """Renew this instance's leases and fail runs whose lease expired, forever."""

@@ -7,14 +7,15 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
-from netra.chat.errors import BadCursor, NoSuchThread
+from netra.chat.errors import BadCursor, NoSuchThread, RunActive
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.models import (
+    ACTIVE,
     Message,
     Run,
     RunEvent,
@@ -60,9 +61,11 @@ class ThreadStore:
         self.db = db
         self.events = events
 
-    async def create(self, user_id: str, title: str) -> Thread:
+    async def create(self, user_id: str, title: str, model: str | None = None) -> Thread:
         async with self.db.begin() as session:
-            thread = Thread(user_id=user_id, title=title, last_seq=0, updated_at=utcnow())
+            thread = Thread(
+                user_id=user_id, title=title, last_seq=0, updated_at=utcnow(), model=model
+            )
             session.add(thread)
         return thread
 
@@ -83,13 +86,19 @@ class ThreadStore:
             )
             return list(rows)
 
-    async def rename(self, user_id: str, thread_id: str, title: str) -> Thread | None:
+    async def update(
+        self, user_id: str, thread_id: str, changes: dict[str, str | None]
+    ) -> Thread | None:
+        """Set `title` and/or `model` (a None model: back to the catalog's default)."""
         async with self.db.begin() as session:
             thread = await session.scalar(
                 select(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
             )
             if thread is not None:
-                thread.title = title
+                if changes.get("title") is not None:
+                    thread.title = str(changes["title"])
+                if "model" in changes:
+                    thread.model = changes["model"]
                 thread.updated_at = utcnow()
             return thread
 
@@ -101,6 +110,13 @@ class ThreadStore:
                 delete(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
             )
             return bool(getattr(gone, "rowcount", 0))
+
+    async def active_runs(self, thread_id: str) -> list[str]:
+        async with self.db() as session:
+            rows = await session.scalars(
+                select(Run.id).where(Run.thread_id == thread_id, Run.status.in_(ACTIVE))
+            )
+            return list(rows)
 
     async def run(self, user_id: str, run_id: str) -> Run | None:
         """The run, if it belongs to one of the user's threads."""
@@ -145,6 +161,7 @@ class ThreadStore:
         started: AgentEvent,
         provider: str,
         instance: str,
+        model: str | None = None,
         lease_until: datetime,
     ) -> Posted | None:
         """Store a user message, its run and the run's first event (`started`, with the
@@ -157,17 +174,31 @@ class ThreadStore:
                     if earlier is not None:
                         return earlier
                 message, run = _new_turn(thread_id, text, client_msg_id)
-                run.provider, run.instance_id = provider, instance
+                run.provider, run.model, run.instance_id = provider, model, instance
                 run.lease_expires_at = lease_until
                 # First the thread's row: it checks the owner, takes the next seq and
                 # holds the row's lock (PostgreSQL) until commit.
                 events = await self.events.append_in(
                     session, thread_id, run.id, [started], owner=user_id
                 )
+                # Under that lock: one run per thread at a time (rolled back if not).
+                active = await session.scalar(_ACTIVE_RUN, {"b_thread": thread_id})
+                if active is not None:
+                    raise RunActive(active, thread_id)
                 await session.execute(_INSERT_MESSAGE, insert_values(message))
                 await session.execute(_INSERT_RUN, insert_values(run))
         except NoSuchThread:
             return None
+        except RunActive:
+            # The active run may be this very message's, posted by another tab with the
+            # same client_msg_id while this one waited for the thread's lock.
+            if client_msg_id is None:
+                raise
+            async with self.db() as session:
+                earlier = await _earlier(session, user_id, thread_id, client_msg_id)
+            if earlier is None:
+                raise
+            return earlier
         except IntegrityError:
             # Two tabs raced with one client_msg_id: the other insert won (the unique
             # constraint on (thread, client_msg_id)); this transaction left no trace.
@@ -183,6 +214,11 @@ class ThreadStore:
 
 _INSERT_MESSAGE = insert(messages_table)
 _INSERT_RUN = insert(runs_table)
+_ACTIVE_RUN = (
+    select(runs_table.c.id)
+    .where(runs_table.c.thread_id == bindparam("b_thread"), runs_table.c.status.in_(ACTIVE))
+    .limit(1)
+)
 
 
 def _new_turn(thread_id: str, text: str, client_msg_id: str | None) -> tuple[Message, Run]:

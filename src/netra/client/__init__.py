@@ -9,7 +9,7 @@ Safe inside a running event loop (it never calls `asyncio.run`, docs/incidents.m
             print(event.type, event.payload)
 """
 
-from netra.client.client import NetraClient, Thread, Tokens
+from netra.client.client import Model, NetraClient, Thread, Tokens
 from netra.client.errors import (
     Conflict,
     Forbidden,
@@ -30,6 +30,7 @@ __all__ = [
     "Forbidden",
     "InvalidRequest",
     "MfaRequired",
+    "Model",
     "NetraClient",
     "NetraError",
     "NotFound",

@@ -33,6 +33,18 @@ class Thread:
     id: str
     title: str
     last_seq: int
+    # Its default catalog model; None: the server's default.
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    """A catalog model the signed-in user may use (GET /api/models)."""
+
+    id: str
+    label: str
+    capabilities: tuple[str, ...]
+    default: bool
 
 
 class NetraClient:
@@ -151,8 +163,22 @@ class NetraClient:
         rows = await self._call("GET", "/api/threads", params={"limit": limit})
         return [_thread(row) for row in rows]
 
-    async def create_thread(self, title: str = "New chat") -> Thread:
-        return _thread(await self._call("POST", "/api/threads", json={"title": title}))
+    async def create_thread(self, title: str = "New chat", model: str | None = None) -> Thread:
+        body = {"title": title} | ({"model": model} if model else {})
+        return _thread(await self._call("POST", "/api/threads", json=body))
+
+    async def set_thread_model(self, thread_id: str, model: str | None) -> Thread:
+        """The thread's default model (None: the server's default)."""
+        return _thread(
+            await self._call("PATCH", f"/api/threads/{thread_id}", json={"model": model})
+        )
+
+    async def list_models(self) -> list[Model]:
+        rows = await self._call("GET", "/api/models")
+        return [
+            Model(row["id"], row["label"], tuple(row["capabilities"]), row["default"])
+            for row in rows
+        ]
 
     async def rename_thread(self, thread_id: str, title: str) -> Thread:
         return _thread(
@@ -169,10 +195,21 @@ class NetraClient:
         return dict(await self._call("GET", f"/api/threads/{thread_id}/messages", params=params))
 
     async def send(
-        self, thread_id: str, text: str, client_msg_id: str | None = None
+        self,
+        thread_id: str,
+        text: str,
+        client_msg_id: str | None = None,
+        model: str | None = None,
+        interrupt: bool = False,
     ) -> dict[str, Any]:
-        """Post a message (retry-safe: one run per client_msg_id); returns ids and after_seq."""
-        body = {"text": text, "client_msg_id": client_msg_id or str(uuid.uuid4())}
+        """Post a message (retry-safe: one run per client_msg_id); returns ids and after_seq.
+        `model`: this message's catalog model instead of the thread's. While the thread's
+        run is going the server answers 409 run_active, unless `interrupt` stops it."""
+        body: dict[str, Any] = {"text": text, "client_msg_id": client_msg_id or str(uuid.uuid4())}
+        if model:
+            body["model"] = model
+        if interrupt:
+            body["interrupt"] = True
         return dict(await self._call("POST", f"/api/threads/{thread_id}/messages", json=body))
 
     async def cancel_run(self, run_id: str) -> dict[str, Any]:
@@ -199,9 +236,9 @@ class NetraClient:
             self.ws_url, self.access_token, thread_id, after_seq=after_seq, until_run=until_run
         )
 
-    async def ask(self, thread_id: str, text: str) -> Any:
+    async def ask(self, thread_id: str, text: str, model: str | None = None) -> Any:
         """Send `text` and yield its run's events up to the answer (or the error)."""
-        posted = await self.send(thread_id, text)
+        posted = await self.send(thread_id, text, model=model)
         async for event in self.stream(thread_id, posted["after_seq"], posted["run_id"]):
             if event.run_id == posted["run_id"]:
                 yield event
@@ -223,7 +260,7 @@ class NetraClient:
 
 
 def _thread(row: dict[str, Any]) -> Thread:
-    return Thread(row["id"], row["title"], row["last_seq"])
+    return Thread(row["id"], row["title"], row["last_seq"], row.get("model"))
 
 
-__all__ = ["NetraClient", "ServerEvent", "Thread", "Tokens"]
+__all__ = ["Model", "NetraClient", "ServerEvent", "Thread", "Tokens"]

@@ -2,7 +2,13 @@
 
 from netra.settings.contract import Settings
 from netra.settings.report import ConfigReport, ConfigurationError, Problem, Status
-from netra.settings.resolver import Check, client_settings, load_settings, resolve
+from netra.settings.resolver import (
+    Check,
+    SecretLookup,
+    client_settings,
+    load_settings,
+    resolve,
+)
 from netra.settings.spec import Environment, Reader, Role, Service
 
 __all__ = [
@@ -13,6 +19,7 @@ __all__ = [
     "Problem",
     "Reader",
     "Role",
+    "SecretLookup",
     "Service",
     "Settings",
     "Status",

@@ -65,6 +65,54 @@ def near_namesake(wanted: list[str], sources: list[Source], known: set[str]) -> 
     return None
 
 
+def build_sources(
+    environ: Mapping[str, str], environment: Environment, cwd: Path
+) -> tuple[list[Source], list[Problem]]:
+    """Where settings and secrets are looked up, first match wins: the environment,
+    SECRETS_DIR, and `.env` in development."""
+    sources: list[Source] = [EnvironmentSource(environ)]
+    problems: list[Problem] = []
+    secrets_dir = environ.get("SECRETS_DIR")
+    if secrets_dir:
+        directory = Path(secrets_dir)
+        if directory.is_dir():
+            sources.append(SecretsDirSource(directory))
+        else:
+            problems.append(
+                Problem(
+                    "SECRETS_DIR",
+                    f"{directory} is not a directory",
+                    hint="mount the secrets volume there or unset it",
+                )
+            )
+    if environment is Environment.DEVELOPMENT:
+        sources.append(DotEnvSource(cwd / ".env"))
+    return sources, problems
+
+
+class SecretLookup:
+    """Secrets referenced by name outside the contract (the models file's
+    `api_key_secret`), found exactly where a secret setting would be."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
+        merged = os.environ if environ is None else environ
+        raw = merged.get("ENVIRONMENT", Environment.DEVELOPMENT.value).strip().lower()
+        environment = Environment(raw) if raw in set(Environment) else Environment.PRODUCTION
+        self.sources, _ = build_sources(merged, environment, cwd or Path.cwd())
+
+    def get(self, name: str) -> str | None:
+        """The secret's value; None when no source has it. Raises `SourceError` for a
+        file that is there but unreadable or empty."""
+        for source in self.sources:
+            found = source.get(name)
+            if found is not None:
+                return found.value
+        return None
+
+    def places(self, name: str) -> list[str]:
+        return [source.place(name) for source in self.sources]
+
+
 class _Resolution:
     def __init__(
         self,
@@ -102,22 +150,8 @@ class _Resolution:
             return Environment.PRODUCTION
 
     def _sources(self, cwd: Path) -> list[Source]:
-        sources: list[Source] = [EnvironmentSource(self.environ)]
-        secrets_dir = self.environ.get("SECRETS_DIR")
-        if secrets_dir:
-            directory = Path(secrets_dir)
-            if directory.is_dir():
-                sources.append(SecretsDirSource(directory))
-            else:
-                self.problems.append(
-                    Problem(
-                        "SECRETS_DIR",
-                        f"{directory} is not a directory",
-                        hint="mount the secrets volume there or unset it",
-                    )
-                )
-        if self.environment is Environment.DEVELOPMENT:
-            sources.append(DotEnvSource(cwd / ".env"))
+        sources, problems = build_sources(self.environ, self.environment, cwd)
+        self.problems.extend(problems)
         return sources
 
     def _lookup_first(self, names: list[str]) -> str | None:
@@ -157,7 +191,7 @@ class _Resolution:
             entry.status, entry.source, entry.message = Status.INVALID, exc.where, str(exc)
             return
         if found is not None:
-            self._take(name, spec, entry, found)
+            self._take(name, spec, entry, found, relevant)
             return
         if self.environment in spec.env_defaults:
             self.raw[name] = spec.env_defaults[self.environment]
@@ -195,11 +229,13 @@ class _Resolution:
                     return found
         return None
 
-    def _take(self, name: str, spec: Spec, entry: Entry, found: Found) -> None:
+    def _take(self, name: str, spec: Spec, entry: Entry, found: Found, relevant: bool) -> None:
         self.raw[name] = found.value
         entry.status, entry.source = Status.SET, found.where
         entry.value = None if spec.secret else found.value
-        if spec.strong and not self.environment.is_local:
+        # Judged where it is used: a release step (`netra migrate`) given the whole app's
+        # environment is not refused for a secret it never reads.
+        if spec.strong and relevant and not self.environment.is_local:
             weak = weakness(found.value)
             if weak is not None:
                 entry.status, entry.message = Status.INVALID, weak

@@ -4,9 +4,18 @@ usage in the transaction that ends the run."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta, ToolCompleted
+from netra.agents.events import (
+    AgentCompleted,
+    AgentError,
+    AgentEvent,
+    AgentStarted,
+    MessageDelta,
+    ToolCompleted,
+)
 from netra.agents.events import Usage as StepUsage
 from netra.agents.run import ProviderError
 from netra.health.metrics import Metrics
@@ -26,19 +35,24 @@ class RunMeter:
         price: Price | None,
         store: UsageStore | None = None,
         admission: Admission | None = None,
+        pricing: Callable[[str, str], Price | None] | None = None,
     ) -> None:
+        """`pricing(provider, model)`: the price of a model the run falls back to."""
         self.tally = tally
         self.metrics = metrics
         self.price = price
         self.store = store
         self.admission = admission
+        self.pricing = pricing
         self.metered_tokens = 0
         self.metered_cost = 0.0
 
     def observe(self, event: AgentEvent) -> None:
         first = self.tally.first_token is None
         self.tally.observe(event)
-        if isinstance(event, MessageDelta) and first:
+        if isinstance(event, AgentStarted) and self.pricing is not None:
+            self.price = self.pricing(self.tally.provider, self.tally.model)
+        elif isinstance(event, MessageDelta) and first:
             seconds = self.tally.first_token_seconds or 0.0
             self.metrics.time_to_first_token.labels(self.tally.model).observe(seconds)
         elif isinstance(event, ToolCompleted):

@@ -11,6 +11,7 @@ from netra.agents.events import (
     AgentCompleted,
     AgentError,
     AgentEvent,
+    AgentStarted,
     MessageDelta,
     ToolCompleted,
     Usage,
@@ -33,8 +34,16 @@ class Price:
         return (input_tokens * self.input + output_tokens * self.output) / 1_000_000
 
 
-def price_for(settings: Settings, provider: str) -> Price | None:
-    """The price of the configured model of `provider`; None when it has none."""
+def price_for(
+    settings: Settings,
+    provider: str,
+    price_in: float | None = None,
+    price_out: float | None = None,
+) -> Price | None:
+    """A model's price: the catalog's (MODELS_FILE `price_in`/`price_out`) when it has
+    one, else the configured one of `provider`; None when it has none."""
+    if price_in is not None:
+        return Price(price_in, price_out if price_out is not None else 0.0)
     if provider in FREE_PROVIDERS:
         return Price(0.0, 0.0)
     if provider == "openai" and settings.openai_price_input is not None:
@@ -85,7 +94,10 @@ class RunTally:
         return self.admitted_on or self.started_at.date()
 
     def observe(self, event: AgentEvent) -> None:
-        if isinstance(event, MessageDelta):
+        if isinstance(event, AgentStarted):  # a fallback model took over
+            self.provider = event.provider
+            self.model = event.model or self.model
+        elif isinstance(event, MessageDelta):
             if self.first_token is None:
                 self.first_token = time.perf_counter()
             self.answer_chars += len(event.text)

@@ -134,7 +134,7 @@ class OpenAIAgent:
         answer = ""
         for _ in range(self.max_steps):
             step = _Step()
-            async for delta in self._stream(messages, step):
+            async for delta in self._stream(messages, step, context):
                 yield delta
             totals.add(step)
             answer += step.text
@@ -166,7 +166,7 @@ class OpenAIAgent:
         )
 
     async def _stream(
-        self, messages: list[dict[str, Any]], step: _Step
+        self, messages: list[dict[str, Any]], step: _Step, context: RunContext
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         """One streamed model call: yields answer and reasoning deltas, fills `step`."""
         span = tracer.start_span(
@@ -179,7 +179,7 @@ class OpenAIAgent:
             },
         )
         try:
-            async for delta in self._call(messages, step, span):
+            async for delta in self._call(messages, step, span, context):
                 yield delta
         except ProviderError as exc:
             span.set_status(StatusCode.ERROR, exc.code)
@@ -191,13 +191,15 @@ class OpenAIAgent:
             span.end()
 
     async def _call(
-        self, messages: list[dict[str, Any]], step: _Step, span: Span
+        self, messages: list[dict[str, Any]], step: _Step, span: Span, context: RunContext
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         try:
             # Current only while the request goes out: its httpx span and `traceparent`
             # header belong to this model call.
             with trace.use_span(span):
-                stream = await self.client.chat.completions.create(**self._request(messages))
+                stream = await self.client.chat.completions.create(
+                    **self._request(messages, context)
+                )
         except openai.OpenAIError as exc:
             raise ProviderError(self._describe(exc)) from exc
         try:
@@ -227,11 +229,12 @@ class OpenAIAgent:
         if not step.finished:
             raise ProviderError(self._unfinished(step))
 
-    def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    def _request(self, messages: list[dict[str, Any]], context: RunContext) -> dict[str, Any]:
         request: dict[str, Any] = {**self.request_options, "model": self.model}
         request.update(messages=messages, stream=True)
-        if len(self.tools):
-            request["tools"] = self.tools.openai_specs()
+        specs = self.tools.openai_specs(context)
+        if specs:
+            request["tools"] = specs
         if self.include_usage:
             request["stream_options"] = {"include_usage": True}
         if self.max_tokens is not None:

@@ -20,6 +20,7 @@ class RunOut(BaseModel):
     user_message_id: str
     status: str
     provider: str
+    model: str | None
     error: str | None
     usage: dict[str, Any] | None
     created_at: datetime

@@ -14,8 +14,17 @@ from netra.chat.routes.deps import Backend, Reader, Writer
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
 
+ModelId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class ThreadIn(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=200)] = "New chat"
+    model: ModelId | None = Field(None, description="A catalog model id (GET /api/models).")
+
+
+class ThreadPatch(BaseModel):
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    model: ModelId | None = Field(None, description="null: back to the default model.")
 
 
 class ThreadOut(BaseModel):
@@ -25,6 +34,7 @@ class ThreadOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_seq: int
+    model: str | None
 
 
 class MessageOut(BaseModel):
@@ -46,6 +56,8 @@ class MessagePage(BaseModel):
 class MessageIn(BaseModel):
     text: Annotated[str, Field(min_length=1)]
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    model: ModelId | None = Field(None, description="This message's model, else the thread's.")
+    interrupt: bool = Field(False, description="Stop the thread's run under way first.")
 
 
 class Posted(BaseModel):
@@ -68,7 +80,9 @@ async def list_threads(
 
 @router.post("", response_model=ThreadOut, status_code=201)
 async def create_thread(backend: Backend, user: Writer, body: ThreadIn) -> ThreadOut:
-    return ThreadOut.model_validate(await backend.threads.create(user.subject, body.title))
+    backend.check_model(body.model, user.roles)
+    thread = await backend.threads.create(user.subject, body.title, body.model)
+    return ThreadOut.model_validate(thread)
 
 
 @router.get("/{thread_id}", response_model=ThreadOut)
@@ -77,10 +91,13 @@ async def get_thread(backend: Backend, user: Reader, thread_id: str) -> ThreadOu
 
 
 @router.patch("/{thread_id}", response_model=ThreadOut)
-async def rename_thread(
-    backend: Backend, user: Writer, thread_id: str, body: ThreadIn
+async def update_thread(
+    backend: Backend, user: Writer, thread_id: str, body: ThreadPatch
 ) -> ThreadOut:
-    thread = await backend.threads.rename(user.subject, thread_id, body.title)
+    """Rename the thread and/or set its default model (the fields sent are changed)."""
+    backend.check_model(body.model, user.roles)
+    changes = body.model_dump(include=body.model_fields_set)
+    thread = await backend.threads.update(user.subject, thread_id, changes)
     if thread is None:
         raise NoSuchThread(thread_id)
     return ThreadOut.model_validate(thread)
@@ -112,7 +129,14 @@ async def post_message(
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
-    posted = await backend.send_message(user, thread_id, body.text, body.client_msg_id)
+    posted = await backend.send_message(
+        user,
+        thread_id,
+        body.text,
+        body.client_msg_id,
+        model=body.model,
+        interrupt=body.interrupt,
+    )
     if not posted.created:
         response.status_code = 200
     return Posted(

@@ -47,6 +47,8 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
     chat.RunFinished: Reply("run_finished"),
     chat.BadSeq: Reply("bad_seq", lambda e: {"last_seq": e.last_seq}),
     chat.BadCursor: Reply("bad_cursor"),
+    chat.ModelNotAllowed: Reply("model_not_allowed"),
+    chat.RunActive: Reply("run_active", lambda e: {"run_id": e.run_id}),
     chat.TooManyStreams: CloseWith(Close.OVERLOADED),
     InsufficientScope: Reply("insufficient_scope", lambda e: {"scope": e.scope}),
     chat.EmptyQuery: Reply("empty_query"),

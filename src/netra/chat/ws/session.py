@@ -245,7 +245,12 @@ class SocketSession:
             "WS send_message", context=extract(carrier), kind=SpanKind.SERVER
         ):
             posted = await self.backend.send_message(
-                self.user, request.thread_id, request.text, request.client_msg_id
+                self.user,
+                request.thread_id,
+                request.text,
+                request.client_msg_id,
+                model=request.model,
+                interrupt=request.interrupt,
             )
         self.outbox.push(
             ack(

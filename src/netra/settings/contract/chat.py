@@ -75,6 +75,15 @@ class ChatSettings(BaseModel):
             "`local-llm` extra.",
         ),
     ] = None
+    models_file: Annotated[
+        Path | None,
+        Spec(
+            BACKEND,
+            "TOML file declaring the models, MCP servers and shared assistants (see "
+            "docs/agents.md). Unset: one model from AGENT_PROVIDER and its settings.",
+            example="/etc/netra/models.toml",
+        ),
+    ] = None
     run_timeout: Annotated[Seconds, Spec(BACKEND, "Longest an agent run may take, in seconds.")] = (
         120.0
     )

@@ -22,6 +22,7 @@ export function onSignedOut(callback) {
 export function signOutLocally(message) {
   app.token = null;
   app.user = null;
+  app.models = null;
   listeners.signedOut(message);
 }
 

@@ -59,6 +59,7 @@ function signedOutHere(message) {
   leaveChat();
   app.token = null;
   app.user = null;
+  app.models = null;
   app.notice = message;
   top.hidden = true;
   go("#/signin");

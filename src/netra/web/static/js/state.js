@@ -10,6 +10,8 @@ export const app = {
   online: true,
   threads: [],
   pendingText: null, // the first message of a chat being created
+  models: null, // GET /api/models, once per sign-in
+  nextModel: null, // the model picked before a chat exists (views/models.js)
   chat: null, // the open conversation (views/chat.js)
   socket: null, // the live event stream (socket.js)
 };

@@ -7,6 +7,7 @@ import { ThreadStream } from "../socket.js";
 import { onBackOnline } from "../connectivity.js";
 import { RunView } from "./timeline.js";
 import { loadThreads, threadList } from "./threads.js";
+import { loadModels, modelPicker } from "./models.js";
 
 const MAX_CHARS = 16000; // the backend's MESSAGE_MAX_CHARS default; it answers 413 beyond its own
 
@@ -24,7 +25,7 @@ export async function chatView(main, threadId, messageId = null) {
   app.chat = chat;
   main.replaceChildren(h("p", { class: "loading", text: "Loading your chats…" }));
   try {
-    await loadThreads();
+    await Promise.all([loadThreads(), loadModels()]);
   } catch (error) {
     return main.replaceChildren(h("p", { class: "error", role: "alert", text: error.message }));
   }
@@ -44,7 +45,9 @@ export async function chatView(main, threadId, messageId = null) {
 
 async function newThread(firstText) {
   const title = firstText ? firstText.replace(/\s+/g, " ").slice(0, 60) : "New chat";
-  const thread = await api("/api/threads", { method: "POST", body: { title } });
+  const body = app.nextModel ? { title, model: app.nextModel } : { title };
+  const thread = await api("/api/threads", { method: "POST", body });
+  app.nextModel = null;
   app.pendingText = firstText || null;
   window.location.hash = `#/t/${encodeURIComponent(thread.id)}`;
 }
@@ -53,37 +56,44 @@ function emptyState(conversation) {
   conversation.replaceChildren(
     h("h1", { text: "Start a chat" }),
     h("p", { class: "note", text: "Ask anything. Try “what is 17 * 23?” to watch the agent call a tool." }),
-    composer(async (text) => newThread(text)));
+    composer(async (text) => newThread(text),
+      modelPicker({ current: app.nextModel, onChange: async (id) => { app.nextModel = id; } })));
   focusHeading(conversation);
 }
 
-function composer(onSend) {
+function composer(onSend, picker = null) {
   const input = h("textarea", {
     id: "composer-input", rows: "3", maxlength: String(MAX_CHARS), required: true,
     placeholder: "Message the agent (Enter to send, Shift+Enter for a new line)",
   });
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const button = h("button", { type: "submit", class: "primary", text: "Send" });
+  // One run per thread: while it answers, a message is refused (409 run_active) and
+  // the user may stop that answer and send instead.
+  const interrupt = h("button", { type: "button", class: "secondary small", text: "Stop it and send", hidden: true });
   const form = h("form", { class: "composer", "aria-label": "Send a message" },
     h("label", { for: "composer-input", class: "visually-hidden", text: "Message" }),
-    input, button, error);
-  const submit = async () => {
+    input, button, picker, error, interrupt);
+  const submit = async (options = {}) => {
     const text = input.value.trim();
     if (!text) return;
     button.disabled = true;
     error.hidden = true;
+    interrupt.hidden = true;
     try {
-      await onSend(text);
+      await onSend(text, options);
       input.value = "";
     } catch (e) {
       error.textContent = e instanceof ApiError && e.status === 0 ? e.message : `Not sent: ${e.message}`;
       error.hidden = false;
+      interrupt.hidden = !(e instanceof ApiError && e.status === 409);
     } finally {
       button.disabled = false;
       input.focus();
     }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
+  interrupt.addEventListener("click", () => submit({ interrupt: true }));
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
@@ -201,7 +211,18 @@ async function openThread(conversation, chat) {
   const log = h("ol", { class: "log", "aria-label": "Messages" });
   const scroller = h("div", { class: "scroller" }, log);
   conversation.replaceChildren(header(thread, chat), scroller,
-    composer((text) => send(chat, text)));
+    composer((text, options) => send(chat, text, options), modelPicker({
+      current: thread.model,
+      onChange: async (id) => {
+        try {
+          thread.model = (await api(`/api/threads/${encodeURIComponent(chat.threadId)}`,
+            { method: "PATCH", body: { model: id } })).model;
+        } catch (error) {
+          chat.setStatus(`Model not changed: ${error.message}`, "error");
+          throw error;
+        }
+      },
+    })));
   chat.log = log;
   chat.scroller = scroller;
   drawHistory(chat, messages);
@@ -306,9 +327,10 @@ function stick(chat, force) {
   return near;
 }
 
-async function send(chat, text) {
+async function send(chat, text, { interrupt = false } = {}) {
+  const body = { text, client_msg_id: randomId(), ...(interrupt ? { interrupt: true } : {}) };
   const posted = await api(`/api/threads/${encodeURIComponent(chat.threadId)}/messages`, {
-    method: "POST", body: { text, client_msg_id: randomId() },
+    method: "POST", body,
   });
   const early = chat.runs.get(posted.run_id); // its events may have come first
   if (!early) {
