@@ -24,6 +24,7 @@ from netra.agents import (
     default_tools,
     run_agent,
 )
+from netra.agents.catalog.agents import ModelAgent
 from netra.agents.providers.local import LocalAgent, default_model_path
 from netra.agents.providers.openai import OpenAIAgent
 from netra.testing import free_port, wait_ready
@@ -121,13 +122,16 @@ async def test_tools_offered_to_a_real_model_end_in_a_defined_event(
 async def test_local_provider_streams_and_cancels(
     make_settings: SettingsFactory, context: RunContext
 ) -> None:
+    # The settings' one model, as the catalog runs it, with the in-process provider inside.
     agent = create_agent(make_settings(AGENT_PROVIDER="local", LOCAL_MAX_TOKENS="40"))
-    assert isinstance(agent, LocalAgent)
+    assert isinstance(agent, ModelAgent)
+    local = agent.chain[0].agent
+    assert isinstance(local, LocalAgent)
     events = await collect(run_agent(agent, [], "Name three colours.", context, timeout=120))
     done = check_completed(events)
     assert done.usage.estimated
     assert done.usage.output_tokens == sum(isinstance(e, MessageDelta) for e in events)
-    long_agent = LocalAgent(agent.model_path, max_tokens=1500)
+    long_agent = LocalAgent(local.model_path, max_tokens=1500)
     run = run_agent(long_agent, [], "Write a very long story.", context, timeout=120)
     seen: list[AgentEvent] = []
     async for event in run:
