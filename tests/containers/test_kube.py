@@ -43,6 +43,8 @@ image = "localhost/netra:test"
 DB_HOST = "{prefix}-postgres"
 DB_NAME = "netra"
 DB_USER = "netra"
+# `netra smoke` signs up a throw-away user, who must sign in at once.
+REQUIRE_VERIFIED_EMAIL = "false"
 [environments.kube.secrets]
 DB_PASSWORD = "{prefix}-db:password"
 SERVICE_SECRET = "{prefix}-service:secret"
