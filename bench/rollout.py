@@ -37,6 +37,7 @@ secrets_dir = "{root}/secrets"
 state_dir = "{root}/state"
 [environments.bench.settings]
 LOG_LEVEL = "{level}"
+REQUIRE_VERIFIED_EMAIL = "false"
 [environments.bench.secrets]
 DATABASE_URL = "database-url"
 SERVICE_SECRET = "service-secret"
