@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +17,10 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.catalog import Catalog
-from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
+from netra.agents.events import AgentCompleted, AgentError, AgentEvent
 from netra.agents.run import run_agent, started_event
 from netra.agents.runtime import Agent, RunContext
+from netra.chat.agent_stream import Item, coalesce, pump
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.models import (
@@ -41,7 +42,6 @@ from netra.usage.tally import Price, RunTally, price_for
 
 log = logging.getLogger("netra.chat.runs")
 tracer = trace.get_tracer("netra.chat.runs")
-Item = AgentEvent | Exception | None
 FINISHED = ("completed", "failed", "cancelled")
 
 
@@ -212,13 +212,13 @@ class RunManager:
         limit = self.settings.run_timeout
         run = run_agent(agent, history, message.content, context, timeout=limit, announced=True)
         async with asyncio.timeout(limit + 10):
-            pump = asyncio.create_task(_pump(aiter(run), queue))
+            pumping = asyncio.create_task(pump(aiter(run), queue))
             try:
                 return await self._persist(thread_id, run_id, queue, meter)
             finally:
-                pump.cancel()
+                pumping.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await pump
+                    await pumping
 
     async def _persist(
         self, thread_id: str, run_id: str, queue: asyncio.Queue[Item], meter: RunMeter
@@ -362,45 +362,6 @@ class RunManager:
             await asyncio.wait([task for _, task in tasks], timeout=grace)
 
 
-def _terminal(event: AgentEvent | None) -> bool:
-    return isinstance(event, AgentCompleted | AgentError)
-
-
-MAX_MERGED_DELTA = 4096
-
-
-def coalesce(events: list[AgentEvent]) -> list[AgentEvent]:
-    """Consecutive answer deltas merged (up to a few KB each): fewer rows and frames,
-    the same text in the same order."""
-    merged: list[AgentEvent] = []
-    for event in events:
-        last = merged[-1] if merged else None
-        if (
-            isinstance(event, MessageDelta)
-            and isinstance(last, MessageDelta)
-            and len(last.text) + len(event.text) <= MAX_MERGED_DELTA
-        ):
-            merged[-1] = MessageDelta(text=last.text + event.text)
-        else:
-            merged.append(event)
-    return merged
-
-
-async def _pump(stream: AsyncIterator[AgentEvent], queue: asyncio.Queue[Item]) -> None:
-    """Move the agent's events into `queue`, ending with the terminal event, None (the
-    agent just stopped) or the exception it raised."""
-    try:
-        async with _closing(stream):
-            async for event in stream:
-                queue.put_nowait(event)
-                if _terminal(event):
-                    return
-    except Exception as exc:
-        queue.put_nowait(exc)
-        return
-    queue.put_nowait(None)
-
-
 _FAIL_RUN = (
     update(runs_table)
     .where(runs_table.c.id == bindparam("b_run"), runs_table.c.status.in_(ACTIVE))
@@ -421,13 +382,3 @@ def _outcome(terminal: AgentCompleted | AgentError) -> dict[str, Any]:
         return {"b_status": "completed", "b_usage": terminal.usage.model_dump(), "b_error": None}
     status = "cancelled" if terminal.code == "cancelled" else "failed"
     return {"b_status": status, "b_error": terminal.reason}
-
-
-@contextlib.asynccontextmanager
-async def _closing(stream: AsyncIterator[AgentEvent]) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        close = getattr(stream, "aclose", None)
-        if close is not None:
-            await close()

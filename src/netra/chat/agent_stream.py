@@ -1,0 +1,62 @@
+"""How a run reads its agent: the agent's events moved into a queue by a pump task
+(so a run can wait on them and on cancellation at once), answer deltas merged before they
+are written, and the stream closed whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
+
+Item = AgentEvent | Exception | None
+
+
+def terminal(event: AgentEvent | None) -> bool:
+    return isinstance(event, AgentCompleted | AgentError)
+
+
+MAX_MERGED_DELTA = 4096
+
+
+def coalesce(events: list[AgentEvent]) -> list[AgentEvent]:
+    """Consecutive answer deltas merged (up to a few KB each): fewer rows and frames,
+    the same text in the same order."""
+    merged: list[AgentEvent] = []
+    for event in events:
+        last = merged[-1] if merged else None
+        if (
+            isinstance(event, MessageDelta)
+            and isinstance(last, MessageDelta)
+            and len(last.text) + len(event.text) <= MAX_MERGED_DELTA
+        ):
+            merged[-1] = MessageDelta(text=last.text + event.text)
+        else:
+            merged.append(event)
+    return merged
+
+
+async def pump(stream: AsyncIterator[AgentEvent], queue: asyncio.Queue[Item]) -> None:
+    """Move the agent's events into `queue`, ending with the terminal event, None (the
+    agent just stopped) or the exception it raised."""
+    try:
+        async with closing(stream):
+            async for event in stream:
+                queue.put_nowait(event)
+                if terminal(event):
+                    return
+    except Exception as exc:
+        queue.put_nowait(exc)
+        return
+    queue.put_nowait(None)
+
+
+@contextlib.asynccontextmanager
+async def closing(stream: AsyncIterator[AgentEvent]) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
