@@ -78,6 +78,15 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "AdminsOnly": "forbidden",
         "QuotaExceeded": "quota_exceeded",
         "InsufficientScope": "insufficient_scope",
+        "NoSuchFile": "not_found",
+        "FileTooLarge": "file_too_large",
+        "ThreadFilesFull": "thread_files_full",
+        "UserFilesFull": "user_files_full",
+        "UnsupportedFile": "unsupported_file_type",
+        "UnreadablePdf": "unreadable_pdf",
+        "FileNotInThread": "file_not_in_thread",
+        "TooManyFiles": "too_many_files",
+        "BadUpload": "bad_upload",
     }
 
 

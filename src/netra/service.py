@@ -17,7 +17,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp
 
 from netra import __version__, apidocs, db, http_errors
-from netra.body_limit import BodyLimit
+from netra.body_limit import UPLOAD_PATH, BodyLimit
 from netra.health import tracing
 from netra.health.observe import RequestObserver
 from netra.health.routes import metrics_router
@@ -54,7 +54,11 @@ def build_app(settings: Settings, components: Sequence[Component]) -> FastAPI:
             sockets = [r for r in router.routes if isinstance(r, WebSocketRoute)]
             app.sockets += [(route, component.subprotocol) for route in sockets]
     app.add_middleware(StartupGate)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger=[(UPLOAD_PATH, settings.upload_max_body_bytes)],
+    )
     app.add_middleware(RequestObserver, metrics=runtime.metrics)
     if tracing.tracing_enabled():
         # Outermost: one trace per request (continuing an incoming `traceparent`), so

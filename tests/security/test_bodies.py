@@ -137,3 +137,18 @@ async def test_refusing_64_mib_bodies_grows_memory_by_less_than_16_mib(
         assert b"body_too_large" in answer
     print(f"RSS grew by {grown / 2**20:.1f} MiB while refusing two 64 MiB bodies")
     assert grown < 16 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB"
+
+
+async def test_the_upload_route_alone_takes_bodies_up_to_its_own_limit(
+    embedded_service: EmbeddedFactory,
+) -> None:
+    limits = {"MAX_BODY_BYTES": str(LIMIT), "UPLOAD_MAX_BODY_BYTES": "262144"}
+    async with embedded_service(**limits) as client:
+        upload_path = "/api/threads/t1/files"
+        # Past MAX_BODY_BYTES but within the upload's limit: through to authentication.
+        within = await client.post(upload_path, content=b"x" * 100_000)
+        assert within.status_code == 401
+        past = await client.post(upload_path, content=b"x" * 300_000)
+        assert past.status_code == 413
+        assert "262144" in past.json()["detail"]["message"]
+        too_large(await client.post("/api/threads/t1/messages", content=b"x" * 100_000))

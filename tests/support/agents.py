@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from netra.agents import AgentEvent, AgentRun, ChatTurn, MessageHit, RunContext
+from netra.agents.runtime import DocumentHit
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -35,6 +36,9 @@ class MemoryUserData:
             MessageHit(m.thread_id, f"thread {m.thread_id}", f"m{i}", m.role, m.content, NOW)
             for i, m in enumerate(found[:limit])
         ]
+
+    async def search_documents(self, query: str, limit: int) -> list[DocumentHit]:
+        return []  # no files in memory: the chat suites upload real ones
 
     async def thread_history(self) -> list[ChatTurn]:
         return [

@@ -1,6 +1,6 @@
-"""The tools every agent gets: arithmetic, the time, search over the user's own messages,
-and a summary of the current thread. The last two read only `context.data`, which the
-backend scopes to the asking user."""
+"""The tools every agent gets: arithmetic, the time, search over the user's own messages
+and files, and a summary of the current thread. The last three read only `context.data`,
+which the backend scopes to the asking user."""
 
 from __future__ import annotations
 
@@ -75,6 +75,28 @@ async def search_messages(
 
 
 @tool
+async def search_documents(
+    context: RunContext,
+    query: Annotated[str, Field(min_length=1, max_length=200)],
+    limit: Annotated[int, Field(ge=1, le=10)] = 5,
+) -> list[dict[str, Any]]:
+    """Search the text of the files the user uploaded (this thread's first) for some
+    words. Cite the file name (and page) of each passage you use in your answer."""
+    hits = await context.data.search_documents(query, limit)
+    return [
+        {
+            "file_id": hit.file_id,
+            "file_name": hit.file_name,
+            "page": hit.page,
+            "this_thread": hit.this_thread,
+            "passage": hit.passage,
+            "cite_as": f"{hit.file_name}, p. {hit.page}" if hit.page else hit.file_name,
+        }
+        for hit in hits[:limit]
+    ]
+
+
+@tool
 async def summarize_thread(context: RunContext) -> dict[str, Any]:
     """A short summary of the current thread: how long it is and what the user asked."""
     history = await context.data.thread_history()
@@ -95,7 +117,13 @@ def summarize(history: list[ChatTurn]) -> dict[str, Any]:
 
 def default_tools(*, timeout: float = 10.0) -> ToolRegistry:
     """A fresh registry holding the built-in tools (add your own with `@registry.tool`)."""
-    builtins: list[Tool] = [calculator, current_time, search_messages, summarize_thread]
+    builtins: list[Tool] = [
+        calculator,
+        current_time,
+        search_messages,
+        search_documents,
+        summarize_thread,
+    ]
     return ToolRegistry(builtins, default_timeout=timeout)
 
 

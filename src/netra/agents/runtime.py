@@ -18,13 +18,45 @@ class ChatTurn:
 
 
 def build_messages(
-    system_prompt: str, history: Sequence[ChatTurn], message: str
+    system_prompt: str,
+    history: Sequence[ChatTurn],
+    message: str,
+    attachments: Sequence[Attachment] = (),
+    *,
+    vision: bool = False,
 ) -> list[dict[str, Any]]:
-    """The conversation as chat-completion messages (the `openai` and `local` providers)."""
+    """The conversation as chat-completion messages (the `openai` and `local` providers);
+    the new message carries its attachments (see `user_content`)."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
     messages.extend({"role": turn.role, "content": turn.content} for turn in history)
-    messages.append({"role": "user", "content": message})
+    messages.append({"role": "user", "content": user_content(message, attachments, vision)})
     return messages
+
+
+def user_content(
+    message: str, attachments: Sequence[Attachment], vision: bool
+) -> str | list[dict[str, Any]]:
+    """The message with its files: a small file's text whole, a larger one by name (for
+    `search_documents`), an image as an `image_url` part for a model with `vision` and as
+    a note saying it cannot be seen for any other."""
+    notes: list[str] = []
+    images: list[dict[str, Any]] = []
+    for item in attachments:
+        label = f"Attached file {item.name!r} ({item.content_type}, {item.size} bytes)"
+        if item.is_image and vision and item.image_url:
+            images.append({"type": "image_url", "image_url": {"url": item.image_url}})
+            notes.append(f"{label}: the image follows.")
+        elif item.is_image:
+            notes.append(f"{label}: an image, which this model cannot see; say so if asked.")
+        elif item.text is not None:
+            partial = f" ({item.note})" if item.note else ""
+            notes.append(f"{label}{partial}:\n<<<\n{item.text}\n>>>")
+        else:
+            notes.append(f"{label}: too long to include; use search_documents to read it.")
+    text = "\n\n".join([message, *notes]) if notes else message
+    if not images:
+        return text
+    return [{"type": "text", "text": text}, *images]
 
 
 @dataclass(frozen=True)
@@ -39,10 +71,43 @@ class MessageHit:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class DocumentHit:
+    """A passage of one of the asking user's files, found by `search_documents`."""
+
+    file_id: str
+    file_name: str
+    thread_id: str
+    page: int | None
+    passage: str
+    this_thread: bool
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to the message a run answers, as the model is given it: its
+    whole text when small (`text`), an image as a data URL (`image_url`), else only its
+    name (the model reaches its text through `search_documents`)."""
+
+    file_id: str
+    name: str
+    content_type: str
+    size: int
+    text: str | None = None
+    image_url: str | None = None
+    note: str | None = None  # why its text is partial
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
 class UserData(Protocol):
     """The asking user's own data, as the backend exposes it to tools: nobody else's."""
 
     async def search_messages(self, query: str, limit: int) -> list[MessageHit]: ...
+
+    async def search_documents(self, query: str, limit: int) -> list[DocumentHit]: ...
 
     async def thread_history(self) -> list[ChatTurn]: ...
 
@@ -59,6 +124,8 @@ class RunContext:
     # Told the usage of each model call as it ends; raises `ProviderError` (code
     # quota_exceeded) to stop the run there, before any tool or further call.
     meter: Callable[[Usage], Awaitable[None]] | None = None
+    # The files attached to the message this run answers.
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Agent(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from netra.agents.catalog import ModelEntry, ModelSet
@@ -23,6 +23,7 @@ from netra.chat.errors import (
     TooLong,
 )
 from netra.chat.eventlog import EventLog
+from netra.chat.files import FileLibrary
 from netra.chat.hub import Hub
 from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
@@ -61,6 +62,7 @@ class ChatBackend:
     shares: Shares
     feedback: FeedbackStore
     usage: UsageStore
+    files: FileLibrary
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0
@@ -113,6 +115,14 @@ class ChatBackend:
             raise BadSeq(thread.last_seq)
         return thread
 
+    async def delete_thread(self, user_id: str, thread_id: str) -> None:
+        """The thread with everything in it: messages, runs, events and files (their
+        bytes first, wherever the file store keeps them)."""
+        await self.own_thread(user_id, thread_id)
+        await self.files.forget_thread(thread_id)
+        if not await self.threads.delete(user_id, thread_id):
+            raise NoSuchThread(thread_id)
+
     def check_length(self, text: str) -> None:
         limit = self.settings.message_max_chars
         if len(text) > limit:
@@ -157,16 +167,19 @@ class ChatBackend:
         *,
         model: str | None = None,
         interrupt: bool = False,
+        file_ids: Sequence[str] = (),
     ) -> Posted:
         """A user's message, through every rule, then posted (see post_message). While
         the thread's run is going it is refused (RunActive) unless it asks to
-        `interrupt`, which stops that run first."""
+        `interrupt`, which stops that run first. `file_ids`: the user's files of this
+        thread it attaches."""
         self.check_accepting()
         self.check_length(text)
         self.check_model(model, user.roles)
         await self.check_rate(user.subject)
-        if interrupt:
+        if interrupt or file_ids:
             await self.own_thread(user.subject, thread_id)
+        file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
         # An interrupting message stops the run it finds; one started meanwhile (another
         # tab) is found by the post's own check and stopped too, a few times at most.
         for attempt in range(INTERRUPT_ATTEMPTS):
@@ -185,6 +198,7 @@ class ChatBackend:
                     admission,
                     model=model,
                     roles=user.roles,
+                    file_ids=file_ids,
                 )
             except RunActive:
                 if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
@@ -213,6 +227,7 @@ class ChatBackend:
         *,
         model: str | None = None,
         roles: Iterable[str] = ("user",),
+        file_ids: Sequence[str] = (),
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
         client_msg_id); None if the user has no such thread. The run uses `model`, else
@@ -220,7 +235,7 @@ class ChatBackend:
         these roles may not use. An `admission` that starts no run is given back."""
         try:
             posted = await self._post(
-                user_id, thread_id, text, client_msg_id, model=model, roles=roles
+                user_id, thread_id, text, client_msg_id, model=model, roles=roles, file_ids=file_ids
             )
         except BaseException:
             if admission is not None:
@@ -242,6 +257,7 @@ class ChatBackend:
         *,
         model: str | None,
         roles: Iterable[str],
+        file_ids: Sequence[str] = (),
     ) -> tuple[Posted, Agent] | None:
         models = self.model_set
         if model is None and len(models.catalog.models) > 1:
@@ -263,6 +279,7 @@ class ChatBackend:
             model=entry.id,
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
+            file_ids=file_ids,
         )
         return None if posted is None else (posted, agent)
 

@@ -15,8 +15,9 @@ from netra.agents.mcp import McpConnection, McpManager
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
+from netra.chat.files import DatabaseFileStore, FileLibrary
 from netra.chat.hub import Hub
-from netra.chat.routes import events, models, runs, search, sharing, threads
+from netra.chat.routes import events, files, models, runs, search, sharing, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.search import SearchIndex
@@ -61,7 +62,8 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        for module in (sharing, threads, runs, events, search, models, usage_routes, dashboard):
+        routes = (sharing, threads, files, runs, events, search, models, usage_routes, dashboard)
+        for module in routes:
             api.include_router(module.router)
         api.routes.append(websocket_route())
         return [api, web_router()]
@@ -137,6 +139,7 @@ class ChatComponent:
         if client is not None:
             limiter = RedisRateLimiter(client)
         usage = UsageStore(runtime.db)
+        files = FileLibrary(runtime.db, DatabaseFileStore(runtime.db), settings)
         backend = ChatBackend(
             runtime=runtime,
             events=events_log,
@@ -153,6 +156,7 @@ class ChatComponent:
                 metrics=runtime.metrics,
                 usage=usage,
                 catalog=models.catalog,
+                files=files,
             ),
             limiter=limiter,
             streams=Streams(settings.ws_max_per_user, settings.api_key_cache_ttl),
@@ -161,6 +165,7 @@ class ChatComponent:
             shares=Shares(runtime.db),
             feedback=FeedbackStore(runtime.db),
             usage=usage,
+            files=files,
         )
         # Revocations end open streams (docs/auth.md): the verifier's list says when.
         backend.streams.attach(getattr(runtime.verifier, "revocations", None))

@@ -167,3 +167,79 @@ class AdminsOnly(ChatError):
 
     def __init__(self) -> None:
         super().__init__("only admins may do this")
+
+
+class NoSuchFile(ChatError):
+    """A file that does not exist or is someone else's (the same answer for both)."""
+
+    reason = "not_found"
+
+    def __init__(self, file_id: str) -> None:
+        super().__init__(f"file {file_id[:100]} not found")
+
+
+class FileTooLarge(ChatError):
+    """One upload over FILE_MAX_BYTES (or FILE_IMAGE_MAX_BYTES for an image)."""
+
+    reason = "file_too_large"
+
+    def __init__(self, what: str, setting: str, limit: int) -> None:
+        super().__init__(f"{what} is larger than {setting} ({limit} bytes)")
+        self.setting = setting
+
+
+class ThreadFilesFull(ChatError):
+    reason = "thread_files_full"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"this thread's files would pass THREAD_FILES_MAX_BYTES ({limit} bytes); "
+            "delete some first"
+        )
+
+
+class UserFilesFull(ChatError):
+    reason = "user_files_full"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"your files would pass USER_FILES_MAX_BYTES ({limit} bytes); delete some first"
+        )
+
+
+class UnsupportedFile(ChatError):
+    """Bytes that are none of text (UTF-8/UTF-16), PDF, PNG, JPEG, GIF or WebP,
+    whatever the client called them."""
+
+    reason = "unsupported_file_type"
+
+
+class UnreadablePdf(ChatError):
+    """A PDF whose text cannot be read: encrypted, malformed, or a stream that
+    decompresses past what pypdf allows (a zip bomb)."""
+
+    reason = "unreadable_pdf"
+
+
+class FileNotInThread(ChatError):
+    """`file_ids` naming the user's own file of another thread."""
+
+    reason = "file_not_in_thread"
+
+    def __init__(self, file_id: str) -> None:
+        super().__init__(
+            f"file {file_id} belongs to another thread: upload it to this one to attach it"
+        )
+
+
+class TooManyFiles(ChatError):
+    reason = "too_many_files"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a message attaches at most {limit} files")
+
+
+class BadUpload(ChatError):
+    """An upload that is not multipart/form-data with a `file` field."""
+
+    reason = "bad_upload"

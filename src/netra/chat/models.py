@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from netra.db.base import CreatedMixin, IdMixin, UTCDateTime, new_metadata, utcnow
@@ -98,6 +107,61 @@ class Feedback(IdMixin, CreatedMixin, ChatBase):
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class File(IdMixin, CreatedMixin, ChatBase):
+    """A file a user uploaded into one of their threads; its bytes are kept by a
+    `FileStore` (netra.chat.files.store), its text in `file_chunks`."""
+
+    __tablename__ = "files"
+
+    thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    # For display only: no path parts, length-capped (netra.chat.files.sniff.safe_name).
+    name: Mapped[str] = mapped_column(String(255))
+    # Sniffed from the bytes, never taken from the client.
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    # Characters of text extracted and indexed (0: an image, or no text).
+    text_chars: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the text is partial (a PDF past its page or time cap), else None.
+    text_note: Mapped[str | None] = mapped_column(Text)
+
+
+class FileBlob(ChatBase):
+    """A file's bytes, for the database `FileStore` (SQLite or PostgreSQL)."""
+
+    __tablename__ = "file_blobs"
+
+    file_id: Mapped[str] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FileChunk(IdMixin, ChatBase):
+    """A passage of a file's text, the unit of full-text search (chat_0009)."""
+
+    __tablename__ = "file_chunks"
+
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    page: Mapped[int | None] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+
+
+class MessageFile(ChatBase):
+    """A file attached to a user message (what the message's run is given)."""
+
+    __tablename__ = "message_files"
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    file_id: Mapped[str] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # The Core tables, for the hot path's statements, built once at import (building a

@@ -23,6 +23,7 @@ from netra.agents.runtime import Agent, RunContext
 from netra.chat.agent_stream import Item, coalesce, pump
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
+from netra.chat.files import FileLibrary
 from netra.chat.models import (
     ACTIVE,
     Message,
@@ -58,6 +59,7 @@ class RunManager:
         metrics: Metrics | None = None,
         usage: UsageStore | None = None,
         catalog: Catalog | None = None,
+        files: FileLibrary | None = None,
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
         # Usage accounting (netra.usage); None keeps no usage (tests, the bench baseline).
@@ -69,6 +71,7 @@ class RunManager:
         self.agent = agent
         # The models' prices (MODELS_FILE); None: the agent's provider settings price it.
         self.catalog = catalog
+        self.files = files  # what a message attaches, given to its run
         self.instance_id = instance_id
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.cancel_reasons: dict[str, str] = {}
@@ -205,7 +208,10 @@ class RunManager:
         data = ChatUserData(self.db, user_id, thread_id)
         history = await data.thread_history(excluding=message.id)
         meter.tally.prompt_chars += sum(len(turn.content) for turn in history)
-        context = RunContext(user_id, thread_id, run_id, data, roles=roles, meter=meter.check)
+        attached = await self.files.for_run(message.id) if self.files is not None else ()
+        context = RunContext(
+            user_id, thread_id, run_id, data, roles=roles, meter=meter.check, attachments=attached
+        )
         queue: asyncio.Queue[Item] = asyncio.Queue()
         # run_agent (netra.agents) enforces the time limit and ends every run with exactly
         # one terminal event; the outer timeout is only a backstop for a stuck close.

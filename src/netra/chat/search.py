@@ -1,10 +1,11 @@
-"""Full-text search over one user's thread titles and messages (docs/architecture.md
-decision 11: search lives in the database).
+"""Full-text search over one user's thread titles, messages and files' passages
+(docs/architecture.md decision 11: search lives in the database).
 
 SQLite keeps FTS5 tables (`fts_threads`, `fts_messages`) in step with triggers, keyed
 through `fts_*_rows` tables (a table's own rowid may change on VACUUM, theirs cannot);
 PostgreSQL keeps a stored `fts_document` tsvector on each table under a GIN index. Both are
-built by the migration `chat_0002_search`. One query language serves both, parsed once
+built by the migrations `chat_0002_search` and (files' passages, `fts_file_chunks`)
+`chat_0009_files_in_a_thread`. One query language serves both, parsed once
 here, as people type it into a web search box: words are all required, `"a phrase"`,
 `-word` (or `NOT word`) leaves out, `a OR b`, `AND` may be written out. Nothing a person
 types reaches the database as syntax: each term becomes a quoted FTS5 string or a
@@ -35,8 +36,8 @@ MAX_OFFSET = 1000
 # get plain text and never have to trust markup (private-use characters, not in prose).
 OPEN, CLOSE = "\ue000", "\ue001"
 
-Kind = Literal["thread", "message"]
-KINDS: tuple[Kind, ...] = ("thread", "message")
+Kind = Literal["thread", "message", "file"]
+KINDS: tuple[Kind, ...] = ("thread", "message", "file")
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ class Hit:
     highlights: list[tuple[int, int]]
     role: str | None
     created_at: datetime
+    file_id: str | None = None
+    chunk_id: str | None = None  # the passage of the file that matched
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ _SQLITE = """
 WITH hits AS (
   SELECT 'message' AS kind, fts_messages.rowid AS fts_row, bm25(fts_messages) AS score,
          m.thread_id AS thread_id, m.id AS message_id, t.title AS title, m.role AS role,
-         m.created_at AS created_at
+         m.created_at AS created_at, NULL AS file_id, NULL AS chunk_id
   FROM fts_messages
   JOIN fts_message_rows r ON r.rowid = fts_messages.rowid
   JOIN messages m ON m.id = r.message_id
@@ -190,46 +193,63 @@ WITH hits AS (
   WHERE fts_messages MATCH :match AND t.user_id = :user AND :messages
   UNION ALL
   SELECT 'thread', fts_threads.rowid, bm25(fts_threads), t.id, NULL, t.title, NULL,
-         t.created_at
+         t.created_at, NULL, NULL
   FROM fts_threads
   JOIN fts_thread_rows r ON r.rowid = fts_threads.rowid
   JOIN threads t ON t.id = r.thread_id
   WHERE fts_threads MATCH :match AND t.user_id = :user AND :threads
-  ORDER BY score, kind DESC, thread_id, message_id
+  UNION ALL
+  SELECT 'file', fts_file_chunks.rowid, bm25(fts_file_chunks), f.thread_id, NULL, f.name,
+         NULL, f.created_at, f.id, c.id
+  FROM fts_file_chunks
+  JOIN fts_file_chunk_rows r ON r.rowid = fts_file_chunks.rowid
+  JOIN file_chunks c ON c.id = r.chunk_id
+  JOIN files f ON f.id = c.file_id
+  WHERE fts_file_chunks MATCH :match AND f.user_id = :user AND :files {file_scope}
+  ORDER BY score, kind DESC, thread_id, message_id, chunk_id
   LIMIT :limit OFFSET :offset
 )
-SELECT kind, thread_id, message_id, title, role, created_at,
+SELECT kind, thread_id, message_id, title, role, created_at, file_id, chunk_id,
        CASE kind
          WHEN 'message' THEN (
            SELECT snippet(fts_messages, 0, :open, :close, '…', 24) FROM fts_messages
            WHERE fts_messages MATCH :match AND fts_messages.rowid = hits.fts_row)
+         WHEN 'file' THEN (
+           SELECT snippet(fts_file_chunks, 0, :open, :close, '…', 24) FROM fts_file_chunks
+           WHERE fts_file_chunks MATCH :match AND fts_file_chunks.rowid = hits.fts_row)
          ELSE (
            SELECT snippet(fts_threads, 0, :open, :close, '…', 24) FROM fts_threads
            WHERE fts_threads MATCH :match AND fts_threads.rowid = hits.fts_row)
        END AS snippet
 FROM hits
-ORDER BY score, kind DESC, thread_id, message_id
+ORDER BY score, kind DESC, thread_id, message_id, chunk_id
 """
 
 _POSTGRES = """
 WITH q AS (SELECT {tsquery} AS query),
 hits AS (
   SELECT 'message' AS kind, m.thread_id, m.id AS message_id, t.title, m.content AS body,
-         m.role, m.created_at, ts_rank(m.fts_document, q.query) AS score
+         m.role, m.created_at, ts_rank(m.fts_document, q.query) AS score,
+         NULL AS file_id, NULL AS chunk_id
   FROM messages m JOIN threads t ON t.id = m.thread_id, q
   WHERE t.user_id = :user AND m.fts_document @@ q.query AND :messages
   UNION ALL
   SELECT 'thread', t.id, NULL, t.title, t.title, NULL, t.created_at,
-         ts_rank(t.fts_document, q.query)
+         ts_rank(t.fts_document, q.query), NULL, NULL
   FROM threads t, q
   WHERE t.user_id = :user AND t.fts_document @@ q.query AND :threads
-  ORDER BY score DESC, kind DESC, thread_id, message_id
+  UNION ALL
+  SELECT 'file', f.thread_id, NULL, f.name, c.content, NULL, f.created_at,
+         ts_rank(c.fts_document, q.query), f.id, c.id
+  FROM file_chunks c JOIN files f ON f.id = c.file_id, q
+  WHERE f.user_id = :user AND c.fts_document @@ q.query AND :files {file_scope}
+  ORDER BY score DESC, kind DESC, thread_id, message_id, chunk_id
   LIMIT :limit OFFSET :offset
 )
-SELECT kind, thread_id, message_id, title,
+SELECT kind, thread_id, message_id, title, file_id, chunk_id,
        ts_headline('english', body, q.query, :headline) AS snippet, role, created_at
 FROM hits, q
-ORDER BY score DESC, kind DESC, thread_id, message_id
+ORDER BY score DESC, kind DESC, thread_id, message_id, chunk_id
 """
 _HEADLINE = f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords=35, MinWords=15, MaxFragments=1"
 
@@ -248,7 +268,9 @@ class SearchIndex:
         limit: int = 20,
         cursor: str | None = None,
         kinds: tuple[Kind, ...] = KINDS,
+        thread_id: str | None = None,
     ) -> Page:
+        """`thread_id`: only the files of that thread (threads and messages unscoped)."""
         query = parse(raw_query)
         offset = decode_cursor(cursor) if cursor else 0
         limit = max(1, min(limit, MAX_LIMIT))
@@ -258,13 +280,18 @@ class SearchIndex:
             "offset": offset,
             "messages": "message" in kinds,
             "threads": "thread" in kinds,
+            "files": "file" in kinds,
         }
+        file_scope = ""
+        if thread_id is not None:
+            params["scope"] = thread_id
+            file_scope = "AND f.thread_id = :scope"
         async with self.db() as session:
             if session.get_bind().dialect.name == "postgresql":
-                sql = _POSTGRES.format(tsquery=tsquery_sql(query, params))
+                sql = _POSTGRES.format(tsquery=tsquery_sql(query, params), file_scope=file_scope)
                 params["headline"] = _HEADLINE
             else:
-                sql = _SQLITE
+                sql = _SQLITE.format(file_scope=file_scope)
                 params.update(match=fts5_match(query), open=OPEN, close=CLOSE)
             statement = text(sql).columns(created_at=UTCDateTime())
             rows = (await session.execute(statement, params)).all()
@@ -285,4 +312,6 @@ class SearchIndex:
             spans,
             row.role,
             row.created_at,
+            row.file_id,
+            row.chunk_id,
         )

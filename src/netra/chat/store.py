@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.models import (
     ACTIVE,
     Message,
+    MessageFile,
     Run,
     RunEvent,
     Thread,
@@ -163,6 +165,7 @@ class ThreadStore:
         instance: str,
         model: str | None = None,
         lease_until: datetime,
+        file_ids: Sequence[str] = (),
     ) -> Posted | None:
         """Store a user message, its run and the run's first event (`started`, with the
         thread's next seq) in one transaction, once per (thread, client_msg_id). None if
@@ -187,6 +190,14 @@ class ThreadStore:
                     raise RunActive(active, thread_id)
                 await session.execute(_INSERT_MESSAGE, insert_values(message))
                 await session.execute(_INSERT_RUN, insert_values(run))
+                if file_ids:
+                    await session.execute(
+                        insert(MessageFile),
+                        [
+                            {"message_id": message.id, "file_id": file_id, "position": index}
+                            for index, file_id in enumerate(file_ids)
+                        ],
+                    )
         except NoSuchThread:
             return None
         except RunActive:

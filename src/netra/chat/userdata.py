@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from netra.agents.runtime import ChatTurn, MessageHit
+from netra.agents.runtime import ChatTurn, DocumentHit, MessageHit
 from netra.agents.tools import ToolError
 from netra.chat.errors import EmptyQuery, QueryTooLong
-from netra.chat.models import messages_table, threads_table
-from netra.chat.search import SearchIndex
+from netra.chat.models import FileChunk, messages_table, threads_table
+from netra.chat.search import Hit, SearchIndex
 
 
 class ChatUserData:
@@ -38,6 +38,44 @@ class ChatUserData:
                 hit.created_at,
             )
             for hit in page.hits
+        ]
+
+    async def search_documents(self, query: str, limit: int) -> list[DocumentHit]:
+        """Passages of the user's files, this thread's first, through the same index as
+        `GET /api/search` (files only); each with its file's name and page to cite."""
+        index = SearchIndex(self.db)
+        try:
+            hits = (
+                await index.search(
+                    self.user_id, query, limit=limit, kinds=("file",), thread_id=self.thread_id
+                )
+            ).hits
+            if len(hits) < limit:
+                seen = {hit.chunk_id for hit in hits}
+                wider = await index.search(self.user_id, query, limit=limit, kinds=("file",))
+                hits += [hit for hit in wider.hits if hit.chunk_id not in seen]
+        except (EmptyQuery, QueryTooLong) as exc:
+            raise ToolError(exc.message) from exc
+        return await self._passages(hits[:limit])
+
+    async def _passages(self, hits: list[Hit]) -> list[DocumentHit]:
+        ids = [hit.chunk_id for hit in hits if hit.chunk_id]
+        async with self.db() as session:
+            rows = await session.execute(
+                select(FileChunk.id, FileChunk.page, FileChunk.content).where(FileChunk.id.in_(ids))
+            )
+            chunks = {row.id: (row.page, row.content) for row in rows}
+        return [
+            DocumentHit(
+                hit.file_id or "",
+                hit.title,
+                hit.thread_id,
+                chunks[hit.chunk_id][0],
+                chunks[hit.chunk_id][1],
+                hit.thread_id == self.thread_id,
+            )
+            for hit in hits
+            if hit.chunk_id in chunks
         ]
 
     async def thread_history(self, excluding: str = "") -> list[ChatTurn]:

@@ -107,4 +107,5 @@ def openai_agent(
         max_steps=settings.agent_max_steps,
         max_tokens=entry.max_output_tokens,
         secret=key,
+        vision="vision" in entry.capabilities,
     )

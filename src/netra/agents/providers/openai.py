@@ -40,8 +40,9 @@ from netra.agents.tools import ToolRegistry, parse_arguments
 tracer = trace.get_tracer("netra.agents.openai")
 SYSTEM_PROMPT = (
     "You are Netra, a helpful assistant in a chat application. Answer briefly. Use the "
-    "tools for arithmetic, the current time, searching the user's own messages and "
-    "summarizing the current thread."
+    "tools for arithmetic, the current time, searching the user's own messages, "
+    "searching the files they uploaded (cite the file name and page of each passage you "
+    "use) and summarizing the current thread."
 )
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class OpenAIAgent:
         include_usage: bool = True,
         request_options: dict[str, Any] | None = None,
         secret: str | None = None,
+        vision: bool = False,
     ) -> None:
         self.client = client
         self.model = model
@@ -115,6 +117,8 @@ class OpenAIAgent:
         # Extra request fields (temperature, logit_bias, ...), sent as given.
         self.request_options = dict(request_options or {})
         self._secret = secret
+        # The catalog says the model reads images: attached ones go as image parts.
+        self.vision = vision
 
     async def probe(self) -> str:
         """The server answers its model list (one cheap request, no generation)."""
@@ -129,7 +133,9 @@ class OpenAIAgent:
     ) -> AsyncIterator[AgentEvent]:
         started = time.perf_counter()
         yield AgentStarted(provider=self.name, model=self.model)
-        messages = build_messages(self.system_prompt, history, message)
+        messages = build_messages(
+            self.system_prompt, history, message, context.attachments, vision=self.vision
+        )
         totals = _Totals()
         answer = ""
         for _ in range(self.max_steps):

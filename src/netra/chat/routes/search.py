@@ -1,4 +1,4 @@
-"""/api/search: ranked full-text search over the caller's threads and messages."""
+"""/api/search: ranked full-text search over the caller's threads, messages and files."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class SearchResult(BaseModel):
     thread_id: str
     message_id: str | None = None
     file_id: str | None = None
-    title: str = Field(description="The thread's title.")
+    title: str = Field(description="The thread's title; for a file, the file's name.")
     snippet: str = Field(description="Plain text around the best match.")
     highlights: list[tuple[int, int]] = Field(
         description="[start, end) character offsets of the matched words in `snippet`."
@@ -33,6 +33,7 @@ class SearchResult(BaseModel):
             kind=hit.kind,
             thread_id=hit.thread_id,
             message_id=hit.message_id,
+            file_id=hit.file_id,
             title=hit.title,
             snippet=hit.snippet,
             highlights=hit.highlights,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from netra.chat.errors import NoSuchThread
+from netra.chat.models import File, Message
 from netra.chat.routes.deps import Backend, Reader, Writer
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
@@ -37,6 +38,14 @@ class ThreadOut(BaseModel):
     model: str | None
 
 
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    size: int
+    content_type: str
+
+
 class MessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
@@ -46,6 +55,15 @@ class MessageOut(BaseModel):
     client_msg_id: str | None
     run_id: str | None
     created_at: datetime
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list, description="Files attached to it (GET /api/files/{id})."
+    )
+
+
+def message_out(message: Message, files: list[File]) -> MessageOut:
+    out = MessageOut.model_validate(message)
+    out.attachments = [AttachmentOut.model_validate(f) for f in files]
+    return out
 
 
 class MessagePage(BaseModel):
@@ -58,6 +76,11 @@ class MessageIn(BaseModel):
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     model: ModelId | None = Field(None, description="This message's model, else the thread's.")
     interrupt: bool = Field(False, description="Stop the thread's run under way first.")
+    file_ids: list[Annotated[str, Field(max_length=36)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Files of this thread (POST /api/threads/{id}/files) to attach.",
+    )
 
 
 class Posted(BaseModel):
@@ -105,8 +128,7 @@ async def update_thread(
 
 @router.delete("/{thread_id}", status_code=204)
 async def delete_thread(backend: Backend, user: Writer, thread_id: str) -> Response:
-    if not await backend.threads.delete(user.subject, thread_id):
-        raise NoSuchThread(thread_id)
+    await backend.delete_thread(user.subject, thread_id)
     return Response(status_code=204)
 
 
@@ -120,7 +142,10 @@ async def list_messages(
 ) -> MessagePage:
     await backend.own_thread(user.subject, thread_id)
     items, next_cursor = await backend.threads.messages(thread_id, limit, cursor)
-    return MessagePage(items=[MessageOut.model_validate(m) for m in items], next_cursor=next_cursor)
+    attached = await backend.files.of_messages([m.id for m in items])
+    return MessagePage(
+        items=[message_out(m, attached.get(m.id, [])) for m in items], next_cursor=next_cursor
+    )
 
 
 @router.post("/{thread_id}/messages", response_model=Posted, status_code=202)
@@ -136,11 +161,13 @@ async def post_message(
         body.client_msg_id,
         model=body.model,
         interrupt=body.interrupt,
+        file_ids=body.file_ids,
     )
     if not posted.created:
         response.status_code = 200
+    attached = await backend.files.of_messages([posted.message.id])
     return Posted(
-        message=MessageOut.model_validate(posted.message),
+        message=message_out(posted.message, attached.get(posted.message.id, [])),
         run_id=posted.run.id,
         created=posted.created,
         after_seq=posted.after_seq,

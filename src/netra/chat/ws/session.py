@@ -251,6 +251,7 @@ class SocketSession:
                 request.client_msg_id,
                 model=request.model,
                 interrupt=request.interrupt,
+                file_ids=request.file_ids,
             )
         self.outbox.push(
             ack(
