@@ -41,6 +41,21 @@ async def test_errors_are_typed_from_the_servers_reason(server: Server) -> None:
         assert str(info.value) == "thread not found"  # what `netra chat` prints
 
 
+async def test_files_upload_attach_download_delete(server: Server) -> None:
+    async with NetraClient(server.url, access_token=await server.users.token()) as netra:
+        thread = await netra.create_thread("files")
+        made = await netra.upload_file(thread.id, "notes.md", b"# Notes\n\nbuy rope\n")
+        shown = (made["name"], made["content_type"], made["size"])
+        assert shown == ("notes.md", "text/markdown", 18)
+        assert [f["id"] for f in await netra.list_files(thread.id)] == [made["id"]]
+        posted = await netra.send(thread.id, "read it", file_ids=[made["id"]])
+        assert [a["id"] for a in posted["message"]["attachments"]] == [made["id"]]
+        assert await netra.download_file(made["id"]) == b"# Notes\n\nbuy rope\n"
+        await netra.delete_file(made["id"])
+        with pytest.raises(NotFound):
+            await netra.download_file(made["id"])
+
+
 async def test_rate_limited_carries_retry_after(serve: Serve) -> None:
     srv = await serve(CHAT_RATE_LIMIT="1")
     async with NetraClient(srv.url, access_token=await srv.users.token()) as netra:

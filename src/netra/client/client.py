@@ -201,16 +201,37 @@ class NetraClient:
         client_msg_id: str | None = None,
         model: str | None = None,
         interrupt: bool = False,
+        *,
+        file_ids: list[str] | None = None,
     ) -> dict[str, Any]:
         """Post a message (retry-safe: one run per client_msg_id); returns ids and after_seq.
         `model`: this message's catalog model instead of the thread's. While the thread's
-        run is going the server answers 409 run_active, unless `interrupt` stops it."""
+        run is going the server answers 409 run_active, unless `interrupt` stops it.
+        `file_ids`: files of this thread (`upload_file`) the message attaches."""
         body: dict[str, Any] = {"text": text, "client_msg_id": client_msg_id or str(uuid.uuid4())}
         if model:
             body["model"] = model
         if interrupt:
             body["interrupt"] = True
+        if file_ids:
+            body["file_ids"] = list(file_ids)
         return dict(await self._call("POST", f"/api/threads/{thread_id}/messages", json=body))
+
+    # --- files ---------------------------------------------------------------------
+    async def upload_file(self, thread_id: str, name: str, data: bytes) -> dict[str, Any]:
+        """Keep a file in the thread: `{id, name, size, content_type, ...}` (the type is
+        the server's reading of the bytes; `name` is for display)."""
+        files = {"file": (name, data, "application/octet-stream")}
+        return dict(await self._call("POST", f"/api/threads/{thread_id}/files", files=files))
+
+    async def list_files(self, thread_id: str) -> list[dict[str, Any]]:
+        return list(await self._call("GET", f"/api/threads/{thread_id}/files"))
+
+    async def download_file(self, file_id: str) -> bytes:
+        return bytes(await self._call("GET", f"/api/files/{file_id}", raw=True))
+
+    async def delete_file(self, file_id: str) -> None:
+        await self._call("DELETE", f"/api/files/{file_id}")
 
     async def cancel_run(self, run_id: str) -> dict[str, Any]:
         return dict(await self._call("POST", f"/api/runs/{run_id}/cancel"))
@@ -244,7 +265,10 @@ class NetraClient:
                 yield event
 
     # --- plumbing ------------------------------------------------------------------
-    async def _call(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Any:
+    async def _call(
+        self, method: str, path: str, *, auth: bool = True, raw: bool = False, **kwargs: Any
+    ) -> Any:
+        """The answer's JSON (its bytes if `raw`); a NetraError for a 4xx/5xx."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         for attempt in range(2):
             headers = {"Authorization": f"Bearer {await self.access_token()}"} if auth else {}
@@ -255,6 +279,8 @@ class NetraClient:
                 continue
             if response.status_code >= 400:
                 raise from_response(response)
+            if raw:
+                return response.content
             return response.json() if response.content else None
         raise AssertionError("unreachable")
 
