@@ -112,14 +112,16 @@ function endedMessage(error) {
   return `Your session has ended${why}. Please sign in again.`;
 }
 
-/** JSON in, JSON out; `auth: false` for the sign-in calls. */
+/** JSON in (a FormData goes as multipart), JSON out (`as`: "text" or "blob" instead);
+ * `auth: false` for the sign-in calls. */
 export async function api(path, { method = "GET", body, auth = true, headers = {}, as = "json" } = {}) {
   const attempt = () => {
     const all = { Accept: "application/json", ...headers };
-    if (body !== undefined) all["Content-Type"] = "application/json";
+    const form = body instanceof FormData; // the browser writes its multipart boundary
+    if (body !== undefined && !form) all["Content-Type"] = "application/json";
     if (auth && app.token) all.Authorization = `Bearer ${app.token}`;
     const init = { method, headers: all };
-    if (body !== undefined) init.body = JSON.stringify(body);
+    if (body !== undefined) init.body = form ? body : JSON.stringify(body);
     return send(path, init);
   };
   const used = app.token;
@@ -146,6 +148,7 @@ export async function api(path, { method = "GET", body, auth = true, headers = {
   if (!response.ok) throw await describe(response);
   if (response.status === 204) return null;
   if (as === "text") return response.text();
+  if (as === "blob") return response.blob();
   const type = response.headers.get("content-type") || "";
   return type.includes("json") ? response.json() : null;
 }

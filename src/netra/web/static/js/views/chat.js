@@ -8,6 +8,7 @@ import { onBackOnline } from "../connectivity.js";
 import { RunView } from "./timeline.js";
 import { loadThreads, threadList } from "./threads.js";
 import { loadModels, modelPicker } from "./models.js";
+import { attachmentPicker, fileChips } from "./files.js";
 
 const MAX_CHARS = 16000; // the backend's MESSAGE_MAX_CHARS default; it answers 413 beyond its own
 
@@ -61,7 +62,7 @@ function emptyState(conversation) {
   focusHeading(conversation);
 }
 
-function composer(onSend, picker = null) {
+function composer(onSend, picker = null, attach = null) {
   const input = h("textarea", {
     id: "composer-input", rows: "3", maxlength: String(MAX_CHARS), required: true,
     placeholder: "Message the agent (Enter to send, Shift+Enter for a new line)",
@@ -73,16 +74,19 @@ function composer(onSend, picker = null) {
   const interrupt = h("button", { type: "button", class: "secondary small", text: "Stop it and send", hidden: true });
   const form = h("form", { class: "composer", "aria-label": "Send a message" },
     h("label", { for: "composer-input", class: "visually-hidden", text: "Message" }),
-    input, button, picker, error, interrupt);
+    input, button, attach?.el, picker, error, interrupt);
+  attach?.dropOn(form);
   const submit = async (options = {}) => {
     const text = input.value.trim();
     if (!text) return;
+    if (attach) options = { ...options, files: attach.files() };
     button.disabled = true;
     error.hidden = true;
     interrupt.hidden = true;
     try {
       await onSend(text, options);
       input.value = "";
+      attach?.clear();
     } catch (e) {
       error.textContent = e instanceof ApiError && e.status === 0 ? e.message : `Not sent: ${e.message}`;
       error.hidden = false;
@@ -210,8 +214,7 @@ async function openThread(conversation, chat) {
   if (app.chat !== chat) return;
   const log = h("ol", { class: "log", "aria-label": "Messages" });
   const scroller = h("div", { class: "scroller" }, log);
-  conversation.replaceChildren(header(thread, chat), scroller,
-    composer((text, options) => send(chat, text, options), modelPicker({
+  const picker = modelPicker({
       current: thread.model,
       onChange: async (id) => {
         try {
@@ -222,7 +225,9 @@ async function openThread(conversation, chat) {
           throw error;
         }
       },
-    })));
+  });
+  conversation.replaceChildren(header(thread, chat), scroller,
+    composer((text, options) => send(chat, text, options), picker, attachmentPicker(chat.threadId)));
   chat.log = log;
   chat.scroller = scroller;
   drawHistory(chat, messages);
@@ -244,7 +249,7 @@ function drawHistory(chat, messages) {
   const lastRun = [...messages].reverse().find((m) => m.run_id)?.run_id;
   for (const message of messages) {
     if (message.role === "user") {
-      userTurn(chat, message.content).dataset.messageId = message.id;
+      userTurn(chat, message.content, null, message.attachments).dataset.messageId = message.id;
       if (message.run_id) runFor(chat, message.run_id, message.run_id === lastRun);
     } else if (message.run_id) {
       const run = runFor(chat, message.run_id, message.run_id === lastRun);
@@ -265,9 +270,10 @@ function drawHistory(chat, messages) {
   }
 }
 
-function userTurn(chat, text, before = null) {
+function userTurn(chat, text, before = null, files = []) {
+  const onError = (error) => chat.setStatus(`Download failed: ${error.message}`, "error");
   const el = h("li", { class: "turn turn-user" }, h("div", { class: "who", text: "You" }),
-    h("div", { class: "bubble", text }));
+    h("div", { class: "bubble", text }), files?.length ? fileChips(files, onError) : null);
   chat.log.insertBefore(el, before);
   return el;
 }
@@ -327,17 +333,19 @@ function stick(chat, force) {
   return near;
 }
 
-async function send(chat, text, { interrupt = false } = {}) {
+async function send(chat, text, { interrupt = false, files = [] } = {}) {
   const body = { text, client_msg_id: randomId(), ...(interrupt ? { interrupt: true } : {}) };
+  if (files.length) body.file_ids = files.map((file) => file.id);
   const posted = await api(`/api/threads/${encodeURIComponent(chat.threadId)}/messages`, {
     method: "POST", body,
   });
   const early = chat.runs.get(posted.run_id); // its events may have come first
+  const attached = posted.message.attachments;
   if (!early) {
-    userTurn(chat, text);
+    userTurn(chat, text, null, attached);
     runFor(chat, posted.run_id, true);
   } else if (!early.el.previousElementSibling?.classList.contains("turn-user")) {
-    userTurn(chat, text, early.el);
+    userTurn(chat, text, early.el, attached);
   }
   stick(chat, true);
 }
