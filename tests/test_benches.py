@@ -43,6 +43,13 @@ SLOW = {
         ["--messages", "200", "--queries", "8"],
         [rf"LIKE / full-text: p50\s+{NUMBER}x", rf"{NUMBER} us with it"],
     ),
+    "pdf_index": (
+        ["--pages", "4", "--runs", "1", "--db", "sqlite,postgresql"],
+        [
+            rf"PDF upload \(pypdf \+ index\)\s+{NUMBER} s\s+{NUMBER} pages/s",
+            rf"PDF / plain text: {NUMBER}x",
+        ],
+    ),
     "local_llm": (["4"], [rf"netra\s+overall decode:\s+{NUMBER} tokens/s"]),
     "mcp_tools": (["20"], [rf"MCP over stdio\s+p50\s+{NUMBER} µs\s+p99\s+{NUMBER} µs"]),
     "models_api": (["40", "2"], [rf"/api/models\s+{NUMBER} req/s"]),

@@ -10,7 +10,7 @@ import pytest
 from netra.chat.errors import UnreadablePdf, UnsupportedFile
 from netra.chat.files.extract import Extracted, passages, pdf_text, plain_text
 from netra.chat.files.sniff import MAX_NAME_CHARS, safe_name, sniff
-from tests.support.pdfs import bomb_pdf, many_pages_pdf, text_pdf
+from netra.testing.pdfs import bomb_pdf, many_pages_pdf, text_pdf
 
 
 @pytest.mark.parametrize(

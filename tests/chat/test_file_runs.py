@@ -17,9 +17,9 @@ from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
 from netra.service import build_app
 from netra.testing import ScriptedModelServer, answer_chunks, chunk
+from netra.testing.pdfs import text_pdf
 from tests.support.apps import SettingsFactory
 from tests.support.chat import ALICE, Server, start_server, stop_server, wait_run
-from tests.support.pdfs import text_pdf
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
+from netra.testing.pdfs import MALFORMED_PDF, bomb_pdf, many_pages_pdf, text_pdf
 from tests.support.chat import ALICE, Server, new_thread, wait_run
-from tests.support.pdfs import MALFORMED_PDF, bomb_pdf, many_pages_pdf, text_pdf
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

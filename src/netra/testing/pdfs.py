@@ -1,4 +1,4 @@
-"""PDFs made with pypdf itself for the upload tests and the bench: text on pages, a
+"""PDFs made with pypdf itself for tests and benches of uploads: text on pages, a
 password, broken bytes, a stream that inflates past any sane size, thousands of pages."""
 
 from __future__ import annotations
