@@ -82,6 +82,7 @@ async def test_streams_deltas_and_reports_usage(
         "calculator",
         "current_time",
         "search_messages",
+        "search_documents",
         "summarize_thread",
     }
 

@@ -131,6 +131,7 @@ async def test_builtin_tools() -> None:
         "calculator",
         "current_time",
         "search_messages",
+        "search_documents",
         "summarize_thread",
     ]
     calc = await tools.call("calculator", {"expression": "9**9**9"}, context, "c")

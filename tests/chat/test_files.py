@@ -11,12 +11,13 @@ in file_ids (tests/security/test_bodies.py: the upload route's own body limit).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
 from netra.testing.pdfs import MALFORMED_PDF, bomb_pdf, many_pages_pdf, text_pdf
-from tests.support.chat import ALICE, Server, new_thread, wait_run
+from tests.support.chat import ALICE, Server, connect, new_thread, recv, wait_run
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -59,6 +60,10 @@ async def test_upload_list_download_delete(server: Server) -> None:
         assert download.content == b"# Plan\n\nBuy a lighthouse.\n"
         assert download.headers["x-content-type-options"] == "nosniff"
         assert download.headers["content-disposition"].startswith('attachment; filename="plan.md"')
+
+        export = await client.get(f"/api/threads/{thread}/export", params={"format": "json"})
+        refs = [(f["id"], f["name"], f["size"]) for f in export.json()["files"]]
+        assert refs == [(made["id"], "plan.md", 26)]
 
         assert (await client.delete(f"/api/files/{made['id']}")).status_code == 204
         refused(await client.get(f"/api/files/{made['id']}"), 404, "not_found")
@@ -197,3 +202,28 @@ async def test_files_are_found_by_search_and_go_with_their_thread(server: Server
         refused(await client.get(f"/api/files/{made['id']}"), 404, "not_found")
         again = (await client.get("/api/search", params={"q": "lighthouse"})).json()
         assert again["results"] == []
+
+
+async def test_the_socket_attaches_files_by_the_same_rules(server: Server) -> None:
+    thread, other = await new_thread(server), await new_thread(server)
+    bobs = await new_thread(server, "bob")
+    async with server.http(ALICE) as alice, server.http("bob") as bob:
+        mine = (await upload(alice, thread, b"socket notes")).json()["id"]
+        elsewhere = (await upload(alice, other, b"other notes")).json()["id"]
+        foreign = (await upload(bob, bobs, b"bob's notes")).json()["id"]
+    async with connect(server) as ws:
+        await recv(ws)
+        for n, (file_id, code) in enumerate(
+            [(foreign, "not_found"), (elsewhere, "file_not_in_thread")]
+        ):
+            request = {"type": "send_message", "thread_id": thread, "text": "hi", "id": f"r{n}"}
+            await ws.send(json.dumps({**request, "file_ids": [file_id]}))
+            answer = await recv(ws)
+            assert (answer["type"], answer["payload"]["code"]) == ("error", code)
+        request = {"type": "send_message", "thread_id": thread, "text": "hi", "id": "ok"}
+        await ws.send(json.dumps({**request, "file_ids": [mine]}))
+        acked = await recv(ws)
+        assert acked["type"] == "ack", acked
+    async with server.http(ALICE) as alice:
+        page = (await alice.get(f"/api/threads/{thread}/messages")).json()
+    assert [a["id"] for a in page["items"][0]["attachments"]] == [mine]

@@ -29,7 +29,15 @@ from netra.agents.events import (
 )
 from netra.chat.errors import BadImport
 from netra.chat.eventlog import EventLog
-from netra.chat.models import Message, Run, RunEvent, Thread, messages_table, runs_table
+from netra.chat.models import (
+    File,
+    Message,
+    Run,
+    RunEvent,
+    Thread,
+    messages_table,
+    runs_table,
+)
 from netra.db.base import new_id, utcnow
 
 MAX_IMPORT_MESSAGES = 5000
@@ -141,6 +149,11 @@ async def export(db: async_sessionmaker[AsyncSession], thread: Thread) -> Thread
                 .order_by(RunEvent.seq)
             )
         ).all()
+        files = (
+            await session.scalars(
+                select(File).where(File.thread_id == thread.id).order_by(File.created_at, File.id)
+            )
+        ).all()
     calls = tool_calls(list(events))
     models = {e.run_id: e.payload.get("model") for e in events if e.type == "agent_started"}
     return ThreadDoc(
@@ -169,6 +182,9 @@ async def export(db: async_sessionmaker[AsyncSession], thread: Thread) -> Thread
                 tool_calls=calls.get(r.id, []),
             )
             for r in runs
+        ],
+        files=[
+            FileRef(id=f.id, name=f.name, size=f.size, content_type=f.content_type) for f in files
         ],
     )
 
