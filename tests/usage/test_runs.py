@@ -8,6 +8,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from openai import AsyncOpenAI
@@ -167,3 +168,50 @@ async def test_a_run_swept_after_its_instance_died_gives_back_its_place_in_fligh
     assert [e["run_id"] for e in board["recent_errors"]] == [run_id]
     assert usage["totals"]["failed_runs"] == 1
     assert usage["totals"]["runs"] == 1
+
+
+@pytest.mark.parametrize("database_env", ["sqlite"], indirect=True)
+async def test_a_run_that_fell_back_is_charged_at_the_price_of_the_model_that_answered(
+    make_settings: SettingsFactory, database_env: dict[str, str], tmp_path: Path
+) -> None:
+    async with ScriptedModelServer() as cheap, ScriptedModelServer() as dear:
+        cheap.script(cheap.status(500, '{"error": {"message": "overloaded"}}'))
+        dear.script(dear.sse(answer_chunks("hi", usage=(1000, 200))))
+        models = tmp_path / "models.toml"
+        models.write_text(
+            f"""
+[[models]]
+id = "cheap"
+provider = "openai"
+base_url = "{cheap.base_url}"
+price_in = 1.0
+price_out = 2.0
+fallback = "dear"
+
+[[models]]
+id = "dear"
+provider = "openai"
+base_url = "{dear.base_url}"
+price_in = 10.0
+price_out = 30.0
+""",
+            encoding="utf-8",
+        )
+        settings = make_settings(**database_env, MODELS_FILE=str(models), OPENAI_MAX_RETRIES="0")
+        chat = ChatComponent()
+        srv = await start_server(build_app(settings, [AuthComponent(), chat]), chat)
+        try:
+            async with srv.http("alice") as client:
+                posted = await post(client, "hello")
+                assert posted.status_code == 202, posted.text
+                events = await finished(client, posted.json()["message"]["thread_id"])
+                usage = (await client.get("/api/usage", params={"group_by": "model"})).json()
+        finally:
+            await stop_server(srv)
+    assert events[-1]["type"] == "agent_completed"
+    assert [e["payload"]["model"] for e in events if e["type"] == "agent_started"][-1] == "dear"
+    (row,) = usage["items"]
+    assert row["model"] == "dear"
+    assert (row["input_tokens"], row["output_tokens"]) == (1000, 200)
+    # dear's price: (1000 * 10 + 200 * 30) per million tokens; cheap's would be 0.0014.
+    assert row["cost"] == pytest.approx(0.016)

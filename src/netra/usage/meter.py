@@ -18,13 +18,14 @@ from netra.agents.events import (
     ToolCompleted,
 )
 from netra.agents.events import Usage as StepUsage
+from netra.agents.mcp.tools import server_of
 from netra.agents.run import ProviderError
 from netra.health.metrics import Metrics
 from netra.usage.budgets import Limits
 from netra.usage.store import NOTHING_SPENT, Admission, UsageStore
 from netra.usage.tally import Price, RunTally
 
-# Until MCP servers exist every tool is Netra's own.
+# The `server` label of Netra's own tools.
 BUILTIN_SERVER = "builtin"
 
 
@@ -75,7 +76,8 @@ class RunMeter:
             self.metrics.time_to_first_token.labels(self.tally.model).observe(seconds)
         elif isinstance(event, ToolCompleted):
             outcome = "ok" if event.error is None else "error"
-            self.metrics.tool_calls.labels(BUILTIN_SERVER, outcome).inc()
+            server = server_of(event.tool) or BUILTIN_SERVER
+            self.metrics.tool_calls.labels(server, outcome).inc()
 
     async def check(self, usage: StepUsage) -> None:
         """After a model call, before the run goes on: stop it if a budget is crossed."""
