@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from netra.agents.catalog import ModelEntry, ModelSet
 from netra.agents.catalog import ModelNotAllowed as CatalogModelNotAllowed
@@ -219,8 +220,15 @@ class ChatBackend:
         the thread's, else the catalog's default; raises `ModelNotAllowed` for a model
         these roles may not use. An `admission` that starts no run is given back."""
         try:
+            counted = admission is not None and admission.counted
             posted = await self._post(
-                user_id, thread_id, text, client_msg_id, model=model, roles=roles
+                user_id,
+                thread_id,
+                text,
+                client_msg_id,
+                model=model,
+                roles=roles,
+                admitted_on=admission.day if admission is not None and counted else None,
             )
         except BaseException:
             if admission is not None:
@@ -242,6 +250,7 @@ class ChatBackend:
         *,
         model: str | None,
         roles: Iterable[str],
+        admitted_on: date | None,
     ) -> tuple[Posted, Agent] | None:
         models = self.model_set
         if model is None and len(models.catalog.models) > 1:
@@ -263,6 +272,7 @@ class ChatBackend:
             model=entry.id,
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
+            admitted_on=admitted_on,
         )
         return None if posted is None else (posted, agent)
 

@@ -3,10 +3,10 @@ service, which may have a database of its own."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from netra.db.base import CreatedMixin, IdMixin, UTCDateTime, new_metadata, utcnow
@@ -56,6 +56,9 @@ class Run(IdMixin, CreatedMixin, ChatBase):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The day a budget admitted the run (it holds a place in flight on that day until
+    # its usage is recorded); None when no budget applied.
+    admitted_on: Mapped[date | None] = mapped_column(Date)
 
 
 class RunEvent(ChatBase):

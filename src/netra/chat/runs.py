@@ -27,6 +27,7 @@ from netra.chat.models import (
     ACTIVE,
     Message,
     Run,
+    Thread,
     insert_values,
     messages_table,
     runs_table,
@@ -312,7 +313,12 @@ class RunManager:
             if status not in ACTIVE:
                 return
             await asyncio.sleep(0.05)
-        await self._finish(run_id, thread_id, AgentError(reason=reason, code="cancelled"))
+        async with self.db() as session:
+            found = (await session.execute(_RUN_AND_OWNER.where(Run.id == run_id))).first()
+        meter = None if found is None else self._orphan_meter(*found)
+        await self._finish(
+            run_id, thread_id, AgentError(reason=reason, code="cancelled"), meter=meter
+        )
 
     async def maintain(self) -> None:
         """Renew this instance's leases and fail runs whose lease expired, forever."""
@@ -337,21 +343,37 @@ class RunManager:
     async def sweep(self) -> int:
         """Fail every active run whose lease expired; returns how many."""
         async with self.db() as session:
-            rows = await session.execute(
-                select(Run.id, Run.thread_id).where(
-                    Run.status.in_(ACTIVE), Run.lease_expires_at < utcnow()
-                )
-            )
-            orphans = [(run_id, thread_id) for run_id, thread_id in rows.all()]
-        for run_id, thread_id in orphans:
-            if run_id in self.tasks:
+            expired = Run.status.in_(ACTIVE), Run.lease_expires_at < utcnow()
+            orphans = list((await session.execute(_RUN_AND_OWNER.where(*expired))).all())
+        for run, user_id in orphans:
+            if run.id in self.tasks:
                 continue
             error = AgentError(
                 reason="the server running this answer stopped; send the message again",
                 code="internal",
             )
-            await self._finish(run_id, thread_id, error)
+            await self._finish(run.id, run.thread_id, error, meter=self._orphan_meter(run, user_id))
         return len(orphans)
+
+    def _orphan_meter(self, run: Run, user_id: str) -> RunMeter:
+        """Records the usage of a run ended here for a dead instance, as its own would."""
+        model = run.model or run.provider
+        tally = RunTally(
+            user_id,
+            run.thread_id,
+            run.id,
+            provider=run.provider,
+            model=model,
+            admitted_on=run.admitted_on,
+            started_at=run.started_at or run.created_at,
+        )
+        return RunMeter.orphan(
+            tally,
+            metrics=self.metrics,
+            price=self.price(run.provider, model),
+            store=self.usage,
+            admitted_on=run.admitted_on,
+        )
 
     async def shutdown(self, grace: float = 5.0) -> None:
         """Interrupt every local run, recording why, so none stays 'running'."""
@@ -362,6 +384,7 @@ class RunManager:
             await asyncio.wait([task for _, task in tasks], timeout=grace)
 
 
+_RUN_AND_OWNER = select(Run, Thread.user_id).join(Thread, Thread.id == Run.thread_id)
 _FAIL_RUN = (
     update(runs_table)
     .where(runs_table.c.id == bindparam("b_run"), runs_table.c.status.in_(ACTIVE))

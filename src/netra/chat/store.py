@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -163,6 +163,7 @@ class ThreadStore:
         instance: str,
         model: str | None = None,
         lease_until: datetime,
+        admitted_on: date | None = None,
     ) -> Posted | None:
         """Store a user message, its run and the run's first event (`started`, with the
         thread's next seq) in one transaction, once per (thread, client_msg_id). None if
@@ -175,7 +176,7 @@ class ThreadStore:
                         return earlier
                 message, run = _new_turn(thread_id, text, client_msg_id)
                 run.provider, run.model, run.instance_id = provider, model, instance
-                run.lease_expires_at = lease_until
+                run.lease_expires_at, run.admitted_on = lease_until, admitted_on
                 # First the thread's row: it checks the owner, takes the next seq and
                 # holds the row's lock (PostgreSQL) until commit.
                 events = await self.events.append_in(
