@@ -1,6 +1,8 @@
 """Assistants through the API, on SQLite and PostgreSQL: the builtin one, the catalog's
 shared ones, shared ones admins make, personal ones; threads started with one.
 
+The SDK and `netra chat --assistant` use them too.
+
 Hostile cases: another user's personal assistant read, changed or deleted (404); a shared
 or builtin one changed or deleted by a user (403); a shared one made by a non-admin
 (403); an empty or blank name, 20,001 characters of instructions, nine starters, an
@@ -11,6 +13,9 @@ the user may not use.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,7 @@ import pytest
 from netra.agents.builtin_tools import BUILTIN_TOOL_NAMES
 from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
+from netra.client import NetraClient, NetraError
 from netra.service import build_app
 from netra.testing import bearer
 from tests.support.apps import SettingsFactory
@@ -216,3 +222,62 @@ async def test_a_thread_is_started_with_an_assistant(catalog_server: Server) -> 
         await alice.delete(f"/api/assistants/{mine['id']}")
         posted = await alice.post(f"/api/threads/{tid}/messages", json={"text": "what is 2+2?"})
         assert posted.status_code == 202, posted.text
+
+
+async def test_the_sdk_makes_assistants_and_starts_threads_with_them(
+    catalog_server: Server,
+) -> None:
+    token = await catalog_server.users.token("alice")
+    async with NetraClient(catalog_server.url, access_token=token) as netra:
+        assert [a.id for a in await netra.list_assistants()] == ["builtin", "helper"]
+        made = await netra.create_assistant(
+            "Calculator", instructions="Numbers only.", tools=["calculator"], starters=["6 * 7?"]
+        )
+        assert (made.kind, made.editable, made.tools) == ("personal", True, ("calculator",))
+        assert await netra.get_assistant(made.id) == made
+        thread = await netra.create_thread("sdk", assistant_id=made.id)
+        assert thread.assistant_id == made.id
+        events = [event async for event in netra.ask(thread.id, "what is 6 * 7?")]
+        assert "42" in events[-1].payload["text"]
+
+        # Without the calculator the builtin planner has nothing to compute with.
+        renamed = await netra.update_assistant(made.id, name="Talker", tools=[])
+        assert (renamed.name, renamed.tools) == ("Talker", ())
+        assert renamed.instructions == "Numbers only."
+        events = [event async for event in netra.ask(thread.id, "what is 6 * 7?")]
+        assert not [event for event in events if event.type == "tool_executing"]
+        assert events[-1].payload["text"].startswith("I'm Netra's built-in assistant")
+
+        assert (await netra.set_thread_assistant(thread.id, None)).assistant_id == "builtin"
+        await netra.delete_assistant(made.id)
+        with pytest.raises(NetraError) as gone:
+            await netra.get_assistant(made.id)
+        assert (gone.value.status, gone.value.reason) == (404, "not_found")
+        with pytest.raises(NetraError) as refused:
+            await netra.create_assistant("x", tools=["nope"])
+        assert (refused.value.status, refused.value.reason) == (422, "unknown_tool")
+
+
+async def test_netra_chat_assistant_flag(catalog_server: Server) -> None:
+    netra = Path(sys.executable).parent / "netra"
+    token = await catalog_server.users.token("alice")
+    env = {**os.environ, "NETRA_TOKEN": token}
+    common = [str(netra), "chat", "--url", catalog_server.url, "-m", "what is 2 + 2?"]
+    for assistant, code in (("helper", 0), ("someone-elses", 1)):
+        process = await asyncio.create_subprocess_exec(
+            *common,
+            "--assistant",
+            assistant,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == code, stderr.decode()
+        if code == 0:
+            assert "4" in stdout.decode()
+        else:
+            assert "assistant 'someone-elses' not found" in stderr.decode()
+    async with catalog_server.http("alice") as alice:
+        [thread] = (await alice.get("/api/threads")).json()
+    assert thread["assistant_id"] == "helper"
