@@ -61,10 +61,21 @@ class ThreadStore:
         self.db = db
         self.events = events
 
-    async def create(self, user_id: str, title: str, model: str | None = None) -> Thread:
+    async def create(
+        self,
+        user_id: str,
+        title: str,
+        model: str | None = None,
+        assistant_id: str | None = None,
+    ) -> Thread:
         async with self.db.begin() as session:
             thread = Thread(
-                user_id=user_id, title=title, last_seq=0, updated_at=utcnow(), model=model
+                user_id=user_id,
+                title=title,
+                last_seq=0,
+                updated_at=utcnow(),
+                model=model,
+                assistant_id=assistant_id,
             )
             session.add(thread)
         return thread
@@ -89,7 +100,8 @@ class ThreadStore:
     async def update(
         self, user_id: str, thread_id: str, changes: dict[str, str | None]
     ) -> Thread | None:
-        """Set `title` and/or `model` (a None model: back to the catalog's default)."""
+        """Set `title`, `model` and/or `assistant_id` (None: back to the catalog's
+        default model, the builtin assistant)."""
         async with self.db.begin() as session:
             thread = await session.scalar(
                 select(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
@@ -99,6 +111,8 @@ class ThreadStore:
                     thread.title = str(changes["title"])
                 if "model" in changes:
                     thread.model = changes["model"]
+                if "assistant_id" in changes:
+                    thread.assistant_id = changes["assistant_id"]
                 thread.updated_at = utcnow()
             return thread
 
