@@ -123,7 +123,10 @@ class LocalAgent:
                 code="internal",
             ) from exc
         messages = build_messages(
-            self.system_prompt, history[-HISTORY_TURNS:], message, context.attachments
+            context.system_prompt(self.system_prompt),
+            history[-HISTORY_TURNS:],
+            message,
+            context.attachments,
         )
         answer: list[str] = []
         attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": self.model}

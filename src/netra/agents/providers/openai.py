@@ -134,7 +134,11 @@ class OpenAIAgent:
         started = time.perf_counter()
         yield AgentStarted(provider=self.name, model=self.model)
         messages = build_messages(
-            self.system_prompt, history, message, context.attachments, vision=self.vision
+            context.system_prompt(self.system_prompt),
+            history,
+            message,
+            context.attachments,
+            vision=self.vision,
         )
         totals = _Totals()
         answer = ""
