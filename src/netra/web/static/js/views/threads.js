@@ -31,7 +31,7 @@ function snippet(result) {
 }
 
 function hitItem(result) {
-  const who = result.kind === "thread" ? "Chat" : result.role === "user" ? "You" : "Answer";
+  const who = { thread: "Chat", file: "File" }[result.kind] || (result.role === "user" ? "You" : "Answer");
   return h("li", {},
     h("a", { href: messageHref(result.thread_id, result.message_id), class: "hit" },
       h("span", { class: "hit-title", text: `${who} · ${result.title}` }),
