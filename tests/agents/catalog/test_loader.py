@@ -221,7 +221,7 @@ def test_an_assistant_naming_an_unknown_model_or_tool_is_a_config_error(
         "MODELS_FILE assistants[1].model": "'gpt-9' is not a model of this file; known: m",
         "MODELS_FILE assistants[2].tools": (
             "'shell' is not a built-in tool (calculator, current_time, search_messages, "
-            "summarize_thread) nor server__tool"
+            "search_documents, summarize_thread) nor server__tool"
         ),
         "MODELS_FILE assistants[3].tools": (
             "'files__write_file': the MCP server 'files' does not expose 'write_file'"
