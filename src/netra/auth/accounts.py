@@ -3,8 +3,9 @@ password changes. Sessions begin through `Sessions.start`, like every login meth
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,7 @@ from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.mail import messages
 from netra.auth.mfa import Mfa
 from netra.auth.models import User
+from netra.auth.oidc.linking import IdentityLinks, PendingLink
 from netra.auth.passwords import PasswordRejected, Passwords
 from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
 from netra.auth.signin_limits import RateLimiter, address_bucket
@@ -129,6 +131,7 @@ class Accounts:
         self.verification = verification
         self.mfa = mfa
         self.outbox = verification.outbox
+        self.links = IdentityLinks(db)
 
     async def limit_ip(self, action: str, client: ClientInfo) -> None:
         """Count a sign-in or registration attempt from `client`'s address; 429 past
@@ -211,20 +214,41 @@ class Accounts:
             await self._unverified(user, client)
         if stored is not None and self.passwords.needs_rehash(stored):
             await self._store_password(user.id, password)
+        signed_in = await self.sign_in(user, "password", client)
+        if not isinstance(signed_in, MfaChallenge):
+            self.metrics.logins.labels("success").inc()
+        return signed_in
+
+    async def sign_in(
+        self, user: User, method: str, client: ClientInfo, *, link: PendingLink | None = None
+    ) -> IssuedTokens | MfaChallenge:
+        """Where every first factor ends (a password, an OIDC sign-in, the password that
+        links a provider): an account with a second factor gets a single-use challenge
+        and no session, and a provider `link` waits for the code too; any other account
+        gets its session now. A passkey is two factors and starts its session directly."""
         async with self._db() as db, db.begin():
             if await self.mfa.enabled(db, user.id):
                 # No session yet; each code guess is reserved like a password guess.
-                token = account_tokens.issue(db, user.id, MFA_CHALLENGE, email=user.email)
+                token = account_tokens.issue(
+                    db,
+                    user.id,
+                    MFA_CHALLENGE,
+                    email=user.email,
+                    first_factor=method,
+                    pending_link=json.dumps(asdict(link)) if link is not None else None,
+                )
                 audit.record(
                     db,
                     "login_mfa_challenge",
                     user_id=user.id,
                     ip=client.ip,
                     agent=client.user_agent,
+                    first_factor=method,
                 )
                 return MfaChallenge(token, MFA_METHODS)
-        self.metrics.logins.labels("success").inc()
-        return await self.sessions.start(user, method="password", client=client)
+        if link is not None:
+            user = await self.links.link(link, client.ip)
+        return await self.sessions.start(user, method=method, client=client)
 
     async def login_mfa(
         self,
@@ -264,8 +288,12 @@ class Accounts:
             self.metrics.logins.labels("failure").inc()
             raise Unauthorized("the code is wrong or was already used", reason="invalid_code")
         await self.guesses.release(key)
+        if challenge.pending_link is not None:  # the OIDC link the password asked for
+            pending = PendingLink(**json.loads(challenge.pending_link))
+            user = await self.links.link(pending, client.ip)
         self.metrics.logins.labels("success").inc()
-        issued = await self.sessions.start(user, method=f"password+{method}", client=client)
+        first = challenge.first_factor or "password"
+        issued = await self.sessions.start(user, method=f"{first}+{method}", client=client)
         return issued, user.email
 
     async def _unverified(self, user: User, client: ClientInfo) -> None:

@@ -46,8 +46,9 @@ class TotpSetup:
 
 
 def two_factor(auth_method: str) -> bool:
-    """Whether a session began with two factors (a code after the password, a passkey)."""
-    return auth_method.startswith("password+") or auth_method == "passkey"
+    """Whether a session began with two factors (a code after the password or an OIDC
+    sign-in, `<first>+<code kind>`; a passkey)."""
+    return "+" in auth_method or auth_method == "passkey"
 
 
 def new_recovery_code() -> str:

@@ -115,6 +115,17 @@ def build_state(
     # OIDC providers were validated by the contract check; a broken one is skipped here.
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
     providers = {c.name: OidcProvider(c, http) for c in parse_providers(settings)[0]}
+    accounts = Accounts(
+        settings,
+        db,
+        passwords,
+        sessions,
+        limiter,
+        guesses=guesses,
+        verification=verification,
+        mfa=mfa,
+        metrics=metrics,
+    )
     return AuthState(
         settings=settings,
         db=db,
@@ -122,17 +133,7 @@ def build_state(
         issuer=issuer,
         passwords=passwords,
         sessions=sessions,
-        accounts=Accounts(
-            settings,
-            db,
-            passwords,
-            sessions,
-            limiter,
-            guesses=guesses,
-            verification=verification,
-            mfa=mfa,
-            metrics=metrics,
-        ),
+        accounts=accounts,
         admin=AccountAdmin(db, sessions, api_keys),
         api_keys=api_keys,
         services=ServiceAccounts(settings, db),
@@ -141,7 +142,7 @@ def build_state(
         trusted=parse_networks(settings.trusted_proxies),
         oidc=OidcLogins(
             db,
-            sessions,
+            accounts,
             providers,
             Sealer(settings, "oidc links"),
             Sealer(settings, "oidc reauthentication"),

@@ -18,11 +18,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
+from netra.auth.accounts import Accounts, MfaChallenge
 from netra.auth.models import OidcLogin, User
-from netra.auth.oidc.linking import IdentityLinks, LinkRequired, PendingLink
+from netra.auth.oidc.linking import LinkRequired, PendingLink
 from netra.auth.oidc.provider import OidcProvider
 from netra.auth.sealed import Sealer
-from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
+from netra.auth.sessions import ClientInfo, IssuedTokens
 from netra.db.base import utcnow
 from netra.errors import BadRequest, DomainError, Forbidden, NotFound, Unauthorized
 
@@ -77,7 +78,7 @@ class OidcLogins:
     def __init__(
         self,
         db: async_sessionmaker[AsyncSession],
-        sessions: Sessions,
+        accounts: Accounts,
         providers: Mapping[str, OidcProvider],
         sealer: Sealer,
         proofs: Sealer,
@@ -85,9 +86,9 @@ class OidcLogins:
         self._db = db
         self.sealer = sealer
         self.proofs = proofs
-        self.sessions = sessions
+        self.accounts = accounts
         self.providers = dict(providers)
-        self.links = IdentityLinks(db)
+        self.links = accounts.links
 
     def provider(self, name: str) -> OidcProvider:
         found = self.providers.get(name)
@@ -252,8 +253,11 @@ class OidcLogins:
         except KeyError:
             return None
 
-    async def finish(self, handoff_secret: str | None, client: ClientInfo) -> IssuedTokens:
-        """The handoff cookie → a session: once, within two minutes, same as a password login."""
+    async def finish(
+        self, handoff_secret: str | None, client: ClientInfo
+    ) -> IssuedTokens | MfaChallenge:
+        """The handoff cookie → a session, once, within two minutes, as a password login
+        does: an account with a second factor gets the `mfa_required` challenge instead."""
         refused = Unauthorized(
             "no finished sign-in waits for this browser (it was used, expired or never "
             "happened); sign in again",
@@ -284,4 +288,4 @@ class OidcLogins:
         login, user = found
         if not user.is_active:
             raise Forbidden("this account is disabled", reason="account_disabled")
-        return await self.sessions.start(user, method=f"oidc:{login.provider}", client=client)
+        return await self.accounts.sign_in(user, f"oidc:{login.provider}", client)

@@ -149,7 +149,15 @@ class IdentityLinks:
         return _active(user) if user is not None else None
 
     async def link(self, pending: PendingLink, ip: str | None) -> User:
-        """Make the link the account's password just confirmed."""
+        """Make the link the account's password (and second factor) just confirmed."""
+        try:
+            return await self._link(pending, ip)
+        except IntegrityError:
+            raise Conflict(
+                "this provider account is linked already", reason="already_linked"
+            ) from None
+
+    async def _link(self, pending: PendingLink, ip: str | None) -> User:
         async with self._db() as db, db.begin():
             user = await db.get(User, pending.user_id)
             if user is None or user.deleted_at is not None:

@@ -52,12 +52,11 @@ def router() -> APIRouter:
         accounts = state.accounts
         cookie = accounts.devices.cookie(request)
         issued = await accounts.login(body.email, body.password, state.client(request), cookie)
-        if isinstance(issued, MfaChallenge):
-            return MfaRequiredOut(mfa_token=issued.mfa_token, methods=list(issued.methods))
-        if cookies.wanted(request):  # a browser: remember it (netra.auth.devices)
+        # A browser that signed in (both factors if asked): remember it (netra.auth.devices).
+        if not isinstance(issued, MfaChallenge) and cookies.wanted(request):
             email = normalize_email(body.email)  # it signed in: the address is valid
             accounts.devices.issue(response, email, accounts.devices.device(cookie, email))
-        return cookies.token_pair(issued, request, response, state.settings)
+        return cookies.sign_in_answer(issued, request, response, state.settings)
 
     @api.post("/login/mfa", summary="Second step of a sign-in: a TOTP or recovery code")
     async def login_mfa(
