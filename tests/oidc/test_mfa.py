@@ -6,6 +6,7 @@ wrong code, a replayed code, a replayed challenge, a challenge used for another 
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -14,7 +15,7 @@ import pyotp
 from sqlalchemy import func, select
 
 from netra.auth.mfa import two_factor
-from netra.auth.models import OidcIdentity, UserSession
+from netra.auth.models import AuditEvent, OidcIdentity, UserSession
 from netra.testing import PASSWORD, bearer
 from tests.oidc.browser import sign_in
 from tests.support.accounts import enrol
@@ -60,9 +61,9 @@ async def link_password(netra: Netra) -> httpx.Response:
     return await netra.browser.post("/auth/oidc/link", json={"password": PASSWORD})
 
 
-async def linked_with_mfa(netra: Netra) -> pyotp.TOTP:
-    """Ada's password account with TOTP, linked to the provider (password and a recovery
-    code, so that the next TOTP step is left for the test)."""
+async def linked_with_mfa(netra: Netra) -> tuple[pyotp.TOTP, list[str]]:
+    """Ada's password account with TOTP, linked to the provider (password and the first
+    recovery code, so that the next TOTP step is left for the test)."""
     totp, recovery = await password_account_with_mfa(netra)
     assert (await sign_in(netra.browser, login=ADA)).status_code == 303
     token = await challenged(await link_password(netra))
@@ -70,7 +71,7 @@ async def linked_with_mfa(netra: Netra) -> pyotp.TOTP:
         "/auth/login/mfa", json={"mfa_token": token, "recovery_code": recovery[0]}
     )
     assert done.status_code == 200, done.text
-    return totp
+    return totp, recovery
 
 
 async def test_linking_into_an_mfa_account_with_the_password_alone_gives_no_tokens_and_no_link(
@@ -94,12 +95,17 @@ async def test_linking_into_an_mfa_account_with_the_password_alone_gives_no_toke
     me = await netra.api.get("/auth/me", headers=bearer(done.json()["access_token"]))
     assert me.json()["email"] == ADA
     assert await sessions_and_links(netra) == (["password", "password+totp"], 1)
+    async with netra.app.state.runtime.db() as db:
+        linked = await db.scalar(select(AuditEvent).where(AuditEvent.event == "oidc_linked"))
+    assert linked is not None
+    assert linked.ip_address
+    assert json.loads(linked.detail)["user_agent"].startswith("python-httpx/")
 
 
 async def test_oidc_sign_in_into_an_mfa_account_gives_no_tokens_without_the_code(
     netra: Netra,
 ) -> None:
-    totp = await linked_with_mfa(netra)
+    totp, _ = await linked_with_mfa(netra)
     before = await sessions_and_links(netra)
     assert (await sign_in(netra.browser, login=ADA)).status_code == 303
     token = await challenged(await netra.browser.post("/auth/oidc/session"))
@@ -121,14 +127,7 @@ async def test_oidc_sign_in_into_an_mfa_account_gives_no_tokens_without_the_code
 async def test_oidc_sign_in_completed_by_a_recovery_code_counts_as_two_factors(
     netra: Netra,
 ) -> None:
-    _, recovery = await password_account_with_mfa(netra)
-    assert (await sign_in(netra.browser, login=ADA)).status_code == 303
-    link_token = await challenged(await link_password(netra))
-    linked = await netra.api.post(
-        "/auth/login/mfa", json={"mfa_token": link_token, "recovery_code": recovery[0]}
-    )
-    assert linked.status_code == 200, linked.text
-
+    _, recovery = await linked_with_mfa(netra)
     assert (await sign_in(netra.browser, login=ADA)).status_code == 303
     token = await challenged(await netra.browser.post("/auth/oidc/session"))
     reused = await netra.api.post(
@@ -150,7 +149,7 @@ async def test_oidc_sign_in_completed_by_a_recovery_code_counts_as_two_factors(
 
 
 async def test_an_oidc_challenge_is_single_use_and_not_another_accounts(netra: Netra) -> None:
-    totp = await linked_with_mfa(netra)
+    totp, _ = await linked_with_mfa(netra)
     other_totp, _ = await password_account_with_mfa(netra, "bo@example.com")
     assert (await sign_in(netra.browser, login=ADA)).status_code == 303
     token = await challenged(await netra.browser.post("/auth/oidc/session"))

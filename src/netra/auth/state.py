@@ -12,6 +12,7 @@ from starlette.requests import Request
 from netra.auth.account_admin import AccountAdmin
 from netra.auth.accounts import Accounts
 from netra.auth.api_key_store import ApiKeys, LocalApiKeyResolver
+from netra.auth.audit import ClientInfo
 from netra.auth.guesses import Guesses
 from netra.auth.issuer import TokenIssuer
 from netra.auth.mail.outbox import Outbox
@@ -23,9 +24,9 @@ from netra.auth.oidc.provider import OidcProvider
 from netra.auth.passkeys import Passkeys
 from netra.auth.password_reset import PasswordResets
 from netra.auth.passwords import Passwords
-from netra.auth.sealed import Sealer
 from netra.auth.service_accounts import ServiceAccounts
-from netra.auth.sessions import ClientInfo, Sessions
+from netra.auth.sessions import Sessions
+from netra.auth.signed_values import SignedValues
 from netra.auth.signin_limits import (
     MemoryRateLimiter,
     Network,
@@ -144,8 +145,8 @@ def build_state(
             db,
             accounts,
             providers,
-            Sealer(settings, "oidc links"),
-            Sealer(settings, "oidc reauthentication"),
+            SignedValues(settings, "oidc links"),
+            SignedValues(settings, "oidc reauthentication"),
         ),
         outbox=outbox,
         verification=verification,

@@ -253,5 +253,5 @@ def _identity_routes(api: APIRouter) -> None:
         request: Request,
         state: State,
     ) -> Unlinked:
-        await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
+        await state.oidc.links.unlink(current.user.id, identity_id, state.client(request))
         return Unlinked(unlinked=1)
