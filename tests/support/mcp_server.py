@@ -1,8 +1,10 @@
 """Netra's own MCP server under test: the SDK's client (streamable HTTP) at a chat
-backend's `/mcp`, as an IDE or another agent connects, and API keys to connect with."""
+backend's `/mcp`, as an IDE or another agent connects, API keys to connect with, and a
+proxy adding the credential for clients that cannot (the npm conformance suite)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,6 +14,7 @@ import httpx
 import httpx2
 from mcp import ClientSession, types
 from mcp.client.streamable_http import streamable_http_client
+from starlette.types import Receive, Scope, Send
 
 from netra.testing import PASSWORD, bearer
 from tests.support.chat import Server
@@ -61,3 +64,46 @@ def error_text(result: types.CallToolResult) -> str:
 def events_of(messages: list[str | None]) -> list[dict[str, Any]]:
     """The run events carried by progress notifications' messages."""
     return [json.loads(message) for message in messages if message]
+
+
+class BearerProxy:
+    """An ASGI app forwarding every HTTP request to `target` with `Authorization: Bearer
+    token` added, streaming the answer back: for MCP clients that cannot send a header
+    (the conformance suite's client). Serve it with `lifespan="off"`."""
+
+    HOP = frozenset({b"host", b"authorization", b"content-length", b"connection"})
+
+    def __init__(self, target: str, token: str) -> None:
+        self.target = target
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "http"
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = [(k, v) for k, v in scope["headers"] if k not in self.HOP]
+        headers.append((b"authorization", f"Bearer {self.token}".encode()))
+        query = scope["query_string"].decode()
+        url = self.target + scope["path"] + (f"?{query}" if query else "")
+        async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=300)) as http:
+            request = http.build_request(scope["method"], url, headers=headers, content=body)
+            answer = await http.send(request, stream=True)
+            try:
+                kept = [
+                    (name.lower(), value)
+                    for name, value in answer.headers.raw
+                    if name.lower() not in (b"content-length", b"transfer-encoding", b"connection")
+                ]
+                start = {"type": "http.response.start", "status": answer.status_code}
+                await send({**start, "headers": kept})
+                with contextlib.suppress(httpx.RemoteProtocolError):  # upstream cut it
+                    async for chunk in answer.aiter_raw():
+                        more = {"body": chunk, "more_body": True}
+                        await send({"type": "http.response.body", **more})
+                await send({"type": "http.response.body", "body": b""})
+            finally:
+                await answer.aclose()
