@@ -86,3 +86,24 @@ async def test_ask_refuses_a_message_too_long_and_a_model_not_in_the_catalog(
     assert "ask: model_not_allowed: " in error_text(unknown)
     async with server.http("alice") as http:
         assert (await http.get("/api/threads")).json() == []
+
+
+async def test_ask_starts_a_new_thread_with_an_assistant_the_caller_may_use(
+    server: Server,
+) -> None:
+    async with server.http("alice") as http:
+        made = await http.post(
+            "/api/assistants", json={"name": "Terse", "instructions": "Be terse."}
+        )
+        assert made.status_code == 201, made.text
+    terse = made.json()["id"]
+    async with mcp_client(server.url + "/mcp", await server.users.token("alice")) as mcp:
+        asked = structured(await mcp.call_tool("ask", {"text": "hi", "assistant_id": terse}))
+        read = structured(await mcp.call_tool("read_thread", {"thread_id": asked["thread_id"]}))
+        both = {"text": "hi", "assistant_id": terse, "thread_id": asked["thread_id"]}
+        mixed = await mcp.call_tool("ask", both)
+    assert read["thread"]["assistant_id"] == terse
+    assert "ask: invalid_request: assistant_id chooses a new thread's" in error_text(mixed)
+    async with mcp_client(server.url + "/mcp", await server.users.token("bob")) as mcp:
+        theirs = await mcp.call_tool("ask", {"text": "hi", "assistant_id": terse})
+    assert "ask: not_found: " in error_text(theirs)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from netra.chat.backend import ChatBackend
 from netra.chat.outbox import Outbox
 from netra.close_codes import Close
-from netra.errors import DomainError, Unavailable
+from netra.errors import DomainError, InvalidRequest, Unavailable
 from netra.tokens import Principal
 
 TITLE_CHARS = 80
@@ -39,17 +39,22 @@ async def ask_and_wait(
     text: str,
     *,
     thread_id: str | None,
+    assistant_id: str | None,
     model: str | None,
     interrupt: bool,
 ) -> Answer:
-    """Send `text` in the thread (a new one, using `model`, if none is given) and
-    return the run's answer; a run that ends without one is a tool error."""
+    """Send `text` in the thread (if none is given, a new one with `assistant_id` and
+    `model`) and return the run's answer; a run that ends without one is a tool error."""
     created = None
     if thread_id is None:
         backend.check_accepting()
-        backend.check_model(model, user.roles)
-        created = await backend.threads.create(user.subject, title_of(text), model)
+        created = await backend.create_thread(user, title_of(text), model, assistant_id)
         thread_id = created.id
+    elif assistant_id is not None:
+        raise InvalidRequest(
+            "assistant_id chooses a new thread's assistant; an existing thread keeps its "
+            "own (PATCH /api/threads/{id} changes it)"
+        )
     try:
         posted = await backend.send_message(
             user, thread_id, text, None, model=model, interrupt=interrupt

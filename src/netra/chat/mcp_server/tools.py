@@ -131,10 +131,20 @@ def build_server(backend: ChatBackend) -> MCPServer[Any]:
     async def ask(
         ctx: Context,
         text: Annotated[str, Field(min_length=1, description="Your message.")],
+        *,
         thread_id: Annotated[
             str | None,
             Field(
                 min_length=1, max_length=64, description="Continue this thread; none: a new one."
+            ),
+        ] = None,
+        assistant_id: Annotated[
+            str | None,
+            Field(
+                min_length=1,
+                max_length=64,
+                description="A new thread's assistant (GET /api/assistants); none: the "
+                "builtin one. An existing thread keeps its own.",
             ),
         ] = None,
         model: Annotated[
@@ -144,12 +154,19 @@ def build_server(backend: ChatBackend) -> MCPServer[Any]:
             bool, Field(description="Stop the thread's run under way first (else run_active).")
         ] = False,
     ) -> Answer:
-        """Send a message to the assistant and wait for its answer. The run's events
+        """Send a message to an assistant and wait for its answer. The run's events
         (agent_started, tool calls, message deltas...) arrive as progress notifications
         when the request carries a progressToken."""
         user = principal_of(ctx, CHAT)
         return await ask_and_wait(
-            backend, user, ctx, text, thread_id=thread_id, model=model, interrupt=interrupt
+            backend,
+            user,
+            ctx,
+            text,
+            thread_id=thread_id,
+            assistant_id=assistant_id,
+            model=model,
+            interrupt=interrupt,
         )
 
     return server
