@@ -107,3 +107,19 @@ async def test_ask_starts_a_new_thread_with_an_assistant_the_caller_may_use(
     async with mcp_client(server.url + "/mcp", await server.users.token("bob")) as mcp:
         theirs = await mcp.call_tool("ask", {"text": "hi", "assistant_id": terse})
     assert "ask: not_found: " in error_text(theirs)
+
+
+async def test_ask_keeps_the_callers_budget(serve_mcp: ServeMcp) -> None:
+    server = await serve_mcp(ENVIRONMENT="development")
+    await server.users.sign_in("admin")  # a development installation's first account is admin
+    alice = await server.users.id("alice")
+    async with server.http("admin") as admin:
+        budget = {"messages_per_day": 1}
+        put = await admin.put(f"/api/admin/budgets/users/{alice}", json=budget)
+        assert put.status_code == 200, put.text
+    async with mcp_client(server.url + "/mcp", await server.users.token("alice")) as mcp:
+        first = structured(await mcp.call_tool("ask", {"text": "one"}))
+        refused = await mcp.call_tool("ask", {"text": "two", "thread_id": first["thread_id"]})
+    assert "ask: quota_exceeded: your budget (messages_per_day: 1 messages a day)" in error_text(
+        refused
+    )
