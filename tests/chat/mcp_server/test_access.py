@@ -4,7 +4,6 @@ routes' one verifier, and the scopes it holds, per tool. Never a 500."""
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.support.chat import Server
 from tests.support.mcp_server import api_key, error_text, mcp_client, structured
@@ -22,24 +21,23 @@ INITIALIZE = {
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 
 
-@pytest.mark.parametrize(
-    ("authorization", "challenge"),
-    [
-        (None, "Bearer"),
-        ("Bearer not-a-token", 'Bearer error="invalid_token"'),
-        ("Bearer nk_forged_0000000000000000", 'Bearer error="invalid_token"'),
-        ("Basic YWxpY2U6cHc=", "Bearer"),
-    ],
-)
-async def test_a_missing_or_invalid_credential_is_401_with_a_challenge(
-    server: Server, authorization: str | None, challenge: str
-) -> None:
-    headers = {**ACCEPT, **({"Authorization": authorization} if authorization else {})}
+REFUSED: list[tuple[str | None, str]] = [
+    (None, "Bearer"),
+    ("Bearer not-a-token", 'Bearer error="invalid_token"'),
+    ("Bearer nk_forged_0000000000000000", 'Bearer error="invalid_token"'),
+    ("Basic YWxpY2U6cHc=", "Bearer"),
+]
+
+
+async def test_a_missing_or_invalid_credential_is_401_with_a_challenge(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
-        answer = await http.post("/mcp", json=INITIALIZE, headers=headers)
-    assert answer.status_code == 401, answer.text
-    assert answer.headers["WWW-Authenticate"] == challenge
-    assert answer.json()["detail"]["reason"] in {"missing", "malformed"}
+        for authorization, challenge in REFUSED:
+            headers = {**ACCEPT, **({"Authorization": authorization} if authorization else {})}
+            for method in ("POST", "GET", "DELETE"):
+                answer = await http.request(method, "/mcp", json=INITIALIZE, headers=headers)
+                assert answer.status_code == 401, (authorization, method, answer.text)
+                assert answer.headers["WWW-Authenticate"] == challenge
+                assert answer.json()["detail"]["reason"] in {"missing", "malformed"}
 
 
 async def test_a_revoked_api_key_is_refused_on_its_next_request(server: Server) -> None:
