@@ -15,6 +15,7 @@ async def test_lists_the_four_tools_with_precise_schemas(server: Server) -> None
     tools = {tool.name: tool for tool in listed.tools}
     assert set(tools) == {"list_threads", "search_messages", "read_thread", "ask"}
     assert all(tool.description and tool.output_schema for tool in tools.values())
+    assert all(tool.input_schema["additionalProperties"] is False for tool in tools.values())
     ask = tools["ask"].input_schema
     assert ask["required"] == ["text"]
     assert ask["properties"]["text"]["minLength"] == 1
@@ -95,6 +96,8 @@ BAD_ARGUMENTS: list[tuple[str, dict[str, Any], str]] = [
     ("search_messages", {"query": "x" * 501}, "query"),
     ("ask", {"text": ""}, "text"),
     ("ask", {"text": "hi", "thread_id": 7}, "thread_id"),
+    ("list_threads", {"limt": 5}, "limt"),
+    ("ask", {"text": "hi", "user_id": "someone-else"}, "user_id"),
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -71,11 +72,7 @@ def refusals_as_tool_errors(tool: Callable[P, Awaitable[R]]) -> Callable[P, Awai
 
 def build_server(backend: ChatBackend) -> MCPServer[Any]:
     """An MCP server whose tools act for the caller `principal_of` names."""
-    server: MCPServer[Any] = MCPServer(
-        "netra", instructions=INSTRUCTIONS, version=__version__, warn_on_duplicate_tools=False
-    )
 
-    @server.tool(annotations=READ_ONLY, structured_output=True)
     @refusals_as_tool_errors
     async def list_threads(
         ctx: Context,
@@ -91,7 +88,6 @@ def build_server(backend: ChatBackend) -> MCPServer[Any]:
             next_offset=offset + limit if more else None,
         )
 
-    @server.tool(annotations=READ_ONLY, structured_output=True)
     @refusals_as_tool_errors
     async def search_messages(
         ctx: Context,
@@ -108,7 +104,6 @@ def build_server(backend: ChatBackend) -> MCPServer[Any]:
             results=[SearchResult.of(hit) for hit in page.hits], next_cursor=page.next_cursor
         )
 
-    @server.tool(annotations=READ_ONLY, structured_output=True)
     @refusals_as_tool_errors
     async def read_thread(
         ctx: Context,
@@ -126,7 +121,6 @@ def build_server(backend: ChatBackend) -> MCPServer[Any]:
             next_cursor=next_cursor,
         )
 
-    @server.tool(annotations=ToolAnnotations(openWorldHint=False), structured_output=True)
     @refusals_as_tool_errors
     async def ask(
         ctx: Context,
@@ -169,4 +163,22 @@ def build_server(backend: ChatBackend) -> MCPServer[Any]:
             interrupt=interrupt,
         )
 
-    return server
+    tools = [
+        strict(Tool.from_function(read, annotations=READ_ONLY, structured_output=True))
+        for read in (list_threads, search_messages, read_thread)
+    ]
+    writes = ToolAnnotations(readOnlyHint=False, openWorldHint=False)
+    tools.append(strict(Tool.from_function(ask, annotations=writes, structured_output=True)))
+    return MCPServer("netra", instructions=INSTRUCTIONS, version=__version__, tools=tools)
+
+
+def strict(tool: Tool) -> Tool:
+    """The tool refusing arguments it does not take (the SDK's default ignores them), and
+    its input schema saying so (`additionalProperties: false`)."""
+    loose = tool.fn_metadata.arg_model
+    config = {**loose.model_config, "extra": "forbid"}
+    tool.fn_metadata.arg_model = type(
+        loose.__name__, (loose,), {"model_config": config, "__module__": loose.__module__}
+    )
+    tool.parameters = {**tool.parameters, "additionalProperties": False}
+    return tool
