@@ -14,6 +14,7 @@ from netra.chat.errors import (
     BadSeq,
     Draining,
     ModelNotAllowed,
+    NoSuchMessage,
     NoSuchRun,
     NoSuchThread,
     RateLimited,
@@ -31,6 +32,7 @@ from netra.chat.search import SearchIndex
 from netra.chat.sharing import FeedbackStore, Shares
 from netra.chat.store import Posted, ThreadStore
 from netra.chat.streams import Streams
+from netra.chat.tree import SHOWN_LEAF, Shown
 from netra.errors import Unavailable
 from netra.ratelimit import RateLimiter
 from netra.runtime import Runtime
@@ -157,10 +159,12 @@ class ChatBackend:
         *,
         model: str | None = None,
         interrupt: bool = False,
+        parent_id: str | Shown | None = SHOWN_LEAF,
     ) -> Posted:
         """A user's message, through every rule, then posted (see post_message). While
         the thread's run is going it is refused (RunActive) unless it asks to
-        `interrupt`, which stops that run first."""
+        `interrupt`, which stops that run first. An edit names the edited message's
+        parent as `parent_id`: the new message is its sibling."""
         self.check_accepting()
         self.check_length(text)
         self.check_model(model, user.roles)
@@ -185,6 +189,7 @@ class ChatBackend:
                     admission,
                     model=model,
                     roles=user.roles,
+                    parent_id=parent_id,
                 )
             except RunActive:
                 if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
@@ -213,6 +218,7 @@ class ChatBackend:
         *,
         model: str | None = None,
         roles: Iterable[str] = ("user",),
+        parent_id: str | Shown | None = SHOWN_LEAF,
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
         client_msg_id); None if the user has no such thread. The run uses `model`, else
@@ -220,7 +226,13 @@ class ChatBackend:
         these roles may not use. An `admission` that starts no run is given back."""
         try:
             posted = await self._post(
-                user_id, thread_id, text, client_msg_id, model=model, roles=roles
+                user_id,
+                thread_id,
+                text,
+                client_msg_id,
+                model=model,
+                roles=roles,
+                parent_id=parent_id,
             )
         except BaseException:
             if admission is not None:
@@ -242,17 +254,12 @@ class ChatBackend:
         *,
         model: str | None,
         roles: Iterable[str],
+        parent_id: str | Shown | None,
     ) -> tuple[Posted, Agent] | None:
-        models = self.model_set
-        if model is None and len(models.catalog.models) > 1:
-            thread = await self.threads.get(user_id, thread_id)
-            if thread is None:
-                return None
-            # A thread's model the catalog no longer declares: the default answers.
-            if thread.model is not None and models.catalog.model(thread.model) is not None:
-                model = thread.model
-        entry = self.choose_model(model, roles)
-        agent = models.agent(entry.id)
+        chosen = await self._agent_for(user_id, thread_id, model, roles)
+        if chosen is None:
+            return None
+        entry, agent = chosen
         posted = await self.threads.post(
             user_id,
             thread_id,
@@ -263,8 +270,56 @@ class ChatBackend:
             model=entry.id,
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
+            parent_id=parent_id,
         )
         return None if posted is None else (posted, agent)
+
+    async def _agent_for(
+        self, user_id: str, thread_id: str, model: str | None, roles: Iterable[str]
+    ) -> tuple[ModelEntry, Agent] | None:
+        """The model a run uses: `model`, else the thread's, else the catalog's default.
+        None if the user has no such thread (only looked up when it matters)."""
+        models = self.model_set
+        if model is None and len(models.catalog.models) > 1:
+            thread = await self.threads.get(user_id, thread_id)
+            if thread is None:
+                return None
+            # A thread's model the catalog no longer declares: the default answers.
+            if thread.model is not None and models.catalog.model(thread.model) is not None:
+                model = thread.model
+        entry = self.choose_model(model, roles)
+        return entry, models.agent(entry.id)
+
+    async def regenerate(
+        self, user: Principal, message_id: str, *, model: str | None = None
+    ) -> Posted:
+        """A new run answering the question the answer `message_id` answered; its answer
+        becomes a sibling of that one. The same rules as a message, but nothing is
+        interrupted: RunActive while the thread's run goes."""
+        self.check_accepting()
+        self.check_model(model, user.roles)
+        await self.check_rate(user.subject)
+        answer = await self.threads.answer(user.subject, message_id)
+        admission = await self.admit(user)
+        try:
+            chosen = await self._agent_for(user.subject, answer.thread_id, model, user.roles)
+            if chosen is None:
+                raise NoSuchMessage(message_id)
+            entry, agent = chosen
+            posted = await self.threads.regenerate(
+                user.subject,
+                answer,
+                started=started_event(agent),
+                provider=agent.name,
+                model=entry.id,
+                instance=self.runtime.instance_id,
+                lease_until=self.runs.lease_until(),
+            )
+        except BaseException:
+            await self.usage.release(user.subject, admission)
+            raise
+        self.runs.start(posted, user.subject, agent, user.roles, admission)
+        return posted
 
     @property
     def model_set(self) -> ModelSet:

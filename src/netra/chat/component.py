@@ -16,7 +16,7 @@ from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
-from netra.chat.routes import events, models, runs, search, sharing, threads
+from netra.chat.routes import branches, events, models, runs, search, sharing, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.search import SearchIndex
@@ -61,7 +61,17 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        for module in (sharing, threads, runs, events, search, models, usage_routes, dashboard):
+        for module in (
+            sharing,
+            threads,
+            branches,
+            runs,
+            events,
+            search,
+            models,
+            usage_routes,
+            dashboard,
+        ):
             api.include_router(module.router)
         api.routes.append(websocket_route())
         return [api, web_router()]

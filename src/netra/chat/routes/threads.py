@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from netra.chat.errors import NoSuchThread
+from netra.chat.models import Message
 from netra.chat.routes.deps import Backend, Reader, Writer
+from netra.chat.tree import SHOWN_LEAF
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
 
 ModelId = Annotated[str, Field(min_length=1, max_length=64)]
+MessageId = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class ThreadIn(BaseModel):
@@ -35,6 +38,7 @@ class ThreadOut(BaseModel):
     updated_at: datetime
     last_seq: int
     model: str | None
+    active_leaf_id: str | None = Field(description="The last message of the branch shown.")
 
 
 class MessageOut(BaseModel):
@@ -46,6 +50,17 @@ class MessageOut(BaseModel):
     client_msg_id: str | None
     run_id: str | None
     created_at: datetime
+    parent_id: str | None
+    sibling_ids: list[str] = Field(
+        default_factory=list,
+        description="Messages with the same parent, this one included, oldest first.",
+    )
+
+
+def message_out(message: Message, siblings: dict[str, list[str]]) -> MessageOut:
+    out = MessageOut.model_validate(message)
+    out.sibling_ids = siblings.get(message.id, [message.id])
+    return out
 
 
 class MessagePage(BaseModel):
@@ -58,6 +73,11 @@ class MessageIn(BaseModel):
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     model: ModelId | None = Field(None, description="This message's model, else the thread's.")
     interrupt: bool = Field(False, description="Stop the thread's run under way first.")
+    parent_id: MessageId | None = Field(
+        None,
+        description="The message this one follows (an edit: the edited message's parent; "
+        "null: a new first message). Left out: the last message of the branch shown.",
+    )
 
 
 class Posted(BaseModel):
@@ -115,12 +135,19 @@ async def list_messages(
     backend: Backend,
     user: Reader,
     thread_id: str,
+    *,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    view: Annotated[
+        Literal["path", "tree"],
+        Query(description="path: the branch shown, root first; tree: every message"),
+    ] = "path",
 ) -> MessagePage:
     await backend.own_thread(user.subject, thread_id)
-    items, next_cursor = await backend.threads.messages(thread_id, limit, cursor)
-    return MessagePage(items=[MessageOut.model_validate(m) for m in items], next_cursor=next_cursor)
+    page = await backend.threads.messages(thread_id, limit, cursor, every=view == "tree")
+    return MessagePage(
+        items=[message_out(m, page.siblings) for m in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.post("/{thread_id}/messages", response_model=Posted, status_code=202)
@@ -136,11 +163,12 @@ async def post_message(
         body.client_msg_id,
         model=body.model,
         interrupt=body.interrupt,
+        parent_id=body.parent_id if "parent_id" in body.model_fields_set else SHOWN_LEAF,
     )
     if not posted.created:
         response.status_code = 200
     return Posted(
-        message=MessageOut.model_validate(posted.message),
+        message=message_out(posted.message, {}),
         run_id=posted.run.id,
         created=posted.created,
         after_seq=posted.after_seq,
