@@ -19,7 +19,7 @@ import httpx
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from netra.agents.events import (
@@ -195,10 +195,14 @@ class OpenAIAgent:
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         try:
             # Current only while the request goes out: its httpx span and `traceparent`
-            # header belong to this model call.
+            # header belong to this model call. The header is also set here, not left to
+            # the httpx instrumentation alone: the model server's trace must not depend on
+            # which instrumentations a process happens to run.
             with trace.use_span(span):
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier)
                 stream = await self.client.chat.completions.create(
-                    **self._request(messages, context)
+                    **self._request(messages, context), extra_headers=carrier or None
                 )
         except openai.OpenAIError as exc:
             raise ProviderError(self._describe(exc)) from exc
