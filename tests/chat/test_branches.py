@@ -68,6 +68,7 @@ async def test_an_edit_is_a_sibling_and_the_agent_sees_only_its_branch(server: S
     thread, (q1, a1, q2, a2) = await two_turns(server)
     edited = await post(server, thread, "two, better", parent_id=a1["id"])
     assert edited["message"]["parent_id"] == a1["id"]
+    assert edited["message"]["sibling_ids"] == [q2["id"], edited["message"]["id"]]
     path = await shown(server, thread)
     assert texts(path) == ["one", "you said: one ", "two, better", "you said: two, better "]
     assert path[2]["sibling_ids"] == [q2["id"], edited["message"]["id"]]

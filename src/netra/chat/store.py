@@ -119,6 +119,11 @@ class ThreadStore:
         async with self.db() as session:
             return await page(session, thread_id, limit, after, every=every)
 
+    async def siblings(self, message: Message) -> list[str]:
+        """The message's siblings, itself included, oldest first."""
+        async with self.db() as session:
+            return await tree.siblings(session, message.thread_id, message.parent_id)
+
     async def show_branch(self, user_id: str, thread_id: str, message_id: str) -> Thread:
         """Show the branch through `message_id` (down to its newest message)."""
         async with self.db.begin() as session:

@@ -75,6 +75,11 @@ _TURNS = (
     .join(threads_table, threads_table.c.id == _m.c.thread_id)
     .where(_m.c.thread_id == bindparam("b_thread"), threads_table.c.user_id == bindparam("b_user"))
 )
+_CHILDREN = (
+    select(_m.c.id)
+    .where(_m.c.thread_id == bindparam("b_thread"))
+    .order_by(_m.c.created_at, _m.c.id)
+)
 _SHOWN = select(threads_table.c.active_leaf_id).where(threads_table.c.id == bindparam("b_thread"))
 _IN_THREAD = select(_m.c.id).where(
     _m.c.id == bindparam("b_id"), _m.c.thread_id == bindparam("b_thread")
@@ -105,6 +110,14 @@ async def history(
         branch.append((role, content))
         at = parent
     return branch[::-1]
+
+
+async def siblings(session: AsyncSession, thread_id: str, parent_id: str | None) -> list[str]:
+    """The messages following `parent_id` (None: the roots), oldest first."""
+    query = _CHILDREN.where(
+        _m.c.parent_id.is_(None) if parent_id is None else _m.c.parent_id == parent_id
+    )
+    return list(await session.scalars(query, {"b_thread": thread_id}))
 
 
 async def shown_leaf(session: AsyncSession, thread_id: str) -> str | None:

@@ -156,6 +156,7 @@ async def post_message(
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
+    edit = "parent_id" in body.model_fields_set
     posted = await backend.send_message(
         user,
         thread_id,
@@ -163,12 +164,14 @@ async def post_message(
         body.client_msg_id,
         model=body.model,
         interrupt=body.interrupt,
-        parent_id=body.parent_id if "parent_id" in body.model_fields_set else SHOWN_LEAF,
+        parent_id=body.parent_id if edit else SHOWN_LEAF,
     )
     if not posted.created:
         response.status_code = 200
+    # An edit has siblings; a message following the branch shown almost never (GET tells).
+    siblings = {posted.message.id: await backend.threads.siblings(posted.message)} if edit else {}
     return Posted(
-        message=message_out(posted.message, {}),
+        message=message_out(posted.message, siblings),
         run_id=posted.run.id,
         created=posted.created,
         after_seq=posted.after_seq,
