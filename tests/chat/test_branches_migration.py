@@ -1,5 +1,6 @@
 """Threads written before messages formed a tree become one branch each (chat_0008), on
-SQLite and PostgreSQL, and stay searchable; a branched thread exports and imports whole."""
+SQLite and PostgreSQL, and stay searchable; a branched thread exports and imports whole
+(its Markdown: the branch shown), and an import whose parents make a cycle is refused."""
 
 from __future__ import annotations
 
@@ -89,6 +90,7 @@ async def test_a_branched_thread_exports_and_imports_its_tree(server: Server) ->
         edit = (await alice.post(url, json={"text": "uno", "parent_id": None})).json()
         await wait_run(server, "alice", edit["run_id"])
         doc = (await alice.get(f"/api/threads/{thread}/export")).json()
+        markdown = (await alice.get(f"/api/threads/{thread}/export?format=markdown")).text
         imported = await alice.post("/api/threads/import", json=doc)
         assert imported.status_code == 201, imported.text
         new_id = imported.json()["id"]
@@ -96,6 +98,8 @@ async def test_a_branched_thread_exports_and_imports_its_tree(server: Server) ->
         path = (await alice.get(f"/api/threads/{new_id}/messages")).json()["items"]
     assert [m["parent_id"] is None for m in doc["messages"]] == [True, False, True, False]
     assert doc["thread"]["active_leaf_id"] == doc["messages"][-1]["id"]
+    assert "you said: uno" in markdown  # people read the branch shown
+    assert "you said: one" not in markdown
     assert _shape(tree) == _shape(doc["messages"])
     assert [m["content"] for m in path] == ["uno", "you said: uno "]
     assert len(path[0]["sibling_ids"]) == 2
