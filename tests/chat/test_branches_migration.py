@@ -27,7 +27,7 @@ async def test_existing_threads_become_one_branch(
     engine = db.create_engine(make_settings(**database_env))
     async with engine.connect() as connection:
         await connection.run_sync(
-            lambda sync: command.upgrade(CHAT_SCHEMA.config(sync), "chat_0005")
+            lambda sync: command.upgrade(CHAT_SCHEMA.config(sync), "chat_0007")
         )
         await connection.commit()
     now = utcnow()
@@ -75,7 +75,7 @@ async def test_existing_threads_become_one_branch(
     hits = (await SearchIndex(sessions).search("u1", "branches m3")).hits
     assert [h.message_id for h in hits] == ["m3"]
     # And back, and forth again.
-    await migrations.downgrade(engine, CHAT_SCHEMA, "chat_0005")
+    await migrations.downgrade(engine, CHAT_SCHEMA, "chat_0007")
     await migrations.upgrade(engine, [CHAT_SCHEMA])
     assert [h.message_id for h in (await SearchIndex(sessions).search("u1", "m2b")).hits] == ["m2b"]
     await engine.dispose()

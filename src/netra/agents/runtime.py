@@ -59,6 +59,15 @@ class RunContext:
     # Told the usage of each model call as it ends; raises `ProviderError` (code
     # quota_exceeded) to stop the run there, before any tool or further call.
     meter: Callable[[Usage], Awaitable[None]] | None = None
+    # The thread's assistant (netra.chat.assistants): its instructions replace the
+    # provider's system prompt when set, and only the tools it names are offered and
+    # callable (None: every tool the user may have).
+    instructions: str = ""
+    tools: frozenset[str] | None = None
+
+    def system_prompt(self, default: str) -> str:
+        """The system prompt of this run: the assistant's instructions, else `default`."""
+        return self.instructions or default
 
 
 class Agent(Protocol):

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -21,12 +22,14 @@ from netra.agents.events import AgentCompleted, AgentError, AgentEvent
 from netra.agents.run import run_agent, started_event
 from netra.agents.runtime import Agent, RunContext
 from netra.chat.agent_stream import Item, coalesce, pump
+from netra.chat.assistants import BUILTIN, Preset
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.models import (
     ACTIVE,
     Message,
     Run,
+    Thread,
     insert_values,
     messages_table,
     runs_table,
@@ -43,6 +46,15 @@ from netra.usage.tally import Price, RunTally, price_for
 log = logging.getLogger("netra.chat.runs")
 tracer = trace.get_tracer("netra.chat.runs")
 FINISHED = ("completed", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a run is given: the agent, the asking user's roles, the thread's assistant."""
+
+    agent: Agent
+    roles: frozenset[str]
+    preset: Preset
 
 
 class RunManager:
@@ -83,13 +95,17 @@ class RunManager:
         agent: Agent | None = None,
         roles: Iterable[str] = ("user",),
         admission: Admission | None = None,
+        *,
+        preset: Preset = BUILTIN,
     ) -> None:
         """Run `agent` (default: this manager's) for a posted message; its
         `agent_started` (committed with the message) is published first, by the run's task.
-        `admission`: the budget that let it in, which stops it when crossed."""
+        `admission`: the budget that let it in, which stops it when crossed. `preset`:
+        the thread's assistant, whose instructions and tools the run has."""
         run = posted.run
         chosen = agent if agent is not None else self.agent
-        work = self._execute(posted, user_id, chosen, frozenset(roles), admission)
+        setup = Setup(chosen, frozenset(roles), preset)
+        work = self._execute(posted, user_id, setup, admission)
         task = asyncio.create_task(work, name=f"run-{run.id}")
         self.tasks[run.id] = task
         task.add_done_callback(lambda _: self.tasks.pop(run.id, None))
@@ -115,8 +131,7 @@ class RunManager:
         self,
         posted: Posted,
         user_id: str,
-        agent: Agent,
-        roles: frozenset[str],
+        setup: Setup,
         admission: Admission | None,
     ) -> None:
         run = posted.run
@@ -132,8 +147,8 @@ class RunManager:
         ) as span:
             self.metrics.runs_active.inc()
             try:
-                meter = self._meter(posted, user_id, agent, admission)
-                outcome = await self._execute_traced(posted, meter, agent, roles)
+                meter = self._meter(posted, user_id, setup, admission)
+                outcome = await self._execute_traced(posted, meter, setup)
             finally:
                 self.metrics.runs_active.dec()
             span.set_attribute("netra.run.outcome", outcome)
@@ -141,8 +156,9 @@ class RunManager:
                 span.set_status(StatusCode.ERROR, outcome)
 
     def _meter(
-        self, posted: Posted, user_id: str, agent: Agent, admission: Admission | None
+        self, posted: Posted, user_id: str, setup: Setup, admission: Admission | None
     ) -> RunMeter:
+        agent = setup.agent
         tally = RunTally(
             user_id,
             posted.run.thread_id,
@@ -150,6 +166,7 @@ class RunManager:
             provider=agent.name,
             model=started_event(agent).model or agent.name,  # the catalog id
             prompt_chars=len(posted.message.content),
+            assistant=setup.preset.id,
             admitted_on=admission.day if admission is not None else None,
             email=admission.email if admission is not None else None,
         )
@@ -169,15 +186,13 @@ class RunManager:
             return price_for(self.settings, provider)
         return price_for(self.settings, provider, entry.price_in, entry.price_out)
 
-    async def _execute_traced(
-        self, posted: Posted, meter: RunMeter, agent: Agent, roles: frozenset[str]
-    ) -> str:
+    async def _execute_traced(self, posted: Posted, meter: RunMeter, setup: Setup) -> str:
         run_id, thread_id = posted.run.id, posted.run.thread_id
         terminal: AgentCompleted | AgentError
         last: list[AgentEvent] = []
         try:
             await self._publish(list(posted.events))
-            terminal, last = await self._drive(meter, posted.message, agent=agent, roles=roles)
+            terminal, last = await self._drive(meter, posted.message, setup)
         except TimeoutError:
             terminal = AgentError(
                 reason=f"the agent did not finish within {self.settings.run_timeout:g}s",
@@ -199,18 +214,30 @@ class RunManager:
         return "completed" if isinstance(terminal, AgentCompleted) else terminal.code
 
     async def _drive(
-        self, meter: RunMeter, message: Message, *, agent: Agent, roles: frozenset[str]
+        self, meter: RunMeter, message: Message, setup: Setup
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
         user_id, thread_id, run_id = meter.tally.user_id, meter.tally.thread_id, meter.tally.run_id
         data = ChatUserData(self.db, user_id, thread_id, message.id)
         history = await data.thread_history(before=True)
         meter.tally.prompt_chars += sum(len(turn.content) for turn in history)
-        context = RunContext(user_id, thread_id, run_id, data, roles=roles, meter=meter.check)
+        preset = setup.preset
+        context = RunContext(
+            user_id,
+            thread_id,
+            run_id,
+            data,
+            roles=setup.roles,
+            meter=meter.check,
+            instructions=preset.instructions,
+            tools=None if preset.tools is None else frozenset(preset.tools),
+        )
         queue: asyncio.Queue[Item] = asyncio.Queue()
         # run_agent (netra.agents) enforces the time limit and ends every run with exactly
         # one terminal event; the outer timeout is only a backstop for a stuck close.
         limit = self.settings.run_timeout
-        run = run_agent(agent, history, message.content, context, timeout=limit, announced=True)
+        run = run_agent(
+            setup.agent, history, message.content, context, timeout=limit, announced=True
+        )
         async with asyncio.timeout(limit + 10):
             pumping = asyncio.create_task(pump(aiter(run), queue))
             try:
@@ -320,7 +347,12 @@ class RunManager:
             if status not in ACTIVE:
                 return
             await asyncio.sleep(0.05)
-        await self._finish(run_id, thread_id, AgentError(reason=reason, code="cancelled"))
+        async with self.db() as session:
+            found = (await session.execute(_RUN_AND_OWNER.where(Run.id == run_id))).first()
+        meter = None if found is None else self._orphan_meter(*found)
+        await self._finish(
+            run_id, thread_id, AgentError(reason=reason, code="cancelled"), meter=meter
+        )
 
     async def maintain(self) -> None:
         """Renew this instance's leases and fail runs whose lease expired, forever."""
@@ -345,21 +377,37 @@ class RunManager:
     async def sweep(self) -> int:
         """Fail every active run whose lease expired; returns how many."""
         async with self.db() as session:
-            rows = await session.execute(
-                select(Run.id, Run.thread_id).where(
-                    Run.status.in_(ACTIVE), Run.lease_expires_at < utcnow()
-                )
-            )
-            orphans = [(run_id, thread_id) for run_id, thread_id in rows.all()]
-        for run_id, thread_id in orphans:
-            if run_id in self.tasks:
+            expired = Run.status.in_(ACTIVE), Run.lease_expires_at < utcnow()
+            orphans = list((await session.execute(_RUN_AND_OWNER.where(*expired))).all())
+        for run, user_id in orphans:
+            if run.id in self.tasks:
                 continue
             error = AgentError(
                 reason="the server running this answer stopped; send the message again",
                 code="internal",
             )
-            await self._finish(run_id, thread_id, error)
+            await self._finish(run.id, run.thread_id, error, meter=self._orphan_meter(run, user_id))
         return len(orphans)
+
+    def _orphan_meter(self, run: Run, user_id: str) -> RunMeter:
+        """Records the usage of a run ended here for a dead instance, as its own would."""
+        model = run.model or run.provider
+        tally = RunTally(
+            user_id,
+            run.thread_id,
+            run.id,
+            provider=run.provider,
+            model=model,
+            admitted_on=run.admitted_on,
+            started_at=run.started_at or run.created_at,
+        )
+        return RunMeter.orphan(
+            tally,
+            metrics=self.metrics,
+            price=self.price(run.provider, model),
+            store=self.usage,
+            admitted_on=run.admitted_on,
+        )
 
     async def shutdown(self, grace: float = 5.0) -> None:
         """Interrupt every local run, recording why, so none stays 'running'."""
@@ -370,6 +418,7 @@ class RunManager:
             await asyncio.wait([task for _, task in tasks], timeout=grace)
 
 
+_RUN_AND_OWNER = select(Run, Thread.user_id).join(Thread, Thread.id == Run.thread_id)
 _FAIL_RUN = (
     update(runs_table)
     .where(runs_table.c.id == bindparam("b_run"), runs_table.c.status.in_(ACTIVE))

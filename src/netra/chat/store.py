@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -44,10 +44,21 @@ class ThreadStore:
         self.db = db
         self.events = events
 
-    async def create(self, user_id: str, title: str, model: str | None = None) -> Thread:
+    async def create(
+        self,
+        user_id: str,
+        title: str,
+        model: str | None = None,
+        assistant_id: str | None = None,
+    ) -> Thread:
         async with self.db.begin() as session:
             thread = Thread(
-                user_id=user_id, title=title, last_seq=0, updated_at=utcnow(), model=model
+                user_id=user_id,
+                title=title,
+                last_seq=0,
+                updated_at=utcnow(),
+                model=model,
+                assistant_id=assistant_id,
             )
             session.add(thread)
         return thread
@@ -72,7 +83,8 @@ class ThreadStore:
     async def update(
         self, user_id: str, thread_id: str, changes: dict[str, str | None]
     ) -> Thread | None:
-        """Set `title` and/or `model` (a None model: back to the catalog's default)."""
+        """Set `title`, `model` and/or `assistant_id` (None: back to the catalog's
+        default model, the builtin assistant)."""
         async with self.db.begin() as session:
             thread = await session.scalar(
                 select(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
@@ -82,6 +94,8 @@ class ThreadStore:
                     thread.title = str(changes["title"])
                 if "model" in changes:
                     thread.model = changes["model"]
+                if "assistant_id" in changes:
+                    thread.assistant_id = changes["assistant_id"]
                 thread.updated_at = utcnow()
             return thread
 
@@ -160,6 +174,7 @@ class ThreadStore:
         instance: str,
         model: str | None = None,
         lease_until: datetime,
+        admitted_on: date | None = None,
     ) -> Posted:
         """A new run for the question `answer` answered, whose answer will be its sibling;
         the thread shows the question meanwhile. RunActive while the thread's run goes."""
@@ -170,7 +185,7 @@ class ThreadStore:
                 raise NotAnAnswer(answer.id, "the question it answered is gone")
             run = _new_run(thread_id, question.id, utcnow())
             run.provider, run.model, run.instance_id = provider, model, instance
-            run.lease_expires_at = lease_until
+            run.lease_expires_at, run.admitted_on = lease_until, admitted_on
             events = await self.events.append_in(
                 session, thread_id, run.id, [started], owner=user_id
             )
@@ -193,6 +208,7 @@ class ThreadStore:
         instance: str,
         model: str | None = None,
         lease_until: datetime,
+        admitted_on: date | None = None,
         parent_id: str | tree.Shown | None = tree.SHOWN_LEAF,
     ) -> Posted | None:
         """Store a user message, its run and the run's first event (`started`, with the
@@ -207,7 +223,7 @@ class ThreadStore:
                         return earlier
                 message, run = _new_turn(thread_id, text, client_msg_id)
                 run.provider, run.model, run.instance_id = provider, model, instance
-                run.lease_expires_at = lease_until
+                run.lease_expires_at, run.admitted_on = lease_until, admitted_on
                 # First the thread's row: it checks the owner, takes the next seq and
                 # holds the row's lock (PostgreSQL) until commit.
                 events = await self.events.append_in(

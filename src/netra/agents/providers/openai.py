@@ -129,7 +129,7 @@ class OpenAIAgent:
     ) -> AsyncIterator[AgentEvent]:
         started = time.perf_counter()
         yield AgentStarted(provider=self.name, model=self.model)
-        messages = build_messages(self.system_prompt, history, message)
+        messages = build_messages(context.system_prompt(self.system_prompt), history, message)
         totals = _Totals()
         answer = ""
         for _ in range(self.max_steps):

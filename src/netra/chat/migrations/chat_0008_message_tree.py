@@ -1,7 +1,7 @@
 """messages form a tree (parent_id); a thread remembers the branch it shows
 
 Revision ID: chat_0008
-Revises: chat_0005
+Revises: chat_0007
 Create Date: 2026-12-05 11:00:00
 
 Existing threads become one branch: each message's parent is the message before it
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "chat_0008"
-down_revision = "chat_0005"
+down_revision = "chat_0007"
 branch_labels = None
 depends_on = None
 
