@@ -6,8 +6,34 @@ import { h, randomId } from "../dom.js";
 
 const thread = (chat) => `/api/threads/${encodeURIComponent(chat.threadId)}`;
 
+// Every message of the branch the thread shows, root first (all its pages).
+export async function shownBranch(threadId) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < 50; page++) {
+    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const body = await api(`/api/threads/${encodeURIComponent(threadId)}/messages?limit=200${q}`);
+    items.push(...body.items);
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+// Under the user's message: its versions' switcher and Edit.
+export function questionTools(chat, message, turn, onChange, onStarted) {
+  return h("div", { class: "branch-tools" }, switcher(chat, message, onChange),
+    editButton(chat, message, turn, onStarted));
+}
+
+// Under an answer: the answers' switcher and Regenerate.
+export function answerTools(chat, message, onChange, onStarted) {
+  return h("div", { class: "branch-tools" }, switcher(chat, message, onChange),
+    regenerateButton(chat, message, onStarted));
+}
+
 // "‹ 2/3 ›": show the previous or next sibling's branch (where it was last left).
-export function switcher(chat, message, onChange) {
+function switcher(chat, message, onChange) {
   const ids = message.sibling_ids || [message.id];
   if (ids.length < 2) return null;
   const at = ids.indexOf(message.id);
@@ -34,7 +60,7 @@ export function switcher(chat, message, onChange) {
 
 // An edit button on the user's message: the bubble becomes a form; sending posts the
 // text as a sibling (same parent), which the agent answers.
-export function editButton(chat, message, turn, onSent) {
+function editButton(chat, message, turn, onSent) {
   return h("button", {
     type: "button", class: "secondary small edit", text: "Edit", "aria-label": "Edit this message",
     onclick: () => {
@@ -67,7 +93,7 @@ export function editButton(chat, message, turn, onSent) {
 }
 
 // A regenerate button on an answer: a new run answers the same question again.
-export function regenerateButton(chat, message, onStarted) {
+function regenerateButton(chat, message, onStarted) {
   return h("button", {
     type: "button", class: "secondary small regenerate", text: "Regenerate",
     "aria-label": "Regenerate this answer",

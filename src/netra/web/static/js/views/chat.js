@@ -6,7 +6,7 @@ import { h, randomId, focusHeading } from "../dom.js";
 import { ThreadStream } from "../socket.js";
 import { onBackOnline } from "../connectivity.js";
 import { RunView } from "./timeline.js";
-import { editButton, regenerateButton, switcher } from "./branches.js";
+import { answerTools, questionTools, shownBranch } from "./branches.js";
 import { loadThreads, threadList } from "./threads.js";
 import { loadModels, modelPicker } from "./models.js";
 import { assistantById, assistantPicker, loadAssistants, openAssistantsDialog, starterButtons } from "./assistants.js";
@@ -121,19 +121,6 @@ function composer(onSend, picker = null) {
   return form;
 }
 
-async function allMessages(threadId) {
-  const items = [];
-  let cursor = null;
-  for (let page = 0; page < 50; page++) {
-    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-    const body = await api(`/api/threads/${encodeURIComponent(threadId)}/messages?limit=200${q}`);
-    items.push(...body.items);
-    cursor = body.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
-}
-
 function header(thread, chat) {
   const title = h("h1", { class: "thread-title", text: thread.title });
   const assistant = assistantById(thread.assistant_id);
@@ -225,7 +212,7 @@ async function openThread(conversation, chat) {
   let messages;
   try {
     thread = await api(`/api/threads/${encodeURIComponent(chat.threadId)}`);
-    messages = await allMessages(chat.threadId);
+    messages = await shownBranch(chat.threadId);
   } catch (error) {
     return conversation.replaceChildren(h("h1", { text: "Chat not available" }),
       h("p", { class: "error", role: "alert", text: error.message }));
@@ -282,8 +269,7 @@ function drawHistory(chat) {
     if (message.role === "user") {
       const turn = userTurn(chat, message.content);
       turn.dataset.messageId = message.id;
-      turn.append(h("div", { class: "branch-tools" }, switcher(chat, message, () => refresh(chat)),
-        editButton(chat, message, turn, (id, runId) => started(chat, id, runId))));
+      turn.append(questionTools(chat, message, turn, () => refresh(chat), (id, runId) => started(chat, id, runId)));
       // A question without its answer on this branch: its run is under way or failed.
       const runId = chat.answering.get(message.id) || message.run_id;
       if (runId && next?.role !== "assistant") attach(chat, runId, !next || runId === lastRun);
@@ -293,8 +279,7 @@ function drawHistory(chat) {
       run.el.dataset.messageId = message.id;
       run.messageId = message.id;
       run.el.querySelector(":scope > .branch-tools")?.remove();
-      run.el.append(h("div", { class: "branch-tools" }, switcher(chat, message, () => refresh(chat)),
-        regenerateButton(chat, message, (questionId, runId) => started(chat, questionId, runId))));
+      run.el.append(answerTools(chat, message, () => refresh(chat), (id, runId) => started(chat, id, runId)));
     }
   });
   const found = chat.messageId && [...chat.log.children].find((el) => el.dataset.messageId === chat.messageId);
@@ -311,7 +296,7 @@ function drawHistory(chat) {
 
 // The branch shown changed (a switch, an edit, a regenerated or finished answer): draw it.
 async function refresh(chat) {
-  const messages = await allMessages(chat.threadId);
+  const messages = await shownBranch(chat.threadId);
   if (app.chat !== chat) return;
   chat.path = messages;
   chat.messageId = null;
@@ -352,7 +337,7 @@ function attach(chat, runId, open) {
 // The answer's message id: known from history, else looked up once the run has ended.
 async function answerId(chat, view) {
   if (!view.messageId) {
-    const found = (await allMessages(chat.threadId)).find((m) => m.role === "assistant" && m.run_id === view.runId);
+    const found = (await shownBranch(chat.threadId)).find((m) => m.role === "assistant" && m.run_id === view.runId);
     view.messageId = found?.id;
   }
   return view.messageId;
