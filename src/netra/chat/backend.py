@@ -17,6 +17,7 @@ from netra.chat.errors import (
     BadSeq,
     Draining,
     ModelNotAllowed,
+    NoSuchMessage,
     NoSuchRun,
     NoSuchThread,
     RateLimited,
@@ -35,6 +36,7 @@ from netra.chat.search import SearchIndex
 from netra.chat.sharing import FeedbackStore, Shares
 from netra.chat.store import Posted, ThreadStore
 from netra.chat.streams import Streams
+from netra.chat.tree import SHOWN_LEAF, Shown
 from netra.errors import Unavailable
 from netra.ratelimit import RateLimiter
 from netra.runtime import Runtime
@@ -46,6 +48,11 @@ from netra.usage.store import Admission, UsageStore
 # How long an interrupting message waits for the run it stops to record its end.
 INTERRUPT_WAIT = 10.0
 INTERRUPT_ATTEMPTS = 3
+
+
+def stored_assistant(assistant_id: str | None) -> str | None:
+    """A thread's assistant as stored: the builtin one is null, whichever way it was named."""
+    return None if assistant_id == BUILTIN_ASSISTANT else assistant_id
 
 
 @dataclass(eq=False)
@@ -169,6 +176,16 @@ class ChatBackend:
         self.check_model(preset.model, user.roles)
         return preset
 
+    async def create_thread(
+        self, user: Principal, title: str, model: str | None, assistant_id: str | None
+    ) -> Thread:
+        """A new thread of `user`, with a model and an assistant they may use (None: the
+        catalog's default model, the builtin assistant, which is stored as None)."""
+        self.check_model(model, user.roles)
+        await self.check_assistant(user, assistant_id)
+        stored = stored_assistant(assistant_id)
+        return await self.threads.create(user.subject, title, model, stored)
+
     async def send_message(
         self,
         user: Principal,
@@ -179,11 +196,13 @@ class ChatBackend:
         model: str | None = None,
         interrupt: bool = False,
         file_ids: Sequence[str] = (),
+        parent_id: str | Shown | None = SHOWN_LEAF,
     ) -> Posted:
         """A user's message, through every rule, then posted (see post_message). While
         the thread's run is going it is refused (RunActive) unless it asks to
-        `interrupt`, which stops that run first. `file_ids`: the user's files of this
-        thread it attaches."""
+        `interrupt`, which stops that run first. An edit names the edited message's
+        parent as `parent_id`: the new message is its sibling. `file_ids`: the
+        user's files of this thread it attaches."""
         self.check_accepting()
         self.check_length(text)
         self.check_model(model, user.roles)
@@ -210,6 +229,7 @@ class ChatBackend:
                     model=model,
                     roles=user.roles,
                     file_ids=file_ids,
+                    parent_id=parent_id,
                 )
             except RunActive:
                 if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
@@ -239,6 +259,7 @@ class ChatBackend:
         model: str | None = None,
         roles: Iterable[str] = ("user",),
         file_ids: Sequence[str] = (),
+        parent_id: str | Shown | None = SHOWN_LEAF,
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
         client_msg_id); None if the user has no such thread. The run uses `model`, else
@@ -255,6 +276,7 @@ class ChatBackend:
                 roles=roles,
                 admitted_on=admission.day if admission is not None and counted else None,
                 file_ids=file_ids,
+                parent_id=parent_id,
             )
         except BaseException:
             if admission is not None:
@@ -278,7 +300,33 @@ class ChatBackend:
         roles: Iterable[str],
         admitted_on: date | None,
         file_ids: Sequence[str] = (),
+        parent_id: str | Shown | None,
     ) -> tuple[Posted, Agent, Preset] | None:
+        chosen = await self._agent_for(user_id, thread_id, model, roles)
+        if chosen is None:
+            return None
+        entry, agent, preset = chosen
+        posted = await self.threads.post(
+            user_id,
+            thread_id,
+            text,
+            client_msg_id,
+            started=started_event(agent),
+            provider=agent.name,
+            model=entry.id,
+            instance=self.runtime.instance_id,
+            lease_until=self.runs.lease_until(),
+            admitted_on=admitted_on,
+            parent_id=parent_id,
+            file_ids=file_ids,
+        )
+        return None if posted is None else (posted, agent, preset)
+
+    async def _agent_for(
+        self, user_id: str, thread_id: str, model: str | None, roles: Iterable[str]
+    ) -> tuple[ModelEntry, Agent, Preset] | None:
+        """The model and assistant a run of the thread uses; None if the user has no
+        such thread."""
         models = self.model_set
         thread = await self.threads.get(user_id, thread_id)
         if thread is None:
@@ -291,21 +339,39 @@ class ChatBackend:
             if model is None and fallback is not None and declared(fallback) is not None:
                 model = fallback
         entry = self.choose_model(model, roles)
-        agent = models.agent(entry.id)
-        posted = await self.threads.post(
-            user_id,
-            thread_id,
-            text,
-            client_msg_id,
-            started=started_event(agent),
-            provider=agent.name,
-            model=entry.id,
-            instance=self.runtime.instance_id,
-            lease_until=self.runs.lease_until(),
-            file_ids=file_ids,
-            admitted_on=admitted_on,
-        )
-        return None if posted is None else (posted, agent, preset)
+        return entry, models.agent(entry.id), preset
+
+    async def regenerate(
+        self, user: Principal, message_id: str, *, model: str | None = None
+    ) -> Posted:
+        """A new run answering the question the answer `message_id` answered; its answer
+        becomes a sibling of that one. The same rules as a message, but nothing is
+        interrupted: RunActive while the thread's run goes."""
+        self.check_accepting()
+        self.check_model(model, user.roles)
+        await self.check_rate(user.subject)
+        answer = await self.threads.answer(user.subject, message_id)
+        admission = await self.admit(user)
+        try:
+            chosen = await self._agent_for(user.subject, answer.thread_id, model, user.roles)
+            if chosen is None:
+                raise NoSuchMessage(message_id)
+            entry, agent, preset = chosen
+            posted = await self.threads.regenerate(
+                user.subject,
+                answer,
+                started=started_event(agent),
+                provider=agent.name,
+                model=entry.id,
+                instance=self.runtime.instance_id,
+                lease_until=self.runs.lease_until(),
+                admitted_on=admission.day if admission.counted else None,
+            )
+        except BaseException:
+            await self.usage.release(user.subject, admission)
+            raise
+        self.runs.start(posted, user.subject, agent, user.roles, admission, preset=preset)
+        return posted
 
     @property
     def model_set(self) -> ModelSet:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter
+from starlette.routing import Route
 
 from netra.agents import Agent
 from netra.agents.builtin_tools import default_tools
@@ -18,7 +19,19 @@ from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.files import DatabaseFileStore, FileLibrary
 from netra.chat.hub import Hub
-from netra.chat.routes import assistants, events, files, models, runs, search, sharing, threads
+from netra.chat.mcp_server import PATH as MCP_PATH
+from netra.chat.mcp_server import McpEndpoint
+from netra.chat.routes import (
+    assistants,
+    branches,
+    events,
+    files,
+    models,
+    runs,
+    search,
+    sharing,
+    threads,
+)
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.search import SearchIndex
@@ -59,14 +72,17 @@ class ChatComponent:
         self.models: ModelSet | None = None
         self.mcp: McpManager | None = None
         self.backend: ChatBackend | None = None
+        # Netra's own MCP server (`/mcp`), not to be confused with `mcp`, its MCP clients.
+        self.mcp_endpoint = McpEndpoint()
         self._tokens: AuthServiceTokens | None = None
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        modules = (sharing, threads, files, runs, events, search, models, assistants)
+        modules = (sharing, threads, files, branches, runs, events, search, models, assistants)
         for module in (*modules, usage_routes, dashboard):
             api.include_router(module.router)
         api.routes.append(websocket_route())
+        api.routes.append(Route(MCP_PATH, self.mcp_endpoint))
         return [api, web_router()]
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
@@ -174,6 +190,7 @@ class ChatComponent:
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.maintain(), "run-leases")
         runtime.spawn(backend.streams.run(lambda: runtime.verifier), "stream-revalidation")
+        await self.mcp_endpoint.start(backend)
         self.backend = backend
         runtime.provide(ChatBackend, backend)
 
@@ -203,6 +220,7 @@ class ChatComponent:
         await backend.runs.shutdown()
 
     async def stop(self) -> None:
+        await self.mcp_endpoint.stop()
         backend = self.backend
         if backend is not None:
             backend.streams.detach()

@@ -211,7 +211,7 @@ class RunManager:
                 reason=f"the agent failed ({type(exc).__name__})", code="provider_error"
             )
         try:
-            await self._finish(run_id, thread_id, terminal, last, meter)
+            await self._finish(run_id, thread_id, terminal, last, meter, question=posted.message.id)
         except Exception:
             log.exception("could not record the end of run %s", run_id)
         return "completed" if isinstance(terminal, AgentCompleted) else terminal.code
@@ -220,8 +220,8 @@ class RunManager:
         self, meter: RunMeter, message: Message, setup: Setup
     ) -> tuple[AgentCompleted | AgentError, list[AgentEvent]]:
         user_id, thread_id, run_id = meter.tally.user_id, meter.tally.thread_id, meter.tally.run_id
-        data = ChatUserData(self.db, user_id, thread_id)
-        history = await data.thread_history(excluding=message.id)
+        data = ChatUserData(self.db, user_id, thread_id, message.id)
+        history = await data.thread_history(before=True)
         meter.tally.prompt_chars += sum(len(turn.content) for turn in history)
         attached = await self.files.for_run(message.id) if self.files is not None else ()
         preset = setup.preset
@@ -301,9 +301,12 @@ class RunManager:
         terminal: AgentCompleted | AgentError,
         last: Sequence[AgentEvent] = (),
         meter: RunMeter | None = None,
+        *,
+        question: str | None = None,
     ) -> None:
-        """The run's last events and terminal event, its status and the answer, in one
-        transaction."""
+        """The run's last events and terminal event, its status and the answer to
+        `question` (its child: shown if the question still is), in one transaction."""
+        answered: tuple[str, str] | None = None
         async with self.db.begin() as session:
             params = {"b_run": run_id, "b_now": utcnow(), **_outcome(terminal)}
             ended = _COMPLETE_RUN if isinstance(terminal, AgentCompleted) else _FAIL_RUN
@@ -323,10 +326,15 @@ class RunManager:
                     content=terminal.text,
                     run_id=run_id,
                     created_at=utcnow(),
+                    parent_id=question,
                 )
                 await session.execute(_INSERT_MESSAGE, insert_values(answer))
+                if question is not None:
+                    answered = (question, answer.id)
             events = [*last, terminal]
-            envelopes = await self.events.append_in(session, thread_id, run_id, events)
+            envelopes = await self.events.append_in(
+                session, thread_id, run_id, events, answered=answered
+            )
         await self._publish(envelopes)
 
     async def stop(self, run_id: str, thread_id: str, reason: str, wait: float) -> None:

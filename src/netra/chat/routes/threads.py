@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
+from netra.chat.backend import stored_assistant
 from netra.chat.errors import NoSuchThread
 from netra.chat.models import File, Message
 from netra.chat.routes.deps import Backend, Reader, Writer
+from netra.chat.tree import SHOWN_LEAF
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
 
 ModelId = Annotated[str, Field(min_length=1, max_length=64)]
 AssistantId = Annotated[str, Field(min_length=1, max_length=64)]
+MessageId = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class ThreadIn(BaseModel):
@@ -44,6 +48,7 @@ class ThreadOut(BaseModel):
     model: str | None
     # Stored as null for the builtin assistant (and threads from before assistants).
     assistant_id: Annotated[str, BeforeValidator(lambda value: value or BUILTIN_ASSISTANT)]
+    active_leaf_id: str | None = Field(description="The last message of the branch shown.")
 
 
 class AttachmentOut(BaseModel):
@@ -66,10 +71,18 @@ class MessageOut(BaseModel):
     attachments: list[AttachmentOut] = Field(
         default_factory=list, description="Files attached to it (GET /api/files/{id})."
     )
+    parent_id: str | None
+    sibling_ids: list[str] = Field(
+        default_factory=list,
+        description="Messages with the same parent, this one included, oldest first.",
+    )
 
 
-def message_out(message: Message, files: list[File]) -> MessageOut:
+def message_out(
+    message: Message, siblings: dict[str, list[str]], files: Sequence[File] = ()
+) -> MessageOut:
     out = MessageOut.model_validate(message)
+    out.sibling_ids = siblings.get(message.id, [message.id])
     out.attachments = [AttachmentOut.model_validate(f) for f in files]
     return out
 
@@ -88,6 +101,11 @@ class MessageIn(BaseModel):
         default_factory=list,
         max_length=10,
         description="Files of this thread (POST /api/threads/{id}/files) to attach.",
+    )
+    parent_id: MessageId | None = Field(
+        None,
+        description="The message this one follows (an edit: the edited message's parent; "
+        "null: a new first message). Left out: the last message of the branch shown.",
     )
 
 
@@ -111,11 +129,7 @@ async def list_threads(
 
 @router.post("", response_model=ThreadOut, status_code=201)
 async def create_thread(backend: Backend, user: Writer, body: ThreadIn) -> ThreadOut:
-    backend.check_model(body.model, user.roles)
-    await backend.check_assistant(user, body.assistant_id)
-    thread = await backend.threads.create(
-        user.subject, body.title, body.model, _stored(body.assistant_id)
-    )
+    thread = await backend.create_thread(user, body.title, body.model, body.assistant_id)
     return ThreadOut.model_validate(thread)
 
 
@@ -135,16 +149,11 @@ async def update_thread(
         await backend.check_assistant(user, body.assistant_id)
     changes = body.model_dump(include=body.model_fields_set)
     if "assistant_id" in changes:
-        changes["assistant_id"] = _stored(body.assistant_id)
+        changes["assistant_id"] = stored_assistant(body.assistant_id)
     thread = await backend.threads.update(user.subject, thread_id, changes)
     if thread is None:
         raise NoSuchThread(thread_id)
     return ThreadOut.model_validate(thread)
-
-
-def _stored(assistant_id: str | None) -> str | None:
-    """The builtin assistant is kept as null, whichever way it was named."""
-    return None if assistant_id == BUILTIN_ASSISTANT else assistant_id
 
 
 @router.delete("/{thread_id}", status_code=204)
@@ -158,14 +167,20 @@ async def list_messages(
     backend: Backend,
     user: Reader,
     thread_id: str,
+    *,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    view: Annotated[
+        Literal["path", "tree"],
+        Query(description="path: the branch shown, root first; tree: every message"),
+    ] = "path",
 ) -> MessagePage:
     await backend.own_thread(user.subject, thread_id)
-    items, next_cursor = await backend.threads.messages(thread_id, limit, cursor)
-    attached = await backend.files.of_messages([m.id for m in items])
+    page = await backend.threads.messages(thread_id, limit, cursor, every=view == "tree")
+    attached = await backend.files.of_messages([m.id for m in page.items])
     return MessagePage(
-        items=[message_out(m, attached.get(m.id, [])) for m in items], next_cursor=next_cursor
+        items=[message_out(m, page.siblings, attached.get(m.id, [])) for m in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -175,6 +190,7 @@ async def post_message(
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
+    edit = "parent_id" in body.model_fields_set
     posted = await backend.send_message(
         user,
         thread_id,
@@ -182,13 +198,16 @@ async def post_message(
         body.client_msg_id,
         model=body.model,
         interrupt=body.interrupt,
+        parent_id=body.parent_id if edit else SHOWN_LEAF,
         file_ids=body.file_ids,
     )
     if not posted.created:
         response.status_code = 200
+    # An edit has siblings; a message following the branch shown almost never (GET tells).
+    siblings = {posted.message.id: await backend.threads.siblings(posted.message)} if edit else {}
     attached = await backend.files.of_messages([posted.message.id])
     return Posted(
-        message=message_out(posted.message, attached.get(posted.message.id, [])),
+        message=message_out(posted.message, siblings, attached.get(posted.message.id, [])),
         run_id=posted.run.id,
         created=posted.created,
         after_seq=posted.after_seq,

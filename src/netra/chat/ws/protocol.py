@@ -35,6 +35,8 @@ class SendMessage(Request):
     model: Annotated[str | None, Field(min_length=1, max_length=64)] = None
     interrupt: bool = False
     file_ids: Annotated[list[Annotated[str, Field(max_length=36)]], Field(max_length=10)] = []
+    # The message it follows (null: a new first message); left out: the branch shown.
+    parent_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     # W3C trace context of the sender: the message's trace continues it (docs/operations.md).
     traceparent: Annotated[
         str | None, Field(pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")

@@ -18,6 +18,7 @@ from netra.chat.backend import ChatBackend
 from netra.chat.errors import ChatError, TooManyStreams
 from netra.chat.hub import Subscription
 from netra.chat.outbox import Outbox
+from netra.chat.tree import SHOWN_LEAF
 from netra.chat.ws.errors import answer
 from netra.chat.ws.protocol import (
     MESSAGE_SCOPES,
@@ -240,6 +241,9 @@ class SocketSession:
                 model=request.model,
                 interrupt=request.interrupt,
                 file_ids=request.file_ids,
+                parent_id=(
+                    request.parent_id if "parent_id" in request.model_fields_set else SHOWN_LEAF
+                ),
             )
         self.outbox.push(
             ack(

@@ -1,11 +1,12 @@
-// The chat view: thread list, conversation (the user's messages, each run's timeline
-// and answer), composer; live updates through ThreadStream.
+// The chat view: thread list, conversation (the branch the thread shows: the user's
+// messages, each run's timeline and answer), composer; live updates through ThreadStream.
 import { api, ApiError } from "../api.js";
 import { app } from "../state.js";
 import { h, randomId, focusHeading } from "../dom.js";
 import { ThreadStream } from "../socket.js";
 import { onBackOnline } from "../connectivity.js";
 import { RunView } from "./timeline.js";
+import { answerTools, questionTools, shownBranch } from "./branches.js";
 import { loadThreads, threadList } from "./threads.js";
 import { loadModels, modelPicker } from "./models.js";
 import { attachmentPicker, fileChips } from "./files.js";
@@ -82,7 +83,7 @@ function emptyState(conversation) {
   focusHeading(conversation);
 }
 
-function composer(onSend, picker = null, attach = null) {
+function composer(onSend, picker = null, attachments = null) {
   const input = h("textarea", {
     id: "composer-input", rows: "3", maxlength: String(MAX_CHARS), required: true,
     placeholder: "Message the agent (Enter to send, Shift+Enter for a new line)",
@@ -94,19 +95,19 @@ function composer(onSend, picker = null, attach = null) {
   const interrupt = h("button", { type: "button", class: "secondary small", text: "Stop it and send", hidden: true });
   const form = h("form", { class: "composer", "aria-label": "Send a message" },
     h("label", { for: "composer-input", class: "visually-hidden", text: "Message" }),
-    input, button, attach?.el, picker, error, interrupt);
-  attach?.dropOn(form);
+    input, button, attachments?.el, picker, error, interrupt);
+  attachments?.dropOn(form);
   const submit = async (options = {}) => {
     const text = input.value.trim();
     if (!text) return;
-    if (attach) options = { ...options, files: attach.files() };
+    if (attachments) options = { ...options, files: attachments.files() };
     button.disabled = true;
     error.hidden = true;
     interrupt.hidden = true;
     try {
       await onSend(text, options);
       input.value = "";
-      attach?.clear();
+      attachments?.clear();
     } catch (e) {
       error.textContent = e instanceof ApiError && e.status === 0 ? e.message : `Not sent: ${e.message}`;
       error.hidden = false;
@@ -122,19 +123,6 @@ function composer(onSend, picker = null, attach = null) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
   return form;
-}
-
-async function allMessages(threadId) {
-  const items = [];
-  let cursor = null;
-  for (let page = 0; page < 50; page++) {
-    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-    const body = await api(`/api/threads/${encodeURIComponent(threadId)}/messages?limit=200${q}`);
-    items.push(...body.items);
-    cursor = body.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
 }
 
 function header(thread, chat) {
@@ -228,12 +216,16 @@ async function openThread(conversation, chat) {
   let messages;
   try {
     thread = await api(`/api/threads/${encodeURIComponent(chat.threadId)}`);
-    messages = await allMessages(chat.threadId);
+    messages = await shownBranch(chat.threadId);
   } catch (error) {
     return conversation.replaceChildren(h("h1", { text: "Chat not available" }),
       h("p", { class: "error", role: "alert", text: error.message }));
   }
   if (app.chat !== chat) return;
+  // Events up to here are history: a run not on the branch shown is kept, not drawn.
+  chat.openedSeq = thread.last_seq;
+  chat.path = messages;
+  chat.answering = new Map(); // question id → the run this tab started for it
   const log = h("ol", { class: "log", "aria-label": "Messages" });
   const scroller = h("div", { class: "scroller" }, log);
   const picker = modelPicker({
@@ -252,7 +244,7 @@ async function openThread(conversation, chat) {
     composer((text, options) => send(chat, text, options), picker, attachmentPicker(chat.threadId)));
   chat.log = log;
   chat.scroller = scroller;
-  drawHistory(chat, messages);
+  drawHistory(chat);
   if (!messages.length && !app.pendingText) {
     const starters = starterButtons(assistantById(thread.assistant_id), (text) => {
       starters.remove();
@@ -263,7 +255,7 @@ async function openThread(conversation, chat) {
   chat.stream = new ThreadStream(chat.threadId, 0, {
     onEvent: (event) => onEvent(chat, event),
     onStatus: (text, state) => chat.setStatus(text, state),
-    onResync: () => { chat.runs.clear(); drawHistory(chat, messages); },
+    onResync: () => { chat.runs.clear(); drawHistory(chat); },
   });
   if (!chat.log.querySelector(".found")) focusHeading(conversation);
   if (app.pendingText) {
@@ -273,20 +265,28 @@ async function openThread(conversation, chat) {
   }
 }
 
-function drawHistory(chat, messages) {
+function drawHistory(chat) {
   chat.log.replaceChildren();
+  const messages = chat.path;
   const lastRun = [...messages].reverse().find((m) => m.run_id)?.run_id;
-  for (const message of messages) {
+  messages.forEach((message, at) => {
+    const next = messages[at + 1];
     if (message.role === "user") {
-      userTurn(chat, message.content, null, message.attachments).dataset.messageId = message.id;
-      if (message.run_id) runFor(chat, message.run_id, message.run_id === lastRun);
+      const turn = userTurn(chat, message.content, null, message.attachments);
+      turn.dataset.messageId = message.id;
+      turn.append(questionTools(chat, message, turn, () => refresh(chat), (id, runId) => started(chat, id, runId)));
+      // A question without its answer on this branch: its run is under way or failed.
+      const runId = chat.answering.get(message.id) || message.run_id;
+      if (runId && next?.role !== "assistant") attach(chat, runId, !next || runId === lastRun);
     } else if (message.run_id) {
-      const run = runFor(chat, message.run_id, message.run_id === lastRun);
+      const run = attach(chat, message.run_id, message.run_id === lastRun);
       run.finish(message.content);
       run.el.dataset.messageId = message.id;
       run.messageId = message.id;
+      run.el.querySelector(":scope > .branch-tools")?.remove();
+      run.el.append(answerTools(chat, message, () => refresh(chat), (id, runId) => started(chat, id, runId)));
     }
-  }
+  });
   const found = chat.messageId && [...chat.log.children].find((el) => el.dataset.messageId === chat.messageId);
   if (found) {
     // Opened from a search result: show that message, not the end of the chat.
@@ -299,6 +299,20 @@ function drawHistory(chat, messages) {
   }
 }
 
+// The branch shown changed (a switch, an edit, a regenerated or finished answer): draw it.
+async function refresh(chat) {
+  const messages = await shownBranch(chat.threadId);
+  if (app.chat !== chat) return;
+  chat.path = messages;
+  chat.messageId = null;
+  drawHistory(chat);
+}
+
+async function started(chat, questionId, runId) {
+  chat.answering.set(questionId, runId);
+  await refresh(chat);
+}
+
 function userTurn(chat, text, before = null, files = []) {
   const onError = (error) => chat.setStatus(`Download failed: ${error.message}`, "error");
   const el = h("li", { class: "turn turn-user" }, h("div", { class: "who", text: "You" }),
@@ -307,22 +321,29 @@ function userTurn(chat, text, before = null, files = []) {
   return el;
 }
 
-function runFor(chat, runId, open = true) {
+function runFor(chat, runId, open = true, shown = true) {
   let run = chat.runs.get(runId);
   if (!run) {
     run = new RunView(runId, {
       open, onCancel: (view) => cancel(chat, view), onRate: (view, rating) => rate(chat, view, rating),
     });
     chat.runs.set(runId, run);
-    chat.log.append(run.el);
+    if (shown) chat.log.append(run.el);
   }
+  return run;
+}
+
+// The run's view, placed next in the log (kept across redraws: its timeline stays).
+function attach(chat, runId, open) {
+  const run = runFor(chat, runId, open, false);
+  chat.log.append(run.el);
   return run;
 }
 
 // The answer's message id: known from history, else looked up once the run has ended.
 async function answerId(chat, view) {
   if (!view.messageId) {
-    const found = (await allMessages(chat.threadId)).find((m) => m.role === "assistant" && m.run_id === view.runId);
+    const found = (await shownBranch(chat.threadId)).find((m) => m.role === "assistant" && m.run_id === view.runId);
     view.messageId = found?.id;
   }
   return view.messageId;
@@ -351,8 +372,14 @@ async function cancel(chat, view) {
 function onEvent(chat, event) {
   if (!event.run_id) return;
   const near = stick(chat, false);
-  runFor(chat, event.run_id).apply(event);
+  const live = event.seq > chat.openedSeq;
+  // A run not drawn yet: new (another tab's message) goes at the end; an old one is on
+  // another branch, kept for when that branch is shown.
+  runFor(chat, event.run_id, true, live).apply(event);
   if (near) stick(chat, true);
+  if (live && (event.type === "agent_completed" || event.type === "agent_error")) {
+    refresh(chat).catch(() => {});
+  }
 }
 
 function stick(chat, force) {
@@ -368,10 +395,11 @@ async function send(chat, text, { interrupt = false, files = [] } = {}) {
   const posted = await api(`/api/threads/${encodeURIComponent(chat.threadId)}/messages`, {
     method: "POST", body,
   });
+  chat.answering.set(posted.message.id, posted.run_id);
   const early = chat.runs.get(posted.run_id); // its events may have come first
   const attached = posted.message.attachments;
   if (!early) {
-    userTurn(chat, text, null, attached);
+    userTurn(chat, text, null, attached).dataset.messageId = posted.message.id;
     runFor(chat, posted.run_id, true);
   } else if (!early.el.previousElementSibling?.classList.contains("turn-user")) {
     userTurn(chat, text, early.el, attached);
