@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from netra.agents.approvals import Paused
 from netra.agents.events import AgentEvent, Usage
 
 
@@ -59,6 +60,9 @@ class RunContext:
     # Told the usage of each model call as it ends; raises `ProviderError` (code
     # quota_exceeded) to stop the run there, before any tool or further call.
     meter: Callable[[Usage], Awaitable[None]] | None = None
+    # Whether the caller persists a paused run (netra.agents.approvals): the chat backend
+    # does; elsewhere a tool marked `requires_approval` answers the model with an error.
+    can_pause: bool = False
 
 
 class Agent(Protocol):
@@ -74,4 +78,7 @@ class Agent(Protocol):
 
     def run(
         self, history: Sequence[ChatTurn], message: str, context: RunContext
-    ) -> AsyncIterator[AgentEvent]: ...
+    ) -> AsyncIterator[AgentEvent | Paused]:
+        """The run's events; it may end with `Paused` instead of a terminal event when
+        `context.can_pause` (netra.agents.approvals)."""
+        ...

@@ -153,6 +153,7 @@ class ChatComponent:
                 metrics=runtime.metrics,
                 usage=usage,
                 catalog=models.catalog,
+                agents=models.agent,
             ),
             limiter=limiter,
             streams=Streams(settings.ws_max_per_user, settings.api_key_cache_ttl),

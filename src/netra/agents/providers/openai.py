@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
@@ -22,11 +22,13 @@ from openai.types.chat.chat_completion_chunk import ChoiceDelta
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
+from netra.agents.approvals import Decision, Paused, cannot_ask, declined
 from netra.agents.events import (
     AgentCompleted,
     AgentEvent,
     AgentStarted,
     AgentThinking,
+    ApprovalRequired,
     MessageDelta,
     ToolCompleted,
     ToolExecuting,
@@ -87,6 +89,37 @@ class _Totals:
         return Usage(output_tokens=self.output_tokens, estimated=True)
 
 
+@dataclass
+class _Progress:
+    """Where a run's tool loop stands; all of it JSON, so a run paused for an approval
+    can go on in another process (netra.agents.approvals)."""
+
+    messages: list[dict[str, Any]]
+    answer: str = ""
+    steps: int = 0
+    totals: _Totals = field(default_factory=_Totals)
+    # The current step's calls not yet answered, the first one next.
+    pending: list[ToolCallRequest] = field(default_factory=list)
+    # Time spent working before a pause (waiting for a person is not the run's time).
+    elapsed_ms: float = 0.0
+
+    def answered(self, outcome: ToolCompleted) -> None:
+        call = self.pending.pop(0)
+        self.messages.append(
+            {"role": "tool", "tool_call_id": call.id, "content": tool_message(outcome)}
+        )
+
+    def checkpoint(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def restore(cls, checkpoint: dict[str, Any]) -> _Progress:
+        data = dict(checkpoint)
+        data["totals"] = _Totals(**data["totals"])
+        data["pending"] = [ToolCallRequest(**call) for call in data["pending"]]
+        return cls(**data)
+
+
 class OpenAIAgent:
     """Streams the model's answer and runs its tool calls, at most `max_steps` model calls."""
 
@@ -126,44 +159,77 @@ class OpenAIAgent:
 
     async def run(
         self, history: Sequence[ChatTurn], message: str, context: RunContext
-    ) -> AsyncIterator[AgentEvent]:
-        started = time.perf_counter()
+    ) -> AsyncIterator[AgentEvent | Paused]:
         yield AgentStarted(provider=self.name, model=self.model)
-        messages = build_messages(self.system_prompt, history, message)
-        totals = _Totals()
-        answer = ""
-        for _ in range(self.max_steps):
+        progress = _Progress(messages=build_messages(self.system_prompt, history, message))
+        async for event in self._go(progress, context):
+            yield event
+
+    async def resume(
+        self, checkpoint: dict[str, Any], decision: Decision, context: RunContext
+    ) -> AsyncIterator[AgentEvent | Paused]:
+        """Go on from a pause (`checkpoint` from this provider's `Paused`): the waiting
+        call runs, or the model is told it was declined, then the loop continues."""
+        progress = _Progress.restore(checkpoint)
+        call = progress.pending[0]
+        if decision.approved:
+            yield _executing(call)
+            outcome = await self.tools.call(call.name, call.arguments, context, call.id)
+        else:
+            outcome = declined(call.id, call.name or "?", decision.note)
+        yield outcome
+        progress.answered(outcome)
+        async for event in self._go(progress, context):
+            yield event
+
+    async def _go(
+        self, progress: _Progress, context: RunContext
+    ) -> AsyncIterator[AgentEvent | Paused]:
+        """The tool loop from where `progress` stands: the step's remaining calls, then
+        model calls until an answer, at most `max_steps` of them."""
+        started = time.perf_counter() - progress.elapsed_ms / 1000
+        while True:
+            while progress.pending:
+                call = progress.pending[0]
+                if self.tools.needs_approval(call.name, call.arguments, context):
+                    if context.can_pause:
+                        progress.elapsed_ms = (time.perf_counter() - started) * 1000
+                        yield Paused(_approval(call), progress.checkpoint())
+                        return
+                    outcome = cannot_ask(call.id, call.name)
+                else:
+                    yield _executing(call)
+                    outcome = await self.tools.call(call.name, call.arguments, context, call.id)
+                yield outcome
+                progress.answered(outcome)
+            if progress.steps >= self.max_steps:
+                raise ProviderError(
+                    f"The model was still calling tools after {self.max_steps} steps, so "
+                    "the run was stopped (AGENT_MAX_STEPS).",
+                    code="tool_error",
+                )
             step = _Step()
-            async for delta in self._stream(messages, step, context):
+            async for delta in self._stream(progress.messages, step, context):
                 yield delta
-            totals.add(step)
-            answer += step.text
+            progress.steps += 1
+            progress.totals.add(step)
+            progress.answer += step.text
             calls = step.calls.calls()
             if not calls:
                 elapsed = (time.perf_counter() - started) * 1000
-                yield AgentCompleted(text=answer, usage=totals.usage(), duration_ms=elapsed)
+                usage = progress.totals.usage()
+                yield AgentCompleted(text=progress.answer, usage=usage, duration_ms=elapsed)
                 return
             if context.meter is not None:  # the run wants to go on: may it?
                 await context.meter(step.usage or _Totals.counted(step))
-            messages.append(
+            progress.messages.append(
                 {
                     "role": "assistant",
                     "content": step.text or None,
                     "tool_calls": [call.message_entry() for call in calls],
                 }
             )
-            for call in calls:
-                yield _executing(call)
-                outcome = await self.tools.call(call.name, call.arguments, context, call.id)
-                yield outcome
-                messages.append(
-                    {"role": "tool", "tool_call_id": call.id, "content": tool_message(outcome)}
-                )
-        raise ProviderError(
-            f"The model was still calling tools after {self.max_steps} steps, so the run "
-            "was stopped (AGENT_MAX_STEPS).",
-            code="tool_error",
-        )
+            progress.pending = calls
 
     async def _stream(
         self, messages: list[dict[str, Any]], step: _Step, context: RunContext
@@ -322,7 +388,14 @@ def _reasoning(delta: ChoiceDelta) -> str | None:
     return None
 
 
-def _executing(call: ToolCallRequest) -> ToolExecuting:
+def _shown(call: ToolCallRequest) -> dict[str, Any]:
     arguments = parse_arguments(call.arguments)
-    shown = arguments if isinstance(arguments, dict) else {"_raw": call.arguments[:2000]}
-    return ToolExecuting(call_id=call.id, tool=call.name or "?", arguments=shown)
+    return arguments if isinstance(arguments, dict) else {"_raw": call.arguments[:2000]}
+
+
+def _executing(call: ToolCallRequest) -> ToolExecuting:
+    return ToolExecuting(call_id=call.id, tool=call.name or "?", arguments=_shown(call))
+
+
+def _approval(call: ToolCallRequest) -> ApprovalRequired:
+    return ApprovalRequired(call_id=call.id, tool=call.name, arguments=_shown(call))
