@@ -48,6 +48,10 @@ SLOW = {
     "models_api": (["40", "2"], [rf"/api/models\s+{NUMBER} req/s"]),
     "usage_accounting": (["5"], [rf"with accounting\s+mean\s+{NUMBER} ms .* x\s*{NUMBER}"]),
     "dashboard": (["2000", "3"], [rf"dashboard\s+empty p50\s+{NUMBER} p99\s+{NUMBER} ms"]),
+    "approval_resume": (
+        ["2"],
+        [rf"approve_tool → approval_resolved \(resumed\)\s+p50\s+{NUMBER} ms .* {NUMBER}x"],
+    ),
 }
 
 

@@ -8,11 +8,9 @@ server learns to stop generating.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
@@ -30,13 +28,13 @@ from netra.agents.events import (
     AgentThinking,
     ApprovalRequired,
     MessageDelta,
-    ToolCompleted,
     ToolExecuting,
     Usage,
 )
+from netra.agents.providers.tool_loop import Progress, Step, Totals
 from netra.agents.run import ProviderError
 from netra.agents.runtime import ChatTurn, RunContext, build_messages
-from netra.agents.toolcalls import ToolCallAccumulator, ToolCallRequest
+from netra.agents.toolcalls import ToolCallRequest
 from netra.agents.tools import ToolRegistry, parse_arguments
 
 tracer = trace.get_tracer("netra.agents.openai")
@@ -47,77 +45,6 @@ SYSTEM_PROMPT = (
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Step:
-    """What one streamed model call produced."""
-
-    text: str = ""
-    chunks: int = 0
-    content_chunks: int = 0
-    finished: bool = False
-    usage: Usage | None = None
-    calls: ToolCallAccumulator = field(default_factory=ToolCallAccumulator)
-
-
-@dataclass
-class _Totals:
-    """Usage added up over the steps of a run."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    reported: bool = True
-
-    def add(self, step: _Step) -> None:
-        if step.usage is None:
-            self.reported = False
-            self.output_tokens += step.content_chunks
-            return
-        self.input_tokens += step.usage.input_tokens or 0
-        self.output_tokens += step.usage.output_tokens or 0
-
-    @staticmethod
-    def counted(step: _Step) -> Usage:
-        """A step's usage when the server reported none."""
-        return Usage(output_tokens=step.content_chunks, estimated=True)
-
-    def usage(self) -> Usage:
-        if self.reported:
-            return Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
-        # One streamed content chunk is one token on the servers we know.
-        return Usage(output_tokens=self.output_tokens, estimated=True)
-
-
-@dataclass
-class _Progress:
-    """Where a run's tool loop stands; all of it JSON, so a run paused for an approval
-    can go on in another process (netra.agents.approvals)."""
-
-    messages: list[dict[str, Any]]
-    answer: str = ""
-    steps: int = 0
-    totals: _Totals = field(default_factory=_Totals)
-    # The current step's calls not yet answered, the first one next.
-    pending: list[ToolCallRequest] = field(default_factory=list)
-    # Time spent working before a pause (waiting for a person is not the run's time).
-    elapsed_ms: float = 0.0
-
-    def answered(self, outcome: ToolCompleted) -> None:
-        call = self.pending.pop(0)
-        self.messages.append(
-            {"role": "tool", "tool_call_id": call.id, "content": tool_message(outcome)}
-        )
-
-    def checkpoint(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def restore(cls, checkpoint: dict[str, Any]) -> _Progress:
-        data = dict(checkpoint)
-        data["totals"] = _Totals(**data["totals"])
-        data["pending"] = [ToolCallRequest(**call) for call in data["pending"]]
-        return cls(**data)
 
 
 class OpenAIAgent:
@@ -161,7 +88,7 @@ class OpenAIAgent:
         self, history: Sequence[ChatTurn], message: str, context: RunContext
     ) -> AsyncIterator[AgentEvent | Paused]:
         yield AgentStarted(provider=self.name, model=self.model)
-        progress = _Progress(messages=build_messages(self.system_prompt, history, message))
+        progress = Progress(messages=build_messages(self.system_prompt, history, message))
         async for event in self._go(progress, context):
             yield event
 
@@ -170,7 +97,7 @@ class OpenAIAgent:
     ) -> AsyncIterator[AgentEvent | Paused]:
         """Go on from a pause (`checkpoint` from this provider's `Paused`): the waiting
         call runs, or the model is told it was declined, then the loop continues."""
-        progress = _Progress.restore(checkpoint)
+        progress = Progress.restore(checkpoint)
         call = progress.pending[0]
         if decision.approved:
             yield _executing(call)
@@ -183,7 +110,7 @@ class OpenAIAgent:
             yield event
 
     async def _go(
-        self, progress: _Progress, context: RunContext
+        self, progress: Progress, context: RunContext
     ) -> AsyncIterator[AgentEvent | Paused]:
         """The tool loop from where `progress` stands: the step's remaining calls, then
         model calls until an answer, at most `max_steps` of them."""
@@ -208,7 +135,7 @@ class OpenAIAgent:
                     "the run was stopped (AGENT_MAX_STEPS).",
                     code="tool_error",
                 )
-            step = _Step()
+            step = Step()
             async for delta in self._stream(progress.messages, step, context):
                 yield delta
             progress.steps += 1
@@ -221,7 +148,7 @@ class OpenAIAgent:
                 yield AgentCompleted(text=progress.answer, usage=usage, duration_ms=elapsed)
                 return
             if context.meter is not None:  # the run wants to go on: may it?
-                await context.meter(step.usage or _Totals.counted(step))
+                await context.meter(step.usage or Totals.counted(step))
             progress.messages.append(
                 {
                     "role": "assistant",
@@ -232,7 +159,7 @@ class OpenAIAgent:
             progress.pending = calls
 
     async def _stream(
-        self, messages: list[dict[str, Any]], step: _Step, context: RunContext
+        self, messages: list[dict[str, Any]], step: Step, context: RunContext
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         """One streamed model call: yields answer and reasoning deltas, fills `step`."""
         span = tracer.start_span(
@@ -257,7 +184,7 @@ class OpenAIAgent:
             span.end()
 
     async def _call(
-        self, messages: list[dict[str, Any]], step: _Step, span: Span, context: RunContext
+        self, messages: list[dict[str, Any]], step: Step, span: Span, context: RunContext
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         try:
             # Current only while the request goes out: its httpx span and `traceparent`
@@ -307,7 +234,7 @@ class OpenAIAgent:
             request["max_tokens"] = self.max_tokens
         return request
 
-    def _unfinished(self, step: _Step) -> str:
+    def _unfinished(self, step: Step) -> str:
         if step.chunks == 0:
             log.warning("the model server at %s sent no completion", self.client.base_url)
             return (
@@ -369,13 +296,6 @@ def describe_error(exc: BaseException) -> str:
 
 def scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
-
-
-def tool_message(outcome: ToolCompleted) -> str:
-    """A tool's outcome as the `tool` message content the model reads next."""
-    if outcome.error is not None:
-        return json.dumps({"error": outcome.error})
-    return json.dumps({"result": outcome.result}, default=str)
 
 
 def _reasoning(delta: ChoiceDelta) -> str | None:
