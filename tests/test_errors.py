@@ -78,6 +78,9 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "NotAnAnswer": "not_an_answer",
         "NoSuchShare": "not_found",
         "AdminsOnly": "forbidden",
+        "NoSuchAssistant": "not_found",
+        "AssistantReadOnly": "forbidden",
+        "UnknownTool": "unknown_tool",
         "QuotaExceeded": "quota_exceeded",
         "InsufficientScope": "insufficient_scope",
     }

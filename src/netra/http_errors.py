@@ -70,6 +70,9 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.NotAnAnswer: HttpAnswer(422),
     chat.NoSuchShare: HttpAnswer(404),
     chat.AdminsOnly: HttpAnswer(403),
+    chat.NoSuchAssistant: HttpAnswer(404),
+    chat.AssistantReadOnly: HttpAnswer(403),
+    chat.UnknownTool: HttpAnswer(422),
     QuotaExceeded: HttpAnswer(429, data=QuotaExceeded.detail),
 }
 INTERNAL = HttpAnswer(500)

@@ -15,12 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from netra.auth.models import User
 from netra.chat.models import Share
 from netra.chat.sharing import token_hash
-from netra.testing import PASSWORD, bearer
-from netra.testing.accounts import email
-from tests.support.chat import Server, new_thread, wait_run
+from netra.testing import bearer
+from tests.support.chat import Server, new_thread, promote, wait_run
 
 
 async def asked(srv: Server, user: str, thread_id: str, text: str) -> dict[str, Any]:
@@ -282,16 +280,3 @@ async def test_feedback_rates_an_answer_once_and_admins_list_it(server: Server) 
         assert item["tools"] == ["search"]
         assert (await admin.get("/api/admin/feedback", params={"rating": 1})).json()["items"] == []
         assert (await admin.get("/api/admin/feedback", params={"cursor": "%%"})).status_code == 400
-
-
-async def promote(srv: Server, user: str) -> str:
-    """Make `user` an admin with `netra users create-admin --promote`'s domain call, then
-    sign in again: the access token carrying the role."""
-    async with srv.backend.runtime.db.begin() as session:
-        account = await session.get(User, await srv.users.id(user))
-        assert account is not None
-        account.role = "admin"
-    async with httpx.AsyncClient(base_url=srv.users.auth_url) as http:
-        login = await http.post("/auth/login", json={"email": email(user), "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    return str(login.json()["access_token"])

@@ -250,7 +250,8 @@ async def test_one_message_is_one_trace_across_both_services_and_the_model_serve
     carried = [
         h["traceparent"].split("-")[1] if "traceparent" in h else None for h in scripted.headers
     ]
-    assert carried == [trace_id, trace_id, socket_trace], (carried, scripted.requests)
+    clients = [(s["name"], s["parent_id"]) for s in backend if s["kind"] == "CLIENT"]
+    assert carried == [trace_id, trace_id, socket_trace], (carried, clients)
     # Database and Redis work of this message, in its trace.
     assert any(s["attributes"].get("db.system") == "postgresql" for s in backend)
     assert any(s["attributes"].get("db.system") == "redis" for s in backend)

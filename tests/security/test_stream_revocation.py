@@ -190,6 +190,28 @@ async def test_revoking_an_api_key_ends_its_sse_stream(server: Server) -> None:
     assert event == {"code": "unauthorized", "reason": "api key revoked"}
 
 
+async def test_an_sse_stream_ends_when_its_token_expires(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    """Like a socket (closed 4401 `token expired`), an SSE stream does not outlive the
+    access token it was opened with: on main it went on for good."""
+    settings = make_settings(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'netra.db'}", ACCESS_TOKEN_TTL="2"
+    )
+    srv = await start_server(*chat_app(settings))
+    try:
+        tid = await new_thread(srv)
+        async with srv.http(ALICE) as client:
+
+            async def wait_for_expiry() -> None:  # `exp` is whole seconds: 1 to 2 s
+                return None
+
+            event = await last_sse_event(client, f"/api/threads/{tid}/stream", wait_for_expiry)
+        assert event == {"code": "unauthorized", "reason": "token expired"}
+    finally:
+        await stop_server(srv)
+
+
 async def test_revocation_reaches_a_backend_deployed_apart_within_the_poll_bound(
     make_settings: SettingsFactory, tmp_path: Path
 ) -> None:

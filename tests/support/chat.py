@@ -20,13 +20,15 @@ from sqlalchemy import func, select
 from websockets.exceptions import ConnectionClosed
 
 from netra.auth.component import AuthComponent
+from netra.auth.models import User
 from netra.chat.backend import ChatBackend
 from netra.chat.component import ChatComponent
 from netra.chat.models import Message, Run, RunEvent
 from netra.runtime import runtime_of
 from netra.service import build_app
 from netra.settings import Settings
-from netra.testing import AppServer, ScriptedAgent, Users, eventually
+from netra.testing import PASSWORD, AppServer, ScriptedAgent, Users, eventually
+from netra.testing.accounts import email
 from netra.tokens import ServiceTokenClient
 
 ALICE = "alice"
@@ -176,3 +178,16 @@ async def wait_run(srv: Server, user: str, run_id: str, timeout: float = 4.0) ->
             return None if run["status"] in ("queued", "running") else run
 
         return await eventually(finished, timeout, f"run {run_id} did not finish", 0.02)
+
+
+async def promote(srv: Server, user: str) -> str:
+    """Make `user` an admin with `netra users create-admin --promote`'s domain call, then
+    sign in again: the access token carrying the role."""
+    async with srv.backend.runtime.db.begin() as session:
+        account = await session.get(User, await srv.users.id(user))
+        assert account is not None
+        account.role = "admin"
+    async with httpx.AsyncClient(base_url=srv.users.auth_url) as http:
+        login = await http.post("/auth/login", json={"email": email(user), "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return str(login.json()["access_token"])

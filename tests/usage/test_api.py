@@ -108,6 +108,10 @@ async def test_a_bad_budget_is_refused(serve: Serve, body: dict[str, Any]) -> No
     async with srv.http(ADMIN) as client:
         answer = await client.put("/api/admin/budgets/roles/user", json=body)
     assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert detail["reason"] == "invalid_request"
+    # The message names the limit that was refused.
+    assert f"body.{next(iter(body))}" in detail["message"]
 
 
 async def test_budgets_refuse_the_next_message_on_rest_and_websocket(

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, Histogram
 
+from netra.auth.component import AuthComponent
+from netra.chat.component import ChatComponent
+from netra.service import build_app
+from netra.testing import ScriptedModelServer, free_port
 from netra.usage.dashboard import quantile
 from netra.usage.store import Recent
-from tests.support.chat import Serve
+from tests.support.apps import SettingsFactory
+from tests.support.chat import Serve, start_server, stop_server
+from tests.support.mcp import FAULT_SERVER
 from tests.support.usage import finished, post
 
 ADMIN = "root"
@@ -46,8 +55,85 @@ async def test_the_dashboard_shows_runs_errors_usage_and_endpoints(
     assert board["live"]["active_runs"] == 0
     assert board["live"]["approvals_waiting"] == 0
     assert board["live"]["time_to_first_token"]["p50"] is not None
-    assert [e["name"] for e in board["endpoints"]] == ["agent"]
-    assert board["endpoints"][0]["status"] == "pass"
+    (endpoint,) = board["endpoints"]
+    assert endpoint["kind"] == "model"
+    assert endpoint["check"] == "agent"
+    assert endpoint["status"] == "pass"
+
+
+def catalog(tmp_path: Path, up_url: str, down_url: str) -> Path:
+    """Two models (the default one up, the other's server gone) and two MCP servers (the
+    SDK-written fault server up, a command that does not exist down)."""
+    path = tmp_path / "models.toml"
+    path.write_text(
+        f"""
+[[models]]
+id = "main"
+provider = "openai"
+base_url = "{up_url}"
+
+[[models]]
+id = "backup"
+provider = "openai"
+base_url = "{down_url}"
+
+[[mcp_servers]]
+name = "fault"
+transport = "stdio"
+command = {json.dumps(sys.executable)}
+args = [{json.dumps(str(FAULT_SERVER))}]
+
+[[mcp_servers]]
+name = "ghost"
+transport = "stdio"
+command = "/nonexistent/mcp-server"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.slow  # an MCP server process and two model probes: seconds
+@pytest.mark.parametrize("database_env", ["sqlite"], indirect=True)
+async def test_the_dashboard_names_each_model_and_mcp_server_with_its_health(
+    make_settings: SettingsFactory, database_env: dict[str, str], tmp_path: Path
+) -> None:
+    async with ScriptedModelServer() as model_server:
+        gone = f"http://127.0.0.1:{free_port()}/v1"
+        models = catalog(tmp_path, model_server.base_url, gone)
+        settings = make_settings(
+            **database_env,
+            ENVIRONMENT="development",
+            MODELS_FILE=str(models),
+            OPENAI_MAX_RETRIES="0",
+        )
+        chat = ChatComponent()
+        server = await start_server(build_app(settings, [AuthComponent(), chat]), chat)
+        try:
+            await server.users.sign_in(ADMIN)
+            async with server.http(ADMIN) as admin:
+                answer = await admin.get("/api/admin/dashboard")
+                ready = (await admin.get("/health/ready")).json()["checks"]
+        finally:
+            await stop_server(server)
+    assert answer.status_code == 200, answer.text
+    board = answer.json()
+    shown = {(e["kind"], e["name"]): e for e in board["endpoints"]}
+    assert sorted(shown) == [
+        ("mcp", "fault"),
+        ("mcp", "ghost"),
+        ("model", "backup"),
+        ("model", "main"),
+    ]
+    assert shown["model", "main"]["status"] == "pass"
+    assert shown["model", "backup"]["status"] == "warn"
+    assert gone in shown["model", "backup"]["output"]
+    assert shown["mcp", "fault"]["status"] == "pass"
+    assert shown["mcp", "ghost"]["status"] == "warn"
+    assert shown["mcp", "ghost"]["output"].startswith("ghost is down: cannot start it")
+    # The same checks the readiness probe runs, under the same names.
+    for endpoint in board["endpoints"]:
+        assert ready[endpoint["check"]]["status"] == endpoint["status"]
 
 
 def test_quantiles_interpolate_within_buckets_like_prometheus() -> None:

@@ -93,10 +93,14 @@ def summarize(history: list[ChatTurn]) -> dict[str, Any]:
     }
 
 
+BUILTIN_TOOLS: tuple[Tool, ...] = (calculator, current_time, search_messages, summarize_thread)
+# What an assistant names them by (MODELS_FILE [[assistants]] tools, the assistants API).
+BUILTIN_TOOL_NAMES = tuple(item.name for item in BUILTIN_TOOLS)
+
+
 def default_tools(*, timeout: float = 10.0) -> ToolRegistry:
     """A fresh registry holding the built-in tools (add your own with `@registry.tool`)."""
-    builtins: list[Tool] = [calculator, current_time, search_messages, summarize_thread]
-    return ToolRegistry(builtins, default_timeout=timeout)
+    return ToolRegistry(list(BUILTIN_TOOLS), default_timeout=timeout)
 
 
 def _snippet(text: str) -> str:

@@ -63,6 +63,15 @@ class RunContext:
     # Whether the caller persists a paused run (netra.agents.approvals): the chat backend
     # does; elsewhere a tool marked `requires_approval` answers the model with an error.
     can_pause: bool = False
+    # The thread's assistant (netra.chat.assistants): its instructions replace the
+    # provider's system prompt when set, and only the tools it names are offered and
+    # callable (None: every tool the user may have).
+    instructions: str = ""
+    tools: frozenset[str] | None = None
+
+    def system_prompt(self, default: str) -> str:
+        """The system prompt of this run: the assistant's instructions, else `default`."""
+        return self.instructions or default
 
 
 class Agent(Protocol):

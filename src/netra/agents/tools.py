@@ -196,9 +196,22 @@ class ToolRegistry:
     def __len__(self) -> int:
         return len(self._tools)
 
+    def offers(self, item: CallableTool, context: RunContext) -> bool:
+        """Whether a run may call `item`: its user may have it and the run's assistant
+        was given it."""
+        given = context.tools is None or item.name in context.tools
+        return given and item.allows(context)
+
+    def offered(self, name: str, context: RunContext) -> CallableTool | None:
+        """The tool named `name` if this run may call it."""
+        item = self._tools.get(name)
+        return item if item is not None and self.offers(item, context) else None
+
     def openai_specs(self, context: RunContext | None = None) -> list[dict[str, Any]]:
-        """The tools as a Chat Completions `tools` list: those `context`'s user may have."""
-        return [item.openai_spec() for item in self if context is None or item.allows(context)]
+        """The tools as a Chat Completions `tools` list: those `context`'s run may call."""
+        return [
+            item.openai_spec() for item in self if context is None or self.offers(item, context)
+        ]
 
     def needs_approval(
         self, name: str, arguments: Mapping[str, Any] | str, context: RunContext
@@ -262,10 +275,11 @@ class ToolRegistry:
         self, name: str, arguments: Mapping[str, Any] | str, context: RunContext
     ) -> tuple[CallableTool, dict[str, Any]] | str:
         """The tool and its validated keyword arguments, or the error text for the model.
-        A tool this user may not have is unknown to their runs."""
-        item = self._tools.get(name)
-        if item is None or not item.allows(context):
-            usable = (tool.name for tool in self if tool.allows(context))
+        A tool this user may not have, or the run's assistant was not given, is unknown
+        to the run."""
+        item = self.offered(name, context)
+        if item is None:
+            usable = (tool.name for tool in self if self.offers(tool, context))
             known = ", ".join(sorted(usable)) or "none"
             return f"Unknown tool {name!r}; available tools: {known}."
         parsed = parse_arguments(arguments)

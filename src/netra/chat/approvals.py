@@ -17,9 +17,12 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from netra.agents.approvals import Decision, Paused
+from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
 from netra.agents.events import AgentError, ApprovalResolved
 from netra.agents.run import Resumption
+from netra.agents.runtime import Agent
 from netra.chat.errors import AlreadyResolved, NoSuchApproval, RunFinished
+from netra.chat.eventlog import Envelope
 from netra.chat.legs import Leg
 from netra.chat.models import LEASED, Run, RunApproval, run_approvals_table, runs_table
 from netra.db.base import utcnow
@@ -61,7 +64,14 @@ class Approvals:
         changed = await session.execute(_PAUSE, {"b_run": leg.run_id})
         if changed.rowcount == 0:  # type: ignore[attr-defined]
             return False
-        state = {"agent": paused.checkpoint, "user_id": leg.user_id, "roles": sorted(leg.roles)}
+        state = {
+            "agent": paused.checkpoint,
+            "user_id": leg.user_id,
+            "roles": sorted(leg.roles),
+            "assistant": leg.assistant,
+            "instructions": leg.instructions,
+            "tools": None if leg.tools is None else sorted(leg.tools),
+        }
         now = utcnow()
         row = {
             "run_id": leg.run_id,
@@ -95,6 +105,14 @@ class Approvals:
         if not await self._resolve(row, decision, status):
             raise AlreadyResolved(call_id, "answered")  # another answer got in first
         return Answered(run.id, row.thread_id, call_id, decision.approved, decision.note)
+
+    def agent_for(self, model: str | None) -> Agent:
+        """The agent of the catalog model `model` (the run manager's own one without a
+        catalog, or for a model the catalog no longer declares)."""
+        runs = self.runs
+        if runs.agents is None or runs.catalog is None or model is None:
+            return runs.agent
+        return runs.agents(model) if runs.catalog.model(model) is not None else runs.agent
 
     def timed_out(self) -> Decision:
         return Decision(False, f"no answer within {self.timeout:g} s (APPROVAL_TIMEOUT)")
@@ -173,12 +191,27 @@ class Approvals:
             )
             envelopes = await runs.events.append_in(session, row.thread_id, run.id, [resolved])
         await self.count()
-        resuming = Resumption(state.get("agent", {}), decision)
-        roles = frozenset(state.get("roles", ("user",)))
-        user_id = str(state.get("user_id", ""))
-        leg = Leg(run.id, run.thread_id, user_id, roles, tuple(envelopes), resuming=resuming)
-        runs.launch(leg, runs.agent_for(run.model), run.provider)
+        leg = _resumed(run, state, envelopes, Resumption(state.get("agent", {}), decision))
+        runs.launch(leg, self.agent_for(run.model), run.provider)
         return True
+
+
+def _resumed(
+    run: Run, state: dict[str, Any], published: list[Envelope], resuming: Resumption
+) -> Leg:
+    """The leg that goes on from a pause, with what the paused one had (pause_in)."""
+    tools = state.get("tools")
+    return Leg(
+        run.id,
+        run.thread_id,
+        str(state.get("user_id", "")),
+        frozenset(state.get("roles", ("user",))),
+        tuple(published),
+        assistant=str(state.get("assistant") or BUILTIN_ASSISTANT),
+        instructions=str(state.get("instructions") or ""),
+        tools=None if tools is None else frozenset(tools),
+        resuming=resuming,
+    )
 
 
 _approvals = run_approvals_table

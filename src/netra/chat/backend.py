@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from netra.agents.approvals import Decision
 from netra.agents.catalog import ModelEntry, ModelSet
 from netra.agents.catalog import ModelNotAllowed as CatalogModelNotAllowed
+from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
 from netra.agents.run import started_event
 from netra.agents.runtime import Agent
 from netra.chat.approvals import Answered
+from netra.chat.assistants import Assistants, Preset
 from netra.chat.bus import EventBus, Notice
 from netra.chat.errors import (
     BadSeq,
@@ -63,6 +66,7 @@ class ChatBackend:
     shares: Shares
     feedback: FeedbackStore
     usage: UsageStore
+    assistants: Assistants
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0
@@ -150,6 +154,13 @@ class ChatBackend:
         except CatalogModelNotAllowed as exc:
             raise ModelNotAllowed(exc.model_id) from None
 
+    async def check_assistant(self, user: Principal, assistant_id: str | None) -> Preset:
+        """The assistant a thread may be started with: one `user` may see
+        (NoSuchAssistant otherwise) whose model their roles may use (ModelNotAllowed)."""
+        preset = await self.assistants.get(user.subject, assistant_id or BUILTIN_ASSISTANT)
+        self.check_model(preset.model, user.roles)
+        return preset
+
     async def send_message(
         self,
         user: Principal,
@@ -229,15 +240,22 @@ class ChatBackend:
         the thread's, else the catalog's default; raises `ModelNotAllowed` for a model
         these roles may not use. An `admission` that starts no run is given back."""
         try:
+            counted = admission is not None and admission.counted
             posted = await self._post(
-                user_id, thread_id, text, client_msg_id, model=model, roles=roles
+                user_id,
+                thread_id,
+                text,
+                client_msg_id,
+                model=model,
+                roles=roles,
+                admitted_on=admission.day if admission is not None and counted else None,
             )
         except BaseException:
             if admission is not None:
                 await self.usage.release(user_id, admission)
             raise
         if posted is not None and posted[0].created:
-            self.runs.start(posted[0], user_id, posted[1], roles, admission)
+            self.runs.start(posted[0], user_id, posted[1], roles, admission, preset=posted[2])
             return posted[0]
         if admission is not None:
             await self.usage.release(user_id, admission)
@@ -252,15 +270,19 @@ class ChatBackend:
         *,
         model: str | None,
         roles: Iterable[str],
-    ) -> tuple[Posted, Agent] | None:
+        admitted_on: date | None,
+    ) -> tuple[Posted, Agent, Preset] | None:
         models = self.model_set
-        if model is None and len(models.catalog.models) > 1:
-            thread = await self.threads.get(user_id, thread_id)
-            if thread is None:
-                return None
-            # A thread's model the catalog no longer declares: the default answers.
-            if thread.model is not None and models.catalog.model(thread.model) is not None:
-                model = thread.model
+        thread = await self.threads.get(user_id, thread_id)
+        if thread is None:
+            return None
+        preset = await self.assistants.for_run(user_id, thread.assistant_id)
+        # The message's model, else the thread's, else its assistant's, else the
+        # default; one the catalog no longer declares is passed over.
+        declared = models.catalog.model
+        for fallback in (thread.model, preset.model):
+            if model is None and fallback is not None and declared(fallback) is not None:
+                model = fallback
         entry = self.choose_model(model, roles)
         agent = models.agent(entry.id)
         posted = await self.threads.post(
@@ -273,8 +295,9 @@ class ChatBackend:
             model=entry.id,
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
+            admitted_on=admitted_on,
         )
-        return None if posted is None else (posted, agent)
+        return None if posted is None else (posted, agent, preset)
 
     @property
     def model_set(self) -> ModelSet:

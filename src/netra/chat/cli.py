@@ -26,6 +26,10 @@ def chat(
     model: Annotated[
         str | None, typer.Option(help="Answer with this catalog model (see GET /api/models).")
     ] = None,
+    assistant: Annotated[
+        str | None,
+        typer.Option(help="Talk to this assistant (its id, see GET /api/assistants)."),
+    ] = None,
     message: Annotated[
         str | None, typer.Option("--message", "-m", help="Send one message, print, exit.")
     ] = None,
@@ -48,6 +52,7 @@ def chat(
                 thread_id=thread,
                 message=message,
                 model=model,
+                assistant=assistant,
             )
         )
     except (NetraError, StreamClosed) as exc:
@@ -67,6 +72,7 @@ async def _session(
     thread_id: str | None,
     message: str | None,
     model: str | None = None,
+    assistant: str | None = None,
 ) -> None:
     async with NetraClient(url, auth_url=auth_url, access_token=token) as netra:
         if token is None and email is not None and password is not None:
@@ -79,8 +85,14 @@ async def _session(
                 factor = {"code": code} if code.strip().isdigit() else {"recovery_code": code}
                 await netra.complete_sign_in(needed.mfa_token, **factor)
         if thread_id is None:
-            thread_id = (await netra.create_thread("Terminal chat", model=model)).id
+            created = await netra.create_thread("Terminal chat", model, assistant)
+            thread_id = created.id
             err.print(f"thread {thread_id}")
+        elif assistant is not None:
+            await netra.set_thread_assistant(thread_id, assistant)
+        if assistant is not None and message is None:
+            for starter in (await netra.get_assistant(assistant)).starters:
+                err.print(f"[dim]try: {starter}[/]")
         if message is not None:
             await _ask(netra, thread_id, message, model)
             return

@@ -12,11 +12,12 @@ from netra.agents import Agent
 from netra.agents.builtin_tools import default_tools
 from netra.agents.catalog import ModelSet, build_models, load_catalog
 from netra.agents.mcp import McpConnection, McpManager
+from netra.chat.assistants import Assistants
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
-from netra.chat.routes import events, models, runs, search, sharing, threads
+from netra.chat.routes import assistants, events, models, runs, search, sharing, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.search import SearchIndex
@@ -61,7 +62,8 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        for module in (sharing, threads, runs, events, search, models, usage_routes, dashboard):
+        modules = (sharing, threads, runs, events, search, models, assistants)
+        for module in (*modules, usage_routes, dashboard):
             api.include_router(module.router)
         api.routes.append(websocket_route())
         return [api, web_router()]
@@ -162,6 +164,7 @@ class ChatComponent:
             shares=Shares(runtime.db),
             feedback=FeedbackStore(runtime.db),
             usage=usage,
+            assistants=Assistants(runtime.db, models),
         )
         # Revocations end open streams (docs/auth.md): the verifier's list says when.
         backend.streams.attach(getattr(runtime.verifier, "revocations", None))

@@ -195,3 +195,25 @@ class AdminsOnly(ChatError):
 
     def __init__(self) -> None:
         super().__init__("only admins may do this")
+
+
+class NoSuchAssistant(ChatError):
+    """An assistant that does not exist, or is someone else's personal one (one answer)."""
+
+    reason = "not_found"
+
+    def __init__(self, assistant_id: str) -> None:
+        super().__init__(f"assistant {assistant_id!r} not found")
+
+
+class AssistantReadOnly(ChatError):
+    """A shared assistant: only admins change those made through the API, and nobody
+    changes the builtin one or the catalog's (MODELS_FILE) through it."""
+
+    reason = "forbidden"
+
+
+class UnknownTool(ChatError):
+    """An assistant given a tool that no built-in or declared MCP server provides."""
+
+    reason = "unknown_tool"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netra.agents.approvals import Paused
+from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
 from netra.agents.events import AgentCompleted, AgentError
 from netra.agents.run import Resumption
 from netra.chat.eventlog import Envelope
@@ -26,6 +27,10 @@ class Leg:
     roles: frozenset[str]
     # Committed before the task and published first (agent_started; approval_resolved).
     published: tuple[Envelope, ...]
+    # The thread's assistant (netra.chat.assistants): its id, instructions and tools.
+    assistant: str = BUILTIN_ASSISTANT
+    instructions: str = ""
+    tools: frozenset[str] | None = None
     message: Message | None = None
     resuming: Resumption | None = None
     admission: Admission | None = None

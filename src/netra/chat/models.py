@@ -3,10 +3,10 @@ service, which may have a database of its own."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from netra.db.base import CreatedMixin, IdMixin, UTCDateTime, new_metadata, utcnow
@@ -25,6 +25,8 @@ class Thread(IdMixin, CreatedMixin, ChatBase):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     # The catalog model its messages use unless one names another; None: the default.
     model: Mapped[str | None] = mapped_column(String(64))
+    # The assistant it was started with (netra.chat.assistants); None: the builtin one.
+    assistant_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Message(IdMixin, CreatedMixin, ChatBase):
@@ -59,6 +61,9 @@ class Run(IdMixin, CreatedMixin, ChatBase):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The day a budget admitted the run (it holds a place in flight on that day until
+    # its usage is recorded); None when no budget applied.
+    admitted_on: Mapped[date | None] = mapped_column(Date)
 
 
 class RunEvent(ChatBase):
@@ -95,6 +100,23 @@ class RunApproval(ChatBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Assistant(IdMixin, CreatedMixin, ChatBase):
+    """An assistant made through the API: a user's own, or shared by an admin (no owner).
+    The catalog's shared assistants are not rows: they live in MODELS_FILE."""
+
+    __tablename__ = "assistants"
+
+    # The owner of a personal assistant; None: shared with everyone.
+    user_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_by: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(100))
+    instructions: Mapped[str] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(64))
+    tools: Mapped[list[str]] = mapped_column(JSON)
+    starters: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Share(IdMixin, CreatedMixin, ChatBase):

@@ -4,18 +4,28 @@ run) goes through here, and only the first one counts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent
 from netra.chat.eventlog import Envelope, EventLog
-from netra.chat.models import ACTIVE, Message, insert_values, messages_table, runs_table
+from netra.chat.models import (
+    ACTIVE,
+    Message,
+    Run,
+    Thread,
+    insert_values,
+    messages_table,
+    runs_table,
+)
 from netra.db.base import new_id, utcnow
 from netra.health.metrics import Metrics
 from netra.usage.meter import RunMeter
+from netra.usage.store import UsageStore
+from netra.usage.tally import Price, RunTally
 
 
 async def record_end(
@@ -55,6 +65,37 @@ async def record_end(
         return await events.append_in(session, thread_id, run_id, [*last, terminal])
 
 
+def orphan_meter(
+    run: Run,
+    user_id: str,
+    *,
+    metrics: Metrics,
+    pricing: Callable[[str, str], Price | None],
+    store: UsageStore | None,
+) -> RunMeter:
+    """Records the usage of a run ended for a dead instance (or from afar), as its own
+    would."""
+    model = run.model or run.provider
+    tally = RunTally(
+        user_id,
+        run.thread_id,
+        run.id,
+        provider=run.provider,
+        model=model,
+        admitted_on=run.admitted_on,
+        started_at=run.started_at or run.created_at,
+    )
+    return RunMeter.orphan(
+        tally,
+        metrics=metrics,
+        price=pricing(run.provider, model),
+        store=store,
+        admitted_on=run.admitted_on,
+    )
+
+
+# A run and its owner (runs have no user column: their thread's).
+RUN_AND_OWNER = select(Run, Thread.user_id).join(Thread, Thread.id == Run.thread_id)
 _FAIL_RUN = (
     update(runs_table)
     .where(runs_table.c.id == bindparam("b_run"), runs_table.c.status.in_(ACTIVE))

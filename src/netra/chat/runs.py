@@ -23,15 +23,12 @@ from netra.agents.run import run_agent, started_event
 from netra.agents.runtime import Agent, RunContext
 from netra.chat.agent_stream import Item, coalesce, pump
 from netra.chat.approvals import Approvals
+from netra.chat.assistants import BUILTIN, Preset
 from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.legs import Ending, Leg
-from netra.chat.models import (
-    ACTIVE,
-    LEASED,
-    Run,
-)
-from netra.chat.run_end import record_end
+from netra.chat.models import ACTIVE, LEASED, Run
+from netra.chat.run_end import RUN_AND_OWNER, orphan_meter, record_end
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
 from netra.db.base import utcnow
@@ -89,10 +86,13 @@ class RunManager:
         agent: Agent | None = None,
         roles: Iterable[str] = ("user",),
         admission: Admission | None = None,
+        *,
+        preset: Preset = BUILTIN,
     ) -> None:
         """Run `agent` (default: this manager's) for a posted message; its
         `agent_started` (committed with the message) is published first, by the run's task.
-        `admission`: the budget that let it in, which stops it when crossed."""
+        `admission`: the budget that let it in, which stops it when crossed. `preset`:
+        the thread's assistant, whose instructions and tools the run has."""
         run = posted.run
         leg = Leg(
             run.id,
@@ -100,6 +100,9 @@ class RunManager:
             user_id,
             frozenset(roles),
             tuple(posted.events),
+            assistant=preset.id,
+            instructions=preset.instructions,
+            tools=None if preset.tools is None else frozenset(preset.tools),
             message=posted.message,
             admission=admission,
         )
@@ -110,13 +113,6 @@ class RunManager:
         task = asyncio.create_task(self._execute(leg, agent, provider), name=f"run-{leg.run_id}")
         self.tasks[leg.run_id] = task
         task.add_done_callback(lambda _: self.tasks.pop(leg.run_id, None))
-
-    def agent_for(self, model: str | None) -> Agent:
-        """The agent of the catalog model `model` (this manager's own one without a
-        catalog, or for a model the catalog no longer declares)."""
-        if self.agents is None or self.catalog is None or model is None:
-            return self.agent
-        return self.agents(model) if self.catalog.model(model) is not None else self.agent
 
     async def cancel(self, run_id: str, reason: str = "cancelled by the user") -> None:
         """Stop a run wherever it executes (a waiting one, from here)."""
@@ -167,6 +163,7 @@ class RunManager:
             provider=agent.name,
             model=started_event(agent).model or agent.name,  # the catalog id
             prompt_chars=len(leg.message.content) if leg.message is not None else 0,
+            assistant=leg.assistant,
             admitted_on=admission.day if admission is not None else None,
             email=admission.email if admission is not None else None,
         )
@@ -222,6 +219,8 @@ class RunManager:
             data,
             roles=leg.roles,
             meter=meter.check,
+            instructions=leg.instructions,
+            tools=leg.tools,
             can_pause=True,
         )
         # run_agent (netra.agents) enforces the time limit (per leg) and ends every leg
@@ -336,7 +335,12 @@ class RunManager:
             if status not in ACTIVE:
                 return
             await asyncio.sleep(0.05)
-        await self.finish(run_id, thread_id, AgentError(reason=reason, code="cancelled"))
+        async with self.db() as session:
+            found = (await session.execute(RUN_AND_OWNER.where(Run.id == run_id))).first()
+        meter = None if found is None else self._orphan_meter(*found)
+        await self.finish(
+            run_id, thread_id, AgentError(reason=reason, code="cancelled"), meter=meter
+        )
 
     async def maintain(self) -> None:
         """Renew this instance's leases, fail runs whose lease expired and decline
@@ -365,21 +369,22 @@ class RunManager:
         """Fail every leased run whose lease expired (a waiting run holds none); returns
         how many."""
         async with self.db() as session:
-            rows = await session.execute(
-                select(Run.id, Run.thread_id).where(
-                    Run.status.in_(LEASED), Run.lease_expires_at < utcnow()
-                )
-            )
-            orphans = [(run_id, thread_id) for run_id, thread_id in rows.all()]
-        for run_id, thread_id in orphans:
-            if run_id in self.tasks:
+            expired = Run.status.in_(LEASED), Run.lease_expires_at < utcnow()
+            orphans = list((await session.execute(RUN_AND_OWNER.where(*expired))).all())
+        for run, user_id in orphans:
+            if run.id in self.tasks:
                 continue
             error = AgentError(
                 reason="the server running this answer stopped; send the message again",
                 code="internal",
             )
-            await self.finish(run_id, thread_id, error)
+            await self.finish(run.id, run.thread_id, error, meter=self._orphan_meter(run, user_id))
         return len(orphans)
+
+    def _orphan_meter(self, run: Run, user_id: str) -> RunMeter:
+        return orphan_meter(
+            run, user_id, metrics=self.metrics, pricing=self.pricing, store=self.usage
+        )
 
     async def shutdown(self, grace: float = 5.0) -> None:
         """Interrupt every local run, recording why, so none stays 'running'."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -61,10 +61,21 @@ class ThreadStore:
         self.db = db
         self.events = events
 
-    async def create(self, user_id: str, title: str, model: str | None = None) -> Thread:
+    async def create(
+        self,
+        user_id: str,
+        title: str,
+        model: str | None = None,
+        assistant_id: str | None = None,
+    ) -> Thread:
         async with self.db.begin() as session:
             thread = Thread(
-                user_id=user_id, title=title, last_seq=0, updated_at=utcnow(), model=model
+                user_id=user_id,
+                title=title,
+                last_seq=0,
+                updated_at=utcnow(),
+                model=model,
+                assistant_id=assistant_id,
             )
             session.add(thread)
         return thread
@@ -89,7 +100,8 @@ class ThreadStore:
     async def update(
         self, user_id: str, thread_id: str, changes: dict[str, str | None]
     ) -> Thread | None:
-        """Set `title` and/or `model` (a None model: back to the catalog's default)."""
+        """Set `title`, `model` and/or `assistant_id` (None: back to the catalog's
+        default model, the builtin assistant)."""
         async with self.db.begin() as session:
             thread = await session.scalar(
                 select(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
@@ -99,6 +111,8 @@ class ThreadStore:
                     thread.title = str(changes["title"])
                 if "model" in changes:
                     thread.model = changes["model"]
+                if "assistant_id" in changes:
+                    thread.assistant_id = changes["assistant_id"]
                 thread.updated_at = utcnow()
             return thread
 
@@ -163,6 +177,7 @@ class ThreadStore:
         instance: str,
         model: str | None = None,
         lease_until: datetime,
+        admitted_on: date | None = None,
     ) -> Posted | None:
         """Store a user message, its run and the run's first event (`started`, with the
         thread's next seq) in one transaction, once per (thread, client_msg_id). None if
@@ -175,7 +190,7 @@ class ThreadStore:
                         return earlier
                 message, run = _new_turn(thread_id, text, client_msg_id)
                 run.provider, run.model, run.instance_id = provider, model, instance
-                run.lease_expires_at = lease_until
+                run.lease_expires_at, run.admitted_on = lease_until, admitted_on
                 # First the thread's row: it checks the owner, takes the next seq and
                 # holds the row's lock (PostgreSQL) until commit.
                 events = await self.events.append_in(

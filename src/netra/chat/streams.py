@@ -3,6 +3,8 @@
 Two jobs, one registry:
 - caps: a user holds at most WS_MAX_PER_USER streams (SSE counts too); the next one is
   refused (`TooManyStreams`: close 1013 / HTTP 429), other users unaffected;
+- expiry: a stream opened with an expiring token ends when the token does
+  (`token expired`);
 - revocation: a stream ends when its credential does. The verifier's `RevocationList`
   tells the registry of each revocation the moment it arrives (at once in the embedded
   process, on the next poll or Redis push when deployed apart), and streams opened with
@@ -43,6 +45,7 @@ class Stream:
     credential: str
     end: Callable[[int, str], None]  # code, reason: how this stream is closed
     checked_at: float = field(default_factory=time.monotonic)
+    expiry: asyncio.TimerHandle | None = None
 
     @property
     def ident(self) -> str | None:
@@ -81,6 +84,11 @@ class Streams:
         """Register a stream (TooManyStreams past the cap); `close` it when it ends."""
         self.check_room(principal)
         stream = Stream(principal, credential, end)
+        if principal.expires_at is not None:
+            delay = max(0.0, principal.expires_at.timestamp() - time.time())
+            stream.expiry = asyncio.get_running_loop().call_later(
+                delay, end, UNAUTHORIZED, "token expired"
+            )
         self.by_user.setdefault(principal.subject, set()).add(stream)
         if stream.ident is not None:
             self.by_ident.setdefault(stream.ident, set()).add(stream)
@@ -89,6 +97,8 @@ class Streams:
         return stream
 
     def close(self, stream: Stream) -> None:
+        if stream.expiry is not None:
+            stream.expiry.cancel()
         for index, key in ((self.by_user, stream.principal.subject), (self.by_ident, stream.ident)):
             if key is None:
                 continue

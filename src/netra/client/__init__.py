@@ -9,7 +9,7 @@ Safe inside a running event loop (it never calls `asyncio.run`, docs/incidents.m
             print(event.type, event.payload)
 """
 
-from netra.client.client import Model, NetraClient, Thread, Tokens
+from netra.client.client import Assistant, Model, NetraClient, Thread, Tokens
 from netra.client.errors import (
     Conflict,
     Forbidden,
@@ -25,6 +25,7 @@ from netra.client.errors import (
 from netra.client.stream import EventStream, ServerEvent
 
 __all__ = [
+    "Assistant",
     "Conflict",
     "EventStream",
     "Forbidden",

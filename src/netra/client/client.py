@@ -35,6 +35,8 @@ class Thread:
     last_seq: int
     # Its default catalog model; None: the server's default.
     model: str | None = None
+    # The assistant it was started with (GET /api/assistants).
+    assistant_id: str = "builtin"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,24 @@ class Model:
     label: str
     capabilities: tuple[str, ...]
     default: bool
+
+
+@dataclass(frozen=True)
+class Assistant:
+    """A preset of instructions, model, tools and starter prompts (GET /api/assistants):
+    `kind` is builtin, catalog or shared (for everyone) or personal (the caller's)."""
+
+    id: str
+    name: str
+    instructions: str
+    model: str | None
+    tools: tuple[str, ...]
+    starters: tuple[str, ...]
+    kind: str
+    editable: bool
+
+
+_UNSET: Any = object()
 
 
 class NetraClient:
@@ -163,9 +183,77 @@ class NetraClient:
         rows = await self._call("GET", "/api/threads", params={"limit": limit})
         return [_thread(row) for row in rows]
 
-    async def create_thread(self, title: str = "New chat", model: str | None = None) -> Thread:
-        body = {"title": title} | ({"model": model} if model else {})
+    async def create_thread(
+        self, title: str = "New chat", model: str | None = None, assistant_id: str | None = None
+    ) -> Thread:
+        """A thread with a default `model` and started with an assistant (None: the
+        server's default model, the builtin assistant)."""
+        body: dict[str, Any] = {"title": title}
+        if model:
+            body["model"] = model
+        if assistant_id:
+            body["assistant_id"] = assistant_id
         return _thread(await self._call("POST", "/api/threads", json=body))
+
+    async def set_thread_assistant(self, thread_id: str, assistant_id: str | None) -> Thread:
+        """The thread's assistant from its next message on (None: the builtin one)."""
+        body = {"assistant_id": assistant_id}
+        return _thread(await self._call("PATCH", f"/api/threads/{thread_id}", json=body))
+
+    # --- assistants ----------------------------------------------------------------
+    async def list_assistants(self) -> list[Assistant]:
+        """The builtin assistant, the shared ones and the caller's own."""
+        return [_assistant(row) for row in await self._call("GET", "/api/assistants")]
+
+    async def get_assistant(self, assistant_id: str) -> Assistant:
+        return _assistant(await self._call("GET", f"/api/assistants/{assistant_id}"))
+
+    async def create_assistant(
+        self,
+        name: str,
+        *,
+        instructions: str = "",
+        model: str | None = None,
+        tools: tuple[str, ...] | list[str] = (),
+        starters: tuple[str, ...] | list[str] = (),
+        shared: bool = False,
+    ) -> Assistant:
+        """A personal assistant (`shared=True`: one for everyone, admins only)."""
+        body = {
+            "name": name,
+            "instructions": instructions,
+            "model": model,
+            "tools": list(tools),
+            "starters": list(starters),
+            "shared": shared,
+        }
+        return _assistant(await self._call("POST", "/api/assistants", json=body))
+
+    async def update_assistant(
+        self,
+        assistant_id: str,
+        *,
+        name: str | None = None,
+        instructions: str | None = None,
+        model: str | None = _UNSET,
+        tools: tuple[str, ...] | list[str] | None = None,
+        starters: tuple[str, ...] | list[str] | None = None,
+    ) -> Assistant:
+        """Change the fields given (`model=None`: the thread's or default model)."""
+        body: dict[str, Any] = {}
+        for key, value in (("name", name), ("instructions", instructions)):
+            if value is not None:
+                body[key] = value
+        for key, items in (("tools", tools), ("starters", starters)):
+            if items is not None:
+                body[key] = list(items)
+        if model is not _UNSET:
+            body["model"] = model
+        path = f"/api/assistants/{assistant_id}"
+        return _assistant(await self._call("PATCH", path, json=body))
+
+    async def delete_assistant(self, assistant_id: str) -> None:
+        await self._call("DELETE", f"/api/assistants/{assistant_id}")
 
     async def set_thread_model(self, thread_id: str, model: str | None) -> Thread:
         """The thread's default model (None: the server's default)."""
@@ -260,7 +348,21 @@ class NetraClient:
 
 
 def _thread(row: dict[str, Any]) -> Thread:
-    return Thread(row["id"], row["title"], row["last_seq"], row.get("model"))
+    assistant_id = row.get("assistant_id") or "builtin"
+    return Thread(row["id"], row["title"], row["last_seq"], row.get("model"), assistant_id)
 
 
-__all__ = ["Model", "NetraClient", "ServerEvent", "Thread", "Tokens"]
+def _assistant(row: dict[str, Any]) -> Assistant:
+    return Assistant(
+        id=row["id"],
+        name=row["name"],
+        instructions=row["instructions"],
+        model=row["model"],
+        tools=tuple(row["tools"]),
+        starters=tuple(row["starters"]),
+        kind=row["kind"],
+        editable=row["editable"],
+    )
+
+
+__all__ = ["Assistant", "Model", "NetraClient", "ServerEvent", "Thread", "Tokens"]

@@ -44,13 +44,32 @@ async def dashboard(backend: Backend, _: Admin) -> JSONResponse:
             "instance": runtime.instance_id,
             "live": live(runtime.metrics),
             **history,
-            "endpoints": [
-                {"name": name, "status": check["status"], "output": check["output"]}
-                for name, check in readiness.checks.items()
-                if name == "agent" or name.startswith(("model:", "mcp:"))
-            ],
+            "endpoints": endpoints(readiness.checks, backend.model_set.catalog.default.id),
         }
     )
+
+
+def endpoints(checks: dict[str, dict[str, Any]], default_model: str) -> list[dict[str, Any]]:
+    """Each catalog model and MCP server with its health, from the readiness checks (the
+    probes `/health/ready` runs, cached alike): `agent` is the default model's."""
+    shown = []
+    for check, result in checks.items():
+        if check == "agent":
+            kind, name = "model", default_model
+        elif check.startswith(("model:", "mcp:")):
+            kind, _, name = check.partition(":")
+        else:
+            continue
+        shown.append(
+            {
+                "kind": kind,
+                "name": name,
+                "check": check,
+                "status": result["status"],
+                "output": result["output"],
+            }
+        )
+    return shown
 
 
 async def read_history(db: async_sessionmaker[AsyncSession]) -> dict[str, Any]:

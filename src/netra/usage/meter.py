@@ -5,6 +5,7 @@ usage in the transaction that ends the run."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,12 +18,14 @@ from netra.agents.events import (
     ToolCompleted,
 )
 from netra.agents.events import Usage as StepUsage
+from netra.agents.mcp.tools import server_of
 from netra.agents.run import ProviderError
 from netra.health.metrics import Metrics
-from netra.usage.store import Admission, UsageStore
+from netra.usage.budgets import Limits
+from netra.usage.store import NOTHING_SPENT, Admission, UsageStore
 from netra.usage.tally import Price, RunTally
 
-# Until MCP servers exist every tool is Netra's own.
+# The `server` label of Netra's own tools.
 BUILTIN_SERVER = "builtin"
 
 
@@ -47,6 +50,22 @@ class RunMeter:
         self.metered_tokens = 0
         self.metered_cost = 0.0
 
+    @classmethod
+    def orphan(
+        cls,
+        tally: RunTally,
+        *,
+        metrics: Metrics,
+        price: Price | None,
+        store: UsageStore | None,
+        admitted_on: date | None,
+    ) -> RunMeter:
+        """The meter of a run whose instance died, ended by a sweeper: what it used there
+        is lost, but its usage row records the failure and a budget's place in flight on
+        `admitted_on` is given back."""
+        admission = None if admitted_on is None else Admission(admitted_on, Limits(), NOTHING_SPENT)
+        return cls(tally, metrics=metrics, price=price, store=store, admission=admission)
+
     def observe(self, event: AgentEvent) -> None:
         first = self.tally.first_token is None
         self.tally.observe(event)
@@ -57,7 +76,8 @@ class RunMeter:
             self.metrics.time_to_first_token.labels(self.tally.model).observe(seconds)
         elif isinstance(event, ToolCompleted):
             outcome = "ok" if event.error is None else "error"
-            self.metrics.tool_calls.labels(BUILTIN_SERVER, outcome).inc()
+            server = server_of(event.tool) or BUILTIN_SERVER
+            self.metrics.tool_calls.labels(server, outcome).inc()
 
     async def check(self, usage: StepUsage) -> None:
         """After a model call, before the run goes on: stop it if a budget is crossed."""

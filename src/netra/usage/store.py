@@ -205,6 +205,7 @@ class UsageStore:
                 "thread_id": tally.thread_id,
                 "model": tally.model,
                 "provider": tally.provider,
+                "assistant": tally.assistant,
                 "status": status,
                 "error_code": error_code,
                 "estimated": tally.estimated,

@@ -83,6 +83,8 @@ class RunTally:
     provider: str
     model: str
     prompt_chars: int = 0
+    # The thread's assistant (netra.chat.assistants): `builtin` or its id.
+    assistant: str | None = None
     email: str | None = None
     # The day the run was admitted on, when a budget admitted it (it may start a moment
     # later, after midnight).

@@ -173,6 +173,63 @@ def test_every_problem_is_reported_at_once_each_naming_its_key(
     assert "$NOT_SET_ANYWHERE" in secret.looked
 
 
+ASSISTANTS = """
+[[models]]
+id = "m"
+provider = "builtin"
+
+[[mcp_servers]]
+name = "files"
+transport = "stdio"
+command = "npx"
+tools = ["read_file"]
+
+[[assistants]]
+id = "builtin"
+name = "Impostor"
+
+[[assistants]]
+id = "a1"
+name = "Unknown model"
+model = "gpt-9"
+
+[[assistants]]
+id = "a2"
+name = "Unknown built-in tool"
+tools = ["shell"]
+
+[[assistants]]
+id = "a3"
+name = "A tool the server does not expose"
+tools = ["files__write_file"]
+
+[[assistants]]
+id = "a4"
+name = ""
+instructions = "fine"
+"""
+
+
+def test_an_assistant_naming_an_unknown_model_or_tool_is_a_config_error(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = make_settings(MODELS_FILE=str(write(tmp_path, ASSISTANTS)))
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(settings)
+    assert problems(exc) == {
+        "MODELS_FILE assistants[0].id": ("'builtin' is the builtin assistant's id; choose another"),
+        "MODELS_FILE assistants[1].model": "'gpt-9' is not a model of this file; known: m",
+        "MODELS_FILE assistants[2].tools": (
+            "'shell' is not a built-in tool (calculator, current_time, search_messages, "
+            "summarize_thread) nor server__tool"
+        ),
+        "MODELS_FILE assistants[3].tools": (
+            "'files__write_file': the MCP server 'files' does not expose 'write_file'"
+        ),
+        "MODELS_FILE assistants[4].name": "String should have at least 1 character",
+    }
+
+
 def test_a_duplicate_id_is_named(make_settings: SettingsFactory, tmp_path: Path) -> None:
     text = (
         '[[models]]\nid = "m"\nprovider = "builtin"\n\n[[models]]\nid = "m"\nprovider = "builtin"\n'

@@ -93,6 +93,7 @@ async def test_a_run_calls_an_mcp_tool_and_says_which_server_is_down(
             run = await wait_run(server, "alice", posted.json()["run_id"], timeout=30)
             assert run["status"] == "completed", run
             events = (await client.get(f"/api/threads/{tid}/events")).json()["items"]
+            metrics = (await client.get("/metrics")).text
         offered = [tool["function"]["name"] for tool in scripted.requests[0]["tools"]]
         assert "fault__echo" in offered
         assert not any(name.startswith("ghost__") for name in offered)
@@ -104,6 +105,7 @@ async def test_a_run_calls_an_mcp_tool_and_says_which_server_is_down(
         assert by_type["tool_completed"]["result"] == "via mcp"
         assert by_type["tool_completed"]["error"] is None
         assert by_type["agent_completed"]["text"] == "The tool said via mcp."
+        assert 'netra_tool_calls_total{outcome="ok",server="fault"} 1.0' in metrics
         follow_up = scripted.requests[1]["messages"][-1]
         assert follow_up == {
             "role": "tool",

@@ -89,7 +89,7 @@ class ModelAgent:
             if index == 0 and "tools" in self.entry.capabilities:
                 for notice in self.notices():
                     yield AgentThinking(text=notice)
-            fitted, note = _fit(link, history, message)
+            fitted, note = _fit(link, history, message, context)
             if note:
                 yield AgentThinking(text=note)
             failure = None
@@ -144,14 +144,16 @@ def _linked(paused: Paused, index: int) -> Paused:
     return Paused(paused.asked, {"link": index, "checkpoint": paused.checkpoint})
 
 
-def _fit(link: Link, history: Sequence[ChatTurn], message: str) -> tuple[list[ChatTurn], str]:
+def _fit(
+    link: Link, history: Sequence[ChatTurn], message: str, context: RunContext
+) -> tuple[list[ChatTurn], str]:
     """The history that fits the model's window, and what the run should say if it
     had to leave turns out."""
     entry = link.entry
-    fixed = [message, str(getattr(link.agent, "system_prompt", ""))]
+    fixed = [message, context.system_prompt(str(getattr(link.agent, "system_prompt", "")))]
     tools = getattr(link.agent, "tools", None)
     if isinstance(tools, ToolRegistry) and len(tools):
-        fixed.append(json.dumps(tools.openai_specs()))
+        fixed.append(json.dumps(tools.openai_specs(context)))
     fitted = fit_history(
         history,
         context_window=entry.context_window,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from netra.agents.builtin_tools import default_tools
@@ -26,6 +26,8 @@ class ModelSet:
 
     catalog: Catalog
     agents: dict[str, Agent]
+    # The tools the models share (built-in and MCP), which assistants choose from.
+    tools: ToolRegistry = field(default_factory=ToolRegistry)
 
     @property
     def default(self) -> Agent:
@@ -40,7 +42,9 @@ class ModelSet:
         model = getattr(agent, "model", None)
         model_id = model if isinstance(model, str) and model else "default"
         entry = ModelEntry(id=model_id, label=agent.name, provider="builtin", default=True)
-        return cls(Catalog((entry,)), {model_id: agent})
+        tools = getattr(agent, "tools", None)
+        registry = tools if isinstance(tools, ToolRegistry) else default_tools()
+        return cls(Catalog((entry,)), {model_id: agent}, registry)
 
 
 def build_models(
@@ -67,7 +71,7 @@ def build_models(
         chain = catalog.chain(entry.id)
         links = [Link(link, providers[link.id]) for link in chain]
         agents[entry.id] = ModelAgent(links, notices)
-    return ModelSet(catalog, agents)
+    return ModelSet(catalog, agents, registry)
 
 
 def provider_agent(

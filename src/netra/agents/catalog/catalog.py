@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from netra.agents.catalog.schema import AssistantEntry, McpServerEntry, ModelEntry
 from netra.errors import DomainError
 
+# The assistant a thread has unless it was started with another: every tool, no
+# instructions of its own (the provider's system prompt), the thread's or default model.
+BUILTIN_ASSISTANT = "builtin"
+
 
 class ModelNotAllowed(DomainError):
     """The caller named a model that is not in the catalog or not for their roles."""
@@ -61,6 +65,9 @@ class Catalog:
             entries.append(entry)
             entry = self.model(entry.fallback) if entry.fallback else None
         return entries
+
+    def assistant(self, assistant_id: str) -> AssistantEntry | None:
+        return next((entry for entry in self.assistants if entry.id == assistant_id), None)
 
     def secret(self, name: str | None) -> str | None:
         return self.secrets.get(name) if name else None

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from netra.agents.catalog.catalog import Catalog
+from netra.agents.builtin_tools import BUILTIN_TOOL_NAMES
+from netra.agents.catalog.catalog import BUILTIN_ASSISTANT, Catalog
 from netra.agents.catalog.schema import AssistantEntry, McpServerEntry, ModelEntry
 from netra.settings import Problem, SecretLookup, Settings
 from netra.settings.sources import SourceError
@@ -239,17 +240,39 @@ def _assistant_problems(
 ) -> Iterator[Problem]:
     yield from _duplicates("assistants", "id", [(i, entry.id) for i, entry in assistants])
     model_ids = {entry.id for _, entry in models}
-    server_names = {server.name for _, server in servers}
+    declared = {server.name: server for _, server in servers}
     for index, entry in assistants:
+        if entry.id == BUILTIN_ASSISTANT:
+            yield Problem(
+                _key("assistants", index, "id"),
+                f"{BUILTIN_ASSISTANT!r} is the builtin assistant's id; choose another",
+            )
         if entry.model is not None and entry.model not in model_ids:
-            yield Problem(_key("assistants", index, "model"), f"{entry.model!r} is not a model")
+            known = ", ".join(sorted(model_ids))
+            yield Problem(
+                _key("assistants", index, "model"),
+                f"{entry.model!r} is not a model of this file; known: {known}",
+            )
         for tool in entry.tools:
-            server, separator, _ = tool.partition("__")
-            if separator and server not in server_names:
-                yield Problem(
-                    _key("assistants", index, "tools"),
-                    f"{tool!r} names the MCP server {server!r}, which is not declared",
-                )
+            problem = tool_problem(tool, declared)
+            if problem:
+                yield Problem(_key("assistants", index, "tools"), problem)
+
+
+def tool_problem(tool: str, servers: Mapping[str, McpServerEntry]) -> str:
+    """Why an assistant cannot be given `tool` (a built-in name, or `server__tool` of a
+    declared server that exposes it), or "" when it can."""
+    server, separator, name = tool.partition("__")
+    if not separator:
+        if tool in BUILTIN_TOOL_NAMES:
+            return ""
+        return f"{tool!r} is not a built-in tool ({', '.join(BUILTIN_TOOL_NAMES)}) nor server__tool"
+    entry = servers.get(server)
+    if entry is None:
+        return f"{tool!r} names the MCP server {server!r}, which is not declared"
+    if not name or not entry.exposes(name):
+        return f"{tool!r}: the MCP server {server!r} does not expose {name!r}"
+    return ""
 
 
 def _references(

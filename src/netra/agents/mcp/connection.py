@@ -26,6 +26,7 @@ from mcp.client.streamable_http import streamable_http_client
 from netra.agents.catalog.schema import McpServerEntry
 from netra.agents.mcp.tools import McpTool, RejectedTool
 from netra.agents.tools import ToolError
+from netra.health.tracing import tracing_enabled
 
 log = logging.getLogger("netra.agents.mcp")
 CONNECTION_CLOSED = -32000
@@ -238,11 +239,22 @@ class McpConnection:
             {name: self._secrets[secret] for name, secret in entry.header_secrets.items()}
         )
         timeout = httpx2.Timeout(self.timing.connect_timeout, read=max(entry.timeout, 300.0))
-        async with (
-            httpx2.AsyncClient(headers=headers, timeout=timeout) as client,
-            streamable_http_client(str(entry.url), http_client=client) as streams,
-        ):
-            yield streams
+        async with httpx2.AsyncClient(headers=headers, timeout=timeout) as client:
+            _trace_requests(client)
+            async with streamable_http_client(str(entry.url), http_client=client) as streams:
+                yield streams
+
+
+def _trace_requests(client: httpx2.AsyncClient) -> None:
+    """When tracing is on, each request to the server gets a client span and carries
+    `traceparent`. The SDK sends a call's POST in the calling task's context, so that
+    span is a child of the call's (`execute_tool <name>` → `MCP send tools/call`).
+    The SDK speaks `httpx2`, which the process-wide `httpx` instrumentation misses."""
+    if not tracing_enabled():
+        return
+    from opentelemetry.instrumentation.httpx import HTTPX2ClientInstrumentor  # noqa: PLC0415
+
+    HTTPX2ClientInstrumentor.instrument_client(client)  # type: ignore[arg-type]  # typed for httpx
 
 
 def _describe(exc: BaseException) -> str:

@@ -30,6 +30,13 @@ def model_name(server: str, tool: str) -> str:
     return f"{server}__{tool}"
 
 
+def server_of(name: str) -> str | None:
+    """The MCP server a registry tool comes from (its name's prefix, which cannot hold
+    `__`), None for Netra's own tools."""
+    server, separator, _ = name.partition("__")
+    return server if separator and server else None
+
+
 class RejectedTool(ValueError):
     """An MCP tool Netra will not offer a model; the message says why."""
 

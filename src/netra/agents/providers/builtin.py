@@ -49,7 +49,7 @@ class BuiltinAgent:
         started = time.perf_counter()
         yield AgentStarted(provider=self.name)
         step = plan(message)
-        if step is None or self.tools.get(step.tool) is None:
+        if step is None or self.tools.offered(step.tool, context) is None:
             answer = CAPABILITIES
         else:
             article = "an" if step.intent[:1] in "aeiou" else "a"

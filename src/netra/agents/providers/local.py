@@ -122,7 +122,9 @@ class LocalAgent:
                 "The local model is not available on this server (LOCAL_MODEL_PATH).",
                 code="internal",
             ) from exc
-        messages = build_messages(self.system_prompt, history[-HISTORY_TURNS:], message)
+        messages = build_messages(
+            context.system_prompt(self.system_prompt), history[-HISTORY_TURNS:], message
+        )
         answer: list[str] = []
         attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": self.model}
         span = tracer.start_span(f"chat {self.model}", attributes=attributes)

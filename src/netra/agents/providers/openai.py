@@ -17,7 +17,7 @@ import httpx
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from netra.agents.approvals import Decision, Paused, cannot_ask, declined
@@ -88,7 +88,8 @@ class OpenAIAgent:
         self, history: Sequence[ChatTurn], message: str, context: RunContext
     ) -> AsyncIterator[AgentEvent | Paused]:
         yield AgentStarted(provider=self.name, model=self.model)
-        progress = Progress(messages=build_messages(self.system_prompt, history, message))
+        prompt = context.system_prompt(self.system_prompt)
+        progress = Progress(messages=build_messages(prompt, history, message))
         async for event in self._go(progress, context):
             yield event
 
@@ -188,10 +189,14 @@ class OpenAIAgent:
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         try:
             # Current only while the request goes out: its httpx span and `traceparent`
-            # header belong to this model call.
+            # header belong to this model call. The header is also set here, not left to
+            # the httpx instrumentation alone: the model server's trace must not depend on
+            # which instrumentations a process happens to run.
             with trace.use_span(span):
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier)
                 stream = await self.client.chat.completions.create(
-                    **self._request(messages, context)
+                    **self._request(messages, context), extra_headers=carrier or None
                 )
         except openai.OpenAIError as exc:
             raise ProviderError(self._describe(exc)) from exc

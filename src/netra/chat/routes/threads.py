@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
 from netra.chat.errors import NoSuchThread
 from netra.chat.routes.deps import Backend, Reader, Writer
 
@@ -15,16 +16,21 @@ router = APIRouter(prefix="/api/threads", tags=["threads"])
 
 
 ModelId = Annotated[str, Field(min_length=1, max_length=64)]
+AssistantId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class ThreadIn(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=200)] = "New chat"
     model: ModelId | None = Field(None, description="A catalog model id (GET /api/models).")
+    assistant_id: AssistantId | None = Field(
+        None, description="An assistant (GET /api/assistants); null: the builtin one."
+    )
 
 
 class ThreadPatch(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     model: ModelId | None = Field(None, description="null: back to the default model.")
+    assistant_id: AssistantId | None = Field(None, description="null: the builtin assistant.")
 
 
 class ThreadOut(BaseModel):
@@ -35,6 +41,8 @@ class ThreadOut(BaseModel):
     updated_at: datetime
     last_seq: int
     model: str | None
+    # Stored as null for the builtin assistant (and threads from before assistants).
+    assistant_id: Annotated[str, BeforeValidator(lambda value: value or BUILTIN_ASSISTANT)]
 
 
 class MessageOut(BaseModel):
@@ -81,7 +89,10 @@ async def list_threads(
 @router.post("", response_model=ThreadOut, status_code=201)
 async def create_thread(backend: Backend, user: Writer, body: ThreadIn) -> ThreadOut:
     backend.check_model(body.model, user.roles)
-    thread = await backend.threads.create(user.subject, body.title, body.model)
+    await backend.check_assistant(user, body.assistant_id)
+    thread = await backend.threads.create(
+        user.subject, body.title, body.model, _stored(body.assistant_id)
+    )
     return ThreadOut.model_validate(thread)
 
 
@@ -94,13 +105,23 @@ async def get_thread(backend: Backend, user: Reader, thread_id: str) -> ThreadOu
 async def update_thread(
     backend: Backend, user: Writer, thread_id: str, body: ThreadPatch
 ) -> ThreadOut:
-    """Rename the thread and/or set its default model (the fields sent are changed)."""
+    """Rename the thread, set its default model and/or its assistant (the fields sent
+    are changed)."""
     backend.check_model(body.model, user.roles)
+    if "assistant_id" in body.model_fields_set:
+        await backend.check_assistant(user, body.assistant_id)
     changes = body.model_dump(include=body.model_fields_set)
+    if "assistant_id" in changes:
+        changes["assistant_id"] = _stored(body.assistant_id)
     thread = await backend.threads.update(user.subject, thread_id, changes)
     if thread is None:
         raise NoSuchThread(thread_id)
     return ThreadOut.model_validate(thread)
+
+
+def _stored(assistant_id: str | None) -> str | None:
+    """The builtin assistant is kept as null, whichever way it was named."""
+    return None if assistant_id == BUILTIN_ASSISTANT else assistant_id
 
 
 @router.delete("/{thread_id}", status_code=204)

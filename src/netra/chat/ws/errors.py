@@ -60,6 +60,9 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
     chat.NotAnAnswer: Reply("not_an_answer"),
     chat.NoSuchShare: Reply("not_found"),
     chat.AdminsOnly: Reply("forbidden"),
+    chat.NoSuchAssistant: Reply("not_found"),
+    chat.AssistantReadOnly: Reply("forbidden"),
+    chat.UnknownTool: Reply("unknown_tool"),
     QuotaExceeded: Reply("quota_exceeded", QuotaExceeded.detail),
 }
 

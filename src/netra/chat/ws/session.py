@@ -99,7 +99,6 @@ class SocketSession:
 
     async def _serve_stream(self) -> None:
         self.backend.sockets.add(self.outbox)
-        expiry = self._watch_expiry()
         writer = asyncio.create_task(self._write(), name="ws-writer")
         self.outbox.push(
             reply(
@@ -115,8 +114,6 @@ class SocketSession:
         try:
             await self._read()
         finally:
-            if expiry is not None:
-                expiry.cancel()
             for subscription in self.subscriptions.values():
                 self.backend.hub.unsubscribe(subscription)
             self.backend.sockets.discard(self.outbox)
@@ -124,15 +121,6 @@ class SocketSession:
                 writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
-
-    def _watch_expiry(self) -> asyncio.TimerHandle | None:
-        expires = self.user.expires_at
-        if expires is None:
-            return None
-        delay = max(0.0, expires.timestamp() - time.time())
-        return asyncio.get_running_loop().call_later(
-            delay, self.outbox.fail, Close.UNAUTHORIZED, "token expired"
-        )
 
     async def _read(self) -> None:
         while self.outbox.close_code is None:

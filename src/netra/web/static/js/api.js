@@ -23,6 +23,7 @@ export function signOutLocally(message) {
   app.token = null;
   app.user = null;
   app.models = null;
+  app.assistants = null;
   listeners.signedOut(message);
 }
 

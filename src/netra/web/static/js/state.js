@@ -12,6 +12,8 @@ export const app = {
   pendingText: null, // the first message of a chat being created
   models: null, // GET /api/models, once per sign-in
   nextModel: null, // the model picked before a chat exists (views/models.js)
+  assistants: null, // GET /api/assistants, reloaded when the user changes theirs
+  nextAssistant: null, // the assistant picked before a chat exists (views/assistants.js)
   chat: null, // the open conversation (views/chat.js)
   socket: null, // the live event stream (socket.js)
 };

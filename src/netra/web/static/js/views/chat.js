@@ -8,6 +8,7 @@ import { onBackOnline } from "../connectivity.js";
 import { RunView } from "./timeline.js";
 import { loadThreads, threadList } from "./threads.js";
 import { loadModels, modelPicker } from "./models.js";
+import { assistantById, assistantPicker, loadAssistants, openAssistantsDialog, starterButtons } from "./assistants.js";
 
 const MAX_CHARS = 16000; // the backend's MESSAGE_MAX_CHARS default; it answers 413 beyond its own
 
@@ -25,7 +26,7 @@ export async function chatView(main, threadId, messageId = null) {
   app.chat = chat;
   main.replaceChildren(h("p", { class: "loading", text: "Loading your chats…" }));
   try {
-    await Promise.all([loadThreads(), loadModels()]);
+    await Promise.all([loadThreads(), loadModels(), loadAssistants()]);
   } catch (error) {
     return main.replaceChildren(h("p", { class: "error", role: "alert", text: error.message }));
   }
@@ -45,19 +46,38 @@ export async function chatView(main, threadId, messageId = null) {
 
 async function newThread(firstText) {
   const title = firstText ? firstText.replace(/\s+/g, " ").slice(0, 60) : "New chat";
-  const body = app.nextModel ? { title, model: app.nextModel } : { title };
+  const body = { title };
+  if (app.nextModel) body.model = app.nextModel;
+  if (app.nextAssistant) body.assistant_id = app.nextAssistant;
   const thread = await api("/api/threads", { method: "POST", body });
   app.nextModel = null;
+  app.nextAssistant = null;
   app.pendingText = firstText || null;
   window.location.hash = `#/t/${encodeURIComponent(thread.id)}`;
 }
 
+// A new chat: pick its assistant (its starters become buttons), then type or pick.
 function emptyState(conversation) {
+  const starters = h("div", { class: "starter-slot" });
+  const showStarters = () => starters.replaceChildren(
+    starterButtons(assistantById(app.nextAssistant), (text) => newThread(text)) ?? "");
+  const manage = h("button", {
+    type: "button", class: "secondary small", text: "Manage assistants",
+    onclick: () => openAssistantsDialog(() => {
+      if (!assistantById(app.nextAssistant)) app.nextAssistant = null;
+      emptyState(conversation);
+    }),
+  });
   conversation.replaceChildren(
     h("h1", { text: "Start a chat" }),
     h("p", { class: "note", text: "Ask anything. Try “what is 17 * 23?” to watch the agent call a tool." }),
+    h("div", { class: "assistant-bar" },
+      assistantPicker({ current: app.nextAssistant, onChange: (id) => { app.nextAssistant = id; showStarters(); } }),
+      manage),
+    starters,
     composer(async (text) => newThread(text),
       modelPicker({ current: app.nextModel, onChange: async (id) => { app.nextModel = id; } })));
+  showStarters();
   focusHeading(conversation);
 }
 
@@ -115,13 +135,15 @@ async function allMessages(threadId) {
 
 function header(thread, chat) {
   const title = h("h1", { class: "thread-title", text: thread.title });
+  const assistant = assistantById(thread.assistant_id);
+  const who = h("span", { class: "thread-assistant note", text: `with ${assistant?.name ?? "Netra"}` });
   const status = h("span", { class: "live-status", role: "status", text: "Connecting…" });
   const rename = h("button", { type: "button", class: "secondary small", text: "Rename" });
   const remove = h("button", { type: "button", class: "danger small", text: "Delete" });
   const exportMd = h("button", { type: "button", class: "secondary small", text: "Export Markdown" });
   const exportJson = h("button", { type: "button", class: "secondary small", text: "Export JSON" });
   const share = h("button", { type: "button", class: "secondary small", text: "Share" });
-  const bar = h("div", { class: "thread-head" }, title,
+  const bar = h("div", { class: "thread-head" }, title, who,
     h("div", { class: "actions" }, status, share, exportMd, exportJson, rename, remove));
   exportMd.addEventListener("click", () => download(thread, "markdown", "md"));
   exportJson.addEventListener("click", () => download(thread, "json", "json"));
@@ -226,6 +248,13 @@ async function openThread(conversation, chat) {
   chat.log = log;
   chat.scroller = scroller;
   drawHistory(chat, messages);
+  if (!messages.length && !app.pendingText) {
+    const starters = starterButtons(assistantById(thread.assistant_id), (text) => {
+      starters.remove();
+      send(chat, text).catch((error) => chat.setStatus(`Not sent: ${error.message}`, "error"));
+    });
+    if (starters) scroller.before(starters);
+  }
   chat.stream = new ThreadStream(chat.threadId, 0, {
     onEvent: (event) => onEvent(chat, event),
     onStatus: (text, state) => chat.setStatus(text, state),

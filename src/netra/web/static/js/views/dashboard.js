@@ -83,7 +83,7 @@ export async function dashboardView(main) {
     h("h2", { text: "Top models (7 days)" }), table(["Model", "Tokens", "Cost", "Runs"], board.top_models.map((m) => [m.model, m.tokens, cost(m.cost), m.runs])),
     h("h2", { text: "Recent errors" }), table(["When", "Run", "User", "Code", "Reason"],
       board.recent_errors.map((e) => [when(e.finished_at), e.run_id, e.user_id, e.code, e.reason || ""])),
-    h("h2", { text: "Model endpoints and MCP servers" }), table(["Name", "Status", "Detail"], board.endpoints.map((e) => [e.name, e.status, e.output])),
+    h("h2", { text: "Model endpoints and MCP servers" }), table(["Kind", "Name", "Status", "Detail"], board.endpoints.map((e) => [e.kind, e.name, e.status, e.output])),
     h("h2", { text: "Usage" }), exportButton,
     h("h2", { text: "Budgets" }), budgetForm(drawBudgets), budgets));
   await drawBudgets();
