@@ -229,13 +229,17 @@ async def test_a_run_waiting_through_a_backend_restart_resumes_on_the_new_proces
     assert payloads(events, "agent_completed")[0]["text"] == "It echoed after the restart."
 
 
-async def test_cancelling_a_waiting_run_ends_it_and_withdraws_its_approval(
+async def test_a_waiting_run_holds_its_thread_and_cancelling_it_withdraws_its_approval(
     start: Start, scripted: ScriptedModelServer
 ) -> None:
     srv = await start()
     script_echo(scripted, "call_1", "hi", "unused")
     async with srv.http("alice") as client:
         tid, run_id = await post_and_wait(client)
+        # A waiting run still holds its thread.
+        second = await client.post(f"/api/threads/{tid}/messages", json={"text": "more"})
+        assert second.status_code == 409, second.text
+        assert second.json()["detail"]["reason"] == "run_active"
         cancelled = await client.post(f"/api/runs/{run_id}/cancel")
         assert cancelled.status_code == 202, cancelled.text
         run = await until_status(client, run_id, "cancelled")
