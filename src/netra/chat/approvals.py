@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from netra.agents.approvals import Decision, Paused
@@ -84,6 +84,9 @@ class Approvals:
             "created_at": now,
             "expires_at": now + timedelta(seconds=self.timeout),
         }
+        # Some servers number calls per step (`call_0` again): the earlier, resolved
+        # approval under this id gives way to the new one.
+        await session.execute(_FORGET, {"b_run": leg.run_id, "b_call": asked.call_id})
         await session.execute(insert(run_approvals_table), row)
         return True
 
@@ -222,6 +225,9 @@ _CLAIM_ALL = (
 )
 _CLAIM = _CLAIM_ALL.where(_approvals.c.call_id == bindparam("b_call")).values(
     note=bindparam("b_note")
+)
+_FORGET = delete(_approvals).where(
+    _approvals.c.run_id == bindparam("b_run"), _approvals.c.call_id == bindparam("b_call")
 )
 # A running run starts waiting (no lease: no task), a waiting one runs again (leased).
 _runs = runs_table

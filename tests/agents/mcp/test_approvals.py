@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
 from netra.service import build_app
-from netra.testing import PASSWORD, ScriptedModelServer, eventually
+from netra.testing import PASSWORD, ScriptedModelServer, answer_chunks, chunk, eventually
 from tests.support.approvals import (
     ECHO,
     assert_gap_free,
@@ -23,6 +24,7 @@ from tests.support.approvals import (
     models_file,
     post_and_wait,
     script_echo,
+    tool_call,
     until_status,
 )
 from tests.support.apps import SettingsFactory
@@ -170,6 +172,55 @@ async def test_a_denial_over_the_socket_gives_the_model_an_error_and_the_run_goe
     assert refused["payload"]["code"] == "already_resolved"
     assert refused["payload"]["call_id"] == "call_9"
     assert run["status"] == "completed"
+
+
+async def test_each_call_of_a_step_asks_in_turn_and_a_reused_call_id_asks_again(
+    start: Start, scripted: ScriptedModelServer
+) -> None:
+    srv = await start()
+    first = tool_call("call_0", ECHO, {"message": "one"})
+    second = {**tool_call("call_1", ECHO, {"message": "two"}), "index": 1}
+    scripted.script(
+        scripted.sse([chunk(tool_calls=[first, second]), chunk(finish="tool_calls")]),
+        # The next step numbers its call call_0 again (as some servers do).
+        scripted.sse(
+            [
+                chunk(tool_calls=[tool_call("call_0", ECHO, {"message": "three"})]),
+                chunk(finish="tool_calls"),
+            ]
+        ),
+        scripted.sse(answer_chunks("All answered.")),
+    )
+    async with srv.http("alice") as client:
+        tid, run_id = await post_and_wait(client)
+        answers = [("call_0", True), ("call_1", False), ("call_0", True)]
+        for number, (call_id, approved) in enumerate(answers):
+            if number:
+                await until_asked(client, tid, number + 1)
+            url = f"/api/runs/{run_id}/approvals/{call_id}"
+            answered = await client.post(url, json={"approved": approved})
+            assert answered.status_code == 200, answered.text
+        run = await until_status(client, run_id, "completed")
+        events = await events_of(client, tid)
+    assert run["error"] is None
+    assert_gap_free(events)
+    asked = [p["arguments"]["message"] for p in payloads(events, "approval_required")]
+    assert asked == ["one", "two", "three"]
+    outcomes = [(p["result"], p["error"]) for p in payloads(events, "tool_completed")]
+    assert outcomes == [("Echo: one", None), (None, "declined by the user"), ("Echo: three", None)]
+    assert payloads(events, "agent_completed")[0]["text"] == "All answered."
+
+
+async def until_asked(client: httpx.AsyncClient, thread_id: str, times: int) -> None:
+    """Until the thread's run has asked `times` approvals and waits on the last."""
+
+    async def asked() -> bool | None:
+        events = await events_of(client, thread_id)
+        waiting = events[-1]["type"] == "approval_required"
+        count = len(payloads(events, "approval_required"))
+        return True if waiting and count == times else None
+
+    await eventually(asked, 30, f"approval {times} was never asked")
 
 
 async def test_unanswered_approvals_are_declined_after_the_timeout(
