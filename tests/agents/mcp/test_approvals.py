@@ -15,6 +15,7 @@ import pytest
 
 from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
+from netra.client import NetraClient, NetraError
 from netra.service import build_app
 from netra.testing import PASSWORD, ScriptedModelServer, answer_chunks, chunk, eventually
 from tests.support.approvals import (
@@ -233,6 +234,10 @@ async def test_unanswered_approvals_are_declined_after_the_timeout(
         await until_status(client, run_id, "completed")
         late = await client.post(f"/api/runs/{run_id}/approvals/call_1", json={"approved": True})
         events = await events_of(client, tid)
+    async with NetraClient(srv.url, access_token=await srv.users.token()) as netra:
+        with pytest.raises(NetraError) as refused:
+            await netra.answer_approval(run_id, "call_1", approved=True)
+    assert (refused.value.status, refused.value.reason) == (409, "already_resolved")
     assert_gap_free(events)
     note = "no answer within 1 s (APPROVAL_TIMEOUT)"
     assert payloads(events, "approval_resolved") == [
@@ -268,10 +273,11 @@ async def test_a_run_waiting_through_a_backend_restart_resumes_on_the_new_proces
         tid, run_id = await post_and_wait(client)
     await stop_server(first)
     second = await start()
+    async with NetraClient(second.url, access_token=await second.users.token()) as netra:
+        assert (await netra.get_run(run_id))["status"] == "waiting"
+        answered = await netra.answer_approval(run_id, "call_1", approved=True)  # the SDK
+    assert answered["approved"] is True
     async with second.http("alice") as client:
-        assert (await client.get(f"/api/runs/{run_id}")).json()["status"] == "waiting"
-        answer = await client.post(f"/api/runs/{run_id}/approvals/call_1", json={"approved": True})
-        assert answer.status_code == 200, answer.text
         run = await until_status(client, run_id, "completed")
         events = await events_of(client, tid)
     assert run["error"] is None
