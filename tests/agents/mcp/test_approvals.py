@@ -5,7 +5,10 @@ answer arrives: over REST or the socket, after the timeout, after a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -378,3 +381,26 @@ async def test_approving_over_a_socket_needs_the_chat_scope_and_an_existing_call
     assert scoped["code"] == "insufficient_scope"
     assert foreign["code"] == "not_found"
     assert unknown["code"] == "not_found"
+
+
+async def test_netra_chat_asks_at_the_terminal_and_the_run_goes_on(
+    start: Start, scripted: ScriptedModelServer
+) -> None:
+    srv = await start()
+    script_echo(scripted, "call_1", "from the terminal", "The terminal approved it.")
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "netra"),
+        "chat",
+        "--url",
+        srv.url,
+        "-m",
+        "echo it",
+        env={**os.environ, "NETRA_TOKEN": await srv.users.token("alice")},
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(b"y\n"), 60)
+    assert process.returncode == 0, stderr.decode()
+    assert "approve everything__echo" in stderr.decode()
+    assert stdout.decode().strip() == "The terminal approved it."
