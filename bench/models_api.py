@@ -1,5 +1,7 @@
-"""GET /api/models under load, against an authenticated read of the same stack measured
-in the same run (GET /api/threads?limit=1: the same token check, plus one query).
+"""GET /api/models under load (concurrent clients), against two baselines measured in
+the same run: the most trivial endpoint (GET /health, liveness: no token, no query) and an
+authenticated read of the same stack (GET /api/threads?limit=1: the same token check,
+plus one query).
 
 `netra up` runs in its own process with a models file of 20 models (half of them for
 admins only); clients run here. A Python client saturates before the server, so besides
@@ -98,7 +100,7 @@ async def main(total: int, concurrency: int) -> None:
         ) as client:
             listed = (await client.get("/api/models")).json()
             assert len(listed) == 10, listed  # the user's half
-            paths = ("/api/threads?limit=1", "/api/models")
+            paths = ("/health", "/api/threads?limit=1", "/api/models")
             for path in paths:
                 await load(client, server.pid, path, 300, concurrency)  # warm-up
             results: dict[str, list[tuple[float, float]]] = {path: [] for path in paths}
@@ -109,6 +111,7 @@ async def main(total: int, concurrency: int) -> None:
                     )
         base_rps = sum(r for r, _ in results[paths[0]]) / 2
         base_cpu = sum(c for _, c in results[paths[0]]) / 2
+        print(f"{concurrency} concurrent clients; ratios against {paths[0]}")
         for path in paths:
             rps = sum(r for r, _ in results[path]) / 2
             cpu = sum(c for _, c in results[path]) / 2

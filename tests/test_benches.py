@@ -45,7 +45,11 @@ SLOW = {
     ),
     "local_llm": (["4"], [rf"netra\s+overall decode:\s+{NUMBER} tokens/s"]),
     "mcp_tools": (["20"], [rf"MCP over stdio\s+p50\s+{NUMBER} µs\s+p99\s+{NUMBER} µs"]),
-    "models_api": (["40", "2"], [rf"/api/models\s+{NUMBER} req/s"]),
+    "models_api": (["40", "2"], [rf"/health\s+{NUMBER} req/s", rf"/api/models\s+{NUMBER} req/s"]),
+    "mcp_server": (
+        ["20"],
+        [rf"MCP read_thread\s+p50\s+{NUMBER} µs\s+p99\s+{NUMBER} µs\s+{NUMBER}x"],
+    ),
     "usage_accounting": (["5"], [rf"with accounting\s+mean\s+{NUMBER} ms .* x\s*{NUMBER}"]),
     "dashboard": (["2000", "3"], [rf"dashboard\s+empty p50\s+{NUMBER} p99\s+{NUMBER} ms"]),
     "approval_resume": (

@@ -136,6 +136,9 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [build_handler(settings)]
     root.setLevel(settings.log_level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The MCP SDK's server logs every stateless /mcp request's transport at INFO (the
+    # access log already has the request); its warnings and errors still come through.
+    logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

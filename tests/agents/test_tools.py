@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Annotated, Literal
 
 import pytest
@@ -154,3 +155,21 @@ async def test_builtin_tools() -> None:
         "assistant_messages": 1,
         "points": ["Book the dentist."],
     }
+
+
+async def test_a_run_given_some_tools_is_offered_and_may_call_only_those(
+    context: RunContext,
+) -> None:
+    registry = default_tools()
+    given = dataclasses.replace(context, tools=frozenset({"calculator"}))
+    assert [spec["function"]["name"] for spec in registry.openai_specs(given)] == ["calculator"]
+    assert len(registry.openai_specs(context)) == len(registry)  # None: every tool
+
+    refused = await registry.call("current_time", {}, given, "c1")
+    assert refused.error == "Unknown tool 'current_time'; available tools: calculator."
+    allowed = await registry.call("calculator", {"expression": "6 * 7"}, given, "c2")
+    assert (allowed.result, allowed.error) == (42, None)
+    nothing = dataclasses.replace(context, tools=frozenset())
+    assert registry.openai_specs(nothing) == []
+    refused = await registry.call("calculator", {"expression": "1"}, nothing, "c3")
+    assert refused.error == "Unknown tool 'calculator'; available tools: none."

@@ -29,24 +29,29 @@ FAST = Timing(connect_timeout=30, ping_interval=0.3, ping_timeout=5, backoff_min
 
 
 def install_servers() -> Path:
-    """`npm ci` into tests/.cache/mcp-servers unless that lock is installed already."""
-    lock = (PACKAGES / "package-lock.json").read_text()
-    installed = CACHE / "node_modules" / ".package-lock.json"
-    if installed.exists() and (CACHE / "package-lock.json").read_text() == lock:
-        return CACHE / "node_modules"
+    """The reference servers' node_modules (tests/.cache/mcp-servers)."""
+    return install_packages(PACKAGES, CACHE)
+
+
+def install_packages(packages: Path, cache: Path) -> Path:
+    """`npm ci` of `packages`' lock into `cache` unless that lock is installed already."""
+    lock = (packages / "package-lock.json").read_text()
+    installed = cache / "node_modules" / ".package-lock.json"
+    if installed.exists() and (cache / "package-lock.json").read_text() == lock:
+        return cache / "node_modules"
     npm = shutil.which("npm")
     if npm is None:
         pytest.fail("the MCP tests need Node.js and npm (apt-get install nodejs npm)")
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
-        shutil.copy(PACKAGES / name, CACHE / name)
+        shutil.copy(packages / name, cache / name)
     subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=CACHE,
+        cwd=cache,
         check=True,
         timeout=300,
     )
-    return CACHE / "node_modules"
+    return cache / "node_modules"
 
 
 def everything_js(node_modules: Path) -> str:

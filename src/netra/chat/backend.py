@@ -49,6 +49,11 @@ INTERRUPT_WAIT = 10.0
 INTERRUPT_ATTEMPTS = 3
 
 
+def stored_assistant(assistant_id: str | None) -> str | None:
+    """A thread's assistant as stored: the builtin one is null, whichever way it was named."""
+    return None if assistant_id == BUILTIN_ASSISTANT else assistant_id
+
+
 @dataclass(eq=False)
 class ChatBackend:
     """The chat domain: every rule a request meets lives in one method here and refuses
@@ -160,6 +165,16 @@ class ChatBackend:
         preset = await self.assistants.get(user.subject, assistant_id or BUILTIN_ASSISTANT)
         self.check_model(preset.model, user.roles)
         return preset
+
+    async def create_thread(
+        self, user: Principal, title: str, model: str | None, assistant_id: str | None
+    ) -> Thread:
+        """A new thread of `user`, with a model and an assistant they may use (None: the
+        catalog's default model, the builtin assistant, which is stored as None)."""
+        self.check_model(model, user.roles)
+        await self.check_assistant(user, assistant_id)
+        stored = stored_assistant(assistant_id)
+        return await self.threads.create(user.subject, title, model, stored)
 
     async def send_message(
         self,

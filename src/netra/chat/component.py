@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter
+from starlette.routing import Route
 
 from netra.agents import Agent
 from netra.agents.builtin_tools import default_tools
@@ -17,6 +18,8 @@ from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
+from netra.chat.mcp_server import PATH as MCP_PATH
+from netra.chat.mcp_server import McpEndpoint
 from netra.chat.routes import assistants, events, models, runs, search, sharing, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
@@ -58,6 +61,8 @@ class ChatComponent:
         self.models: ModelSet | None = None
         self.mcp: McpManager | None = None
         self.backend: ChatBackend | None = None
+        # Netra's own MCP server (`/mcp`), not to be confused with `mcp`, its MCP clients.
+        self.mcp_endpoint = McpEndpoint()
         self._tokens: AuthServiceTokens | None = None
 
     def routers(self) -> Sequence[APIRouter]:
@@ -66,6 +71,7 @@ class ChatComponent:
         for module in (*modules, usage_routes, dashboard):
             api.include_router(module.router)
         api.routes.append(websocket_route())
+        api.routes.append(Route(MCP_PATH, self.mcp_endpoint))
         return [api, web_router()]
 
     def checks(self, runtime: Runtime) -> Sequence[Check]:
@@ -171,6 +177,7 @@ class ChatComponent:
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.maintain(), "run-leases")
         runtime.spawn(backend.streams.run(lambda: runtime.verifier), "stream-revalidation")
+        await self.mcp_endpoint.start(backend)
         self.backend = backend
         runtime.provide(ChatBackend, backend)
 
@@ -200,6 +207,7 @@ class ChatComponent:
         await backend.runs.shutdown()
 
     async def stop(self) -> None:
+        await self.mcp_endpoint.stop()
         backend = self.backend
         if backend is not None:
             backend.streams.detach()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
+from netra.chat.backend import stored_assistant
 from netra.chat.errors import NoSuchThread
 from netra.chat.routes.deps import Backend, Reader, Writer
 
@@ -88,11 +89,7 @@ async def list_threads(
 
 @router.post("", response_model=ThreadOut, status_code=201)
 async def create_thread(backend: Backend, user: Writer, body: ThreadIn) -> ThreadOut:
-    backend.check_model(body.model, user.roles)
-    await backend.check_assistant(user, body.assistant_id)
-    thread = await backend.threads.create(
-        user.subject, body.title, body.model, _stored(body.assistant_id)
-    )
+    thread = await backend.create_thread(user, body.title, body.model, body.assistant_id)
     return ThreadOut.model_validate(thread)
 
 
@@ -112,16 +109,11 @@ async def update_thread(
         await backend.check_assistant(user, body.assistant_id)
     changes = body.model_dump(include=body.model_fields_set)
     if "assistant_id" in changes:
-        changes["assistant_id"] = _stored(body.assistant_id)
+        changes["assistant_id"] = stored_assistant(body.assistant_id)
     thread = await backend.threads.update(user.subject, thread_id, changes)
     if thread is None:
         raise NoSuchThread(thread_id)
     return ThreadOut.model_validate(thread)
-
-
-def _stored(assistant_id: str | None) -> str | None:
-    """The builtin assistant is kept as null, whichever way it was named."""
-    return None if assistant_id == BUILTIN_ASSISTANT else assistant_id
 
 
 @router.delete("/{thread_id}", status_code=204)
