@@ -15,20 +15,9 @@ from sqlalchemy import update
 from netra.auth.models import AccountToken
 from netra.db.base import utcnow
 from netra.testing import PASSWORD, bearer
-from tests.support.accounts import ServiceFactory, login, make_admin, register
+from tests.support.accounts import ServiceFactory, enrol, login, make_admin, register
 from tests.support.auth import reason
 from tests.support.smtp import SmtpServer
-
-
-async def enrol(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[pyotp.TOTP, list[str]]:
-    setup = await client.post("/auth/mfa/totp/setup", json={"password": PASSWORD}, headers=headers)
-    assert setup.status_code == 200, setup.text
-    totp = pyotp.TOTP(setup.json()["secret"])
-    confirmed = await client.post(
-        "/auth/mfa/totp/confirm", json={"code": totp.now()}, headers=headers
-    )
-    assert confirmed.status_code == 200, confirmed.text
-    return totp, confirmed.json()["recovery_codes"]
 
 
 def code_at(totp: pyotp.TOTP, steps: int) -> str:

@@ -151,3 +151,39 @@ async def test_an_address_as_public_url_explains_itself(
         refused = await client.post("/auth/passkeys/login/begin")
         assert (refused.status_code, reason(refused)) == (503, "passkeys_unavailable")
         assert "localhost" in refused.json()["detail"]["message"]
+
+
+async def test_a_passkey_sign_in_remembers_the_browser_like_a_password_sign_in(
+    accounts: httpx.AsyncClient, smtp: SmtpServer
+) -> None:
+    """The device cookie (netra.auth.devices) and the session row a password sign-in
+    leaves: the browser is recognised afterwards, the sessions page names it."""
+    await register(accounts, smtp)
+    headers = bearer((await login(accounts))["access_token"])
+    device, _ = await add_passkey(accounts, headers)
+    accounts.cookies.clear()
+    browser = {"X-Netra-Refresh": "cookie", "User-Agent": "Ada's phone"}
+    pair = await accounts.post(
+        "/auth/passkeys/login/finish",
+        json={"credential": device.get(await login_options(accounts))},
+        headers=browser,
+    )
+    assert pair.status_code == 200, pair.text
+    assert pair.json()["refresh_token"] is None  # in its HttpOnly cookie
+    remembered = accounts.cookies.get("netra_device")
+    assert remembered
+    sessions = (
+        await accounts.get("/auth/sessions", headers=bearer(pair.json()["access_token"]))
+    ).json()
+    mine = next(s for s in sessions if s["current"])
+    assert (mine["auth_method"], mine["user_agent"]) == ("passkey", "Ada's phone")
+    assert mine["ip_address"]
+
+    # The same browser signing in with the password later is the same device.
+    again = await accounts.post(
+        "/auth/login", json={"email": "ada@example.com", "password": PASSWORD}, headers=browser
+    )
+    assert again.status_code == 200, again.text
+    after = accounts.cookies.get("netra_device")
+    assert after is not None
+    assert after.split(".")[1] == remembered.split(".")[1]

@@ -1,5 +1,5 @@
-"""Helpers of the accounts suite (tests/accounts): register, sign in, make an admin,
-the auth service mailing to the test's SMTP server."""
+"""Helpers of the accounts suite (tests/accounts): register, sign in, enrol TOTP, make
+an admin, the auth service mailing to the test's SMTP server."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
+import pyotp
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,3 +44,15 @@ async def login(
 
 async def make_admin(session: AsyncSession, email: str) -> None:
     await session.execute(update(User).where(User.email == email).values(role="admin"))
+
+
+async def enrol(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[pyotp.TOTP, list[str]]:
+    """Turn on TOTP for the signed-in account: its authenticator and recovery codes."""
+    setup = await client.post("/auth/mfa/totp/setup", json={"password": PASSWORD}, headers=headers)
+    assert setup.status_code == 200, setup.text
+    totp = pyotp.TOTP(setup.json()["secret"])
+    confirmed = await client.post(
+        "/auth/mfa/totp/confirm", json={"code": totp.now()}, headers=headers
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    return totp, confirmed.json()["recovery_codes"]

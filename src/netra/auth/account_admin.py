@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
 from netra.auth.api_key_store import ApiKeys
+from netra.auth.audit import ClientInfo
 from netra.auth.models import OidcIdentity, User, UserSession
 from netra.auth.sessions import Sessions
 from netra.db.base import utcnow
@@ -30,7 +31,7 @@ class AccountAdmin:
         self.sessions = sessions
         self.api_keys = api_keys
 
-    async def set_active(self, user_id: str, active: bool, actor: str, ip: str | None) -> User:
+    async def set_active(self, user_id: str, active: bool, actor: str, client: ClientInfo) -> User:
         """Enable or disable an account; disabling ends its sessions and API keys at once."""
         if user_id == actor and not active:
             raise Conflict("an admin cannot disable their own account")
@@ -42,10 +43,10 @@ class AccountAdmin:
                 revoked = len(await self.sessions.revoke_sessions(db, user.id, "account_disabled"))
                 await self.api_keys.revoke(db, user.id, reason="account_disabled")
             event = "user_enabled" if active else "user_disabled"
-            audit.record(db, event, user_id=user.id, actor=actor, ip=ip, revoked=revoked)
+            audit.record(db, event, client, user_id=user.id, actor=actor, revoked=revoked)
         return user
 
-    async def delete(self, user_id: str, actor: str, ip: str | None) -> None:
+    async def delete(self, user_id: str, actor: str, client: ClientInfo) -> None:
         """Sessions and API keys end at once; what identified the person is erased."""
         if user_id == actor:
             raise Conflict("an admin cannot delete their own account")
@@ -66,4 +67,4 @@ class AccountAdmin:
                 .where(UserSession.user_id == user.id)
                 .values(user_agent=None, ip_address=None)
             )
-            audit.record(db, "user_deleted", user_id=user.id, actor=actor, ip=ip, revoked=revoked)
+            audit.record(db, "user_deleted", client, user_id=user.id, actor=actor, revoked=revoked)

@@ -32,8 +32,17 @@ def token_error(reason: str, message: str) -> BadRequest:
     return BadRequest(message, reason=reason)
 
 
-def issue(db: AsyncSession, user_id: str, purpose: str, *, email: str | None = None) -> str:
-    """Add a token of `purpose` for `user_id` to `db`'s transaction; returns the token."""
+def issue(
+    db: AsyncSession,
+    user_id: str,
+    purpose: str,
+    *,
+    email: str | None = None,
+    first_factor: str | None = None,
+    pending_link: str | None = None,
+) -> str:
+    """Add a token of `purpose` for `user_id` to `db`'s transaction; returns the token.
+    An MFA challenge keeps the sign-in it continues (`first_factor`, `pending_link`)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.add(
@@ -42,6 +51,8 @@ def issue(db: AsyncSession, user_id: str, purpose: str, *, email: str | None = N
             purpose=purpose,
             token_hash=hash_token(token),
             email=email,
+            first_factor=first_factor,
+            pending_link=pending_link,
             expires_at=now + TTL[purpose],
             created_at=now,
         )

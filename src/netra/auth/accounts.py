@@ -3,8 +3,9 @@ password changes. Sessions begin through `Sessions.start`, like every login meth
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -12,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import account_tokens, audit
 from netra.auth.account_tokens import MFA_CHALLENGE
+from netra.auth.audit import ClientInfo
 from netra.auth.guesses import Guesses, too_many
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.mail import messages
 from netra.auth.mfa import Mfa
 from netra.auth.models import User
+from netra.auth.oidc.linking import IdentityLinks, PendingLink
 from netra.auth.passwords import PasswordRejected, Passwords
-from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
+from netra.auth.sessions import IssuedTokens, Sessions
 from netra.auth.signin_limits import RateLimiter, address_bucket
 from netra.auth.verification import EmailVerification
 from netra.db.base import utcnow
@@ -100,7 +103,7 @@ async def grant_admin(
             outcome = "created"
         user.role, user.is_active, user.disabled_at = "admin", True, None
         await session.flush()
-        audit.record(session, "admin_granted", user_id=user.id, actor="cli")
+        audit.record(session, "admin_granted", None, user_id=user.id, actor="cli")
     return outcome
 
 
@@ -129,6 +132,7 @@ class Accounts:
         self.verification = verification
         self.mfa = mfa
         self.outbox = verification.outbox
+        self.links = IdentityLinks(db)
 
     async def limit_ip(self, action: str, client: ClientInfo) -> None:
         """Count a sign-in or registration attempt from `client`'s address; 429 past
@@ -160,18 +164,11 @@ class Accounts:
                 user = new_user(normalized, password_hash, name, "admin" if first else "user")
                 db.add(user)
                 await db.flush()
-                audit.record(
-                    db,
-                    "register",
-                    user_id=user.id,
-                    ip=client.ip,
-                    agent=client.user_agent,
-                    admin=first,
-                )
+                audit.record(db, "register", client, user_id=user.id, admin=first)
                 self.verification.queue(db, user)
         except IntegrityError:
             async with self._db() as db, db.begin():
-                audit.record(db, "register_existing_email", ip=client.ip, agent=client.user_agent)
+                audit.record(db, "register_existing_email", client)
         self.outbox.wake()
         return normalized
 
@@ -194,13 +191,7 @@ class Accounts:
         stored = user.password_hash if user is not None else None
         if not await self.passwords.verify(stored, password) or user is None:
             async with self._db() as db, db.begin():
-                audit.record(
-                    db,
-                    "login_failed",
-                    user_id=user.id if user else None,
-                    ip=client.ip,
-                    agent=client.user_agent,
-                )
+                audit.record(db, "login_failed", client, user_id=user.id if user else None)
             self.metrics.logins.labels("failure").inc()
             raise Unauthorized(BAD_CREDENTIALS, reason="invalid_credentials")
         await self.guesses.release(key)
@@ -211,20 +202,40 @@ class Accounts:
             await self._unverified(user, client)
         if stored is not None and self.passwords.needs_rehash(stored):
             await self._store_password(user.id, password)
+        signed_in = await self.sign_in(user, "password", client)
+        if not isinstance(signed_in, MfaChallenge):
+            self.metrics.logins.labels("success").inc()
+        return signed_in
+
+    async def sign_in(
+        self, user: User, method: str, client: ClientInfo, *, link: PendingLink | None = None
+    ) -> IssuedTokens | MfaChallenge:
+        """Where every first factor ends (a password, an OIDC sign-in, the password that
+        links a provider): an account with a second factor gets a single-use challenge
+        and no session, and a provider `link` waits for the code too; any other account
+        gets its session now. A passkey is two factors and starts its session directly."""
         async with self._db() as db, db.begin():
             if await self.mfa.enabled(db, user.id):
                 # No session yet; each code guess is reserved like a password guess.
-                token = account_tokens.issue(db, user.id, MFA_CHALLENGE, email=user.email)
+                token = account_tokens.issue(
+                    db,
+                    user.id,
+                    MFA_CHALLENGE,
+                    email=user.email,
+                    first_factor=method,
+                    pending_link=json.dumps(asdict(link)) if link is not None else None,
+                )
                 audit.record(
                     db,
                     "login_mfa_challenge",
+                    client,
                     user_id=user.id,
-                    ip=client.ip,
-                    agent=client.user_agent,
+                    first_factor=method,
                 )
                 return MfaChallenge(token, MFA_METHODS)
-        self.metrics.logins.labels("success").inc()
-        return await self.sessions.start(user, method="password", client=client)
+        if link is not None:
+            user = await self.links.link(link, client)
+        return await self.sessions.start(user, method=method, client=client)
 
     async def login_mfa(
         self,
@@ -253,19 +264,16 @@ class Accounts:
                 await account_tokens.consume(db, token, (MFA_CHALLENGE,))
         if method is None:
             async with self._db() as db, db.begin():
-                audit.record(
-                    db,
-                    "login_failed",
-                    user_id=user.id,
-                    ip=client.ip,
-                    agent=client.user_agent,
-                    step="mfa",
-                )
+                audit.record(db, "login_failed", client, user_id=user.id, step="mfa")
             self.metrics.logins.labels("failure").inc()
             raise Unauthorized("the code is wrong or was already used", reason="invalid_code")
         await self.guesses.release(key)
+        if challenge.pending_link is not None:  # the OIDC link the password asked for
+            pending = PendingLink(**json.loads(challenge.pending_link))
+            user = await self.links.link(pending, client)
         self.metrics.logins.labels("success").inc()
-        issued = await self.sessions.start(user, method=f"password+{method}", client=client)
+        first = challenge.first_factor or "password"
+        issued = await self.sessions.start(user, method=f"{first}+{method}", client=client)
         return issued, user.email
 
     async def _unverified(self, user: User, client: ClientInfo) -> None:
@@ -275,14 +283,7 @@ class Accounts:
         async with self._db() as db, db.begin():
             if sent:
                 self.verification.queue(db, user)
-            audit.record(
-                db,
-                "login_unverified",
-                user_id=user.id,
-                ip=client.ip,
-                agent=client.user_agent,
-                mailed=sent,
-            )
+            audit.record(db, "login_unverified", client, user_id=user.id, mailed=sent)
         self.outbox.wake()
         self.metrics.logins.labels("unverified").inc()
         raise Forbidden(
@@ -332,24 +333,20 @@ class Accounts:
             revoked = await self.sessions.revoke_sessions(
                 db, user_id, "password_changed", keep=session_id
             )
-            audit.record(
+            audit.account_change(
                 db,
                 "password_changed",
+                client,
                 user_id=user_id,
-                ip=client.ip,
-                agent=client.user_agent,
-                revoked=len(revoked),
-            )
-            self.outbox.add(
-                db,
-                messages.notice(
+                outbox=self.outbox,
+                notice=messages.notice(
                     "password_changed",
                     row.email,
                     "Your password was changed",
                     "The password of your Netra account was changed; every other session "
                     "was signed out.",
                 ),
-                user_id=user_id,
+                revoked=len(revoked),
             )
         self.outbox.wake()
         return len(revoked)

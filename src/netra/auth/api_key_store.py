@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
+from netra.auth.audit import ClientInfo
 from netra.auth.mail import messages
 from netra.auth.mail.outbox import Outbox
 from netra.auth.models import ApiKey, User
@@ -47,7 +48,12 @@ class ApiKeys:
         self.outbox = outbox
 
     async def create(
-        self, user_id: str, name: str, scopes: Iterable[str], expires_in_days: int | None
+        self,
+        user_id: str,
+        name: str,
+        scopes: Iterable[str],
+        expires_in_days: int | None,
+        client: ClientInfo | None,
     ) -> tuple[ApiKey, str]:
         """A new key; the returned string is the only time its secret exists in clear."""
         key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
@@ -63,7 +69,7 @@ class ApiKeys:
         )
         async with self._db() as db, db.begin():
             db.add(row)
-            audit.record(db, "api_key_created", user_id=user_id, key_id=key_id)
+            audit.record(db, "api_key_created", client, user_id=user_id, key_id=key_id)
             owner = await db.get(User, user_id)
             if self.outbox is not None and owner is not None:
                 notice = messages.notice(

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from netra.auth.payloads import TokenPair
+from netra.auth.accounts import MfaChallenge
+from netra.auth.payloads import MfaRequiredOut, TokenPair
 from netra.auth.sessions import IssuedTokens
 from netra.errors import Forbidden, Unauthorized
 from netra.settings import Settings
@@ -57,6 +58,15 @@ def token_pair(
         refresh_token=refresh_token,
         session_id=issued.session_id,
     )
+
+
+def sign_in_answer(
+    signed_in: IssuedTokens | MfaChallenge, request: Request, response: Response, settings: Settings
+) -> TokenPair | MfaRequiredOut:
+    """The answer of a first factor: the token pair, or the `mfa_required` step."""
+    if isinstance(signed_in, MfaChallenge):
+        return MfaRequiredOut(mfa_token=signed_in.mfa_token, methods=list(signed_in.methods))
+    return token_pair(signed_in, request, response, settings)
 
 
 def store(response: Response, token: str, settings: Settings) -> None:

@@ -18,7 +18,7 @@ import secrets
 
 from fastapi import Request, Response
 
-from netra.auth.sealed import derived_key, mac
+from netra.auth.signed_values import derived_key, mac
 from netra.settings import Settings
 
 MAX_AGE = 365 * 86400
@@ -43,9 +43,10 @@ class DeviceCookies:
             return None
         return device if hmac.compare_digest(account, _account(email)) else None
 
-    def issue(self, response: Response, email: str, device: str | None = None) -> None:
-        """Set the cookie for `email` (keeping `device` when it already had one)."""
-        device = device or secrets.token_urlsafe(16)
+    def remember(self, request: Request, response: Response, email: str) -> None:
+        """A browser finished a sign-in to `email` (a password, with its code if asked, or
+        a passkey): (re)issue its cookie, keeping the device id it already had."""
+        device = self.device(self.cookie(request), email) or secrets.token_urlsafe(16)
         account = _account(email)
         response.set_cookie(
             self.name,

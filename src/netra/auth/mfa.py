@@ -21,12 +21,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
+from netra.auth.audit import ClientInfo
 from netra.auth.guesses import Guesses
-from netra.auth.mail import messages
 from netra.auth.mail.outbox import Outbox
 from netra.auth.models import RecoveryCode, TotpFactor, User
-from netra.auth.sealing import Sealer
-from netra.auth.sessions import ClientInfo
+from netra.auth.sealing import SecretSealer
 from netra.db.base import utcnow
 from netra.errors import BadRequest, Conflict, Forbidden, NotFound
 from netra.settings import Settings
@@ -46,8 +45,9 @@ class TotpSetup:
 
 
 def two_factor(auth_method: str) -> bool:
-    """Whether a session began with two factors (a code after the password, a passkey)."""
-    return auth_method.startswith("password+") or auth_method == "passkey"
+    """Whether a session began with two factors (a code after the password or an OIDC
+    sign-in, `<first>+<code kind>`; a passkey)."""
+    return "+" in auth_method or auth_method == "passkey"
 
 
 def new_recovery_code() -> str:
@@ -78,7 +78,7 @@ class Mfa:
         self._db = db
         self.guesses = guesses
         self.outbox = outbox
-        self._sealer = Sealer(settings, b"netra totp secrets v1")
+        self._sealer = SecretSealer(settings, b"netra totp secrets v1")
         self._clock = clock
 
     async def enabled(self, db: AsyncSession, user_id: str) -> bool:
@@ -109,9 +109,7 @@ class Mfa:
                 await db.delete(factor)
                 await db.flush()
             db.add(TotpFactor(user_id=user_id, secret=self._sealer.seal(secret.encode(), user_id)))
-            audit.record(
-                db, "mfa_setup_started", user_id=user_id, ip=client.ip, agent=client.user_agent
-            )
+            audit.record(db, "mfa_setup_started", client, user_id=user_id)
         uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
         return TotpSetup(secret, uri, segno.make(uri, error="m").svg_inline(scale=4))
 
@@ -139,8 +137,10 @@ class Mfa:
                 raise BadRequest("the code is wrong; check the clock", reason="invalid_code")
             factor.confirmed_at, factor.last_step = utcnow(), step
             codes = await self._new_codes(db, user_id)
-            audit.record(db, "mfa_enabled", user_id=user_id, ip=client.ip, agent=client.user_agent)
-            await self._notice(db, user_id, "mfa_enabled", "Two-factor sign-in was turned on")
+            audit.record(db, "mfa_enabled", client, user_id=user_id)
+            await self.outbox.tell_owner(
+                db, user_id, "mfa_enabled", "Two-factor sign-in was turned on"
+            )
         self.outbox.wake()
         return codes
 
@@ -160,14 +160,10 @@ class Mfa:
             if not await self.enabled(db, user_id):
                 raise Conflict("two-factor sign-in is off", reason="mfa_not_enabled")
             codes = await self._new_codes(db, user_id)
-            audit.record(
-                db,
-                "mfa_recovery_codes_regenerated",
-                user_id=user_id,
-                ip=client.ip,
-                agent=client.user_agent,
+            audit.record(db, "mfa_recovery_codes_regenerated", client, user_id=user_id)
+            await self.outbox.tell_owner(
+                db, user_id, "mfa_recovery_codes", "New recovery codes were made"
             )
-            await self._notice(db, user_id, "mfa_recovery_codes", "New recovery codes were made")
         self.outbox.wake()
         return codes
 
@@ -225,8 +221,10 @@ class Mfa:
                 raise BadRequest("the code is wrong or was already used", reason="invalid_code")
             await self.guesses.release(key)
             await self._remove(db, user_id)
-            audit.record(db, "mfa_disabled", user_id=user_id, ip=client.ip, agent=client.user_agent)
-            await self._notice(db, user_id, "mfa_disabled", "Two-factor sign-in was turned off")
+            audit.record(db, "mfa_disabled", client, user_id=user_id)
+            await self.outbox.tell_owner(
+                db, user_id, "mfa_disabled", "Two-factor sign-in was turned off"
+            )
         self.outbox.wake()
 
     async def reset_by_admin(self, user_id: str, actor: str, client: ClientInfo) -> None:
@@ -237,15 +235,8 @@ class Mfa:
             if not await self.enabled(db, user.id):
                 raise Conflict("this account has no second factor", reason="mfa_not_enabled")
             await self._remove(db, user.id)
-            audit.record(
-                db,
-                "mfa_reset_by_admin",
-                user_id=user.id,
-                actor=actor,
-                ip=client.ip,
-                agent=client.user_agent,
-            )
-            await self._notice(
+            audit.record(db, "mfa_reset_by_admin", client, user_id=user.id, actor=actor)
+            await self.outbox.tell_owner(
                 db, user.id, "mfa_disabled", "An administrator turned two-factor sign-in off"
             )
         self.outbox.wake()
@@ -261,9 +252,3 @@ class Mfa:
             )
         )
         return len(rows.all())
-
-    async def _notice(self, db: AsyncSession, user_id: str, kind: str, subject: str) -> None:
-        user = await db.get(User, user_id)
-        if user is not None:
-            mail = messages.notice(kind, user.email, subject, f"{subject} on your Netra account.")
-            self.outbox.add(db, mail, user_id=user_id)

@@ -168,6 +168,10 @@ class AccountToken(IdMixin, CreatedMixin, AuthBase):
     email: Mapped[str | None] = mapped_column(String(320))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A sign-in's second step: how the first was made (`password`, `oidc:<provider>`),
+    # and the provider identity to link once the code is given (JSON of a PendingLink).
+    first_factor: Mapped[str | None] = mapped_column(String(40))
+    pending_link: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboxMail(IdMixin, CreatedMixin, AuthBase):

@@ -38,13 +38,13 @@ from webauthn.helpers.structs import (
 )
 
 from netra.auth import audit
+from netra.auth.audit import ClientInfo
 from netra.auth.guesses import Guesses
-from netra.auth.mail import messages
 from netra.auth.mail.messages import link_base
 from netra.auth.mail.outbox import Outbox
 from netra.auth.mfa import Mfa
 from netra.auth.models import OidcIdentity, Passkey, User, WebauthnChallenge
-from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
+from netra.auth.sessions import IssuedTokens, Sessions
 from netra.db.base import utcnow
 from netra.errors import (
     BadRequest,
@@ -184,13 +184,7 @@ class Passkeys:
                     for p in existing
                 ],
             )
-            audit.record(
-                db,
-                "passkey_registration_started",
-                user_id=user.id,
-                ip=client.ip,
-                agent=client.user_agent,
-            )
+            audit.record(db, "passkey_registration_started", client, user_id=user.id)
         parsed: dict[str, Any] = json.loads(options_to_json(options))
         return parsed
 
@@ -248,15 +242,10 @@ class Passkeys:
                 )
                 db.add(passkey)
                 await db.flush()
-                audit.record(
-                    db,
-                    "passkey_added",
-                    user_id=user_id,
-                    ip=client.ip,
-                    agent=client.user_agent,
-                    name=passkey.name,
+                audit.record(db, "passkey_added", client, user_id=user_id, name=passkey.name)
+                await self.outbox.tell_owner(
+                    db, user_id, "passkey_added", "A new passkey was added"
                 )
-                await self._notice(db, user_id, "passkey_added", "A new passkey was added")
         except IntegrityError:
             raise Conflict("this passkey is already registered", reason="passkey_exists") from None
         self.outbox.wake()
@@ -275,7 +264,10 @@ class Passkeys:
         parsed: dict[str, Any] = json.loads(options_to_json(options))
         return parsed
 
-    async def login_finish(self, credential: dict[str, Any], client: ClientInfo) -> IssuedTokens:
+    async def login_finish(
+        self, credential: dict[str, Any], client: ClientInfo
+    ) -> tuple[IssuedTokens, str]:
+        """Sign in with a passkey alone (two factors): the tokens and the account's email."""
         rp_id, origin = relying_party(self.settings)
         try:
             challenge = _echoed_challenge(credential)
@@ -303,18 +295,11 @@ class Passkeys:
                 passkey.sign_count, passkey.last_used_at = verified.new_sign_count, utcnow()
         except DomainError as exc:
             async with self._db() as db, db.begin():
-                audit.record(
-                    db,
-                    "login_failed",
-                    ip=client.ip,
-                    agent=client.user_agent,
-                    method="passkey",
-                    why=exc.reason,
-                )
+                audit.record(db, "login_failed", client, method="passkey", why=exc.reason)
             raise Unauthorized(exc.message, reason=exc.reason) from None
         if not user.is_active:
             raise Unauthorized("this account is disabled", reason="account_disabled")
-        return await self.sessions.start(user, method="passkey", client=client)
+        return await self.sessions.start(user, method="passkey", client=client), user.email
 
     async def list(self, user_id: str) -> list[Passkey]:
         async with self._db() as db:
@@ -351,15 +336,8 @@ class Passkeys:
                     reason="last_sign_in_method",
                 )
             await db.delete(passkey)
-            audit.record(
-                db,
-                "passkey_removed",
-                user_id=user_id,
-                ip=client.ip,
-                agent=client.user_agent,
-                name=passkey.name,
-            )
-            await self._notice(db, user_id, "passkey_removed", "A passkey was removed")
+            audit.record(db, "passkey_removed", client, user_id=user_id, name=passkey.name)
+            await self.outbox.tell_owner(db, user_id, "passkey_removed", "A passkey was removed")
         self.outbox.wake()
 
     @staticmethod
@@ -368,9 +346,3 @@ class Passkeys:
         if passkey is None or passkey.user_id != user_id:
             raise NotFound("no passkey of yours has this id", reason="not_found")
         return passkey
-
-    async def _notice(self, db: AsyncSession, user_id: str, kind: str, subject: str) -> None:
-        user = await db.get(User, user_id)
-        if user is not None:
-            text = f"{subject} on your Netra account."
-            self.outbox.add(db, messages.notice(kind, user.email, subject, text), user_id=user_id)

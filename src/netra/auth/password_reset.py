@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from netra.auth import account_tokens, audit
 from netra.auth.account_tokens import PASSWORD_RESET, token_error
 from netra.auth.api_key_store import ApiKeys
+from netra.auth.audit import ClientInfo
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.mail import messages
 from netra.auth.mail.outbox import Outbox
 from netra.auth.models import AccountToken, User
 from netra.auth.passwords import PasswordRejected, Passwords
-from netra.auth.sessions import ClientInfo, Sessions, hash_token
+from netra.auth.sessions import Sessions, hash_token
 from netra.auth.signin_limits import RateLimiter
 from netra.db.base import utcnow
 from netra.errors import InvalidRequest, NotFound
@@ -62,27 +63,13 @@ class PasswordResets:
                 select(User).where(User.email == normalized, User.deleted_at.is_(None))
             )
             if user is None:
-                audit.record(
-                    db, "password_reset_unknown_email", ip=client.ip, agent=client.user_agent
-                )
+                audit.record(db, "password_reset_unknown_email", client)
                 return
             if count > MAILS_PER_ADDRESS:
-                audit.record(
-                    db,
-                    "password_reset_throttled",
-                    user_id=user.id,
-                    ip=client.ip,
-                    agent=client.user_agent,
-                )
+                audit.record(db, "password_reset_throttled", client, user_id=user.id)
                 return
             self._queue(db, user)
-            audit.record(
-                db,
-                "password_reset_requested",
-                user_id=user.id,
-                ip=client.ip,
-                agent=client.user_agent,
-            )
+            audit.record(db, "password_reset_requested", client, user_id=user.id)
         self.outbox.wake()
 
     def _queue(self, db: AsyncSession, user: User) -> None:
@@ -98,9 +85,7 @@ class PasswordResets:
             if user is None or user.deleted_at is not None:
                 raise NotFound("no account has this id", reason="not_found")
             self._queue(db, user)
-            audit.record(
-                db, "password_reset_sent_by_admin", user_id=user.id, actor=actor, ip=client.ip
-            )
+            audit.record(db, "password_reset_sent_by_admin", client, user_id=user.id, actor=actor)
         self.outbox.wake()
         return user
 
@@ -123,24 +108,20 @@ class PasswordResets:
             user.email_verified_at = user.email_verified_at or now
             revoked = await self.sessions.revoke_sessions(db, user.id, "password_reset")
             await self.api_keys.revoke(db, user.id)
-            audit.record(
+            audit.account_change(
                 db,
                 "password_reset",
+                client,
                 user_id=user.id,
-                ip=client.ip,
-                agent=client.user_agent,
-                revoked=len(revoked),
-            )
-            self.outbox.add(
-                db,
-                messages.notice(
+                outbox=self.outbox,
+                notice=messages.notice(
                     "password_changed",
                     user.email,
                     "Your password was changed",
                     "The password of your Netra account was reset with a link mailed to this "
                     "address. Every session and API key of the account has been signed out.",
                 ),
-                user_id=user.id,
+                revoked=len(revoked),
             )
         self.outbox.wake()
         return len(revoked)
@@ -189,5 +170,5 @@ async def operator_link(
         if user is None:
             raise NotFound(f"no account has the address {normalized}", reason="not_found")
         token = account_tokens.issue(session, user.id, PASSWORD_RESET, email=user.email)
-        audit.record(session, "password_reset_link_by_operator", user_id=user.id, actor="cli")
+        audit.record(session, "password_reset_link_by_operator", None, user_id=user.id, actor="cli")
     return messages.link(settings, messages.RESET_ROUTE, token)

@@ -27,7 +27,10 @@ def aead_for(settings: Settings, purpose: bytes) -> AESGCM:
     return AESGCM(HKDF(hashes.SHA256(), 32, salt=None, info=purpose).derive(material))
 
 
-class Sealer:
+class SecretSealer:
+    """Encrypt a secret for the database (`seal`) and decrypt it (`open`), bound to the
+    id of its row so that a sealed value copied to another row does not open."""
+
     def __init__(self, settings: Settings, purpose: bytes) -> None:
         self._settings = settings
         self._purpose = purpose

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
+from netra.auth.audit import ClientInfo
 from netra.auth.issuer import TokenIssuer
 from netra.auth.models import RefreshToken, User, UserSession
 from netra.db.base import utcnow
@@ -47,12 +48,6 @@ class IssuedTokens:
     refresh_token: str
     expires_in: int
     session_id: str
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    ip: str | None = None
-    user_agent: str | None = None
 
 
 class Sessions:
@@ -110,15 +105,7 @@ class Sessions:
             await db.flush()
             row, token = self._pair(user, session, now)
             db.add(row)
-            audit.record(
-                db,
-                "login",
-                user_id=user.id,
-                ip=client.ip,
-                method=method,
-                sid=session.id,
-                agent=client.user_agent,
-            )
+            audit.record(db, "login", client, user_id=user.id, method=method, sid=session.id)
         return self._issue(user, session, token)
 
     async def refresh(self, token: str, client: ClientInfo) -> IssuedTokens:
@@ -194,7 +181,7 @@ class Sessions:
                 reason="refresh_token_rotated",
             )
         await self._revoke(db, [session.id], "refresh_token_reuse", now)
-        audit.record(db, "refresh_replay", user_id=session.user_id, ip=client.ip, sid=session.id)
+        audit.record(db, "refresh_replay", client, user_id=session.user_id, sid=session.id)
         self.metrics.refresh_replays.inc()
         return Unauthorized(
             "this refresh token was already used: the session has been revoked for safety",

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,19 +18,17 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth.models import SigningKey
-from netra.auth.sealing import SealingError, aead_for
+from netra.auth.sealing import SealingError, SecretSealer
 from netra.db.base import utcnow
 from netra.settings import Settings
 from netra.tokens import secret_kid
 
 log = logging.getLogger("netra.auth.keys")
-ENCRYPTED_V1 = b"\x01"
 
 
 class SigningKeyError(Exception):
@@ -47,13 +44,13 @@ class LoadedKey:
     retired: bool
 
 
-def _kek(settings: Settings) -> AESGCM:
-    try:
-        return aead_for(settings, b"netra signing keys v1")
-    except SealingError:
+def _sealer(settings: Settings) -> SecretSealer:
+    """Private keys are stored sealed (netra.auth.sealing), bound to their kid."""
+    if settings.key_encryption_key is None:
         raise SigningKeyError(
             "KEY_ENCRYPTION_KEY is not set: signing keys cannot be stored encrypted"
-        ) from None
+        )
+    return SecretSealer(settings, b"netra signing keys v1")
 
 
 def _generate(algorithm: str) -> Any:
@@ -118,7 +115,7 @@ class SigningKeys:
 
     async def _read(self) -> list[LoadedKey]:
         now = utcnow()
-        aead = _kek(self.settings)
+        sealer = _sealer(self.settings)
         async with self._db() as session:
             rows = (
                 await session.scalars(
@@ -128,19 +125,14 @@ class SigningKeys:
                     .order_by(SigningKey.created_at.desc(), SigningKey.kid)
                 )
             ).all()
-        return [self._decrypt(aead, row) for row in rows]
+        return [self._decrypt(sealer, row) for row in rows]
 
     @staticmethod
-    def _decrypt(aead: AESGCM, row: SigningKey) -> LoadedKey:
-        blob = row.private_key
-        if not blob.startswith(ENCRYPTED_V1):
-            raise SigningKeyError(f"signing key {row.kid} is stored in an unknown format")
+    def _decrypt(sealer: SecretSealer, row: SigningKey) -> LoadedKey:
         try:
-            pem = aead.decrypt(blob[1:13], blob[13:], row.kid.encode())
-        except Exception as exc:  # InvalidTag: the key encryption key differs
-            raise SigningKeyError(
-                f"signing key {row.kid} cannot be decrypted: was KEY_ENCRYPTION_KEY changed?"
-            ) from exc
+            pem = sealer.open(row.private_key, row.kid)
+        except SealingError as exc:  # another KEY_ENCRYPTION_KEY, or an unknown format
+            raise SigningKeyError(f"signing key {row.kid}: {exc}") from exc
         private = serialization.load_pem_private_key(pem, password=None)
         return LoadedKey(
             row.kid, row.algorithm, private, json.loads(row.public_jwk), row.retired_at is not None
@@ -160,8 +152,7 @@ class SigningKeys:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        nonce = os.urandom(12)
-        sealed = ENCRYPTED_V1 + nonce + _kek(self.settings).encrypt(nonce, pem, jwk["kid"].encode())
+        sealed = _sealer(self.settings).seal(pem, jwk["kid"])
         now = utcnow()
         async with self._db() as session, session.begin():
             await session.execute(

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from netra.auth.account_admin import AccountAdmin
 from netra.auth.accounts import Accounts
 from netra.auth.api_key_store import ApiKeys, LocalApiKeyResolver
+from netra.auth.audit import ClientInfo
 from netra.auth.guesses import Guesses
 from netra.auth.issuer import TokenIssuer
 from netra.auth.mail.outbox import Outbox
@@ -23,9 +24,9 @@ from netra.auth.oidc.provider import OidcProvider
 from netra.auth.passkeys import Passkeys
 from netra.auth.password_reset import PasswordResets
 from netra.auth.passwords import Passwords
-from netra.auth.sealed import Sealer
 from netra.auth.service_accounts import ServiceAccounts
-from netra.auth.sessions import ClientInfo, Sessions
+from netra.auth.sessions import Sessions
+from netra.auth.signed_values import SignedValues
 from netra.auth.signin_limits import (
     MemoryRateLimiter,
     Network,
@@ -115,6 +116,17 @@ def build_state(
     # OIDC providers were validated by the contract check; a broken one is skipped here.
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
     providers = {c.name: OidcProvider(c, http) for c in parse_providers(settings)[0]}
+    accounts = Accounts(
+        settings,
+        db,
+        passwords,
+        sessions,
+        limiter,
+        guesses=guesses,
+        verification=verification,
+        mfa=mfa,
+        metrics=metrics,
+    )
     return AuthState(
         settings=settings,
         db=db,
@@ -122,17 +134,7 @@ def build_state(
         issuer=issuer,
         passwords=passwords,
         sessions=sessions,
-        accounts=Accounts(
-            settings,
-            db,
-            passwords,
-            sessions,
-            limiter,
-            guesses=guesses,
-            verification=verification,
-            mfa=mfa,
-            metrics=metrics,
-        ),
+        accounts=accounts,
         admin=AccountAdmin(db, sessions, api_keys),
         api_keys=api_keys,
         services=ServiceAccounts(settings, db),
@@ -141,10 +143,10 @@ def build_state(
         trusted=parse_networks(settings.trusted_proxies),
         oidc=OidcLogins(
             db,
-            sessions,
+            accounts,
             providers,
-            Sealer(settings, "oidc links"),
-            Sealer(settings, "oidc reauthentication"),
+            SignedValues(settings, "oidc links"),
+            SignedValues(settings, "oidc reauthentication"),
         ),
         outbox=outbox,
         verification=verification,

@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import account_tokens, audit
 from netra.auth.account_tokens import CHANGE_EMAIL, VERIFY_EMAIL, token_error
+from netra.auth.audit import ClientInfo
 from netra.auth.guesses import Guesses
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.mail import messages
 from netra.auth.mail.outbox import Outbox
 from netra.auth.models import User
-from netra.auth.sessions import ClientInfo
 from netra.auth.signin_limits import RateLimiter
 from netra.db.base import utcnow
 from netra.errors import (
@@ -80,9 +80,7 @@ class EmailVerification:
             row = await db.get(User, user_id)
             if row is not None:
                 self.queue(db, row)
-                audit.record(
-                    db, "verification_sent", user_id=user_id, ip=client.ip, agent=client.user_agent
-                )
+                audit.record(db, "verification_sent", client, user_id=user_id)
         self.outbox.wake()
 
     async def verify(self, token: str, client: ClientInfo) -> User:
@@ -102,9 +100,7 @@ class EmailVerification:
                     )
                 elif user.email_verified_at is None:
                     user.email_verified_at = utcnow()
-                    audit.record(
-                        db, "email_verified", user_id=user.id, ip=client.ip, agent=client.user_agent
-                    )
+                    audit.record(db, "email_verified", client, user_id=user.id)
                 await db.flush()
         except IntegrityError:
             raise Conflict(
@@ -117,16 +113,18 @@ class EmailVerification:
         old = user.email
         user.email, user.email_verified_at = new, utcnow()
         await db.flush()  # IntegrityError here: the address was taken since the request
-        audit.record(db, "email_changed", user_id=user.id, ip=client.ip, agent=client.user_agent)
-        self.outbox.add(
+        audit.account_change(
             db,
-            messages.notice(
+            "email_changed",
+            client,
+            user_id=user.id,
+            outbox=self.outbox,
+            notice=messages.notice(
                 "email_changed",
                 old,
                 "Your email address was changed",
                 f"The email address of your Netra account is now {new}; {old} no longer signs in.",
             ),
-            user_id=user.id,
         )
 
     async def change(
@@ -157,7 +155,5 @@ class EmailVerification:
             self.outbox.add(
                 db, messages.verify_email(self.settings, new, token, change=True), user_id=user_id
             )
-            audit.record(
-                db, "email_change_requested", user_id=user_id, ip=client.ip, agent=client.user_agent
-            )
+            audit.record(db, "email_change_requested", client, user_id=user_id)
         self.outbox.wake()

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from netra.auth.mail.messages import Mail, compose
+from netra.auth.mail.messages import Mail, compose, notice
 from netra.auth.mail.transport import MailNotSent, Transport
-from netra.auth.models import OutboxMail
+from netra.auth.models import OutboxMail, User
 from netra.db.base import utcnow
 from netra.settings import Settings
 
@@ -51,6 +51,14 @@ class Outbox:
                 created_at=utcnow(),
             )
         )
+
+    async def tell_owner(self, db: AsyncSession, user_id: str, kind: str, subject: str) -> None:
+        """Queue a short notice ("{subject} on your Netra account.") to the account's
+        address, in `db`'s transaction; call `wake()` once it has committed."""
+        user = await db.get(User, user_id)
+        if user is not None:
+            text = f"{subject} on your Netra account."
+            self.add(db, notice(kind, user.email, subject, text), user_id=user_id)
 
     def wake(self) -> None:
         self._wake.set()

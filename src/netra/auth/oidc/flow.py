@@ -18,11 +18,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
+from netra.auth.accounts import Accounts, MfaChallenge
+from netra.auth.audit import ClientInfo
 from netra.auth.models import OidcLogin, User
-from netra.auth.oidc.linking import IdentityLinks, LinkRequired, PendingLink
+from netra.auth.oidc.linking import LinkRequired, PendingLink
 from netra.auth.oidc.provider import OidcProvider
-from netra.auth.sealed import Sealer
-from netra.auth.sessions import ClientInfo, IssuedTokens, Sessions
+from netra.auth.sessions import IssuedTokens
+from netra.auth.signed_values import SignedValues
 from netra.db.base import utcnow
 from netra.errors import BadRequest, DomainError, Forbidden, NotFound, Unauthorized
 
@@ -65,7 +67,7 @@ class Started:
 @dataclass(frozen=True)
 class Completed:
     """A sign-in to hand over (`handoff_secret`), or one waiting for the existing
-    account's password before its link is made (`pending_link`, sealed)."""
+    account's password before its link is made (`pending_link`, signed)."""
 
     next_url: str
     handoff_secret: str | None = None
@@ -77,17 +79,17 @@ class OidcLogins:
     def __init__(
         self,
         db: async_sessionmaker[AsyncSession],
-        sessions: Sessions,
+        accounts: Accounts,
         providers: Mapping[str, OidcProvider],
-        sealer: Sealer,
-        proofs: Sealer,
+        pending_links: SignedValues,
+        proofs: SignedValues,
     ) -> None:
         self._db = db
-        self.sealer = sealer
+        self.pending_links = pending_links
         self.proofs = proofs
-        self.sessions = sessions
+        self.accounts = accounts
         self.providers = dict(providers)
-        self.links = IdentityLinks(db)
+        self.links = accounts.links
 
     def provider(self, name: str) -> OidcProvider:
         found = self.providers.get(name)
@@ -136,9 +138,7 @@ class OidcLogins:
             return await self._complete(name, params, browser_secret, client)
         except DomainError as exc:
             async with self._db() as db, db.begin():
-                audit.record(
-                    db, "oidc_login_failed", ip=client.ip, provider=name[:30], reason=exc.reason
-                )
+                audit.record(db, "oidc_login_failed", client, provider=name[:30], reason=exc.reason)
             raise
 
     async def _spend_state(self, name: str, state: str, browser_secret: str | None) -> OidcLogin:
@@ -191,7 +191,7 @@ class OidcLogins:
         if user is None:
             raise Forbidden("this provider account is not linked to Netra", reason="not_linked")
         proof = {"user_id": user.id, "jti": secrets.token_urlsafe(16)}
-        return Completed(row.next_url, reauth_proof=self.proofs.seal(proof, REAUTH_WINDOW))
+        return Completed(row.next_url, reauth_proof=self.proofs.sign(proof, REAUTH_WINDOW))
 
     async def _claims(
         self, name: str, params: Mapping[str, str], browser_secret: str | None
@@ -225,10 +225,10 @@ class OidcLogins:
     ) -> Completed:
         provider, row, claims = await self._claims(name, params, browser_secret)
         try:
-            user = await self.links.resolve(provider.config, claims, client.ip)
+            user = await self.links.resolve(provider.config, claims, client)
         except LinkRequired as wanted:
-            sealed = self.sealer.seal(asdict(wanted.pending), LINK_TTL.total_seconds())
-            return Completed(row.next_url, pending_link=sealed)
+            signed = self.pending_links.sign(asdict(wanted.pending), LINK_TTL.total_seconds())
+            return Completed(row.next_url, pending_link=signed)
         handoff = secrets.token_urlsafe(32)
         async with self._db() as db, db.begin():
             await db.execute(
@@ -242,9 +242,9 @@ class OidcLogins:
             )
         return Completed(row.next_url, handoff_secret=handoff)
 
-    def pending(self, sealed: str | None) -> PendingLink | None:
+    def pending(self, signed: str | None) -> PendingLink | None:
         """The link waiting in this browser's cookie, if any (and still fresh)."""
-        payload = self.sealer.open(sealed)
+        payload = self.pending_links.open(signed)
         if payload is None:
             return None
         try:
@@ -252,8 +252,11 @@ class OidcLogins:
         except KeyError:
             return None
 
-    async def finish(self, handoff_secret: str | None, client: ClientInfo) -> IssuedTokens:
-        """The handoff cookie → a session: once, within two minutes, same as a password login."""
+    async def finish(
+        self, handoff_secret: str | None, client: ClientInfo
+    ) -> IssuedTokens | MfaChallenge:
+        """The handoff cookie → a session, once, within two minutes, as a password login
+        does: an account with a second factor gets the `mfa_required` challenge instead."""
         refused = Unauthorized(
             "no finished sign-in waits for this browser (it was used, expired or never "
             "happened); sign in again",
@@ -284,4 +287,4 @@ class OidcLogins:
         login, user = found
         if not user.is_active:
             raise Forbidden("this account is disabled", reason="account_disabled")
-        return await self.sessions.start(user, method=f"oidc:{login.provider}", client=client)
+        return await self.accounts.sign_in(user, f"oidc:{login.provider}", client)

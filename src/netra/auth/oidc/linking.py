@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.auth import audit
+from netra.auth.audit import ClientInfo
 from netra.auth.identity import EmailRejected, normalize_email
 from netra.auth.models import OidcIdentity, User
 from netra.auth.oidc.config import ProviderConfig
@@ -68,16 +69,16 @@ class IdentityLinks:
         self._db = db
 
     async def resolve(
-        self, provider: ProviderConfig, claims: dict[str, Any], ip: str | None
+        self, provider: ProviderConfig, claims: dict[str, Any], client: ClientInfo
     ) -> User:
         """The user these claims sign in, linking or creating the account if allowed."""
         try:
-            return await self._resolve(provider, claims, ip)
+            return await self._resolve(provider, claims, client)
         except IntegrityError:  # a concurrent first sign-in linked it meanwhile
-            return await self._resolve(provider, claims, ip)
+            return await self._resolve(provider, claims, client)
 
     async def _resolve(
-        self, provider: ProviderConfig, claims: dict[str, Any], ip: str | None
+        self, provider: ProviderConfig, claims: dict[str, Any], client: ClientInfo
     ) -> User:
         subject = str(claims["sub"])
         email, verified = verified_email(claims)
@@ -123,7 +124,7 @@ class IdentityLinks:
                 )
                 db.add(account)
                 await db.flush()
-                audit.record(db, "register", user_id=account.id, ip=ip, method=provider.name)
+                audit.record(db, "register", client, user_id=account.id, method=provider.name)
             db.add(
                 OidcIdentity(
                     user_id=account.id,
@@ -134,7 +135,7 @@ class IdentityLinks:
                     last_login_at=utcnow(),
                 )
             )
-            audit.record(db, "oidc_linked", user_id=account.id, ip=ip, provider=provider.name)
+            audit.record(db, "oidc_linked", client, user_id=account.id, provider=provider.name)
             _mark_verified(provider, account, email, verified)
             return _active(account)
 
@@ -148,8 +149,16 @@ class IdentityLinks:
             )
         return _active(user) if user is not None else None
 
-    async def link(self, pending: PendingLink, ip: str | None) -> User:
-        """Make the link the account's password just confirmed."""
+    async def link(self, pending: PendingLink, client: ClientInfo) -> User:
+        """Make the link the account's password (and second factor) just confirmed."""
+        try:
+            return await self._link(pending, client)
+        except IntegrityError:
+            raise Conflict(
+                "this provider account is linked already", reason="already_linked"
+            ) from None
+
+    async def _link(self, pending: PendingLink, client: ClientInfo) -> User:
         async with self._db() as db, db.begin():
             user = await db.get(User, pending.user_id)
             if user is None or user.deleted_at is not None:
@@ -164,7 +173,7 @@ class IdentityLinks:
                     last_login_at=utcnow(),
                 )
             )
-            audit.record(db, "oidc_linked", user_id=user.id, ip=ip, provider=pending.provider)
+            audit.record(db, "oidc_linked", client, user_id=user.id, provider=pending.provider)
             return _active(user)
 
     async def list(self, user_id: str) -> list[OidcIdentity]:
@@ -176,7 +185,7 @@ class IdentityLinks:
             )
             return list(rows)
 
-    async def unlink(self, user_id: str, identity_id: str, ip: str | None) -> None:
+    async def unlink(self, user_id: str, identity_id: str, client: ClientInfo) -> None:
         """Remove one linked identity unless it is the account's last way to sign in."""
         async with self._db() as db, db.begin():
             identity = await db.get(OidcIdentity, identity_id[:36])
@@ -195,7 +204,7 @@ class IdentityLinks:
                     reason="last_sign_in_method",
                 )
             await db.delete(identity)
-            audit.record(db, "oidc_unlinked", user_id=user_id, ip=ip, provider=identity.provider)
+            audit.record(db, "oidc_unlinked", client, user_id=user_id, provider=identity.provider)
 
 
 def _mark_verified(provider: ProviderConfig, user: User, email: str | None, verified: bool) -> None:

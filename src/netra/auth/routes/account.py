@@ -52,12 +52,11 @@ def router() -> APIRouter:
         accounts = state.accounts
         cookie = accounts.devices.cookie(request)
         issued = await accounts.login(body.email, body.password, state.client(request), cookie)
-        if isinstance(issued, MfaChallenge):
-            return MfaRequiredOut(mfa_token=issued.mfa_token, methods=list(issued.methods))
-        if cookies.wanted(request):  # a browser: remember it (netra.auth.devices)
-            email = normalize_email(body.email)  # it signed in: the address is valid
-            accounts.devices.issue(response, email, accounts.devices.device(cookie, email))
-        return cookies.token_pair(issued, request, response, state.settings)
+        # A browser that signed in (both factors if asked): remember it (netra.auth.devices).
+        if not isinstance(issued, MfaChallenge) and cookies.wanted(request):
+            # It signed in: the address is valid.
+            accounts.devices.remember(request, response, normalize_email(body.email))
+        return cookies.sign_in_answer(issued, request, response, state.settings)
 
     @api.post("/login/mfa", summary="Second step of a sign-in: a TOTP or recovery code")
     async def login_mfa(
@@ -69,7 +68,7 @@ def router() -> APIRouter:
             body.mfa_token, body.code, body.recovery_code, state.client(request), cookie
         )
         if cookies.wanted(request):  # a browser that finished the sign-in: remember it
-            accounts.devices.issue(response, email, accounts.devices.device(cookie, email))
+            accounts.devices.remember(request, response, email)
         return cookies.token_pair(issued, request, response, state.settings)
 
     @api.post(
@@ -160,7 +159,13 @@ def router() -> APIRouter:
         if body.revoke_api_keys:
             async with state.db() as db, db.begin():
                 keys = await state.api_keys.revoke(db, current.user.id)
-                audit.record(db, "api_keys_revoked", user_id=current.user.id, revoked=keys)
+                audit.record(
+                    db,
+                    "api_keys_revoked",
+                    state.client(request),
+                    user_id=current.user.id,
+                    revoked=keys,
+                )
         return PasswordChanged(revoked=count, revoked_api_keys=keys)
 
     return api
@@ -172,7 +177,5 @@ async def _revoke(
     async with state.db() as db, db.begin():
         reason = "logout" if only else "logout_all"
         ids = await state.sessions.revoke_sessions(db, current.user.id, reason, only=only)
-        audit.record(
-            db, reason, user_id=current.user.id, ip=state.client(request).ip, revoked=len(ids)
-        )
+        audit.record(db, reason, state.client(request), user_id=current.user.id, revoked=len(ids))
     return Revoked(revoked=len(ids))

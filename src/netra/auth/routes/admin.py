@@ -60,8 +60,8 @@ def router() -> APIRouter:
     async def set_active(
         state: AuthState, user_id: str, active: bool, current: CurrentUser, request: Request
     ) -> UserOut:
-        ip = state.client(request).ip
-        return user_out(await state.admin.set_active(user_id, active, current.user.id, ip))
+        client = state.client(request)
+        return user_out(await state.admin.set_active(user_id, active, current.user.id, client))
 
     @api.post("/{user_id}/disable", summary="Disable an account; all its sessions end at once")
     async def disable(
@@ -92,7 +92,7 @@ def router() -> APIRouter:
         request: Request,
         state: State,
     ) -> Response:
-        await state.admin.delete(user_id, current.user.id, state.client(request).ip)
+        await state.admin.delete(user_id, current.user.id, state.client(request))
         return Response(status_code=204)
 
     @api.get("/{user_id}/sessions", summary="An account's live sessions")
@@ -122,9 +122,9 @@ def router() -> APIRouter:
             audit.record(
                 db,
                 "admin_revoked_sessions",
+                state.client(request),
                 user_id=user_id[:36],
                 actor=current.user.id,
-                ip=state.client(request).ip,
                 revoked=len(ids),
             )
         return Revoked(revoked=len(ids))

@@ -54,7 +54,7 @@ def router() -> APIRouter:
                 f"known: {', '.join(sorted(KNOWN_SCOPES))}"
             )
         key, secret = await state.api_keys.create(
-            current.user.id, body.name, body.scopes, body.expires_in_days
+            current.user.id, body.name, body.scopes, body.expires_in_days, state.client(request)
         )
         return ApiKeyCreated(**key_out(key).model_dump(), api_key=secret)
 

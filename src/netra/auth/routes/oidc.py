@@ -13,13 +13,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
 
 from netra import http_errors
 from netra.auth import cookies
 from netra.auth.models import User
 from netra.auth.oidc.flow import HANDOFF_TTL, LINK_TTL, LOGIN_TTL, REAUTH_WINDOW, digest
-from netra.auth.payloads import TokenPair
+from netra.auth.payloads import MfaRequiredOut, TokenPair
 from netra.auth.routes.deps import CurrentUser, State, session_user
 from netra.auth.state import AuthState
 from netra.errors import Conflict, DomainError, Unauthorized
@@ -173,8 +172,15 @@ def router() -> APIRouter:
         )
         return response
 
-    @api.post("/session", summary="Trade the handoff cookie for a token pair (once)")
-    async def session(request: Request, response: Response, state: State) -> TokenPair:
+    @api.post(
+        "/session",
+        summary="Trade the handoff cookie for a token pair (once)",
+        description="An account with a second factor answers `{mfa_required, mfa_token, "
+        "methods}` and no tokens, as POST /auth/login does; finish with POST /auth/login/mfa.",
+    )
+    async def session(
+        request: Request, response: Response, state: State
+    ) -> TokenPair | MfaRequiredOut:
         response.delete_cookie(HANDOFF_COOKIE, path=HANDOFF_PATH)
         response.headers["Cache-Control"] = "no-store"
         pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
@@ -185,7 +191,7 @@ def router() -> APIRouter:
                 reason="link_required",
             )
         issued = await state.oidc.finish(request.cookies.get(HANDOFF_COOKIE), state.client(request))
-        return cookies.token_pair(issued, request, response, state.settings)
+        return cookies.sign_in_answer(issued, request, response, state.settings)
 
     _link_route(api)
     _identity_routes(api)
@@ -198,9 +204,13 @@ def _link_route(api: APIRouter) -> None:
         "/link",
         summary="Link the provider sign-in waiting in this browser to its existing account",
         description="After `/session` answered 409 `link_required`: the existing account's "
-        "password proves it is the same person; the link is made and a session begins.",
+        "password proves it is the same person; the link is made and a session begins. An "
+        "account with a second factor answers `mfa_required` first: the link is made when "
+        "POST /auth/login/mfa accepts the code.",
     )
-    async def link(body: LinkIn, request: Request, response: Response, state: State) -> TokenPair:
+    async def link(
+        body: LinkIn, request: Request, response: Response, state: State
+    ) -> TokenPair | MfaRequiredOut:
         response.headers["Cache-Control"] = "no-store"
         pending = state.oidc.pending(request.cookies.get(LINK_COOKIE))
         if pending is None:
@@ -212,15 +222,11 @@ def _link_route(api: APIRouter) -> None:
             raise Unauthorized(
                 "the password of this account is wrong", reason="invalid_credentials"
             )
-        try:
-            linked = await state.oidc.links.link(pending, state.client(request).ip)
-        except IntegrityError:
-            raise Conflict(
-                "this provider account is linked already", reason="already_linked"
-            ) from None
+        signed_in = await state.accounts.sign_in(
+            user, "password", state.client(request), link=pending
+        )
         response.delete_cookie(LINK_COOKIE, path=LOGIN_COOKIE_PATH)
-        issued = await state.sessions.start(linked, method="password", client=state.client(request))
-        return cookies.token_pair(issued, request, response, state.settings)
+        return cookies.sign_in_answer(signed_in, request, response, state.settings)
 
 
 def _identity_routes(api: APIRouter) -> None:
@@ -247,5 +253,5 @@ def _identity_routes(api: APIRouter) -> None:
         request: Request,
         state: State,
     ) -> Unlinked:
-        await state.oidc.links.unlink(current.user.id, identity_id, state.client(request).ip)
+        await state.oidc.links.unlink(current.user.id, identity_id, state.client(request))
         return Unlinked(unlinked=1)

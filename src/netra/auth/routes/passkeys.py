@@ -62,7 +62,9 @@ def router() -> APIRouter:
     async def login_finish(
         state: State, body: PasskeyLoginIn, request: Request, response: Response
     ) -> TokenPair:
-        issued = await state.passkeys.login_finish(body.credential, state.client(request))
+        issued, email = await state.passkeys.login_finish(body.credential, state.client(request))
+        if cookies.wanted(request):  # a browser signed in: remember it, as after a password
+            state.accounts.devices.remember(request, response, email)
         return cookies.token_pair(issued, request, response, state.settings)
 
     @api.get("", summary="This account's passkeys")

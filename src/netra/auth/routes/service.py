@@ -35,8 +35,8 @@ def router() -> APIRouter:
                 audit.record(
                     db,
                     "service_auth_failed",
+                    state.client(request),
                     actor=f"service:{body.service_id[:100]}",
-                    ip=state.client(request).ip,
                 )
             raise Unauthorized("unknown service or wrong service secret", reason="invalid_client")
         token = state.issuer.service_token(body.service_id)

@@ -59,8 +59,8 @@ def router() -> APIRouter:
             audit.record(
                 db,
                 "session_revoked",
+                state.client(request),
                 user_id=current.user.id,
-                ip=state.client(request).ip,
                 sid=session_id,
             )
         return Revoked(revoked=len(ids))

@@ -7,6 +7,7 @@ export const app = {
   notice: null, // a message for the sign-in page ("your session ended…")
   linkToken: null, // the token of a mailed link, moved here off the address bar
   pendingLink: null, // a provider sign-in waiting for the existing account's password
+  pendingMfa: null, // the challenge of a provider sign-in waiting for the second factor
   online: true,
   threads: [],
   pendingText: null, // the first message of a chat being created

@@ -5,6 +5,8 @@ import { h, field, focusHeading } from "../dom.js";
 import { passkeysSupported, signInWithPasskey } from "../webauthn.js";
 
 const REFRESH_COOKIE = { "X-Netra-Refresh": "cookie" };
+// Answers of POST /auth/login/mfa after which its challenge cannot be completed.
+const CHALLENGE_OVER = ["invalid_token", "token_used", "token_expired"];
 
 /** Buttons for GET /auth/oidc/providers (issue 9); nothing when it is not there. */
 async function providerButtons() {
@@ -37,49 +39,72 @@ export async function oidcHandoff() {
     if (body?.detail?.reason === "link_required") app.pendingLink = body.detail.message;
   }
   if (!response.ok) return false;
-  setTokens(await response.json());
+  const body = await response.json();
+  if (body.mfa_required) {
+    // The account has a second factor: the sign-in page asks for the code.
+    app.pendingMfa = body.mfa_token;
+    return false;
+  }
+  setTokens(body);
   return true;
 }
 
-async function linkProvider(password) {
-  const pair = await api("/auth/oidc/link", {
+/** Finish a first factor: `answer` is a token pair or, for an account with a second
+ * factor, `{mfa_required, mfa_token}`; then `askCode(mfaToken)` resolves with the pair. */
+async function signedIn(answer, askCode) {
+  setTokens(answer.mfa_required ? await askCode(answer.mfa_token) : answer);
+  app.user = await api("/auth/me");
+}
+
+async function linkProvider(password, askCode) {
+  const answer = await api("/auth/oidc/link", {
     method: "POST", auth: false, headers: REFRESH_COOKIE, body: { password },
   });
-  setTokens(pair);
   app.pendingLink = null;
-  app.user = await api("/auth/me");
+  await signedIn(answer, askCode);
 }
 
-/** Password sign-in; `askCode` is called when the account has a second factor and
- * answers {code} or {recovery_code} for the challenge. */
+/** Password sign-in; `askCode` is called when the account has a second factor. */
 export async function signIn(email, password, askCode) {
-  let pair = await api("/auth/login", {
+  const answer = await api("/auth/login", {
     method: "POST", auth: false, headers: REFRESH_COOKIE, body: { email, password },
   });
-  if (pair.mfa_required) {
-    const factor = await askCode();
-    pair = await api("/auth/login/mfa", {
-      method: "POST", auth: false, headers: REFRESH_COOKIE, body: { mfa_token: pair.mfa_token, ...factor },
-    });
-  }
-  setTokens(pair);
-  app.user = await api("/auth/me");
+  await signedIn(answer, askCode);
 }
 
-/** The second step, in the sign-in card: resolves with the code the person typed. */
-function codeStep(form) {
-  return new Promise((resolve) => {
+/** The second step, in place of the sign-in card: asks for a code until
+ * POST /auth/login/mfa accepts one, and resolves with the token pair. */
+function codeStep(card, mfaToken) {
+  return new Promise((resolve, reject) => {
     const code = h("input", { id: "mfa-code", autocomplete: "one-time-code", required: true, maxlength: "64" });
+    const error = h("p", { class: "error", role: "alert", hidden: true });
+    const verify = h("button", { type: "submit", class: "primary wide", text: "Verify" });
     const step = h("form", { class: "card auth-form", "aria-labelledby": "mfa-title" },
       h("h1", { id: "mfa-title", text: "Two-factor sign-in" }),
       field("Code from your authenticator app (or a recovery code)", code),
-      h("button", { type: "submit", class: "primary wide", text: "Verify" }));
-    step.addEventListener("submit", (event) => {
+      error, verify);
+    step.addEventListener("submit", async (event) => {
       event.preventDefault();
       const value = code.value.trim();
-      resolve(/^[0-9]{6}$/.test(value) ? { code: value } : { recovery_code: value });
+      const factor = /^[0-9]{6}$/.test(value) ? { code: value } : { recovery_code: value };
+      verify.disabled = true;
+      try {
+        resolve(await api("/auth/login/mfa", {
+          method: "POST", auth: false, headers: REFRESH_COOKIE, body: { mfa_token: mfaToken, ...factor },
+        }));
+      } catch (e) {
+        if (CHALLENGE_OVER.includes(e.reason)) {
+          step.replaceWith(card); // start again from the first factor
+          reject(e);
+          return;
+        }
+        error.textContent = e.message;
+        error.hidden = false;
+        verify.disabled = false;
+        code.select();
+      }
     });
-    form.replaceWith(step);
+    card.replaceWith(step);
     code.focus();
   });
 }
@@ -112,7 +137,7 @@ export function signInView(main, { signUp = false, onDone }) {
     error.hidden = true;
     try {
       if (linking) {
-        await linkProvider(password.value);
+        await linkProvider(password.value, (token) => codeStep(form, token));
         onDone();
         return;
       }
@@ -122,7 +147,7 @@ export function signInView(main, { signUp = false, onDone }) {
           body: { email: email.value, password: password.value, name: name.value || null },
         });
       }
-      await signIn(email.value, password.value, () => codeStep(form));
+      await signIn(email.value, password.value, (token) => codeStep(form, token));
       onDone();
     } catch (e) {
       error.textContent = e.message;
@@ -150,6 +175,14 @@ export function signInView(main, { signUp = false, onDone }) {
   }
   main.replaceChildren(h("div", { class: "auth-page" }, form));
   providerButtons().then((buttons) => { if (buttons) submit.after(buttons); });
+  if (!signUp && app.pendingMfa) {
+    // Back from a provider, for an account with a second factor: its code comes next.
+    const token = app.pendingMfa;
+    app.pendingMfa = null;
+    signedIn({ mfa_required: true, mfa_token: token }, (t) => codeStep(form, t))
+      .then(onDone, (e) => { error.textContent = e.message; error.hidden = false; });
+    return;
+  }
   if (linking) password.focus();
   else if (notice) focusHeading(form);
   else email.focus();

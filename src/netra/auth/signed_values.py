@@ -1,8 +1,11 @@
 """Small values the auth service hands a browser and must get back unchanged: signed
-with a key derived from KEY_ENCRYPTION_KEY (one key per purpose), with an expiry.
+(HMAC-SHA256, not encrypted: the browser may read them) with a key derived from
+KEY_ENCRYPTION_KEY (one key per purpose), with an expiry.
 
-Used for the device cookie (netra.auth.devices) and an OIDC sign-in waiting for the
-account's password before it is linked (netra.auth.oidc.linking)."""
+Used for the device cookie (netra.auth.devices), an OIDC sign-in waiting for the
+account's password before it is linked (netra.auth.oidc.linking) and the proof of a
+fresh provider sign-in. Secrets stored in the database are encrypted instead
+(netra.auth.sealing)."""
 
 from __future__ import annotations
 
@@ -39,20 +42,22 @@ def mac(key: bytes, text: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-class Sealer:
+class SignedValues:
+    """Sign a JSON payload for `ttl` seconds; `open` gives it back if untouched and fresh."""
+
     def __init__(self, settings: Settings, purpose: str) -> None:
         self._key = derived_key(settings, purpose)
 
-    def seal(self, payload: dict[str, Any], ttl: float) -> str:
+    def sign(self, payload: dict[str, Any], ttl: float) -> str:
         body = {**payload, "exp": time.time() + ttl}
         text = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
         return f"{text}.{mac(self._key, text)}"
 
-    def open(self, sealed: str | None) -> dict[str, Any] | None:
+    def open(self, signed: str | None) -> dict[str, Any] | None:
         """The payload, or None when missing, altered or expired."""
-        if not sealed or len(sealed) > MAX_LENGTH:
+        if not signed or len(signed) > MAX_LENGTH:
             return None
-        text, _, signature = sealed.partition(".")
+        text, _, signature = signed.partition(".")
         if not hmac.compare_digest(signature, mac(self._key, text)):
             return None
         try:
