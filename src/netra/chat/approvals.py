@@ -24,7 +24,7 @@ from netra.agents.runtime import Agent
 from netra.chat.errors import AlreadyResolved, NoSuchApproval, RunFinished
 from netra.chat.eventlog import Envelope
 from netra.chat.legs import Leg
-from netra.chat.models import LEASED, Run, RunApproval, run_approvals_table, runs_table
+from netra.chat.models import ACTIVE, LEASED, Run, RunApproval, run_approvals_table, runs_table
 from netra.db.base import utcnow
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Approvals:
         async with self.runs.db() as session:
             row = await session.get(RunApproval, (run.id, call_id))
         if row is None:
-            if run.status not in ("queued", "running", "waiting"):
+            if run.status not in ACTIVE:
                 raise RunFinished(run.status, run.thread_id)
             raise NoSuchApproval(call_id)
         if row.status == PENDING and row.expires_at <= utcnow():
