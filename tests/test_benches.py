@@ -51,6 +51,10 @@ SLOW = {
         [rf"MCP read_thread\s+p50\s+{NUMBER} µs\s+p99\s+{NUMBER} µs\s+{NUMBER}x"],
     ),
     "usage_accounting": (["5"], [rf"with accounting\s+mean\s+{NUMBER} ms .* x\s*{NUMBER}"]),
+    "thread_open": (
+        ["--messages", "200", "--branches", "5", "--opens", "2"],
+        [rf"5 branches\s+path\s+{NUMBER} messages\s+p50\s+{NUMBER} ms .* {NUMBER}x"],
+    ),
     "dashboard": (["2000", "3"], [rf"dashboard\s+empty p50\s+{NUMBER} p99\s+{NUMBER} ms"]),
     "approval_resume": (
         ["2"],

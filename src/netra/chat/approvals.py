@@ -213,6 +213,7 @@ def _resumed(
         assistant=str(state.get("assistant") or BUILTIN_ASSISTANT),
         instructions=str(state.get("instructions") or ""),
         tools=None if tools is None else frozenset(tools),
+        question=run.user_message_id,
         resuming=resuming,
     )
 

@@ -19,6 +19,7 @@ from netra.chat.errors import (
     BadSeq,
     Draining,
     ModelNotAllowed,
+    NoSuchMessage,
     NoSuchRun,
     NoSuchThread,
     RateLimited,
@@ -36,6 +37,7 @@ from netra.chat.search import SearchIndex
 from netra.chat.sharing import FeedbackStore, Shares
 from netra.chat.store import Posted, ThreadStore
 from netra.chat.streams import Streams
+from netra.chat.tree import SHOWN_LEAF, Shown
 from netra.errors import Unavailable
 from netra.ratelimit import RateLimiter
 from netra.runtime import Runtime
@@ -185,10 +187,12 @@ class ChatBackend:
         *,
         model: str | None = None,
         interrupt: bool = False,
+        parent_id: str | Shown | None = SHOWN_LEAF,
     ) -> Posted:
         """A user's message, through every rule, then posted (see post_message). While
         the thread's run is going it is refused (RunActive) unless it asks to
-        `interrupt`, which stops that run first."""
+        `interrupt`, which stops that run first. An edit names the edited message's
+        parent as `parent_id`: the new message is its sibling."""
         self.check_accepting()
         self.check_length(text)
         self.check_model(model, user.roles)
@@ -213,6 +217,7 @@ class ChatBackend:
                     admission,
                     model=model,
                     roles=user.roles,
+                    parent_id=parent_id,
                 )
             except RunActive:
                 if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
@@ -249,6 +254,7 @@ class ChatBackend:
         *,
         model: str | None = None,
         roles: Iterable[str] = ("user",),
+        parent_id: str | Shown | None = SHOWN_LEAF,
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
         client_msg_id); None if the user has no such thread. The run uses `model`, else
@@ -264,6 +270,7 @@ class ChatBackend:
                 model=model,
                 roles=roles,
                 admitted_on=admission.day if admission is not None and counted else None,
+                parent_id=parent_id,
             )
         except BaseException:
             if admission is not None:
@@ -286,7 +293,32 @@ class ChatBackend:
         model: str | None,
         roles: Iterable[str],
         admitted_on: date | None,
+        parent_id: str | Shown | None,
     ) -> tuple[Posted, Agent, Preset] | None:
+        chosen = await self._agent_for(user_id, thread_id, model, roles)
+        if chosen is None:
+            return None
+        entry, agent, preset = chosen
+        posted = await self.threads.post(
+            user_id,
+            thread_id,
+            text,
+            client_msg_id,
+            started=started_event(agent),
+            provider=agent.name,
+            model=entry.id,
+            instance=self.runtime.instance_id,
+            lease_until=self.runs.lease_until(),
+            admitted_on=admitted_on,
+            parent_id=parent_id,
+        )
+        return None if posted is None else (posted, agent, preset)
+
+    async def _agent_for(
+        self, user_id: str, thread_id: str, model: str | None, roles: Iterable[str]
+    ) -> tuple[ModelEntry, Agent, Preset] | None:
+        """The model and assistant a run of the thread uses; None if the user has no
+        such thread."""
         models = self.model_set
         thread = await self.threads.get(user_id, thread_id)
         if thread is None:
@@ -299,20 +331,39 @@ class ChatBackend:
             if model is None and fallback is not None and declared(fallback) is not None:
                 model = fallback
         entry = self.choose_model(model, roles)
-        agent = models.agent(entry.id)
-        posted = await self.threads.post(
-            user_id,
-            thread_id,
-            text,
-            client_msg_id,
-            started=started_event(agent),
-            provider=agent.name,
-            model=entry.id,
-            instance=self.runtime.instance_id,
-            lease_until=self.runs.lease_until(),
-            admitted_on=admitted_on,
-        )
-        return None if posted is None else (posted, agent, preset)
+        return entry, models.agent(entry.id), preset
+
+    async def regenerate(
+        self, user: Principal, message_id: str, *, model: str | None = None
+    ) -> Posted:
+        """A new run answering the question the answer `message_id` answered; its answer
+        becomes a sibling of that one. The same rules as a message, but nothing is
+        interrupted: RunActive while the thread's run goes."""
+        self.check_accepting()
+        self.check_model(model, user.roles)
+        await self.check_rate(user.subject)
+        answer = await self.threads.answer(user.subject, message_id)
+        admission = await self.admit(user)
+        try:
+            chosen = await self._agent_for(user.subject, answer.thread_id, model, user.roles)
+            if chosen is None:
+                raise NoSuchMessage(message_id)
+            entry, agent, preset = chosen
+            posted = await self.threads.regenerate(
+                user.subject,
+                answer,
+                started=started_event(agent),
+                provider=agent.name,
+                model=entry.id,
+                instance=self.runtime.instance_id,
+                lease_until=self.runs.lease_until(),
+                admitted_on=admission.day if admission.counted else None,
+            )
+        except BaseException:
+            await self.usage.release(user.subject, admission)
+            raise
+        self.runs.start(posted, user.subject, agent, user.roles, admission, preset=preset)
+        return posted
 
     @property
     def model_set(self) -> ModelSet:

@@ -31,10 +31,13 @@ def chat(
         typer.Option(help="Talk to this assistant (its id, see GET /api/assistants)."),
     ] = None,
     message: Annotated[
-        str | None, typer.Option("--message", "-m", help="Send one message, print, exit.")
+        str | None,
+        typer.Option("--message", "-m", help="Send one message (or /edit, /regen), print, exit."),
     ] = None,
 ) -> None:
-    """Sign in (or use NETRA_TOKEN), open a thread, and talk; Ctrl+D quits."""
+    """Sign in (or use NETRA_TOKEN), open a thread, and talk; Ctrl+D quits. In the chat,
+    `/edit TEXT` replaces your last message with TEXT (a new branch the agent answers) and
+    `/regen [MODEL]` answers your last message again (a sibling answer)."""
     secret = client_settings_or_exit().netra_token
     token = secret.get_secret_value() if secret is not None else None
     password = None
@@ -94,7 +97,7 @@ async def _session(
             for starter in (await netra.get_assistant(assistant)).starters:
                 err.print(f"[dim]try: {starter}[/]")
         if message is not None:
-            await _ask(netra, thread_id, message, model)
+            await _turn(netra, thread_id, message, model)
             return
         while True:
             try:
@@ -102,11 +105,34 @@ async def _session(
             except EOFError:
                 return
             if text.strip():
-                await _ask(netra, thread_id, text, model)
+                await _turn(netra, thread_id, text.strip(), model)
+
+
+async def _turn(netra: NetraClient, thread_id: str, text: str, model: str | None) -> None:
+    """A message, or one of the commands: `/edit TEXT`, `/regen [MODEL]`."""
+    command, _, rest = text.partition(" ")
+    if command not in ("/edit", "/regen"):
+        await _ask(netra, thread_id, text, model)
+        return
+    role = "user" if command == "/edit" else "assistant"
+    last = [m for m in await netra.shown_branch(thread_id) if m["role"] == role][-1:]
+    if not last:
+        err.print(f"[yellow]no {'message' if role == 'user' else 'answer'} to {command[1:]} yet[/]")
+    elif command == "/edit" and not rest.strip():
+        err.print("[yellow]/edit needs the new text: /edit TEXT[/]")
+    elif command == "/edit":
+        await _print_run(netra, thread_id, await netra.edit(last[0], rest.strip(), model))
+    else:
+        posted = await netra.regenerate(last[0]["id"], rest.strip() or model)
+        await _print_run(netra, thread_id, posted)
 
 
 async def _ask(netra: NetraClient, thread_id: str, text: str, model: str | None) -> None:
-    async for event in netra.ask(thread_id, text, model=model):
+    await _print_run(netra, thread_id, await netra.send(thread_id, text, model=model))
+
+
+async def _print_run(netra: NetraClient, thread_id: str, posted: dict[str, object]) -> None:
+    async for event in netra.follow(thread_id, posted):
         payload = event.payload
         if event.type == "message_delta":
             out.print(payload["text"], end="")

@@ -20,7 +20,7 @@ from netra.chat.eventlog import EventLog
 from netra.chat.hub import Hub
 from netra.chat.mcp_server import PATH as MCP_PATH
 from netra.chat.mcp_server import McpEndpoint
-from netra.chat.routes import assistants, events, models, runs, search, sharing, threads
+from netra.chat.routes import assistants, branches, events, models, runs, search, sharing, threads
 from netra.chat.runs import RunManager
 from netra.chat.schema import CHAT_SCHEMA
 from netra.chat.search import SearchIndex
@@ -67,7 +67,7 @@ class ChatComponent:
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
-        modules = (sharing, threads, runs, events, search, models, assistants)
+        modules = (sharing, threads, branches, runs, events, search, models, assistants)
         for module in (*modules, usage_routes, dashboard):
             api.include_router(module.router)
         api.routes.append(websocket_route())

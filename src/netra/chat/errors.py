@@ -168,17 +168,20 @@ class BadImport(ChatError):
 
 
 class NoSuchMessage(ChatError):
+    """A message that does not exist, is someone else's, or (`where`) is not in the
+    thread named: one answer for all three."""
+
     reason = "not_found"
 
-    def __init__(self, message_id: str) -> None:
-        super().__init__(f"message {message_id} not found")
+    def __init__(self, message_id: str, where: str = "") -> None:
+        super().__init__(f"message {message_id} not found{where}")
 
 
 class NotAnAnswer(ChatError):
     reason = "not_an_answer"
 
-    def __init__(self, message_id: str) -> None:
-        super().__init__(f"message {message_id} is not an answer: feedback rates answers")
+    def __init__(self, message_id: str, why: str = "feedback rates answers") -> None:
+        super().__init__(f"message {message_id} is not an answer: {why}")
 
 
 class NoSuchShare(ChatError):

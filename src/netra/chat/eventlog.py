@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
@@ -59,6 +59,14 @@ _NEXT_SEQS = (
     .returning(_threads.c.last_seq)
 )
 _NEXT_SEQS_OWNED = _NEXT_SEQS.where(_threads.c.user_id == bindparam("b_owner"))
+# An answer is shown when it lands if its question still is (the user may have switched
+# branches meanwhile): the same statement, so finishing a run costs no extra write.
+_NEXT_SEQS_ANSWERED = _NEXT_SEQS.values(
+    active_leaf_id=case(
+        (_threads.c.active_leaf_id == bindparam("b_question"), bindparam("b_answer")),
+        else_=_threads.c.active_leaf_id,
+    )
+)
 _INSERT_EVENTS = insert(run_events_table)
 
 
@@ -85,14 +93,21 @@ class EventLog:
         events: Sequence[AgentEvent],
         *,
         owner: str | None = None,
+        answered: tuple[str, str] | None = None,
     ) -> list[Envelope]:
         """Like `append`, inside the caller's transaction (committed by the caller).
-        With `owner`, raises NoSuchThread unless the thread is that user's."""
+        With `owner`, raises NoSuchThread unless the thread is that user's. `answered`
+        (question id, answer id): the thread shows the answer if it showed the question."""
         # The UPDATE locks the thread row until commit, so concurrent appenders to one
         # thread queue up and seqs stay gap-free; other threads are not blocked.
         now = utcnow()
         params = {"b_thread": thread_id, "b_count": len(events), "b_now": now}
-        if owner is None:
+        if answered is not None:
+            question, answer = answered
+            last = await session.scalar(
+                _NEXT_SEQS_ANSWERED, {**params, "b_question": question, "b_answer": answer}
+            )
+        elif owner is None:
             last = await session.scalar(_NEXT_SEQS, params)
         else:
             last = await session.scalar(_NEXT_SEQS_OWNED, {**params, "b_owner": owner})

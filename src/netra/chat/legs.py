@@ -32,5 +32,7 @@ class Leg:
     instructions: str = ""
     tools: frozenset[str] | None = None
     message: Message | None = None
+    # The user's message the run answers (its answer becomes that message's child).
+    question: str | None = None
     resuming: Resumption | None = None
     admission: Admission | None = None

@@ -27,6 +27,9 @@ class Thread(IdMixin, CreatedMixin, ChatBase):
     model: Mapped[str | None] = mapped_column(String(64))
     # The assistant it was started with (netra.chat.assistants); None: the builtin one.
     assistant_id: Mapped[str | None] = mapped_column(String(64))
+    # The message whose branch is shown (its path from the root is what the agent sees);
+    # None: the thread has no message yet.
+    active_leaf_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Message(IdMixin, CreatedMixin, ChatBase):
@@ -38,6 +41,9 @@ class Message(IdMixin, CreatedMixin, ChatBase):
     content: Mapped[str] = mapped_column(Text)
     client_msg_id: Mapped[str | None] = mapped_column(String(100))
     run_id: Mapped[str | None] = mapped_column(String(36))
+    # Messages form a tree: an edit is a sibling of the message it edits, a regenerated
+    # answer a sibling of the answer. None: a root (the thread's first message, or its edit).
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 # A run in these states holds its thread: a new message waits or interrupts it.

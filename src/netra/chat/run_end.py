@@ -38,9 +38,12 @@ async def record_end(
     terminal: AgentCompleted | AgentError,
     last: Sequence[AgentEvent] = (),
     meter: RunMeter | None = None,
+    question: str | None = None,
 ) -> list[Envelope]:
     """The envelopes to publish; none when the run had ended already (a sweeper's
-    `agent_error` is then the last word)."""
+    `agent_error` is then the last word). The answer is a child of `question` (the
+    user's message), shown if the question still is."""
+    answered: tuple[str, str] | None = None
     async with db.begin() as session:
         params = {"b_run": run_id, "b_now": utcnow(), **_outcome(terminal)}
         ended = _COMPLETE_RUN if isinstance(terminal, AgentCompleted) else _FAIL_RUN
@@ -60,9 +63,13 @@ async def record_end(
                 content=terminal.text,
                 run_id=run_id,
                 created_at=utcnow(),
+                parent_id=question,
             )
             await session.execute(_INSERT_MESSAGE, insert_values(answer))
-        return await events.append_in(session, thread_id, run_id, [*last, terminal])
+            if question is not None:
+                answered = (question, answer.id)
+        written = [*last, terminal]
+        return await events.append_in(session, thread_id, run_id, written, answered=answered)
 
 
 def orphan_meter(

@@ -104,6 +104,7 @@ class RunManager:
             instructions=preset.instructions,
             tools=None if preset.tools is None else frozenset(preset.tools),
             message=posted.message,
+            question=posted.message.id,
             admission=admission,
         )
         self.launch(leg, agent if agent is not None else self.agent, run.provider)
@@ -201,7 +202,7 @@ class RunManager:
             if isinstance(ending, Paused):
                 await self._pause(leg, ending, last)
             else:
-                await self.finish(run_id, thread_id, ending, last, meter)
+                await self.finish(run_id, thread_id, ending, last, meter, question=leg.question)
         except Exception:
             log.exception("could not record the end of run %s", run_id)
         if isinstance(ending, Paused):
@@ -211,7 +212,7 @@ class RunManager:
     async def _drive(
         self, leg: Leg, meter: RunMeter, agent: Agent
     ) -> tuple[Ending, list[AgentEvent]]:
-        data = ChatUserData(self.db, leg.user_id, leg.thread_id)
+        data = ChatUserData(self.db, leg.user_id, leg.thread_id, leg.question)
         context = RunContext(
             leg.user_id,
             leg.thread_id,
@@ -228,7 +229,7 @@ class RunManager:
         # backstop for a stuck close.
         limit = self.settings.run_timeout
         if leg.message is not None:
-            history = await data.thread_history(excluding=leg.message.id)
+            history = await data.thread_history(before=True)
             meter.tally.prompt_chars += sum(len(turn.content) for turn in history)
             run = run_agent(
                 agent, history, leg.message.content, context, timeout=limit, announced=True
@@ -306,8 +307,11 @@ class RunManager:
         terminal: AgentCompleted | AgentError,
         last: Sequence[AgentEvent] = (),
         meter: RunMeter | None = None,
+        *,
+        question: str | None = None,
     ) -> None:
-        """End the run with `last` and `terminal` (netra.chat.run_end), then tell the bus."""
+        """End the run with `last` and `terminal` (netra.chat.run_end), then tell the bus;
+        its answer is a child of `question`, shown if the question still is."""
         envelopes = await record_end(
             self.db,
             self.events,
@@ -317,6 +321,7 @@ class RunManager:
             terminal=terminal,
             last=last,
             meter=meter,
+            question=question,
         )
         await self._publish(envelopes)
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.chat.errors import BadCursor, NoSuchMessage, NoSuchShare, NotAnAnswer
 from netra.chat.models import Feedback, Message, Run, RunEvent, Share, Thread
-from netra.chat.transcript import ThreadDoc, tool_calls
+from netra.chat.transcript import ThreadDoc, shown_branch, tool_calls
 from netra.db.base import new_id, utcnow
 
 TOKEN_BYTES = 24
@@ -32,10 +32,10 @@ def token_hash(token: str) -> str:
 
 
 def snapshot(doc: ThreadDoc, author: str | None) -> dict[str, Any]:
-    """What a share shows: the messages and each answer's tool calls, no ids."""
+    """What a share shows: the branch shown, each answer's tool calls, no ids."""
     runs = {run.id: run for run in doc.runs}
     messages = []
-    for message in doc.messages:
+    for message in shown_branch(doc):
         run = runs.get(message.run_id or "") if message.role == "assistant" else None
         messages.append(
             {

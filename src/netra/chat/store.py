@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
-from netra.chat.errors import BadCursor, NoSuchThread, RunActive
+from netra.chat import tree
+from netra.chat.errors import NoSuchMessage, NoSuchThread, NotAnAnswer, RunActive
 from netra.chat.eventlog import Envelope, EventLog
+from netra.chat.message_pages import MessagePage, page
 from netra.chat.models import (
     ACTIVE,
     Message,
@@ -37,23 +37,6 @@ class Posted:
     created: bool
     after_seq: int
     events: tuple[Envelope, ...] = ()
-
-
-def encode_cursor(message: Message) -> str:
-    raw = f"{message.created_at.isoformat()}|{message.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, message_id = raw.split("|", 1)
-        moment = datetime.fromisoformat(stamp)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadCursor(cursor) from exc
-    if moment.tzinfo is None:  # every cursor this server issues carries its UTC offset
-        raise BadCursor(cursor)
-    return moment, message_id
 
 
 class ThreadStore:
@@ -143,27 +126,75 @@ class ThreadStore:
             return run
 
     async def messages(
-        self, thread_id: str, limit: int, after: str | None
-    ) -> tuple[list[Message], str | None]:
-        """Oldest first; the cursor of the page's last message continues after it."""
-        query = select(Message).where(Message.thread_id == thread_id)
-        if after is not None:
-            stamp, message_id = decode_cursor(after)
-            query = query.where(
-                or_(
-                    Message.created_at > stamp,
-                    and_(Message.created_at == stamp, Message.id > message_id),
-                )
-            )
+        self, thread_id: str, limit: int, after: str | None, *, every: bool = False
+    ) -> MessagePage:
+        """The shown branch, root first, or (`every`) every message, oldest first; the
+        cursor of the page's last message continues after it."""
         async with self.db() as session:
-            rows = list(
-                await session.scalars(
-                    query.order_by(Message.created_at, Message.id).limit(limit + 1)
-                )
+            return await page(session, thread_id, limit, after, every=every)
+
+    async def siblings(self, message: Message) -> list[str]:
+        """The message's siblings, itself included, oldest first."""
+        async with self.db() as session:
+            return await tree.siblings(session, message.thread_id, message.parent_id)
+
+    async def show_branch(self, user_id: str, thread_id: str, message_id: str) -> Thread:
+        """Show the branch through `message_id` (down to its newest message)."""
+        async with self.db.begin() as session:
+            thread = await session.scalar(
+                select(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
             )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return rows, encode_cursor(rows[-1]) if more and rows else None
+            if thread is None:
+                raise NoSuchThread(thread_id)
+            thread.active_leaf_id = await tree.show_branch(session, thread_id, message_id)
+        return thread
+
+    async def answer(self, user_id: str, message_id: str) -> Message:
+        """The user's answer `message_id`, to regenerate: NoSuchMessage, or NotAnAnswer
+        for a question (or an answer to nothing, which only an import can make)."""
+        async with self.db() as session:
+            message = await session.scalar(
+                select(Message)
+                .join(Thread, Thread.id == Message.thread_id)
+                .where(Message.id == message_id, Thread.user_id == user_id)
+            )
+        if message is None:
+            raise NoSuchMessage(message_id)
+        if message.role != "assistant" or message.parent_id is None:
+            raise NotAnAnswer(message_id, "edit a question (post it with parent_id) instead")
+        return message
+
+    async def regenerate(
+        self,
+        user_id: str,
+        answer: Message,
+        *,
+        started: AgentEvent,
+        provider: str,
+        instance: str,
+        model: str | None = None,
+        lease_until: datetime,
+        admitted_on: date | None = None,
+    ) -> Posted:
+        """A new run for the question `answer` answered, whose answer will be its sibling;
+        the thread shows the question meanwhile. RunActive while the thread's run goes."""
+        thread_id = answer.thread_id
+        async with self.db.begin() as session:
+            question = await session.get(Message, answer.parent_id)
+            if question is None:
+                raise NotAnAnswer(answer.id, "the question it answered is gone")
+            run = _new_run(thread_id, question.id, utcnow())
+            run.provider, run.model, run.instance_id = provider, model, instance
+            run.lease_expires_at, run.admitted_on = lease_until, admitted_on
+            events = await self.events.append_in(
+                session, thread_id, run.id, [started], owner=user_id
+            )
+            active = await session.scalar(_ACTIVE_RUN, {"b_thread": thread_id})
+            if active is not None:
+                raise RunActive(active, thread_id)
+            await session.execute(_INSERT_RUN, insert_values(run))
+            await tree.show(session, thread_id, question.id)
+        return Posted(question, run, True, events[0].seq - 1, tuple(events))
 
     async def post(
         self,
@@ -178,10 +209,12 @@ class ThreadStore:
         model: str | None = None,
         lease_until: datetime,
         admitted_on: date | None = None,
+        parent_id: str | tree.Shown | None = tree.SHOWN_LEAF,
     ) -> Posted | None:
         """Store a user message, its run and the run's first event (`started`, with the
-        thread's next seq) in one transaction, once per (thread, client_msg_id). None if
-        the user has no such thread."""
+        thread's next seq) in one transaction, once per (thread, client_msg_id); the
+        thread then shows the message. None if the user has no such thread. The message
+        follows `parent_id` (None: a new root; default: what the thread shows)."""
         try:
             async with self.db.begin() as session:
                 if client_msg_id is not None:
@@ -200,8 +233,10 @@ class ThreadStore:
                 active = await session.scalar(_ACTIVE_RUN, {"b_thread": thread_id})
                 if active is not None:
                     raise RunActive(active, thread_id)
+                message.parent_id = await tree.parent_for(session, thread_id, parent_id)
                 await session.execute(_INSERT_MESSAGE, insert_values(message))
                 await session.execute(_INSERT_RUN, insert_values(run))
+                await tree.show(session, thread_id, message.id)
         except NoSuchThread:
             return None
         except RunActive:
@@ -245,20 +280,24 @@ def _new_turn(thread_id: str, text: str, client_msg_id: str | None) -> tuple[Mes
         role="user",
         content=text,
         client_msg_id=client_msg_id,
-        run_id=new_id(),
         created_at=now,
     )
-    run = Run(
-        id=message.run_id,
+    run = _new_run(thread_id, message.id, now)
+    message.run_id = run.id
+    return message, run
+
+
+def _new_run(thread_id: str, question_id: str, now: datetime) -> Run:
+    return Run(
+        id=new_id(),
         thread_id=thread_id,
-        user_message_id=message.id,
+        user_message_id=question_id,
         # Started at once by this instance (its lease covers a crash before the next
         # event): no separate "mark running" write.
         status="running",
         started_at=now,
         created_at=now,
     )
-    return message, run
 
 
 async def _earlier(

@@ -83,6 +83,8 @@ class FileRef(_Doc):
 class ThreadInfo(_Doc):
     title: Name
     created_at: AwareDatetime | None = None
+    # The last message of the branch shown; None: the document's last message.
+    active_leaf_id: Annotated[str, StringConstraints(max_length=100)] | None = None
 
 
 class ThreadDoc(_Doc):
@@ -145,7 +147,9 @@ async def export(db: async_sessionmaker[AsyncSession], thread: Thread) -> Thread
     models = {e.run_id: e.payload.get("model") for e in events if e.type == "agent_started"}
     return ThreadDoc(
         exported_at=datetime.now(UTC),
-        thread=ThreadInfo(title=thread.title, created_at=thread.created_at),
+        thread=ThreadInfo(
+            title=thread.title, created_at=thread.created_at, active_leaf_id=thread.active_leaf_id
+        ),
         messages=[
             MessageDoc(
                 id=m.id,
@@ -153,6 +157,7 @@ async def export(db: async_sessionmaker[AsyncSession], thread: Thread) -> Thread
                 content=m.content,
                 created_at=m.created_at,
                 run_id=m.run_id,
+                parent_id=m.parent_id,
             )
             for m in messages
         ],
@@ -181,7 +186,7 @@ def markdown(doc: ThreadDoc) -> str:
     runs = {run.id: run for run in doc.runs}
     exported = (doc.exported_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"# {_one_line(doc.thread.title)}", "", f"_Exported from Netra on {exported}._", ""]
-    for message in doc.messages:
+    for message in shown_branch(doc):
         when = message.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         who = "You" if message.role == "user" else "Assistant"
         lines += [f"## {who} · {when}", ""]
@@ -205,6 +210,43 @@ def _inline(value: Any) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
+def parents(doc: ThreadDoc) -> dict[str, str | None]:
+    """Each message's parent; a document without any (written before messages formed a
+    tree) is one branch in its order."""
+    if any(m.parent_id is not None for m in doc.messages):
+        return {m.id: m.parent_id for m in doc.messages}
+    ids = [m.id for m in doc.messages]
+    return {id: ids[n - 1] if n else None for n, id in enumerate(ids)}
+
+
+def shown_branch(doc: ThreadDoc) -> list[MessageDoc]:
+    """The messages of the branch the thread showed, root first (what people read)."""
+    by_id = {m.id: m for m in doc.messages}
+    leaf = doc.thread.active_leaf_id
+    if leaf not in by_id:
+        leaf = doc.messages[-1].id if doc.messages else None
+    up = parents(doc)
+    branch: list[MessageDoc] = []
+    while leaf is not None and len(branch) < len(by_id):  # the bound: a cycle ends too
+        branch.append(by_id[leaf])
+        leaf = up.get(leaf)
+    return branch[::-1]
+
+
+def _check_acyclic(up: dict[str, str | None]) -> None:
+    """Following parents from any message reaches a root."""
+    rooted: set[str] = set()
+    for start in up:
+        seen: list[str] = []
+        at: str | None = start
+        while at is not None and at not in rooted:
+            if at in seen:
+                raise BadImport(f"message {at}'s parents make a cycle")
+            seen.append(at)
+            at = up.get(at)
+        rooted.update(seen)
+
+
 def _check(doc: ThreadDoc) -> None:
     """References inside the document must resolve inside it."""
     message_ids = [m.id for m in doc.messages]
@@ -219,6 +261,7 @@ def _check(doc: ThreadDoc) -> None:
             raise BadImport(f"messages[{n}].parent_id names no message of this document")
         if message.run_id is not None and message.run_id not in run_ids:
             raise BadImport(f"messages[{n}].run_id names no run of this document")
+    _check_acyclic(parents(doc))
 
 
 def replayed_events(run: RunDoc, answer: str | None) -> list[AgentEvent]:
@@ -262,8 +305,11 @@ async def import_thread(
     )
     run_ids = {run.id: new_id() for run in doc.runs}
     message_ids = {message.id: new_id() for message in doc.messages}
+    up = {id: message_ids[p] if p is not None else None for id, p in parents(doc).items()}
+    shown = shown_branch(doc)
     answers = {m.run_id: m.content for m in doc.messages if m.role == "assistant" and m.run_id}
     askers = {m.run_id: message_ids[m.id] for m in doc.messages if m.role == "user" and m.run_id}
+    thread.active_leaf_id = message_ids[shown[-1].id] if shown else None
     async with db.begin() as session:
         session.add(thread)
         await session.flush()
@@ -297,6 +343,7 @@ async def import_thread(
                         "content": m.content,
                         "created_at": m.created_at,
                         "run_id": run_ids.get(m.run_id or ""),
+                        "parent_id": up[m.id],
                     }
                     for m in doc.messages
                 ],

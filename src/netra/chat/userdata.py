@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.runtime import ChatTurn, MessageHit
 from netra.agents.tools import ToolError
+from netra.chat import tree
 from netra.chat.errors import EmptyQuery, QueryTooLong
-from netra.chat.models import messages_table, threads_table
 from netra.chat.search import SearchIndex
 
 
 class ChatUserData:
     """Reads only threads whose owner is `user_id`."""
 
-    def __init__(self, db: async_sessionmaker[AsyncSession], user_id: str, thread_id: str) -> None:
+    def __init__(
+        self,
+        db: async_sessionmaker[AsyncSession],
+        user_id: str,
+        thread_id: str,
+        question_id: str | None = None,
+    ) -> None:
         self.db = db
         self.user_id = user_id
         self.thread_id = thread_id
+        # The message the run answers (None: the thread's shown branch).
+        self.question_id = question_id
 
     async def search_messages(self, query: str, limit: int) -> list[MessageHit]:
         """The same ranked full-text index as `GET /api/search`, messages only."""
@@ -40,25 +47,14 @@ class ChatUserData:
             for hit in page.hits
         ]
 
-    async def thread_history(self, excluding: str = "") -> list[ChatTurn]:
-        """The thread's messages, oldest first (without the message `excluding`)."""
-        params = {"b_thread": self.thread_id, "b_user": self.user_id, "b_excluding": excluding}
+    async def thread_history(self, before: bool = False) -> list[ChatTurn]:
+        """The turns of the branch this run answers, root first, up to its question
+        (`before`: without it); other branches are not the agent's to see."""
         async with self.db() as session:
-            rows = await session.execute(_HISTORY, params)
-            return [
-                ChatTurn("assistant" if role == "assistant" else "user", content)
-                for role, content in rows
-            ]
-
-
-# Built once: every run reads its thread's history.
-_HISTORY = (
-    select(messages_table.c.role, messages_table.c.content)
-    .join(threads_table, threads_table.c.id == messages_table.c.thread_id)
-    .where(
-        messages_table.c.thread_id == bindparam("b_thread"),
-        threads_table.c.user_id == bindparam("b_user"),
-        messages_table.c.id != bindparam("b_excluding"),
-    )
-    .order_by(messages_table.c.created_at, messages_table.c.id)
-)
+            start = self.question_id or await tree.shown_leaf(session, self.thread_id)
+            if start is None:
+                return []
+            turns = await tree.history(session, self.user_id, self.thread_id, start, before=before)
+        return [
+            ChatTurn("assistant" if role == "assistant" else "user", text) for role, text in turns
+        ]

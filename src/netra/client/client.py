@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
+from types import EllipsisType, TracebackType
 from typing import Any
 
 import httpx
@@ -37,6 +37,8 @@ class Thread:
     model: str | None = None
     # The assistant it was started with (GET /api/assistants).
     assistant_id: str = "builtin"
+    # The last message of the branch it shows.
+    active_leaf_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -277,10 +279,25 @@ class NetraClient:
         await self._call("DELETE", f"/api/threads/{thread_id}")
 
     async def messages(
-        self, thread_id: str, limit: int = 50, cursor: str | None = None
+        self, thread_id: str, limit: int = 50, cursor: str | None = None, view: str = "path"
     ) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        """A page of the branch the thread shows (root first), or with `view="tree"` of
+        every message; each carries `parent_id` and `sibling_ids`."""
+        params: dict[str, Any] = {"limit": limit, "view": view}
+        if cursor:
+            params["cursor"] = cursor
         return dict(await self._call("GET", f"/api/threads/{thread_id}/messages", params=params))
+
+    async def shown_branch(self, thread_id: str) -> list[dict[str, Any]]:
+        """Every message of the branch the thread shows, root first (all its pages)."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = await self.messages(thread_id, 200, cursor)
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
 
     async def send(
         self,
@@ -289,16 +306,42 @@ class NetraClient:
         client_msg_id: str | None = None,
         model: str | None = None,
         interrupt: bool = False,
+        *,
+        parent_id: str | EllipsisType | None = ...,
     ) -> dict[str, Any]:
         """Post a message (retry-safe: one run per client_msg_id); returns ids and after_seq.
         `model`: this message's catalog model instead of the thread's. While the thread's
-        run is going the server answers 409 run_active, unless `interrupt` stops it."""
+        run is going the server answers 409 run_active, unless `interrupt` stops it.
+        `parent_id`: the message it follows (None: a new first message); left out, the
+        last of the branch the thread shows."""
         body: dict[str, Any] = {"text": text, "client_msg_id": client_msg_id or str(uuid.uuid4())}
         if model:
             body["model"] = model
         if interrupt:
             body["interrupt"] = True
+        if parent_id is not ...:
+            body["parent_id"] = parent_id
         return dict(await self._call("POST", f"/api/threads/{thread_id}/messages", json=body))
+
+    async def edit(
+        self, message: dict[str, Any], text: str, model: str | None = None
+    ) -> dict[str, Any]:
+        """Edit a sent message (as `messages()` gave it): post `text` as its sibling, which
+        the agent answers; the thread then shows the new branch."""
+        return await self.send(
+            message["thread_id"], text, model=model, parent_id=message["parent_id"]
+        )
+
+    async def regenerate(self, message_id: str, model: str | None = None) -> dict[str, Any]:
+        """Answer again the question the answer `message_id` answered (optionally with
+        another catalog model); returns the new run, with `after_seq` to follow it."""
+        body = {"model": model} if model else {}
+        return dict(await self._call("POST", f"/api/messages/{message_id}/regenerate", json=body))
+
+    async def show_branch(self, thread_id: str, message_id: str) -> Thread:
+        """Show the branch through `message_id` (a sibling from `sibling_ids`)."""
+        body = {"message_id": message_id}
+        return _thread(await self._call("PUT", f"/api/threads/{thread_id}/active-leaf", json=body))
 
     async def cancel_run(self, run_id: str) -> dict[str, Any]:
         return dict(await self._call("POST", f"/api/runs/{run_id}/cancel"))
@@ -335,6 +378,11 @@ class NetraClient:
     async def ask(self, thread_id: str, text: str, model: str | None = None) -> Any:
         """Send `text` and yield its run's events up to the answer (or the error)."""
         posted = await self.send(thread_id, text, model=model)
+        async for event in self.follow(thread_id, posted):
+            yield event
+
+    async def follow(self, thread_id: str, posted: dict[str, Any]) -> Any:
+        """The events of a run `send`, `edit` or `regenerate` started, up to its end."""
         async for event in self.stream(thread_id, posted["after_seq"], posted["run_id"]):
             if event.run_id == posted["run_id"]:
                 yield event
@@ -357,7 +405,14 @@ class NetraClient:
 
 def _thread(row: dict[str, Any]) -> Thread:
     assistant_id = row.get("assistant_id") or "builtin"
-    return Thread(row["id"], row["title"], row["last_seq"], row.get("model"), assistant_id)
+    return Thread(
+        row["id"],
+        row["title"],
+        row["last_seq"],
+        row.get("model"),
+        assistant_id,
+        row.get("active_leaf_id"),
+    )
 
 
 def _assistant(row: dict[str, Any]) -> Assistant:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -11,13 +11,16 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
 from netra.chat.backend import stored_assistant
 from netra.chat.errors import NoSuchThread
+from netra.chat.models import Message
 from netra.chat.routes.deps import Backend, Reader, Writer
+from netra.chat.tree import SHOWN_LEAF
 
 router = APIRouter(prefix="/api/threads", tags=["threads"])
 
 
 ModelId = Annotated[str, Field(min_length=1, max_length=64)]
 AssistantId = Annotated[str, Field(min_length=1, max_length=64)]
+MessageId = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class ThreadIn(BaseModel):
@@ -44,6 +47,7 @@ class ThreadOut(BaseModel):
     model: str | None
     # Stored as null for the builtin assistant (and threads from before assistants).
     assistant_id: Annotated[str, BeforeValidator(lambda value: value or BUILTIN_ASSISTANT)]
+    active_leaf_id: str | None = Field(description="The last message of the branch shown.")
 
 
 class MessageOut(BaseModel):
@@ -55,6 +59,17 @@ class MessageOut(BaseModel):
     client_msg_id: str | None
     run_id: str | None
     created_at: datetime
+    parent_id: str | None
+    sibling_ids: list[str] = Field(
+        default_factory=list,
+        description="Messages with the same parent, this one included, oldest first.",
+    )
+
+
+def message_out(message: Message, siblings: dict[str, list[str]]) -> MessageOut:
+    out = MessageOut.model_validate(message)
+    out.sibling_ids = siblings.get(message.id, [message.id])
+    return out
 
 
 class MessagePage(BaseModel):
@@ -67,6 +82,11 @@ class MessageIn(BaseModel):
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     model: ModelId | None = Field(None, description="This message's model, else the thread's.")
     interrupt: bool = Field(False, description="Stop the thread's run under way first.")
+    parent_id: MessageId | None = Field(
+        None,
+        description="The message this one follows (an edit: the edited message's parent; "
+        "null: a new first message). Left out: the last message of the branch shown.",
+    )
 
 
 class Posted(BaseModel):
@@ -128,12 +148,19 @@ async def list_messages(
     backend: Backend,
     user: Reader,
     thread_id: str,
+    *,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    view: Annotated[
+        Literal["path", "tree"],
+        Query(description="path: the branch shown, root first; tree: every message"),
+    ] = "path",
 ) -> MessagePage:
     await backend.own_thread(user.subject, thread_id)
-    items, next_cursor = await backend.threads.messages(thread_id, limit, cursor)
-    return MessagePage(items=[MessageOut.model_validate(m) for m in items], next_cursor=next_cursor)
+    page = await backend.threads.messages(thread_id, limit, cursor, every=view == "tree")
+    return MessagePage(
+        items=[message_out(m, page.siblings) for m in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.post("/{thread_id}/messages", response_model=Posted, status_code=202)
@@ -142,6 +169,7 @@ async def post_message(
 ) -> Posted:
     """Store the message and start an agent run; repeating a client_msg_id returns the
     first message and run (200) instead of starting another."""
+    edit = "parent_id" in body.model_fields_set
     posted = await backend.send_message(
         user,
         thread_id,
@@ -149,11 +177,14 @@ async def post_message(
         body.client_msg_id,
         model=body.model,
         interrupt=body.interrupt,
+        parent_id=body.parent_id if edit else SHOWN_LEAF,
     )
     if not posted.created:
         response.status_code = 200
+    # An edit has siblings; a message following the branch shown almost never (GET tells).
+    siblings = {posted.message.id: await backend.threads.siblings(posted.message)} if edit else {}
     return Posted(
-        message=MessageOut.model_validate(posted.message),
+        message=message_out(posted.message, siblings),
         run_id=posted.run.id,
         created=posted.created,
         after_seq=posted.after_seq,

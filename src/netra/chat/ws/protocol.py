@@ -34,6 +34,8 @@ class SendMessage(Request):
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     model: Annotated[str | None, Field(min_length=1, max_length=64)] = None
     interrupt: bool = False
+    # The message it follows (null: a new first message); left out: the branch shown.
+    parent_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     # W3C trace context of the sender: the message's trace continues it (docs/operations.md).
     traceparent: Annotated[
         str | None, Field(pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")

@@ -19,6 +19,7 @@ from netra.chat.backend import ChatBackend
 from netra.chat.errors import ChatError, TooManyStreams
 from netra.chat.hub import Subscription
 from netra.chat.outbox import Outbox
+from netra.chat.tree import SHOWN_LEAF
 from netra.chat.ws.errors import answer
 from netra.chat.ws.protocol import (
     MESSAGE_SCOPES,
@@ -243,6 +244,9 @@ class SocketSession:
                 request.client_msg_id,
                 model=request.model,
                 interrupt=request.interrupt,
+                parent_id=(
+                    request.parent_id if "parent_id" in request.model_fields_set else SHOWN_LEAF
+                ),
             )
         self.outbox.push(
             ack(

@@ -1,11 +1,12 @@
-// The chat view: thread list, conversation (the user's messages, each run's timeline
-// and answer), composer; live updates through ThreadStream.
+// The chat view: thread list, conversation (the branch the thread shows: the user's
+// messages, each run's timeline and answer), composer; live updates through ThreadStream.
 import { api, ApiError } from "../api.js";
 import { app } from "../state.js";
 import { h, randomId, focusHeading } from "../dom.js";
 import { ThreadStream } from "../socket.js";
 import { onBackOnline } from "../connectivity.js";
 import { RunView } from "./timeline.js";
+import { answerTools, questionTools, shownBranch } from "./branches.js";
 import { loadThreads, threadList } from "./threads.js";
 import { loadModels, modelPicker } from "./models.js";
 import { assistantById, assistantPicker, loadAssistants, openAssistantsDialog, starterButtons } from "./assistants.js";
@@ -120,19 +121,6 @@ function composer(onSend, picker = null) {
   return form;
 }
 
-async function allMessages(threadId) {
-  const items = [];
-  let cursor = null;
-  for (let page = 0; page < 50; page++) {
-    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-    const body = await api(`/api/threads/${encodeURIComponent(threadId)}/messages?limit=200${q}`);
-    items.push(...body.items);
-    cursor = body.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
-}
-
 function header(thread, chat) {
   const title = h("h1", { class: "thread-title", text: thread.title });
   const assistant = assistantById(thread.assistant_id);
@@ -224,12 +212,16 @@ async function openThread(conversation, chat) {
   let messages;
   try {
     thread = await api(`/api/threads/${encodeURIComponent(chat.threadId)}`);
-    messages = await allMessages(chat.threadId);
+    messages = await shownBranch(chat.threadId);
   } catch (error) {
     return conversation.replaceChildren(h("h1", { text: "Chat not available" }),
       h("p", { class: "error", role: "alert", text: error.message }));
   }
   if (app.chat !== chat) return;
+  // Events up to here are history: a run not on the branch shown is kept, not drawn.
+  chat.openedSeq = thread.last_seq;
+  chat.path = messages;
+  chat.answering = new Map(); // question id → the run this tab started for it
   const log = h("ol", { class: "log", "aria-label": "Messages" });
   const scroller = h("div", { class: "scroller" }, log);
   conversation.replaceChildren(header(thread, chat), scroller,
@@ -247,7 +239,7 @@ async function openThread(conversation, chat) {
     })));
   chat.log = log;
   chat.scroller = scroller;
-  drawHistory(chat, messages);
+  drawHistory(chat);
   if (!messages.length && !app.pendingText) {
     const starters = starterButtons(assistantById(thread.assistant_id), (text) => {
       starters.remove();
@@ -258,7 +250,7 @@ async function openThread(conversation, chat) {
   chat.stream = new ThreadStream(chat.threadId, 0, {
     onEvent: (event) => onEvent(chat, event),
     onStatus: (text, state) => chat.setStatus(text, state),
-    onResync: () => { chat.runs.clear(); drawHistory(chat, messages); },
+    onResync: () => { chat.runs.clear(); drawHistory(chat); },
   });
   if (!chat.log.querySelector(".found")) focusHeading(conversation);
   if (app.pendingText) {
@@ -268,20 +260,28 @@ async function openThread(conversation, chat) {
   }
 }
 
-function drawHistory(chat, messages) {
+function drawHistory(chat) {
   chat.log.replaceChildren();
+  const messages = chat.path;
   const lastRun = [...messages].reverse().find((m) => m.run_id)?.run_id;
-  for (const message of messages) {
+  messages.forEach((message, at) => {
+    const next = messages[at + 1];
     if (message.role === "user") {
-      userTurn(chat, message.content).dataset.messageId = message.id;
-      if (message.run_id) runFor(chat, message.run_id, message.run_id === lastRun);
+      const turn = userTurn(chat, message.content);
+      turn.dataset.messageId = message.id;
+      turn.append(questionTools(chat, message, turn, () => refresh(chat), (id, runId) => started(chat, id, runId)));
+      // A question without its answer on this branch: its run is under way or failed.
+      const runId = chat.answering.get(message.id) || message.run_id;
+      if (runId && next?.role !== "assistant") attach(chat, runId, !next || runId === lastRun);
     } else if (message.run_id) {
-      const run = runFor(chat, message.run_id, message.run_id === lastRun);
+      const run = attach(chat, message.run_id, message.run_id === lastRun);
       run.finish(message.content);
       run.el.dataset.messageId = message.id;
       run.messageId = message.id;
+      run.el.querySelector(":scope > .branch-tools")?.remove();
+      run.el.append(answerTools(chat, message, () => refresh(chat), (id, runId) => started(chat, id, runId)));
     }
-  }
+  });
   const found = chat.messageId && [...chat.log.children].find((el) => el.dataset.messageId === chat.messageId);
   if (found) {
     // Opened from a search result: show that message, not the end of the chat.
@@ -294,6 +294,20 @@ function drawHistory(chat, messages) {
   }
 }
 
+// The branch shown changed (a switch, an edit, a regenerated or finished answer): draw it.
+async function refresh(chat) {
+  const messages = await shownBranch(chat.threadId);
+  if (app.chat !== chat) return;
+  chat.path = messages;
+  chat.messageId = null;
+  drawHistory(chat);
+}
+
+async function started(chat, questionId, runId) {
+  chat.answering.set(questionId, runId);
+  await refresh(chat);
+}
+
 function userTurn(chat, text, before = null) {
   const el = h("li", { class: "turn turn-user" }, h("div", { class: "who", text: "You" }),
     h("div", { class: "bubble", text }));
@@ -301,7 +315,7 @@ function userTurn(chat, text, before = null) {
   return el;
 }
 
-function runFor(chat, runId, open = true) {
+function runFor(chat, runId, open = true, shown = true) {
   let run = chat.runs.get(runId);
   if (!run) {
     run = new RunView(runId, {
@@ -309,15 +323,22 @@ function runFor(chat, runId, open = true) {
       onApprove: (view, callId, approved, note) => approve(chat, view, callId, approved, note),
     });
     chat.runs.set(runId, run);
-    chat.log.append(run.el);
+    if (shown) chat.log.append(run.el);
   }
+  return run;
+}
+
+// The run's view, placed next in the log (kept across redraws: its timeline stays).
+function attach(chat, runId, open) {
+  const run = runFor(chat, runId, open, false);
+  chat.log.append(run.el);
   return run;
 }
 
 // The answer's message id: known from history, else looked up once the run has ended.
 async function answerId(chat, view) {
   if (!view.messageId) {
-    const found = (await allMessages(chat.threadId)).find((m) => m.role === "assistant" && m.run_id === view.runId);
+    const found = (await shownBranch(chat.threadId)).find((m) => m.role === "assistant" && m.run_id === view.runId);
     view.messageId = found?.id;
   }
   return view.messageId;
@@ -360,8 +381,14 @@ async function approve(chat, view, callId, approved, note) {
 function onEvent(chat, event) {
   if (!event.run_id) return;
   const near = stick(chat, false);
-  runFor(chat, event.run_id).apply(event);
+  const live = event.seq > chat.openedSeq;
+  // A run not drawn yet: new (another tab's message) goes at the end; an old one is on
+  // another branch, kept for when that branch is shown.
+  runFor(chat, event.run_id, true, live).apply(event);
   if (near) stick(chat, true);
+  if (live && (event.type === "agent_completed" || event.type === "agent_error")) {
+    refresh(chat).catch(() => {});
+  }
 }
 
 function stick(chat, force) {
@@ -376,9 +403,10 @@ async function send(chat, text, { interrupt = false } = {}) {
   const posted = await api(`/api/threads/${encodeURIComponent(chat.threadId)}/messages`, {
     method: "POST", body,
   });
+  chat.answering.set(posted.message.id, posted.run_id);
   const early = chat.runs.get(posted.run_id); // its events may have come first
   if (!early) {
-    userTurn(chat, text);
+    userTurn(chat, text).dataset.messageId = posted.message.id;
     runFor(chat, posted.run_id, true);
   } else if (!early.el.previousElementSibling?.classList.contains("turn-user")) {
     userTurn(chat, text, early.el);

@@ -1,7 +1,7 @@
 """tool calls waiting for a person's approval, with their paused run's state
 
-Revision ID: chat_0008
-Revises: chat_0007
+Revision ID: chat_0009
+Revises: chat_0008
 Create Date: 2026-12-05 11:05:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import netra.db.base
 
-revision = "chat_0008"
-down_revision = "chat_0007"
+revision = "chat_0009"
+down_revision = "chat_0008"
 branch_labels = None
 depends_on = None
 
