@@ -283,8 +283,14 @@ async def test_a_run_waiting_through_a_backend_restart_resumes_on_the_new_proces
     async with second.http("alice") as client:
         run = await until_status(client, run_id, "completed")
         events = await events_of(client, tid)
+        shown = (await client.get(f"/api/threads/{tid}/messages")).json()["items"]
     assert run["error"] is None
     assert_gap_free(events)
+    # The answer of the resumed run follows its question in the thread.
+    assert [(m["role"], m["content"]) for m in shown] == [
+        ("user", "echo it"),
+        ("assistant", "It echoed after the restart."),
+    ]
     assert payloads(events, "tool_completed")[0]["result"] == "Echo: after restart"
     assert payloads(events, "agent_completed")[0]["text"] == "It echoed after the restart."
 
