@@ -22,7 +22,7 @@ from netra.chat.backend import ChatBackend
 from netra.chat.mcp_server.ask import Answer, ask_and_wait
 from netra.chat.mcp_server.identity import principal_of
 from netra.chat.routes.search import QUERY_DOC, SearchResult
-from netra.chat.routes.threads import MessageOut, ThreadOut
+from netra.chat.routes.threads import MessageOut, ThreadOut, message_out
 from netra.chat.search import MAX_LIMIT, MAX_QUERY_CHARS
 from netra.errors import DomainError
 from netra.tokens.scopes import CHAT, CHAT_READ
@@ -52,7 +52,7 @@ class SearchPage(BaseModel):
 
 class ThreadMessages(BaseModel):
     thread: ThreadOut
-    messages: list[MessageOut] = Field(description="Oldest first.")
+    messages: list[MessageOut] = Field(description="The branch the thread shows, oldest first.")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
 
 
@@ -111,14 +111,14 @@ def build_server(backend: ChatBackend) -> MCPServer[Any]:
         limit: Annotated[int, Field(ge=1, le=200, description="Messages per page.")] = 50,
         cursor: Annotated[str | None, Field(max_length=200, description="`next_cursor`.")] = None,
     ) -> ThreadMessages:
-        """One of your threads and its messages, oldest first."""
+        """One of your threads and the messages of the branch it shows, oldest first."""
         user = principal_of(ctx, CHAT_READ)
         thread = await backend.own_thread(user.subject, thread_id)
-        messages, next_cursor = await backend.threads.messages(thread_id, limit, cursor)
+        page = await backend.threads.messages(thread_id, limit, cursor)
         return ThreadMessages(
             thread=ThreadOut.model_validate(thread),
-            messages=[MessageOut.model_validate(message) for message in messages],
-            next_cursor=next_cursor,
+            messages=[message_out(message, page.siblings) for message in page.items],
+            next_cursor=page.next_cursor,
         )
 
     @refusals_as_tool_errors
