@@ -63,6 +63,10 @@ SLOW = {
         [rf"5 branches\s+path\s+{NUMBER} messages\s+p50\s+{NUMBER} ms .* {NUMBER}x"],
     ),
     "dashboard": (["2000", "3"], [rf"dashboard\s+empty p50\s+{NUMBER} p99\s+{NUMBER} ms"]),
+    "approval_resume": (
+        ["2"],
+        [rf"approve_tool → approval_resolved \(resumed\)\s+p50\s+{NUMBER} ms .* {NUMBER}x"],
+    ),
 }
 
 

@@ -65,6 +65,8 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "NoSuchThread": "not_found",
         "NoSuchRun": "not_found",
         "RunFinished": "run_finished",
+        "NoSuchApproval": "not_found",
+        "AlreadyResolved": "already_resolved",
         "BadSeq": "bad_seq",
         "BadCursor": "bad_cursor",
         "EmptyQuery": "empty_query",

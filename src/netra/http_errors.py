@@ -56,6 +56,8 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     chat.NoSuchThread: HttpAnswer(404),
     chat.NoSuchRun: HttpAnswer(404),
     chat.RunFinished: HttpAnswer(409),
+    chat.NoSuchApproval: HttpAnswer(404),
+    chat.AlreadyResolved: HttpAnswer(409),
     chat.BadSeq: HttpAnswer(400),
     chat.BadCursor: HttpAnswer(400),
     chat.ModelNotAllowed: HttpAnswer(403),

@@ -1,8 +1,9 @@
 """A backend process for the multi-instance test: `python -m tests.chat.instance --port N`.
 
-`netra serve backend` with the scripted agent: settings from the environment
-(DATABASE_URL, REDIS_URL, AUTH_SERVICE_URL, SERVICE_SECRET, ...), tokens verified
-against the auth service's JWKS, as every deployed backend does."""
+`netra serve backend` with the scripted agent (or, when MODELS_FILE is set, the models
+file's): settings from the environment (DATABASE_URL, REDIS_URL, AUTH_SERVICE_URL,
+SERVICE_SECRET, ...), tokens verified against the auth service's JWKS, as every deployed
+backend does."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ def main() -> None:
     port = int(sys.argv[sys.argv.index("--port") + 1])
     settings = load_settings([Service.BACKEND])
     configure_logging(settings)
-    app = build_app(settings, [ChatComponent(agent_factory=lambda _: ScriptedAgent())])
+    if settings.models_file is not None:
+        chat = ChatComponent()
+    else:
+        chat = ChatComponent(agent_factory=lambda _: ScriptedAgent())
+    app = build_app(settings, [chat])
     asyncio.run(serve(app, "127.0.0.1", port))
 
 

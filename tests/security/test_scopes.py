@@ -60,6 +60,7 @@ WRITES = [
     ("PATCH", "/api/threads/{tid}", {"title": "renamed"}),
     ("POST", "/api/threads/{tid}/messages", {"text": "hello"}),
     ("POST", "/api/runs/{rid}/cancel", None),
+    ("POST", "/api/runs/{rid}/approvals/call-1", {"approved": True}),
     ("DELETE", "/api/threads/{tid}", None),
 ]
 READS = [

@@ -52,6 +52,26 @@ class ToolCompleted(_Event):
     duration_ms: float
 
 
+class ApprovalRequired(_Event):
+    """The model called a tool marked `requires_approval`: the run waits (status
+    `waiting`, no task held) until someone answers or APPROVAL_TIMEOUT passes."""
+
+    type: Literal["approval_required"] = "approval_required"
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+
+
+class ApprovalResolved(_Event):
+    """The answer to an `approval_required`, whoever gave it (a person on any instance,
+    or the timeout, which declines); the run resumes with it."""
+
+    type: Literal["approval_resolved"] = "approval_resolved"
+    call_id: str
+    approved: bool
+    note: str | None = None
+
+
 class MessageDelta(_Event):
     """A piece of the answer text, in order."""
 
@@ -81,6 +101,8 @@ AgentEvent = Annotated[
     | AgentThinking
     | ToolExecuting
     | ToolCompleted
+    | ApprovalRequired
+    | ApprovalResolved
     | MessageDelta
     | AgentCompleted
     | AgentError,
@@ -93,6 +115,8 @@ EVENT_TYPES = (
     "agent_thinking",
     "tool_executing",
     "tool_completed",
+    "approval_required",
+    "approval_resolved",
     "message_delta",
     "agent_completed",
     "agent_error",

@@ -11,9 +11,11 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from netra.agents.events import TERMINAL_TYPES, AgentError, AgentEvent, AgentStarted
+from netra.agents.approvals import Decision, Paused, Resumable, Step
+from netra.agents.events import TERMINAL_TYPES, AgentError, AgentStarted
 from netra.agents.runtime import Agent, ChatTurn, RunContext
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,18 @@ class _DeadlinePassed:
     """Queue marker: the run's time limit has passed."""
 
 
+@dataclass(frozen=True)
+class Resumption:
+    """Where a paused run goes on from: its provider's checkpoint and the answer."""
+
+    checkpoint: dict[str, Any]
+    decision: Decision
+
+
 class AgentRun:
     """Iterate it (once) for the run's events; call `cancel()` from any task to stop it.
+    A run may also end with `Paused` (waiting for an approval, netra.agents.approvals)
+    instead of a terminal event; a `resuming` run goes on from such a pause.
 
     The provider runs in its own task, so a cancel or the deadline stops it wherever it
     is (a model stream, a tool) and closes its upstream stream; the iterator then ends
@@ -65,15 +77,17 @@ class AgentRun:
         timeout: float,
         stop_grace: float = 5.0,
         announced: bool = False,
+        resuming: Resumption | None = None,
     ) -> None:
         self.agent = agent
+        self.resuming = resuming
         self.stop_grace = stop_grace
         self.announced = announced
         self._history = history
         self._message = message
         self._context = context
         self._timeout = timeout
-        self._queue: asyncio.Queue[AgentEvent | _PumpEnded | _DeadlinePassed] = asyncio.Queue()
+        self._queue: asyncio.Queue[Step | _PumpEnded | _DeadlinePassed] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._cancel_reason: str | None = None
         self._started = False
@@ -85,13 +99,13 @@ class AgentRun:
         if self._task is not None:
             self._task.cancel()
 
-    def __aiter__(self) -> AsyncIterator[AgentEvent]:
+    def __aiter__(self) -> AsyncIterator[Step]:
         if self._started:
             raise RuntimeError("an AgentRun can be iterated once")
         self._started = True
         return self._events()
 
-    async def _events(self) -> AsyncIterator[AgentEvent]:
+    async def _events(self) -> AsyncIterator[Step]:
         started = time.perf_counter()
         # One timer for the whole run (not one per event): it queues a marker, so the
         # deadline holds even for a provider that ignores cancellation.
@@ -115,14 +129,22 @@ class AgentRun:
                     yield self._ending(item.task, time.perf_counter() - started)
                     return
                 yield item
-                if item.type in TERMINAL_TYPES:
+                if isinstance(item, Paused) or item.type in TERMINAL_TYPES:
                     return
         finally:
             expiry.cancel()
             await self._stop()
 
+    def _source(self) -> AsyncIterator[Step]:
+        if self.resuming is None:
+            return self.agent.run(self._history, self._message, self._context)
+        if not isinstance(self.agent, Resumable):
+            raise ProviderError(f"the {self.agent.name} agent cannot resume a paused run")
+        resuming = self.resuming
+        return self.agent.resume(resuming.checkpoint, resuming.decision, self._context)
+
     async def _pump(self) -> None:
-        events = self.agent.run(self._history, self._message, self._context)
+        events = self._source()
         skip_started = self.announced
         try:
             async for event in events:
@@ -132,7 +154,7 @@ class AgentRun:
                     skip_started = False
                     continue
                 self._queue.put_nowait(event)
-                if event.type in TERMINAL_TYPES:
+                if isinstance(event, Paused) or event.type in TERMINAL_TYPES:
                     return
                 # A provider that never suspends (the builtin one) would otherwise run to
                 # its end before the consumer saw its first event.
@@ -187,6 +209,7 @@ def run_agent(
     *,
     timeout: float,
     announced: bool = False,
+    resuming: Resumption | None = None,
 ) -> AgentRun:
     """Start describing a run: `async for event in run_agent(...)`; `run.cancel()` stops it.
 
@@ -194,9 +217,18 @@ def run_agent(
     `agent_completed`/`agent_error`; the run ends within `timeout` seconds (plus the time
     the provider takes to close); the provider is closed whichever way the run ends.
     `announced=True`: the caller already recorded `started_event(agent)`, so the
-    provider's own `agent_started` is left out.
+    provider's own `agent_started` is left out. `resuming`: go on from a pause (the
+    history and message are then in its checkpoint).
     """
-    return AgentRun(agent, history, message, context, timeout=timeout, announced=announced)
+    return AgentRun(
+        agent,
+        history,
+        message,
+        context,
+        timeout=timeout,
+        announced=announced,
+        resuming=resuming,
+    )
 
 
 def started_event(agent: Agent) -> AgentStarted:

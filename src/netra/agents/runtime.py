@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from netra.agents.approvals import Paused
 from netra.agents.events import AgentEvent, Usage
 
 
@@ -126,6 +127,9 @@ class RunContext:
     meter: Callable[[Usage], Awaitable[None]] | None = None
     # The files attached to the message this run answers.
     attachments: tuple[Attachment, ...] = ()
+    # Whether the caller persists a paused run (netra.agents.approvals): the chat backend
+    # does; elsewhere a tool marked `requires_approval` answers the model with an error.
+    can_pause: bool = False
     # The thread's assistant (netra.chat.assistants): its instructions replace the
     # provider's system prompt when set, and only the tools it names are offered and
     # callable (None: every tool the user may have).
@@ -150,4 +154,7 @@ class Agent(Protocol):
 
     def run(
         self, history: Sequence[ChatTurn], message: str, context: RunContext
-    ) -> AsyncIterator[AgentEvent]: ...
+    ) -> AsyncIterator[AgentEvent | Paused]:
+        """The run's events; it may end with `Paused` instead of a terminal event when
+        `context.can_pause` (netra.agents.approvals)."""
+        ...

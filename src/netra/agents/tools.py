@@ -49,6 +49,11 @@ class CallableTool(Protocol):
     @property
     def timeout(self) -> float | None: ...
 
+    @property
+    def requires_approval(self) -> bool:
+        """Whether a person must approve each call first (netra.agents.approvals)."""
+        ...
+
     def openai_spec(self) -> dict[str, Any]: ...
 
     def allows(self, context: RunContext) -> bool:
@@ -72,6 +77,7 @@ class Tool:
     arguments: type[BaseModel]
     context_parameter: str | None
     timeout: float | None = None
+    requires_approval: bool = False
 
     def json_schema(self) -> dict[str, Any]:
         """The parameters as JSON schema (what an OpenAI-style `tools` entry carries)."""
@@ -206,6 +212,14 @@ class ToolRegistry:
         return [
             item.openai_spec() for item in self if context is None or self.offers(item, context)
         ]
+
+    def needs_approval(
+        self, name: str, arguments: Mapping[str, Any] | str, context: RunContext
+    ) -> bool:
+        """Whether this call would run a tool marked `requires_approval`: a call that
+        fails before running (unknown tool, bad arguments) is answered without asking."""
+        prepared = self._prepare(name, arguments, context)
+        return not isinstance(prepared, str) and prepared[0].requires_approval
 
     async def call(
         self,

@@ -8,13 +8,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from netra.agents.approvals import Paused, Step
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
 
-Item = AgentEvent | Exception | None
+Item = Step | Exception | None
 
 
-def terminal(event: AgentEvent | None) -> bool:
-    return isinstance(event, AgentCompleted | AgentError)
+def terminal(event: Step | None) -> bool:
+    """The last item of a leg: a terminal event, or a pause for an approval."""
+    return isinstance(event, AgentCompleted | AgentError | Paused)
 
 
 MAX_MERGED_DELTA = 4096
@@ -37,9 +39,9 @@ def coalesce(events: list[AgentEvent]) -> list[AgentEvent]:
     return merged
 
 
-async def pump(stream: AsyncIterator[AgentEvent], queue: asyncio.Queue[Item]) -> None:
-    """Move the agent's events into `queue`, ending with the terminal event, None (the
-    agent just stopped) or the exception it raised."""
+async def pump(stream: AsyncIterator[Step], queue: asyncio.Queue[Item]) -> None:
+    """Move the agent's events into `queue`, ending with the terminal event (or pause),
+    None (the agent just stopped) or the exception it raised."""
     try:
         async with closing(stream):
             async for event in stream:
@@ -53,7 +55,7 @@ async def pump(stream: AsyncIterator[AgentEvent], queue: asyncio.Queue[Item]) ->
 
 
 @contextlib.asynccontextmanager
-async def closing(stream: AsyncIterator[AgentEvent]) -> AsyncIterator[None]:
+async def closing(stream: AsyncIterator[Step]) -> AsyncIterator[None]:
     try:
         yield
     finally:

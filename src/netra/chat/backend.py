@@ -6,11 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from netra.agents.approvals import Decision
 from netra.agents.catalog import ModelEntry, ModelSet
 from netra.agents.catalog import ModelNotAllowed as CatalogModelNotAllowed
 from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
 from netra.agents.run import started_event
 from netra.agents.runtime import Agent
+from netra.chat.approvals import Answered
 from netra.chat.assistants import Assistants, Preset
 from netra.chat.bus import EventBus, Notice
 from netra.chat.errors import (
@@ -247,6 +249,14 @@ class ChatBackend:
             raise RunFinished(run.status, run.thread_id)
         await self.runs.cancel(run_id)
         return run
+
+    async def answer_approval(
+        self, user_id: str, run_id: str, call_id: str, decision: Decision
+    ) -> Answered:
+        """A person's answer to a tool call their run waits on; the run resumes here.
+        Someone else's run is not found; a second answer is `AlreadyResolved`."""
+        run = await self.own_run(user_id, run_id)
+        return await self.runs.approvals.answer(run, call_id, decision)
 
     async def post_message(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -146,3 +146,21 @@ async def _print_run(netra: NetraClient, thread_id: str, posted: dict[str, objec
             out.print()
         elif event.type == "agent_error":
             err.print(f"[bold red]{payload['reason']}[/] ({payload['code']})")
+        elif event.type == "approval_required":
+            await _approve(netra, event.run_id, payload)
+
+
+async def _approve(netra: NetraClient, run_id: str, payload: dict[str, Any]) -> None:
+    """Ask at the terminal whether the tool call may run; no terminal to ask (a pipe):
+    the run waits for another client or APPROVAL_TIMEOUT."""
+    err.print(f"[bold]approve {payload['tool']}({payload['arguments']})?[/] [y/N] ", end="")
+    try:
+        said = await asyncio.to_thread(input)
+    except EOFError:
+        err.print("[dim]no answer here; it waits for another client or the timeout[/]")
+        return
+    approved = said.strip().lower() in ("y", "yes")
+    try:
+        await netra.answer_approval(run_id, payload["call_id"], approved)
+    except NetraError as exc:  # answered elsewhere first, or timed out meanwhile
+        err.print(f"[yellow]{exc.message}[/]")

@@ -174,6 +174,7 @@ class ChatComponent:
                 usage=usage,
                 catalog=models.catalog,
                 files=files,
+                agents=models.agent,
             ),
             limiter=limiter,
             streams=Streams(settings.ws_max_per_user, settings.api_key_cache_ttl),

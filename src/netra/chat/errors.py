@@ -75,6 +75,34 @@ class RunFinished(ChatError):
         self.thread_id = thread_id
 
 
+class NoSuchApproval(ChatError):
+    """No tool call of this run waits or waited for an approval under this id."""
+
+    reason = "not_found"
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"no approval for call {call_id[:100]!r} in this run")
+        self.call_id = call_id
+
+
+class AlreadyResolved(ChatError):
+    """The approval was answered already: by a person (here, in another tab, on another
+    instance), by APPROVAL_TIMEOUT (declined), or withdrawn when its run ended."""
+
+    reason = "already_resolved"
+
+    def __init__(self, call_id: str, status: str) -> None:
+        words = {
+            "approved": "was approved already",
+            "denied": "was declined already",
+            "expired": "was declined when its approval timed out (APPROVAL_TIMEOUT)",
+            "cancelled": "was withdrawn when its run ended",
+        }
+        super().__init__(f"call {call_id[:100]} {words.get(status, 'was answered already')}")
+        self.call_id = call_id
+        self.status = status
+
+
 class BadSeq(ChatError):
     """`after_seq` below 0 or beyond the thread's last seq."""
 

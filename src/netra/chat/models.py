@@ -57,7 +57,10 @@ class Message(IdMixin, CreatedMixin, ChatBase):
 
 
 # A run in these states holds its thread: a new message waits or interrupts it.
-ACTIVE = ("queued", "running")
+ACTIVE = ("queued", "running", "waiting")
+# A run in these states has a task on the instance holding its lease; a `waiting` one
+# (for a tool approval) has none: its state is a `RunApproval` row.
+LEASED = ("queued", "running")
 
 
 class Run(IdMixin, CreatedMixin, ChatBase):
@@ -92,6 +95,27 @@ class RunEvent(ChatBase):
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     ts: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RunApproval(ChatBase):
+    """A tool call waiting for (or given) a person's approval, with what its run needs to
+    go on wherever the answer arrives (docs/architecture.md decision 9)."""
+
+    __tablename__ = "run_approvals"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(36))
+    tool: Mapped[str] = mapped_column(String(200))
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The provider's checkpoint (netra.agents.approvals.Paused); cleared once resolved.
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # pending, approved, denied, expired (the timeout declined it), cancelled (run ended)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Assistant(IdMixin, CreatedMixin, ChatBase):
@@ -169,7 +193,7 @@ class FileBlob(ChatBase):
 
 
 class FileChunk(IdMixin, ChatBase):
-    """A passage of a file's text, the unit of full-text search (chat_0009)."""
+    """A passage of a file's text, the unit of full-text search (chat_0010)."""
 
     __tablename__ = "file_chunks"
 
@@ -199,6 +223,7 @@ threads_table = cast(Table, Thread.__table__)
 messages_table = cast(Table, Message.__table__)
 runs_table = cast(Table, Run.__table__)
 run_events_table = cast(Table, RunEvent.__table__)
+run_approvals_table = cast(Table, RunApproval.__table__)
 
 
 def insert_values(row: ChatBase) -> dict[str, Any]:

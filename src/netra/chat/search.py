@@ -5,7 +5,7 @@ SQLite keeps FTS5 tables (`fts_threads`, `fts_messages`) in step with triggers, 
 through `fts_*_rows` tables (a table's own rowid may change on VACUUM, theirs cannot);
 PostgreSQL keeps a stored `fts_document` tsvector on each table under a GIN index. Both are
 built by the migrations `chat_0002_search` and (files' passages, `fts_file_chunks`)
-`chat_0009_files_in_a_thread`. One query language serves both, parsed once
+`chat_0010_files_in_a_thread`. One query language serves both, parsed once
 here, as people type it into a web search box: words are all required, `"a phrase"`,
 `-word` (or `NOT word`) leaves out, `a OR b`, `AND` may be written out. Nothing a person
 types reaches the database as syntax: each term becomes a quoted FTS5 string or a

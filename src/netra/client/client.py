@@ -366,6 +366,14 @@ class NetraClient:
     async def cancel_run(self, run_id: str) -> dict[str, Any]:
         return dict(await self._call("POST", f"/api/runs/{run_id}/cancel"))
 
+    async def answer_approval(
+        self, run_id: str, call_id: str, approved: bool, note: str | None = None
+    ) -> dict[str, Any]:
+        """Approve or decline the tool call a run waits on (`approval_required`); a call
+        answered already raises with reason `already_resolved`."""
+        body = {"approved": approved, "note": note}
+        return dict(await self._call("POST", f"/api/runs/{run_id}/approvals/{call_id}", json=body))
+
     async def get_run(self, run_id: str) -> dict[str, Any]:
         return dict(await self._call("GET", f"/api/runs/{run_id}"))
 

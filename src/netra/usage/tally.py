@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from netra.agents.catalog import Catalog
 from netra.agents.events import (
     AgentCompleted,
     AgentError,
@@ -50,6 +51,21 @@ def price_for(
         output = settings.openai_price_output
         return Price(settings.openai_price_input, output if output is not None else 0.0)
     return None
+
+
+@dataclass(frozen=True)
+class CatalogPricing:
+    """`pricing(provider, model)`: the catalog model's price, else its provider's
+    settings' (OPENAI_PRICE_*)."""
+
+    settings: Settings
+    catalog: Catalog | None
+
+    def __call__(self, provider: str, model: str) -> Price | None:
+        entry = self.catalog.model(model) if self.catalog is not None else None
+        if entry is None:
+            return price_for(self.settings, provider)
+        return price_for(self.settings, provider, entry.price_in, entry.price_out)
 
 
 def estimate_tokens(chars: int) -> int:

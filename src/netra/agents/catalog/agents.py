@@ -11,7 +11,9 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from netra.agents.approvals import Decision, Paused, Resumable
 from netra.agents.catalog.schema import ModelEntry
 from netra.agents.context import fit_history
 from netra.agents.events import (
@@ -74,7 +76,7 @@ class ModelAgent:
 
     async def run(
         self, history: Sequence[ChatTurn], message: str, context: RunContext
-    ) -> AsyncIterator[AgentEvent]:
+    ) -> AsyncIterator[AgentEvent | Paused]:
         failure: str | None = None
         for index, link in enumerate(self.chain):
             last = index == len(self.chain) - 1
@@ -96,6 +98,11 @@ class ModelAgent:
             try:
                 async with contextlib.aclosing(events):  # type: ignore[type-var]
                     async for event in events:
+                        if isinstance(event, Paused):  # resumed by the model that paused
+                            yield Paused(
+                                event.asked, {"link": index, "checkpoint": event.checkpoint}
+                            )
+                            return
                         if isinstance(event, AgentStarted):
                             continue  # this wrapper announced the model above
                         if (
@@ -114,6 +121,27 @@ class ModelAgent:
                 failure = exc.reason
             if failure is None:
                 return
+
+    async def resume(
+        self, checkpoint: dict[str, Any], decision: Decision, context: RunContext
+    ) -> AsyncIterator[AgentEvent | Paused]:
+        """Go on with the model of the chain that paused (no fallback past its output)."""
+        index = int(checkpoint["link"])
+        agent = self.chain[index].agent
+        if not isinstance(agent, Resumable):
+            raise ProviderError(f"the {agent.name} provider cannot resume a paused run")
+        events = agent.resume(checkpoint["checkpoint"], decision, context)
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                if isinstance(event, Paused):
+                    yield _linked(event, index)
+                    return
+                yield event
+
+
+def _linked(paused: Paused, index: int) -> Paused:
+    """A chain link's pause, remembering which link resumes it."""
+    return Paused(paused.asked, {"link": index, "checkpoint": paused.checkpoint})
 
 
 def _fit(

@@ -8,11 +8,9 @@ server learns to stop generating.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -22,19 +20,21 @@ from openai.types.chat.chat_completion_chunk import ChoiceDelta
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
+from netra.agents.approvals import Decision, Paused, cannot_ask, declined
 from netra.agents.events import (
     AgentCompleted,
     AgentEvent,
     AgentStarted,
     AgentThinking,
+    ApprovalRequired,
     MessageDelta,
-    ToolCompleted,
     ToolExecuting,
     Usage,
 )
+from netra.agents.providers.tool_loop import Progress, Step, Totals
 from netra.agents.run import ProviderError
 from netra.agents.runtime import ChatTurn, RunContext, build_messages
-from netra.agents.toolcalls import ToolCallAccumulator, ToolCallRequest
+from netra.agents.toolcalls import ToolCallRequest
 from netra.agents.tools import ToolRegistry, parse_arguments
 
 tracer = trace.get_tracer("netra.agents.openai")
@@ -46,46 +46,6 @@ SYSTEM_PROMPT = (
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Step:
-    """What one streamed model call produced."""
-
-    text: str = ""
-    chunks: int = 0
-    content_chunks: int = 0
-    finished: bool = False
-    usage: Usage | None = None
-    calls: ToolCallAccumulator = field(default_factory=ToolCallAccumulator)
-
-
-@dataclass
-class _Totals:
-    """Usage added up over the steps of a run."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    reported: bool = True
-
-    def add(self, step: _Step) -> None:
-        if step.usage is None:
-            self.reported = False
-            self.output_tokens += step.content_chunks
-            return
-        self.input_tokens += step.usage.input_tokens or 0
-        self.output_tokens += step.usage.output_tokens or 0
-
-    @staticmethod
-    def counted(step: _Step) -> Usage:
-        """A step's usage when the server reported none."""
-        return Usage(output_tokens=step.content_chunks, estimated=True)
-
-    def usage(self) -> Usage:
-        if self.reported:
-            return Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
-        # One streamed content chunk is one token on the servers we know.
-        return Usage(output_tokens=self.output_tokens, estimated=True)
 
 
 class OpenAIAgent:
@@ -130,53 +90,85 @@ class OpenAIAgent:
 
     async def run(
         self, history: Sequence[ChatTurn], message: str, context: RunContext
-    ) -> AsyncIterator[AgentEvent]:
-        started = time.perf_counter()
+    ) -> AsyncIterator[AgentEvent | Paused]:
         yield AgentStarted(provider=self.name, model=self.model)
-        messages = build_messages(
-            context.system_prompt(self.system_prompt),
-            history,
-            message,
-            context.attachments,
-            vision=self.vision,
+        prompt = context.system_prompt(self.system_prompt)
+        progress = Progress(
+            messages=build_messages(
+                prompt, history, message, context.attachments, vision=self.vision
+            )
         )
-        totals = _Totals()
-        answer = ""
-        for _ in range(self.max_steps):
-            step = _Step()
-            async for delta in self._stream(messages, step, context):
+        async for event in self._go(progress, context):
+            yield event
+
+    async def resume(
+        self, checkpoint: dict[str, Any], decision: Decision, context: RunContext
+    ) -> AsyncIterator[AgentEvent | Paused]:
+        """Go on from a pause (`checkpoint` from this provider's `Paused`): the waiting
+        call runs, or the model is told it was declined, then the loop continues."""
+        progress = Progress.restore(checkpoint)
+        call = progress.pending[0]
+        if decision.approved:
+            yield _executing(call)
+            outcome = await self.tools.call(call.name, call.arguments, context, call.id)
+        else:
+            outcome = declined(call.id, call.name or "?", decision.note)
+        yield outcome
+        progress.answered(outcome)
+        async for event in self._go(progress, context):
+            yield event
+
+    async def _go(
+        self, progress: Progress, context: RunContext
+    ) -> AsyncIterator[AgentEvent | Paused]:
+        """The tool loop from where `progress` stands: the step's remaining calls, then
+        model calls until an answer, at most `max_steps` of them."""
+        started = time.perf_counter() - progress.elapsed_ms / 1000
+        while True:
+            while progress.pending:
+                call = progress.pending[0]
+                if self.tools.needs_approval(call.name, call.arguments, context):
+                    if context.can_pause:
+                        progress.elapsed_ms = (time.perf_counter() - started) * 1000
+                        yield Paused(_approval(call), progress.checkpoint())
+                        return
+                    outcome = cannot_ask(call.id, call.name)
+                else:
+                    yield _executing(call)
+                    outcome = await self.tools.call(call.name, call.arguments, context, call.id)
+                yield outcome
+                progress.answered(outcome)
+            if progress.steps >= self.max_steps:
+                raise ProviderError(
+                    f"The model was still calling tools after {self.max_steps} steps, so "
+                    "the run was stopped (AGENT_MAX_STEPS).",
+                    code="tool_error",
+                )
+            step = Step()
+            async for delta in self._stream(progress.messages, step, context):
                 yield delta
-            totals.add(step)
-            answer += step.text
+            progress.steps += 1
+            progress.totals.add(step)
+            progress.answer += step.text
             calls = step.calls.calls()
             if not calls:
                 elapsed = (time.perf_counter() - started) * 1000
-                yield AgentCompleted(text=answer, usage=totals.usage(), duration_ms=elapsed)
+                usage = progress.totals.usage()
+                yield AgentCompleted(text=progress.answer, usage=usage, duration_ms=elapsed)
                 return
             if context.meter is not None:  # the run wants to go on: may it?
-                await context.meter(step.usage or _Totals.counted(step))
-            messages.append(
+                await context.meter(step.usage or Totals.counted(step))
+            progress.messages.append(
                 {
                     "role": "assistant",
                     "content": step.text or None,
                     "tool_calls": [call.message_entry() for call in calls],
                 }
             )
-            for call in calls:
-                yield _executing(call)
-                outcome = await self.tools.call(call.name, call.arguments, context, call.id)
-                yield outcome
-                messages.append(
-                    {"role": "tool", "tool_call_id": call.id, "content": tool_message(outcome)}
-                )
-        raise ProviderError(
-            f"The model was still calling tools after {self.max_steps} steps, so the run "
-            "was stopped (AGENT_MAX_STEPS).",
-            code="tool_error",
-        )
+            progress.pending = calls
 
     async def _stream(
-        self, messages: list[dict[str, Any]], step: _Step, context: RunContext
+        self, messages: list[dict[str, Any]], step: Step, context: RunContext
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         """One streamed model call: yields answer and reasoning deltas, fills `step`."""
         span = tracer.start_span(
@@ -201,7 +193,7 @@ class OpenAIAgent:
             span.end()
 
     async def _call(
-        self, messages: list[dict[str, Any]], step: _Step, span: Span, context: RunContext
+        self, messages: list[dict[str, Any]], step: Step, span: Span, context: RunContext
     ) -> AsyncIterator[MessageDelta | AgentThinking]:
         try:
             # Current only while the request goes out: its httpx span and `traceparent`
@@ -255,7 +247,7 @@ class OpenAIAgent:
             request["max_tokens"] = self.max_tokens
         return request
 
-    def _unfinished(self, step: _Step) -> str:
+    def _unfinished(self, step: Step) -> str:
         if step.chunks == 0:
             log.warning("the model server at %s sent no completion", self.client.base_url)
             return (
@@ -319,13 +311,6 @@ def scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
 
 
-def tool_message(outcome: ToolCompleted) -> str:
-    """A tool's outcome as the `tool` message content the model reads next."""
-    if outcome.error is not None:
-        return json.dumps({"error": outcome.error})
-    return json.dumps({"result": outcome.result}, default=str)
-
-
 def _reasoning(delta: ChoiceDelta) -> str | None:
     """Reasoning text, which servers send beside `content` under a name of their own
     (`reasoning_content`: vLLM, llama.cpp, DeepSeek; `reasoning`: Ollama, OpenRouter)."""
@@ -336,7 +321,14 @@ def _reasoning(delta: ChoiceDelta) -> str | None:
     return None
 
 
-def _executing(call: ToolCallRequest) -> ToolExecuting:
+def _shown(call: ToolCallRequest) -> dict[str, Any]:
     arguments = parse_arguments(call.arguments)
-    shown = arguments if isinstance(arguments, dict) else {"_raw": call.arguments[:2000]}
-    return ToolExecuting(call_id=call.id, tool=call.name or "?", arguments=shown)
+    return arguments if isinstance(arguments, dict) else {"_raw": call.arguments[:2000]}
+
+
+def _executing(call: ToolCallRequest) -> ToolExecuting:
+    return ToolExecuting(call_id=call.id, tool=call.name or "?", arguments=_shown(call))
+
+
+def _approval(call: ToolCallRequest) -> ApprovalRequired:
+    return ApprovalRequired(call_id=call.id, tool=call.name, arguments=_shown(call))

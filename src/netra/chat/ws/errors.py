@@ -45,6 +45,8 @@ ANSWERS: dict[type[DomainError], WsAnswer] = {
     chat.NoSuchThread: Reply("not_found"),
     chat.NoSuchRun: Reply("not_found"),
     chat.RunFinished: Reply("run_finished"),
+    chat.NoSuchApproval: Reply("not_found"),
+    chat.AlreadyResolved: Reply("already_resolved", lambda e: {"call_id": e.call_id}),
     chat.BadSeq: Reply("bad_seq", lambda e: {"last_seq": e.last_seq}),
     chat.BadCursor: Reply("bad_cursor"),
     chat.ModelNotAllowed: Reply("model_not_allowed"),

@@ -59,6 +59,14 @@ class CancelRun(Request):
     run_id: str
 
 
+class ApproveTool(Request):
+    type: Literal["approve_tool"]
+    run_id: str
+    call_id: Annotated[str, Field(min_length=1, max_length=100)]
+    approved: bool
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
 class Ping(Request):
     type: Literal["ping"]
 
@@ -67,6 +75,7 @@ class Ping(Request):
 MESSAGE_SCOPES: dict[str, Scope | None] = {
     "send_message": CHAT,
     "cancel_run": CHAT,
+    "approve_tool": CHAT,
     "subscribe": CHAT_READ,
     "unsubscribe": CHAT_READ,
     "ping": None,
@@ -74,10 +83,11 @@ MESSAGE_SCOPES: dict[str, Scope | None] = {
 
 
 ClientMessage = Annotated[
-    SendMessage | Subscribe | Unsubscribe | CancelRun | Ping, Field(discriminator="type")
+    SendMessage | Subscribe | Unsubscribe | CancelRun | ApproveTool | Ping,
+    Field(discriminator="type"),
 ]
 CLIENT_ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-CLIENT_TYPES = ("send_message", "subscribe", "unsubscribe", "cancel_run", "ping")
+CLIENT_TYPES = ("send_message", "subscribe", "unsubscribe", "cancel_run", "approve_tool", "ping")
 REPLY_TYPES = ("hello", "ack", "error", "pong", "heartbeat")
 
 

@@ -14,6 +14,7 @@ from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind
 from starlette.websockets import WebSocketDisconnect
 
+from netra.agents.approvals import Decision
 from netra.chat.backend import ChatBackend
 from netra.chat.errors import ChatError, TooManyStreams
 from netra.chat.hub import Subscription
@@ -22,6 +23,7 @@ from netra.chat.tree import SHOWN_LEAF
 from netra.chat.ws.errors import answer
 from netra.chat.ws.protocol import (
     MESSAGE_SCOPES,
+    ApproveTool,
     CancelRun,
     ClientMessage,
     Ping,
@@ -208,6 +210,8 @@ class SocketSession:
             self.outbox.push(ack(request, request.thread_id))
         elif isinstance(request, SendMessage):
             await self._send(request)
+        elif isinstance(request, ApproveTool):
+            await self._approve(request)
         else:
             await self._cancel(request)
 
@@ -263,3 +267,18 @@ class SocketSession:
     async def _cancel(self, request: CancelRun) -> None:
         run = await self.backend.cancel_run(self.user.subject, request.run_id)
         self.outbox.push(ack(request, run.thread_id, run.id))
+
+    async def _approve(self, request: ApproveTool) -> None:
+        decision = Decision(request.approved, request.note)
+        answered = await self.backend.answer_approval(
+            self.user.subject, request.run_id, request.call_id, decision
+        )
+        self.outbox.push(
+            ack(
+                request,
+                answered.thread_id,
+                answered.run_id,
+                call_id=answered.call_id,
+                approved=answered.approved,
+            )
+        )

@@ -196,6 +196,14 @@ class ChatSettings(BaseModel):
             "expired is failed by any instance.",
         ),
     ] = 30.0
+    approval_timeout: Annotated[
+        Seconds,
+        Spec(
+            BACKEND,
+            "Seconds a run waits for a person to approve a tool marked `requires_approval` "
+            "(MODELS_FILE); unanswered by then, the call is declined and the run goes on.",
+        ),
+    ] = 600.0
 
     # --- command-line clients (netra chat, netra smoke) ----------------------------
     netra_token: Annotated[

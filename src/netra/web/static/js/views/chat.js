@@ -326,6 +326,7 @@ function runFor(chat, runId, open = true, shown = true) {
   if (!run) {
     run = new RunView(runId, {
       open, onCancel: (view) => cancel(chat, view), onRate: (view, rating) => rate(chat, view, rating),
+      onApprove: (view, callId, approved, note) => approve(chat, view, callId, approved, note),
     });
     chat.runs.set(runId, run);
     if (shown) chat.log.append(run.el);
@@ -366,6 +367,20 @@ async function cancel(chat, view) {
     await api(`/api/runs/${encodeURIComponent(view.runId)}/cancel`, { method: "POST" });
   } catch (error) {
     if (error.status !== 409) chat.setStatus(`Cancel failed: ${error.message}`, "error");
+  }
+}
+
+// The answer arrives back as `approval_resolved`, which updates the card.
+async function approve(chat, view, callId, approved, note) {
+  view.approvalBusy(callId, true);
+  try {
+    await api(`/api/runs/${encodeURIComponent(view.runId)}/approvals/${encodeURIComponent(callId)}`,
+      { method: "POST", body: { approved, note } });
+  } catch (error) {
+    if (error.status !== 409) {
+      view.approvalBusy(callId, false);
+      chat.setStatus(`Answer not sent: ${error.message}`, "error");
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // One agent run: its live timeline (started → thinking → tool calls → completed, with
-// durations) and its answer, streamed, then rendered as Markdown.
+// durations, and a card to approve or deny a tool call the run waits on) and its answer,
+// streamed, then rendered as Markdown.
 import { h, seconds } from "../dom.js";
 import { render } from "../markdown.js";
 
@@ -12,8 +13,10 @@ function json(value) {
 }
 
 export class RunView {
-  constructor(runId, { open = true, onCancel, onRate } = {}) {
+  constructor(runId, { open = true, onCancel, onRate, onApprove } = {}) {
     this.runId = runId;
+    this.onApprove = onApprove;
+    this.approvals = new Map();
     this.started = null;
     this.finished = false;
     this.text = "";
@@ -78,6 +81,8 @@ export class RunView {
         break;
       }
       case "tool_completed": this.toolDone(event, p); break;
+      case "approval_required": this.approvalAsked(event, p); break;
+      case "approval_resolved": this.approvalAnswered(p); break;
       case "message_delta":
         if (!this.finished) {
           this.text += p.text || "";
@@ -108,7 +113,52 @@ export class RunView {
     }
   }
 
+  /** A card in the timeline: the tool, its arguments, Approve / Deny (with a note). */
+  approvalAsked(event, p) {
+    const note = h("input", {
+      type: "text", class: "approval-note", maxlength: "2000", placeholder: "Note (optional)",
+      "aria-label": "Note for the agent",
+    });
+    const answer = (approved) => this.onApprove?.(this, p.call_id, approved, note.value.trim() || null);
+    const approve = h("button", { type: "button", class: "small", text: "Approve", onclick: () => answer(true) });
+    const deny = h("button", { type: "button", class: "secondary small", text: "Deny", onclick: () => answer(false) });
+    const status = h("p", { class: "step-text approval-status", text: "Waiting for your approval." });
+    const actions = h("div", { class: "approval-actions" }, note, approve, deny);
+    const li = this.step("approval", ["Approve ", h("code", { text: p.tool }), "?"], event.ts,
+      h("div", { class: "kv" }, h("span", { text: "arguments" }), h("pre", { text: json(p.arguments) })),
+      status, actions);
+    li.setAttribute("role", "group");
+    li.setAttribute("aria-label", `Approval for ${p.tool}`);
+    this.approvals.set(p.call_id, { li, status, actions, buttons: [approve, deny, note] });
+    this.summaryText.textContent = "Waiting for your approval";
+  }
+
+  /** Disable a card's buttons while its answer is on the way (or for good). */
+  approvalBusy(callId, busy) {
+    const card = this.approvals.get(callId);
+    card?.buttons.forEach((button) => { button.disabled = busy; });
+  }
+
+  approvalAnswered(p) {
+    const card = this.approvals.get(p.call_id);
+    if (!card) return;
+    card.actions.remove();
+    const said = p.approved ? "Approved" : "Denied";
+    card.status.textContent = p.note ? `${said}: ${p.note}` : `${said}.`;
+    card.li.classList.add("done", p.approved ? "approved" : "denied");
+  }
+
+  /** The run ended: a card nobody answered can be answered no more. */
+  closeApprovals() {
+    for (const card of this.approvals.values()) {
+      if (card.li.classList.contains("done")) continue;
+      card.actions.remove();
+      card.status.textContent = "No longer waiting: the run ended.";
+    }
+  }
+
   failed(p, ts) {
+    this.closeApprovals();
     const cancelled = p.code === "cancelled";
     this.step("error", cancelled ? "Cancelled" : "Stopped with an error", ts,
       h("p", { class: "step-text", text: p.reason }));
@@ -133,6 +183,7 @@ export class RunView {
   /** The final answer (from agent_completed, or the stored assistant message). */
   finish(text) {
     this.finished = true;
+    this.closeApprovals();
     this.text = text;
     cancelAnimationFrame(this.frame);
     this.frame = 0;

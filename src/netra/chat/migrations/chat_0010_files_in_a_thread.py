@@ -1,7 +1,7 @@
 """files in a thread: files, their bytes, their text's passages under full-text search
 
-Revision ID: chat_0009
-Revises: chat_0008
+Revision ID: chat_0010
+Revises: chat_0009
 Create Date: 2026-12-05 10:55:27.592088
 
 The passages are indexed like messages (chat_0002_search): SQLite keeps an FTS5 table in
@@ -16,8 +16,8 @@ from alembic import op
 
 import netra.db.base
 
-revision = "chat_0009"
-down_revision = "chat_0008"
+revision = "chat_0010"
+down_revision = "chat_0009"
 branch_labels = None
 depends_on = None
 
