@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import EllipsisType, TracebackType
 from typing import Any
 
@@ -12,59 +11,16 @@ import httpx
 from websockets.asyncio.client import ClientConnection
 
 from netra.client.errors import MfaRequired, Unauthorized, from_response
+from netra.client.models import (
+    Assistant,
+    Model,
+    Thread,
+    Tokens,
+    TotpEnrolment,
+    assistant_from,
+    thread_from,
+)
 from netra.client.stream import EventStream, ServerEvent, open_socket
-
-
-@dataclass(frozen=True)
-class Tokens:
-    access_token: str
-    refresh_token: str | None = None
-
-
-@dataclass(frozen=True)
-class TotpEnrolment:
-    secret: str
-    otpauth_uri: str
-    qr_svg: str
-
-
-@dataclass(frozen=True)
-class Thread:
-    id: str
-    title: str
-    last_seq: int
-    # Its default catalog model; None: the server's default.
-    model: str | None = None
-    # The assistant it was started with (GET /api/assistants).
-    assistant_id: str = "builtin"
-    # The last message of the branch it shows.
-    active_leaf_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Model:
-    """A catalog model the signed-in user may use (GET /api/models)."""
-
-    id: str
-    label: str
-    capabilities: tuple[str, ...]
-    default: bool
-
-
-@dataclass(frozen=True)
-class Assistant:
-    """A preset of instructions, model, tools and starter prompts (GET /api/assistants):
-    `kind` is builtin, catalog or shared (for everyone) or personal (the caller's)."""
-
-    id: str
-    name: str
-    instructions: str
-    model: str | None
-    tools: tuple[str, ...]
-    starters: tuple[str, ...]
-    kind: str
-    editable: bool
-
 
 _UNSET: Any = object()
 
@@ -183,7 +139,7 @@ class NetraClient:
     # --- threads and messages ----------------------------------------------------
     async def list_threads(self, limit: int = 50) -> list[Thread]:
         rows = await self._call("GET", "/api/threads", params={"limit": limit})
-        return [_thread(row) for row in rows]
+        return [thread_from(row) for row in rows]
 
     async def create_thread(
         self, title: str = "New chat", model: str | None = None, assistant_id: str | None = None
@@ -195,20 +151,20 @@ class NetraClient:
             body["model"] = model
         if assistant_id:
             body["assistant_id"] = assistant_id
-        return _thread(await self._call("POST", "/api/threads", json=body))
+        return thread_from(await self._call("POST", "/api/threads", json=body))
 
     async def set_thread_assistant(self, thread_id: str, assistant_id: str | None) -> Thread:
         """The thread's assistant from its next message on (None: the builtin one)."""
         body = {"assistant_id": assistant_id}
-        return _thread(await self._call("PATCH", f"/api/threads/{thread_id}", json=body))
+        return thread_from(await self._call("PATCH", f"/api/threads/{thread_id}", json=body))
 
     # --- assistants ----------------------------------------------------------------
     async def list_assistants(self) -> list[Assistant]:
         """The builtin assistant, the shared ones and the caller's own."""
-        return [_assistant(row) for row in await self._call("GET", "/api/assistants")]
+        return [assistant_from(row) for row in await self._call("GET", "/api/assistants")]
 
     async def get_assistant(self, assistant_id: str) -> Assistant:
-        return _assistant(await self._call("GET", f"/api/assistants/{assistant_id}"))
+        return assistant_from(await self._call("GET", f"/api/assistants/{assistant_id}"))
 
     async def create_assistant(
         self,
@@ -229,7 +185,7 @@ class NetraClient:
             "starters": list(starters),
             "shared": shared,
         }
-        return _assistant(await self._call("POST", "/api/assistants", json=body))
+        return assistant_from(await self._call("POST", "/api/assistants", json=body))
 
     async def update_assistant(
         self,
@@ -252,14 +208,14 @@ class NetraClient:
         if model is not _UNSET:
             body["model"] = model
         path = f"/api/assistants/{assistant_id}"
-        return _assistant(await self._call("PATCH", path, json=body))
+        return assistant_from(await self._call("PATCH", path, json=body))
 
     async def delete_assistant(self, assistant_id: str) -> None:
         await self._call("DELETE", f"/api/assistants/{assistant_id}")
 
     async def set_thread_model(self, thread_id: str, model: str | None) -> Thread:
         """The thread's default model (None: the server's default)."""
-        return _thread(
+        return thread_from(
             await self._call("PATCH", f"/api/threads/{thread_id}", json={"model": model})
         )
 
@@ -271,7 +227,7 @@ class NetraClient:
         ]
 
     async def rename_thread(self, thread_id: str, title: str) -> Thread:
-        return _thread(
+        return thread_from(
             await self._call("PATCH", f"/api/threads/{thread_id}", json={"title": title})
         )
 
@@ -345,7 +301,9 @@ class NetraClient:
     async def show_branch(self, thread_id: str, message_id: str) -> Thread:
         """Show the branch through `message_id` (a sibling from `sibling_ids`)."""
         body = {"message_id": message_id}
-        return _thread(await self._call("PUT", f"/api/threads/{thread_id}/active-leaf", json=body))
+        return thread_from(
+            await self._call("PUT", f"/api/threads/{thread_id}/active-leaf", json=body)
+        )
 
     # --- files ---------------------------------------------------------------------
     async def upload_file(self, thread_id: str, name: str, data: bytes) -> dict[str, Any]:
@@ -426,31 +384,6 @@ class NetraClient:
                 return response.content
             return response.json() if response.content else None
         raise AssertionError("unreachable")
-
-
-def _thread(row: dict[str, Any]) -> Thread:
-    assistant_id = row.get("assistant_id") or "builtin"
-    return Thread(
-        row["id"],
-        row["title"],
-        row["last_seq"],
-        row.get("model"),
-        assistant_id,
-        row.get("active_leaf_id"),
-    )
-
-
-def _assistant(row: dict[str, Any]) -> Assistant:
-    return Assistant(
-        id=row["id"],
-        name=row["name"],
-        instructions=row["instructions"],
-        model=row["model"],
-        tools=tuple(row["tools"]),
-        starters=tuple(row["starters"]),
-        kind=row["kind"],
-        editable=row["editable"],
-    )
 
 
 __all__ = ["Assistant", "Model", "NetraClient", "ServerEvent", "Thread", "Tokens"]
