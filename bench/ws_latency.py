@@ -11,7 +11,9 @@ is a `ping` -> `pong` round trip on the same socket (transport and frame loop, n
 database), printed beside each latency so figures compare across a noisy machine.
 Every user checks its live stream against the event log afterwards: the same seqs,
 types and payloads, gap-free, one terminal event per run, no `agent_error`, and each
-answer's deltas add up to its `agent_completed` text."""
+answer's deltas add up to its `agent_completed` text. Last, the database's own rate for
+the same rows (bench/db_rates.py: a transaction per message, and group commit), beside
+Netra's messages/s of the burst (goal: at least 0.3 of the first)."""
 
 from __future__ import annotations
 
@@ -19,13 +21,16 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
 from typing import Any
 
 import httpx
 import websockets
 
+import db_rates
 from common import TokenMinter, spawn, start_auth, wait_port
+from db_rates import PostgresRates, SqliteRates
 from netra.testing import free_port
 
 PROCESSES = 4
@@ -170,7 +175,7 @@ async def solo(port: int) -> list[str]:
     return warm.problems + user.problems
 
 
-async def many(port: int, users: int, messages: int) -> list[str]:
+async def many(port: int, users: int, messages: int) -> tuple[float, list[str]]:
     shares = [users // PROCESSES + (k < users % PROCESSES) for k in range(PROCESSES)]
     starts = [sum(shares[:k]) for k in range(PROCESSES)]
     began = time.perf_counter()
@@ -202,11 +207,30 @@ async def many(port: int, users: int, messages: int) -> list[str]:
             f"{ms(lat, 0.99):.0f} ms; ping -> pong p50 {ms(ping, 0.5):.0f} ms, "
             f"p99 {ms(ping, 0.99):.0f} ms"
         )
-    return problems
+    return runs / elapsed, problems
+
+
+async def database_rates(url: str, netra: float, messages: int) -> None:
+    """The database's own rate for the same writes, after the burst, and Netra's ratio."""
+    rates = (
+        PostgresRates(url) if url.startswith("postgresql") else SqliteRates(url.split("///", 1)[1])
+    )
+    count = max(messages, 2 * db_rates.GROUP)
+    alone, grouped = await rates.per_message(count), await rates.grouped(count)
+    print(f"the database alone, the same rows ({db_rates.EVENTS} events) per message:")
+    print(
+        f"  one transaction per message {alone:.0f} messages/s (netra x{netra / alone:.2f}, "
+        f"goal >= 0.3); group commit of {db_rates.GROUP} {grouped:.0f} messages/s "
+        f"(netra x{netra / grouped:.2f})"
+    )
 
 
 async def main(users: int, messages: int) -> None:
-    database = os.environ.get("DATABASE_URL", "sqlite").split(":", 1)[0]
+    if "DATABASE_URL" not in os.environ:  # the embedded default, in a file both can open
+        home = tempfile.mkdtemp(prefix="netra-bench-latency-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{home}/netra.db"
+    url = os.environ["DATABASE_URL"]
+    database = url.split(":", 1)[0]
     print(f"database {database}, bus {'redis' if os.environ.get('REDIS_URL') else 'memory'}")
     auth = await start_auth()
     port = free_port()
@@ -214,7 +238,9 @@ async def main(users: int, messages: int) -> None:
     try:
         await wait_port(port)
         problems = await solo(port)
-        problems += await many(port, users, messages)
+        rate, burst = await many(port, users, messages)
+        problems += burst
+        await database_rates(url, rate, users * messages)
         for problem in problems[:10]:
             print("  !", problem)
     finally:

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 NUMBER = r"[0-9][0-9,.]*"
 # Imported or started by the benches, not run on their own.
-HELPERS = {"common", "counting_client", "mcp_echo_server"}
+HELPERS = {"common", "counting_client", "db_rates", "mcp_echo_server"}
 
 QUICK = {
     "agent_latency": (["3"], [rf"start -> first message_delta p50\s+{NUMBER} µs"]),
