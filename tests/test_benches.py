@@ -36,7 +36,11 @@ SLOW = {
     ),
     "ws_latency": (
         ["2", "1"],
-        [rf"ping -> pong p50 {NUMBER} ms", r"lost, duplicated or failed: 0"],
+        [
+            rf"ping -> pong p50 {NUMBER} ms",
+            r"lost, duplicated or failed: 0",
+            rf"one transaction per message {NUMBER} messages/s \(netra x{NUMBER}",
+        ],
     ),
     "ws_memory": (["4"], [rf"netra /ws\s+-?{NUMBER} KB per connection"]),
     "search": (
