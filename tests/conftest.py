@@ -22,11 +22,14 @@ from tests.support.databases import create_pg_database, drop_pg_database
 from tests.support.oidc import Provider, install_provider, start_provider
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 async def database_env(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[dict[str, str]]:
-    """Settings environment for a fresh, empty database of each supported kind."""
+    """Settings environment for a fresh, empty database of each supported kind. The
+    PostgreSQL leg of each such test runs in the slow tier (`make test-slow`, CI): a
+    database and a server per test made the default suite pass ten minutes on 2 cores;
+    the tests written for PostgreSQL alone (concurrency, migrations, outages) stay in it."""
     if request.param == "sqlite":
         yield {"DATABASE_URL": f"sqlite:///{tmp_path / 'netra.db'}"}
         return
