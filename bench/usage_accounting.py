@@ -47,7 +47,7 @@ async def one_run(backend: ChatBackend, thread_id: str, mode: str) -> float:
 
 async def measure(backend: ChatBackend, mode: str, runs: int) -> list[float]:
     store = UsageStore(backend.runtime.db)
-    backend.runs.usage = None if mode == "baseline" else store
+    backend.runs.meters.store = None if mode == "baseline" else store
     if mode == "budget":
         async with backend.runtime.db.begin() as session:
             session.add(

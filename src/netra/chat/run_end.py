@@ -4,7 +4,7 @@ run) goes through here, and only the first one counts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -24,8 +24,6 @@ from netra.chat.models import (
 from netra.db.base import new_id, utcnow
 from netra.health.metrics import Metrics
 from netra.usage.meter import RunMeter
-from netra.usage.store import UsageStore
-from netra.usage.tally import Price, RunTally
 
 
 async def record_end(
@@ -70,35 +68,6 @@ async def record_end(
                 answered = (question, answer.id)
         written = [*last, terminal]
         return await events.append_in(session, thread_id, run_id, written, answered=answered)
-
-
-def orphan_meter(
-    run: Run,
-    user_id: str,
-    *,
-    metrics: Metrics,
-    pricing: Callable[[str, str], Price | None],
-    store: UsageStore | None,
-) -> RunMeter:
-    """Records the usage of a run ended for a dead instance (or from afar), as its own
-    would."""
-    model = run.model or run.provider
-    tally = RunTally(
-        user_id,
-        run.thread_id,
-        run.id,
-        provider=run.provider,
-        model=model,
-        admitted_on=run.admitted_on,
-        started_at=run.started_at or run.created_at,
-    )
-    return RunMeter.orphan(
-        tally,
-        metrics=metrics,
-        price=pricing(run.provider, model),
-        store=store,
-        admitted_on=run.admitted_on,
-    )
 
 
 # A run and its owner (runs have no user column: their thread's).

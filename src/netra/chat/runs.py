@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from netra.agents.approvals import Paused
 from netra.agents.catalog import Catalog
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent
-from netra.agents.run import run_agent, started_event
+from netra.agents.run import run_agent
 from netra.agents.runtime import Agent, Attachment, RunContext
 from netra.chat.agent_stream import Item, coalesce, pump
 from netra.chat.approvals import Approvals
@@ -29,7 +29,8 @@ from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.legs import Ending, Leg
 from netra.chat.models import ACTIVE, LEASED, Run
-from netra.chat.run_end import RUN_AND_OWNER, orphan_meter, record_end
+from netra.chat.run_end import RUN_AND_OWNER, record_end
+from netra.chat.run_meters import RunMeters
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
 from netra.db.base import utcnow
@@ -37,7 +38,7 @@ from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.usage.meter import RunMeter
 from netra.usage.store import Admission, UsageStore
-from netra.usage.tally import CatalogPricing, RunTally
+from netra.usage.tally import CatalogPricing
 
 log = logging.getLogger("netra.chat.runs")
 tracer = trace.get_tracer("netra.chat.runs")
@@ -61,8 +62,6 @@ class RunManager:
         agents: Callable[[str | None], Agent] | None = None,
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
-        # Usage accounting (netra.usage); None keeps no usage (tests, the bench baseline).
-        self.usage = usage
         self.settings = settings
         self.db = db
         self.events = events
@@ -71,7 +70,8 @@ class RunManager:
         # The models' prices (MODELS_FILE); None: the agent's provider settings price it.
         self.catalog = catalog
         self.files = files  # what a message attaches, given to its run
-        self.pricing = CatalogPricing(settings, catalog)
+        # Usage accounting (netra.usage); None keeps no usage (tests, the bench baseline).
+        self.meters = RunMeters(self.metrics, CatalogPricing(settings, catalog), usage)
         # The agent of a catalog model id, for a run resumed after an approval.
         self.agents = agents
         self.approvals = Approvals(self)
@@ -151,34 +151,12 @@ class RunManager:
         ) as span:
             self.metrics.runs_active.inc()
             try:
-                outcome = await self._execute_traced(leg, self._meter(leg, agent), agent)
+                outcome = await self._execute_traced(leg, self.meters.for_leg(leg, agent), agent)
             finally:
                 self.metrics.runs_active.dec()
             span.set_attribute("netra.run.outcome", outcome)
             if outcome not in ("completed", "waiting"):
                 span.set_status(StatusCode.ERROR, outcome)
-
-    def _meter(self, leg: Leg, agent: Agent) -> RunMeter:
-        admission = leg.admission
-        tally = RunTally(
-            leg.user_id,
-            leg.thread_id,
-            leg.run_id,
-            provider=agent.name,
-            model=started_event(agent).model or agent.name,  # the catalog id
-            prompt_chars=len(leg.message.content) if leg.message is not None else 0,
-            assistant=leg.assistant,
-            admitted_on=admission.day if admission is not None else None,
-            email=admission.email if admission is not None else None,
-        )
-        return RunMeter(
-            tally,
-            metrics=self.metrics,
-            price=self.pricing(tally.provider, tally.model),
-            store=self.usage,
-            admission=admission,
-            pricing=self.pricing,
-        )
 
     async def _execute_traced(self, leg: Leg, meter: RunMeter, agent: Agent) -> str:
         run_id, thread_id = leg.run_id, leg.thread_id
@@ -349,7 +327,7 @@ class RunManager:
             await asyncio.sleep(0.05)
         async with self.db() as session:
             found = (await session.execute(RUN_AND_OWNER.where(Run.id == run_id))).first()
-        meter = None if found is None else self._orphan_meter(*found)
+        meter = None if found is None else self.meters.for_orphan(*found)
         await self.finish(
             run_id, thread_id, AgentError(reason=reason, code="cancelled"), meter=meter
         )
@@ -390,13 +368,10 @@ class RunManager:
                 reason="the server running this answer stopped; send the message again",
                 code="internal",
             )
-            await self.finish(run.id, run.thread_id, error, meter=self._orphan_meter(run, user_id))
+            await self.finish(
+                run.id, run.thread_id, error, meter=self.meters.for_orphan(run, user_id)
+            )
         return len(orphans)
-
-    def _orphan_meter(self, run: Run, user_id: str) -> RunMeter:
-        return orphan_meter(
-            run, user_id, metrics=self.metrics, pricing=self.pricing, store=self.usage
-        )
 
     async def shutdown(self, grace: float = 5.0) -> None:
         """Interrupt every local run, recording why, so none stays 'running'."""
