@@ -157,6 +157,33 @@ async def wait_port(port: int, timeout: float = 60.0) -> None:
     await asyncio.to_thread(wait_listening, port, timeout)
 
 
+async def start_up(folder: Path, port: int, **env: str) -> asyncio.subprocess.Process:
+    """`netra up` (development, no chat rate limit, `env` on top) with its data in
+    `folder`, quiet, once it listens on `port`; the caller terminates it."""
+    environment = {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "CHAT_RATE_LIMIT": "1000000",
+        **env,
+    }
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "netra.cli",
+        "up",
+        "--data-dir",
+        str(folder / "data"),
+        "--port",
+        str(port),
+        env=environment,
+        cwd=folder,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await wait_port(port)
+    return server
+
+
 async def files_appear(
     paths: list[str], what: str, timeout: float = 3600, interval: float = 0.1
 ) -> None:

@@ -12,7 +12,6 @@ Usage: uv run python bench/mcp_server.py [calls]
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import httpx2
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from common import wait_port
+from common import start_up
 from netra.testing import eventually, free_port
 
 PASSWORD = "correct horse battery staple 42"
@@ -118,23 +117,8 @@ async def compare(base: str, token: str, thread: str, calls: int) -> None:
 async def main(calls: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="netra-bench-mcp-server-"))
     port = free_port()
-    env = {**os.environ, "ENVIRONMENT": "development", "CHAT_RATE_LIMIT": "1000000"}
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "netra.cli",
-        "up",
-        "--data-dir",
-        str(folder / "data"),
-        "--port",
-        str(port),
-        env=env,
-        cwd=folder,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    server = await start_up(folder, port)
     try:
-        await wait_port(port)
         base = f"http://127.0.0.1:{port}"
         token, thread = await prepare(base)
         await compare(base, token, thread, calls)

@@ -12,7 +12,6 @@ Usage: uv run python bench/models_api.py [requests] [concurrency]
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from common import cpu_seconds, wait_port
+from common import cpu_seconds, start_up
 from netra.testing import free_port
 
 PASSWORD = "correct horse battery staple 42"
@@ -60,28 +59,8 @@ async def load(
 async def main(total: int, concurrency: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="netra-bench-models-"))
     port = free_port()
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "development",
-        "MODELS_FILE": str(models_file(folder)),
-        "CHAT_RATE_LIMIT": "1000000",
-    }
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "netra.cli",
-        "up",
-        "--data-dir",
-        str(folder / "data"),
-        "--port",
-        str(port),
-        env=env,
-        cwd=folder,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    server = await start_up(folder, port, MODELS_FILE=str(models_file(folder)))
     try:
-        await wait_port(port)
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             for _ in range(300):
