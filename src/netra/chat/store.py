@@ -39,6 +39,16 @@ class Posted:
     created: bool
     after_seq: int
     events: tuple[Envelope, ...] = ()
+    # The message attaches files (its run reads them); a regenerated question's may.
+    attached: bool = True
+    # Its run waits for a worker (netra.chat.run_queue): acknowledged as `queued`.
+    queued: bool = False
+
+    @property
+    def status(self) -> str:
+        """What the ack says of the run: `queued` (waiting for a worker), else its
+        stored status (`running` for a new run)."""
+        return "queued" if self.queued else self.run.status
 
 
 class ThreadStore:
@@ -270,7 +280,7 @@ class ThreadStore:
             if earlier is None:
                 raise
             return earlier
-        return Posted(message, run, True, events[0].seq - 1, tuple(events))
+        return Posted(message, run, True, events[0].seq - 1, tuple(events), attached=bool(file_ids))
 
 
 _INSERT_MESSAGE = insert(messages_table)

@@ -257,6 +257,7 @@ class SocketSession:
                 message_id=posted.message.id,
                 created=posted.created,
                 after_seq=posted.after_seq,
+                status=posted.status,
             )
         )
         if request.thread_id not in self.subscriptions:

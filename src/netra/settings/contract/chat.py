@@ -196,6 +196,16 @@ class ChatSettings(BaseModel):
             "expired is failed by any instance.",
         ),
     ] = 30.0
+    run_workers: Annotated[
+        int,
+        Field(ge=1, le=100_000),
+        Spec(
+            BACKEND,
+            "Agent runs one backend process executes at once; more wait for a worker in "
+            "turns by user (the `send_message` ack says `queued`). A run holds its worker "
+            "while it waits on the model, so raise it for slow remote models.",
+        ),
+    ] = 64
     approval_timeout: Annotated[
         Seconds,
         Spec(
