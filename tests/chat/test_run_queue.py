@@ -169,9 +169,9 @@ async def test_a_waiting_run_keeps_its_lease(one_worker: Server) -> None:
     waiting = await post(srv, BOB, await new_thread(srv, BOB), "later")
     before = await wait_lease(srv, waiting["run_id"])
     await asyncio.sleep(0.05)
-    await runs.renew()
+    await runs.leases.renew()
     assert await wait_lease(srv, waiting["run_id"]) > before
-    assert await runs.sweep() == 0
+    assert await runs.leases.sweep() == 0
 
 
 async def wait_lease(srv: Server, run_id: str) -> Any:

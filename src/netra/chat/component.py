@@ -189,7 +189,7 @@ class ChatComponent:
         # Revocations end open streams (docs/auth.md): the verifier's list says when.
         backend.streams.attach(getattr(runtime.verifier, "revocations", None))
         await bus.start(backend.on_notice)
-        runtime.spawn(backend.runs.maintain(), "run-leases")
+        runtime.spawn(backend.runs.leases.maintain(), "run-leases")
         runtime.spawn(backend.streams.run(lambda: runtime.verifier), "stream-revalidation")
         await self.mcp_endpoint.start(backend)
         self.backend = backend

@@ -14,7 +14,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import StatusCode
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.approvals import Paused
@@ -29,8 +29,9 @@ from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.legs import Ending, Leg
-from netra.chat.models import ACTIVE, LEASED, Run
+from netra.chat.models import ACTIVE, Run
 from netra.chat.run_end import RUN_AND_OWNER, record_end
+from netra.chat.run_leases import Leases
 from netra.chat.run_meters import RunMeters
 from netra.chat.run_queue import RunQueue, Waiting
 from netra.chat.store import Posted
@@ -77,6 +78,7 @@ class RunManager:
         # The agent of a catalog model id, for a run resumed after an approval.
         self.agents = agents
         self.approvals = Approvals(self)
+        self.leases = Leases(self)
         self.instance_id = instance_id
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.cancel_reasons: dict[str, str] = {}
@@ -374,48 +376,6 @@ class RunManager:
         await self.finish(
             run_id, thread_id, AgentError(reason=reason, code="cancelled"), meter=meter
         )
-
-    async def maintain(self) -> None:
-        """Renew this instance's leases, fail runs whose lease expired and decline
-        approvals past their timeout, forever."""
-        interval = min(self.settings.run_lease, self.settings.approval_timeout) / 3
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.renew()
-                await self.sweep()
-                await self.approvals.expire_due()
-            except Exception:
-                log.exception("run lease maintenance failed; retrying")
-
-    async def renew(self) -> None:
-        mine = [*self.tasks, *self.queue.run_ids()]  # a waiting run is this instance's too
-        if not mine:
-            return
-        async with self.db.begin() as session:
-            await session.execute(
-                update(Run)
-                .where(Run.id.in_(mine), Run.status.in_(ACTIVE))
-                .values(lease_expires_at=self.lease_until())
-            )
-
-    async def sweep(self) -> int:
-        """Fail every leased run whose lease expired (a waiting run holds none); returns
-        how many."""
-        async with self.db() as session:
-            expired = Run.status.in_(LEASED), Run.lease_expires_at < utcnow()
-            orphans = list((await session.execute(RUN_AND_OWNER.where(*expired))).all())
-        for run, user_id in orphans:
-            if run.id in self.tasks or run.id in self.queue:
-                continue
-            error = AgentError(
-                reason="the server running this answer stopped; send the message again",
-                code="internal",
-            )
-            await self.finish(
-                run.id, run.thread_id, error, meter=self.meters.for_orphan(run, user_id)
-            )
-        return len(orphans)
 
     async def shutdown(self, grace: float = 5.0) -> None:
         """Interrupt every local run, recording why, so none stays 'running'. Runs
