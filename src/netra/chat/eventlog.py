@@ -59,6 +59,9 @@ _NEXT_SEQS = (
     .returning(_threads.c.last_seq)
 )
 _NEXT_SEQS_OWNED = _NEXT_SEQS.where(_threads.c.user_id == bindparam("b_owner"))
+# Posting a message also reads what the thread shows (its parent, unless it names one),
+# under the same lock, in the same statement.
+_NEXT_SEQS_POSTING = _NEXT_SEQS_OWNED.returning(_threads.c.active_leaf_id)
 # An answer is shown when it lands if its question still is (the user may have switched
 # branches meanwhile): the same statement, so finishing a run costs no extra write.
 _NEXT_SEQS_ANSWERED = _NEXT_SEQS.values(
@@ -84,6 +87,19 @@ class EventLog:
             return []
         async with self.db.begin() as session:
             return await self.append_in(session, thread_id, run_id, events)
+
+    async def post_in(
+        self, session: AsyncSession, thread_id: str, run_id: str, event: AgentEvent, owner: str
+    ) -> tuple[Envelope, str | None]:
+        """A new run's first event, in the caller's transaction, if the thread is
+        `owner`'s (else NoSuchThread), and the message the thread shows now."""
+        now = utcnow()
+        params = {"b_thread": thread_id, "b_count": 1, "b_now": now, "b_owner": owner}
+        row = (await session.execute(_NEXT_SEQS_POSTING, params)).first()
+        if row is None:
+            raise NoSuchThread(thread_id)
+        [envelope] = await self._insert(session, thread_id, run_id, [event], last=row[0], now=now)
+        return envelope, row[1]
 
     async def append_in(
         self,
@@ -113,6 +129,19 @@ class EventLog:
             last = await session.scalar(_NEXT_SEQS_OWNED, {**params, "b_owner": owner})
         if last is None:
             raise NoSuchThread(thread_id)
+        return await self._insert(session, thread_id, run_id, events, last=last, now=now)
+
+    async def _insert(
+        self,
+        session: AsyncSession,
+        thread_id: str,
+        run_id: str,
+        events: Sequence[AgentEvent],
+        *,
+        last: int,
+        now: datetime,
+    ) -> list[Envelope]:
+        """Insert `events` as the thread's seqs up to `last` (taken already)."""
         envelopes = []
         for offset, event in enumerate(events):
             kind, payload = split_event(event)
