@@ -5,15 +5,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from netra.runtime import runtime_of
 
+try:
+    import uvloop
+except ImportError:  # pragma: no cover - platforms without uvloop (Windows)
+    uvloop = None  # type: ignore[assignment]
+
 log = logging.getLogger("netra.serving")
 Drain = Callable[[], Awaitable[None]]
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run a server's `main` on uvloop where it is installed (it is with uvicorn's
+    `standard` extra; uvicorn picks it too when it owns the loop): the event loop's own
+    work is a large share of a busy backend's time (docs/architecture.md, Performance)."""
+    if uvloop is None:  # pragma: no cover - platforms without uvloop (Windows)
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 class PortUnavailable(Exception):
