@@ -196,6 +196,16 @@ class ChatSettings(BaseModel):
             "expired is failed by any instance.",
         ),
     ] = 30.0
+    event_linger: Annotated[
+        float,
+        Field(ge=0, le=20),
+        Spec(
+            BACKEND,
+            "Milliseconds the event writer waits for more runs' events before committing a "
+            "group, when the last group had more than one run's (a lone run never waits); "
+            "0 groups only what arrives during a commit.",
+        ),
+    ] = 2.0
     approval_timeout: Annotated[
         Seconds,
         Spec(
