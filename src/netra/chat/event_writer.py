@@ -55,7 +55,8 @@ class EventWriter:
 
     @property
     def running(self) -> bool:
-        return self.task is not None and not self.closing
+        # A task that died (it should not) takes no more appends: they are written alone.
+        return self.task is not None and not self.task.done() and not self.closing
 
     def start(self) -> None:
         """Run the writer in an empty context: its transactions' spans and log fields
