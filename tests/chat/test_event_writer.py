@@ -63,6 +63,28 @@ async def test_concurrent_runs_share_transactions_and_stay_gap_free(server: Serv
             assert [r.seq for r in mine] == given[runs.index((thread_id, run))]
 
 
+async def test_two_writers_on_shared_threads_never_deadlock(server: Server) -> None:
+    """Two instances' writers (two event logs on one database) group appends to the same
+    threads arriving in opposite orders: thread rows are locked in thread-id order, so on
+    PostgreSQL no group deadlocks (a deadlock would fail the group into appends alone)."""
+    other = EventLog(server.backend.events.db)
+    other.writer.start()
+    mine = server.backend.events
+    try:
+        threads = [await new_thread(server) for _ in range(6)]
+        before = mine.writer.grouped
+        runs = [(mine, t, f"a-{t[:8]}") for t in threads]
+        runs += [(other, t, f"b-{t[:8]}") for t in reversed(threads)]
+        await asyncio.gather(*(run_appends(log, t, run) for log, t, run in runs))
+        assert mine.writer.grouped - before == len(threads) * APPENDS  # none alone
+        assert other.writer.grouped == len(threads) * APPENDS
+        for thread_id in threads:
+            seqs = [r.seq for r in await thread_log(mine, thread_id)]
+            assert seqs == list(range(1, 2 * sum(1 + i % 3 for i in range(APPENDS)) + 1))
+    finally:
+        await other.writer.stop()
+
+
 async def test_a_failing_append_fails_only_its_caller(server: Server) -> None:
     events = server.backend.events
     kept, gone = await new_thread(server), await new_thread(server)
