@@ -39,7 +39,7 @@ class Pending:
 
 class EventWriter:
     """One task per process writes every append handed to it; `append` awaits its turn.
-    Not started (or stopped), `append` is refused and the event log writes directly."""
+    Not started (or stopped), the event log hands it nothing and writes each append alone."""
 
     def __init__(self, log: EventLog, linger: float = 0.002) -> None:
         self.log = log
@@ -74,7 +74,10 @@ class EventWriter:
             return
         self.closing = True
         self.wake.set()
-        await task
+        try:
+            await task
+        except Exception:  # it died earlier; its waiters were failed then
+            logger.exception("the event writer had stopped on an error")
         if self.groups:
             average = self.grouped / self.groups
             logger.info(
