@@ -206,6 +206,16 @@ class ChatSettings(BaseModel):
             "while it waits on the model, so raise it for slow remote models.",
         ),
     ] = 64
+    event_linger: Annotated[
+        float,
+        Field(ge=0, le=20),
+        Spec(
+            BACKEND,
+            "Milliseconds the event writer waits for more runs' events before committing a "
+            "group, when the last group had more than one run's (a lone run never waits); "
+            "0 groups only what arrives during a commit.",
+        ),
+    ] = 2.0
     approval_timeout: Annotated[
         Seconds,
         Spec(
