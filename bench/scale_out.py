@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +32,15 @@ import httpx
 import redis.asyncio as redis
 
 import ws_latency
-from common import PG_ADMIN, TokenMinter, pg_database, spawn, start_auth, wait_port
+from common import (
+    PG_ADMIN,
+    TokenMinter,
+    cpu_seconds,
+    pg_database,
+    spawn,
+    start_auth,
+    wait_port,
+)
 from netra.deploy.runner import Runner
 from netra.deploy.targets.nginx import Nginx
 from netra.settings import Service
@@ -40,6 +49,7 @@ from netra.testing import free_port
 REDIS_URL = "redis://127.0.0.1:6379/12"
 FEW, MANY = 5, 25  # two users' messages: the difference of their writes is 20 messages'
 WARM_MESSAGES = 3
+STOP_TIMEOUT = 10.0  # s
 IDLE_FLUSH = 10.5  # s: PostgreSQL's PGSTAT_IDLE_INTERVAL, and a margin
 DATABASE = (
     "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted "
@@ -83,6 +93,14 @@ class Primary:
             now[f"{table['relname']} +"] = table["n_tup_ins"]
             now[f"{table['relname']} ~"] = table["n_tup_upd"]
         return now
+
+
+def machine_ticks() -> list[int]:
+    """Busy and total CPU ticks of the machine so far (/proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        ticks = [int(n) for n in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return [sum(ticks[:8]) - idle, sum(ticks[:8])]
 
 
 def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
@@ -144,18 +162,38 @@ class Backends:
         await asyncio.to_thread(self.nginx.point_at, {Service.BACKEND: self.ports})
         await wait_port(self.port)
 
+    def cpu(self) -> float:
+        """The backends' CPU seconds so far."""
+        return sum(cpu_seconds(server.pid) for server in self.servers)
+
     async def stop(self) -> None:
+        """nginx asked to quit, the backends terminated (killed after STOP_TIMEOUT: a
+        run waiting for a pooled connection delays uvicorn's graceful exit), then nginx
+        made sure of."""
         try:
             await asyncio.to_thread(self.nginx.stop)
-            for _ in range(200):  # `nginx -s quit` only signals: until its master is gone
-                if not self.nginx.running():
-                    break
-                await asyncio.sleep(0.05)
         finally:
             for server in self.servers:
                 server.terminate()
             for server in self.servers:
-                await server.wait()
+                try:
+                    await asyncio.wait_for(server.wait(), STOP_TIMEOUT)
+                except TimeoutError:
+                    server.kill()
+                    await server.wait()
+            await self._nginx_gone()
+
+    async def _nginx_gone(self) -> None:
+        """`nginx -s quit` only signals, and waits for open sockets: its master gone,
+        or told to stop at once (SIGTERM) after STOP_TIMEOUT."""
+        for signal_after in (True, False):
+            for _ in range(int(STOP_TIMEOUT / 0.05)):
+                if not self.nginx.running():
+                    return
+                await asyncio.sleep(0.05)
+            pid = self.nginx.pid()
+            if signal_after and pid is not None:
+                os.kill(pid, signal.SIGTERM)
 
 
 async def scale(count: int, args: argparse.Namespace, primary: Primary) -> tuple[float, ...]:
@@ -171,9 +209,11 @@ async def scale(count: int, args: argparse.Namespace, primary: Primary) -> tuple
         if count == args.processes[0]:
             found, before = await per_message(backends.port, primary, before)
             problems += found
-        began = time.perf_counter()
+        cpu, machine, began = backends.cpu(), machine_ticks(), time.perf_counter()
         rate, burst, lat = await ws_latency.many(backends.port, args.users, args.messages)
         elapsed = time.perf_counter() - began
+        cpu = backends.cpu() - cpu
+        machine = [b - a for a, b in zip(machine, machine_ticks(), strict=True)]
     finally:
         await backends.stop()
     used = delta(await primary.counters(closed=True), before)
@@ -183,6 +223,10 @@ async def scale(count: int, args: argparse.Namespace, primary: Primary) -> tuple
         f"{(used['inserted'] + used['updated']) / elapsed:.0f} rows written/s; per message "
         f"{used['transactions'] / messages:.1f} transactions, {used['inserted'] / messages:.1f} "
         f"rows inserted, {used['updated'] / messages:.1f} updated (threads and checks included)"
+    )
+    print(
+        f"  CPU during the burst: the backends {cpu / elapsed:.2f} cores; the machine "
+        f"{100 * machine[0] / machine[1]:.0f}% busy (everything on it, the clients included)"
     )
     for problem in (problems + burst)[:10]:
         print("  !", problem)
@@ -231,6 +275,16 @@ async def main(args: argparse.Namespace) -> None:
     )
 
 
+async def interruptible(args: argparse.Namespace) -> None:
+    """`main`, cancelled (so every process it started is stopped) on SIGTERM or SIGINT:
+    a bench started in the background has SIGINT ignored."""
+    task = asyncio.current_task()
+    assert task is not None
+    for number in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(number, task.cancel)
+    await main(args)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("users", nargs="?", type=int, default=300)
@@ -238,4 +292,4 @@ if __name__ == "__main__":
     parser.add_argument(
         "--processes", default=[1, 2, 3], type=lambda s: [int(k) for k in s.split(",")]
     )
-    asyncio.run(main(parser.parse_args()))
+    asyncio.run(interruptible(parser.parse_args()))
