@@ -197,7 +197,8 @@ class Backends:
 
 
 async def scale(count: int, args: argparse.Namespace, primary: Primary) -> tuple[float, ...]:
-    """One process count: its burst's messages/s, p50 and p99 (s), and problems."""
+    """One process count: its burst's messages/s, p50 and p99 (ms), problems, and
+    messages per CPU-second of the backends (what a share of a busy machine yields)."""
     label = f"{count} backend process{'es' if count > 1 else ''}"
     print(f"{label} behind nginx:")
     backends = Backends(count, args.users)
@@ -231,7 +232,7 @@ async def scale(count: int, args: argparse.Namespace, primary: Primary) -> tuple
     for problem in (problems + burst)[:10]:
         print("  !", problem)
     p50, p99 = ws_latency.ms(lat, 0.5), ws_latency.ms(lat, 0.99)
-    return rate, p50, p99, len(problems + burst)
+    return rate, p50, p99, len(problems + burst), messages / cpu
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -257,21 +258,24 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.to_thread(auth.stop)
         await bus.flushdb()
         await bus.aclose()
-    first = results[args.processes[0]][0]
+    first, first_cpu = results[args.processes[0]][0], results[args.processes[0]][4]
     print(
         f"scale out: {args.users} users x {args.messages} messages through nginx, one "
         f"PostgreSQL, one Redis; {cores} cores on this machine:"
     )
-    for count, (rate, p50, p99, problems) in results.items():
+    for count, (rate, p50, p99, problems, per_cpu) in results.items():
         print(
             f"  {count} backend process{'es' if count > 1 else '  '}  {rate:6.0f} messages/s  "
             f"x{rate / first:.2f} one process  send_message → agent_started p50 {p50:.0f} ms "
-            f"p99 {p99:.0f} ms  lost, duplicated or failed: {problems}"
+            f"p99 {p99:.0f} ms  lost, duplicated or failed: {problems}  {per_cpu:.0f} messages "
+            f"per backend CPU-second (x{per_cpu / first_cpu:.2f})"
         )
     print(
-        f"  why: the {ws_latency.PROCESSES} client processes, the backends, nginx, PostgreSQL "
-        f"and Redis all share these {cores} cores, so a process beyond the first adds no CPU, "
-        "only the Redis bus hop and balancing: the ratio shows that overhead, not capacity."
+        f"  why: more processes than cores cannot scale: a backend uses at most one core (the "
+        f"GIL), and the {ws_latency.PROCESSES} client processes, nginx, PostgreSQL and Redis "
+        f"share the same {cores}, so a process beyond the first adds no CPU, only the Redis "
+        "bus hop, its own loop and pools, and balancing: the ratio shows that overhead, not "
+        "capacity (the CPU lines say what the backends got)."
     )
 
 
