@@ -18,8 +18,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -29,12 +32,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from netra.auth.issuer import TokenIssuer
 from netra.auth.signing import SigningKeys
 from netra.chat.component import ChatComponent
+from netra.logs import configure_logging
 from netra.service import build_app
 from netra.serving import run_loop
 from netra.settings import Service, Settings, load_settings
 from netra.testing import NetraProcess, eventually, free_port, netra_env, wait_listening
 
 BENCH = Path(__file__).resolve().parent
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 PAD = "x" * 60
 SERVICE_SECRET = "bench-service-secret-0123456789abcdef-QRSTUVWXYZqrstuvwxyz"
@@ -102,7 +107,7 @@ class TokenMinter:
 
 def bench_settings(**env: str) -> Settings:
     data = Path(tempfile.mkdtemp(prefix="netra-bench-"))
-    names = ("DATABASE_URL", "REDIS_URL", "AUTH_SERVICE_URL", "SERVICE_SECRET")
+    names = ("DATABASE_URL", "REDIS_URL", "AUTH_SERVICE_URL", "SERVICE_SECRET", "LOG_LEVEL")
     environ = {
         "ENVIRONMENT": "test",
         "DATA_DIR": str(data),
@@ -118,9 +123,11 @@ def bench_settings(**env: str) -> Settings:
 
 def netra_app(settings: Settings) -> tuple[FastAPI, ChatComponent, str]:
     """The backend as `netra serve backend` builds it: tokens verified by netra.tokens
-    against the auth service's JWKS (AuthServiceTokens), the configured agent."""
+    against the auth service's JWKS (AuthServiceTokens), the configured agent, logging
+    at LOG_LEVEL through Netra's handler."""
     component = ChatComponent()
     app = build_app(settings, [component])
+    configure_logging(settings)  # after the MCP SDK's own, at import or build
     return app, component, settings.agent_provider
 
 
@@ -151,6 +158,19 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@asynccontextmanager
+async def pg_database() -> AsyncIterator[str]:
+    """A fresh database on the machine's PostgreSQL (its URL), dropped afterwards."""
+    name = f"netra_bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 async def wait_port(port: int, timeout: float = 60.0) -> None:

@@ -175,7 +175,9 @@ async def solo(port: int) -> list[str]:
     return warm.problems + user.problems
 
 
-async def many(port: int, users: int, messages: int) -> tuple[float, list[str]]:
+async def many(port: int, users: int, messages: int) -> tuple[float, list[str], list[float]]:
+    """The burst: its messages/s, its problems and its send_message -> agent_started
+    latencies (bench/scale_out.py runs it through nginx)."""
     shares = [users // PROCESSES + (k < users % PROCESSES) for k in range(PROCESSES)]
     starts = [sum(shares[:k]) for k in range(PROCESSES)]
     began = time.perf_counter()
@@ -207,7 +209,7 @@ async def many(port: int, users: int, messages: int) -> tuple[float, list[str]]:
             f"{ms(lat, 0.99):.0f} ms; ping -> pong p50 {ms(ping, 0.5):.0f} ms, "
             f"p99 {ms(ping, 0.99):.0f} ms"
         )
-    return runs / elapsed, problems
+    return runs / elapsed, problems, lat
 
 
 async def database_rates(url: str, netra: float, messages: int) -> None:
@@ -238,7 +240,7 @@ async def main(users: int, messages: int) -> None:
     try:
         await wait_port(port)
         problems = await solo(port)
-        rate, burst = await many(port, users, messages)
+        rate, burst, _ = await many(port, users, messages)
         problems += burst
         await database_rates(url, rate, users * messages)
         for problem in problems[:10]:

@@ -42,6 +42,14 @@ SLOW = {
             rf"one transaction per message {NUMBER} messages/s \(netra x{NUMBER}",
         ],
     ),
+    "scale_out": (
+        ["4", "1", "--processes", "1,2"],
+        [
+            rf"rows per message: {NUMBER} inserted, {NUMBER} updated",
+            rf"2 backend processes\s+{NUMBER} messages/s\s+x{NUMBER} one process",
+            r"lost, duplicated or failed: 0",
+        ],
+    ),
     "ws_memory": (["4"], [rf"netra /ws\s+-?{NUMBER} KB per connection"]),
     "search": (
         ["--messages", "200", "--queries", "8"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from netra.deploy.runner import Runner
@@ -16,7 +17,7 @@ MAIN = """# Written by `netra deploy`; traffic moves by rewriting upstreams.conf
 worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log off;
     client_body_temp_path {prefix}/tmp/body;
@@ -48,10 +49,14 @@ SERVER = """    server {{
 
 
 class Nginx:
-    def __init__(self, prefix: Path, listen: dict[Service, str], runner: Runner) -> None:
+    def __init__(
+        self, prefix: Path, listen: dict[Service, str], runner: Runner, connections: int = 1024
+    ) -> None:
+        """`connections`: nginx's worker_connections; a proxied WebSocket holds two."""
         self.prefix = prefix
         self.listen = listen
         self.runner = runner
+        self.connections = connections
         self.conf = prefix / "nginx.conf"
         self.binary = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -67,18 +72,20 @@ class Nginx:
             *extra,
         ]
 
-    def upstreams(self, ports: dict[Service, int]) -> str:
-        return "".join(
-            f"upstream netra_{service.value} {{ server 127.0.0.1:{port}; keepalive 16; }}\n"
-            for service, port in ports.items()
-        )
+    def upstreams(self, ports: Mapping[Service, int | Sequence[int]]) -> str:
+        """One upstream per service; several ports share its requests round-robin."""
+        lines = []
+        for service, port in ports.items():
+            servers = " ".join(f"server {address};" for address in _addresses(port))
+            lines.append(f"upstream netra_{service.value} {{ {servers} keepalive 16; }}\n")
+        return "".join(lines)
 
-    def point_at(self, ports: dict[Service, int]) -> None:
+    def point_at(self, ports: Mapping[Service, int | Sequence[int]]) -> None:
         """Write the upstreams for `ports`, then start nginx or reload it gracefully."""
         upstreams = self.prefix / "upstreams.conf"
         self.runner.note(
             f"write {upstreams}: "
-            + ", ".join(f"{s.value} → 127.0.0.1:{p}" for s, p in ports.items())
+            + ", ".join(f"{s.value} → {' '.join(_addresses(p))}" for s, p in ports.items())
         )
         if not self.runner.dry_run:
             for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -87,7 +94,8 @@ class Nginx:
                 SERVER.format(listen=listen, service=service.value)
                 for service, listen in self.listen.items()
             )
-            self.conf.write_text(MAIN.format(prefix=self.prefix, servers=servers))
+            main = MAIN.format(prefix=self.prefix, servers=servers, connections=self.connections)
+            self.conf.write_text(main)
             tmp = upstreams.with_suffix(".tmp")
             tmp.write_text(self.upstreams(ports))
             tmp.replace(upstreams)
@@ -144,3 +152,7 @@ class Nginx:
     def stop(self) -> None:
         if self.running():
             self.runner.run(self._argv("-s", "quit"), env={})
+
+
+def _addresses(ports: int | Sequence[int]) -> list[str]:
+    return [f"127.0.0.1:{port}" for port in ([ports] if isinstance(ports, int) else ports)]
