@@ -10,8 +10,9 @@ import asyncio
 import pytest
 from sqlalchemy import delete, select
 
-from netra.agents.events import MessageDelta
+from netra.agents.events import AgentError, MessageDelta
 from netra.chat.errors import NoSuchThread
+from netra.chat.event_writer import RunEnded
 from netra.chat.eventlog import EventLog
 from netra.chat.models import RunEvent, threads_table
 from tests.support.chat import Server, new_thread
@@ -133,3 +134,57 @@ async def test_stopping_writes_every_append_handed_over(server: Server) -> None:
     assert (await events.append(thread_id, "r", deltas("late", 1)))[0].seq == 51
     assert [r.seq for r in await thread_log(events, thread_id)] == list(range(1, 52))
     events.writer.start()
+
+
+async def test_events_of_a_run_ended_elsewhere_are_refused(server: Server) -> None:
+    """A sweeper that ended a run (its lease lapsed while its instance was starved) has
+    the last word: the run's later events are not written, grouped or alone."""
+    tid = await new_thread(server)
+    async with server.http("alice") as client:
+        posted = await client.post(f"/api/threads/{tid}/messages", json={"text": "hang"})
+    run_id = posted.json()["run_id"]
+    runs = server.backend.runs
+    # What another instance's sweeper does: the run's end, recorded while it still runs.
+    await runs.finish(run_id, tid, AgentError(reason="lease expired", code="internal"))
+    events = server.backend.events
+    before = [(r.seq, r.type) for r in await thread_log(events, tid)]
+    assert before[-1][1] == "agent_error"
+    together = [events.append(tid, run_id, deltas("late", 1))]
+    other = await new_thread(server)
+    together.append(events.append(other, "another-run", deltas("fine", 1)))
+    late, fine = await asyncio.gather(*together, return_exceptions=True)
+    assert isinstance(late, RunEnded)
+    assert not isinstance(fine, BaseException)
+    await events.writer.stop()  # written alone, as when no writer runs
+    with pytest.raises(RunEnded):
+        await events.append(tid, run_id, deltas("later", 1))
+    assert [(r.seq, r.type) for r in await thread_log(events, tid)] == before
+    async with events.db() as session:
+        last = await session.scalar(
+            select(threads_table.c.last_seq).where(threads_table.c.id == tid)
+        )
+    assert last == before[-1][0]  # no seq taken
+
+
+async def test_a_run_ended_elsewhere_stops_with_its_end_last(server: Server) -> None:
+    tid = await new_thread(server)
+    async with server.http("alice") as client:
+        posted = await client.post(
+            f"/api/threads/{tid}/messages", json={"text": "slow " + "word " * 40}
+        )
+        run_id = posted.json()["run_id"]
+        runs = server.backend.runs
+        task = runs.tasks[run_id]
+        await asyncio.sleep(0.3)  # some deltas written
+        await runs.finish(run_id, tid, AgentError(reason="lease expired", code="internal"))
+        await asyncio.wait_for(task, 10)  # the run notices at its next write and stops
+        logged = (await client.get(f"/api/threads/{tid}/events")).json()["items"]
+        run = (await client.get(f"/api/runs/{run_id}")).json()
+    types = [e["type"] for e in logged]
+    assert types[0] == "agent_started"
+    assert "message_delta" in types
+    assert types[-1] == "agent_error"
+    assert types.count("agent_error") + types.count("agent_completed") == 1
+    assert logged[-1]["payload"] == {"reason": "lease expired", "code": "internal"}
+    assert [e["seq"] for e in logged] == list(range(1, len(logged) + 1))
+    assert (run["status"], run["error"]) == ("failed", "lease expired")

@@ -25,6 +25,16 @@ MAX_GROUP = 200  # appends per transaction: bounds a group's locks and its laten
 MAX_LINGER = 0.05  # seconds; EVENT_LINGER is capped well below it in the contract
 
 
+class RunEnded(Exception):
+    """A run's events came after its end was recorded (another instance's sweeper ended
+    it: its lease expired while this instance was too starved to renew it). They are not
+    written: a run's terminal event is its last (docs/protocol.md)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} was ended elsewhere; its later events are dropped")
+        self.run_id = run_id
+
+
 @dataclass
 class Pending:
     """One caller's append, waiting for the group it joins to commit."""
@@ -144,17 +154,26 @@ class EventWriter:
         self.groups += 1
         self.grouped += len(group)
         for item, envelopes in written:
-            if not item.done.done():
+            if item.done.done():
+                continue
+            if envelopes is None:
+                item.done.set_exception(RunEnded(item.run_id))
+            else:
                 item.done.set_result(envelopes)
 
-    async def _group(self, group: list[Pending]) -> list[tuple[Pending, list[Envelope]]]:
-        """One transaction: each thread's seqs taken in thread-id order (the lock order
-        every instance shares, so groups never deadlock), then every row in one insert."""
+    async def _group(self, group: list[Pending]) -> list[tuple[Pending, list[Envelope] | None]]:
+        """One transaction: the runs' rows locked in run-id order and those ended already
+        left out (None), then each thread's seqs taken in thread-id order (the lock order
+        every instance shares, runs before threads as a run's end takes them, so groups
+        never deadlock), then every row in one insert."""
         ordered = sorted(group, key=lambda item: item.thread_id)  # stable: arrival order
-        written: list[tuple[Pending, list[Envelope]]] = []
+        written: list[tuple[Pending, list[Envelope] | None]] = []
         async with self.log.db.begin() as session:
             now = utcnow()
-            for thread_id, items in groupby(ordered, key=lambda item: item.thread_id):
+            ended = await self.log.ended_runs(session, [item.run_id for item in group])
+            written += [(item, None) for item in ordered if item.run_id in ended]
+            live = [item for item in ordered if item.run_id not in ended]
+            for thread_id, items in groupby(live, key=lambda item: item.thread_id):
                 mine = list(items)
                 total = sum(len(item.events) for item in mine)
                 last = await self.log.take_seqs(session, thread_id, total, now)
@@ -165,12 +184,14 @@ class EventWriter:
                     )
                     first += len(item.events)
                     written.append((item, envelopes))
-            await self.log.insert(session, [e for _, envelopes in written for e in envelopes])
+            await self.log.insert(session, [e for _, envelopes in written for e in envelopes or ()])
         return written
 
     async def _alone(self, item: Pending) -> None:
         try:
             async with self.log.db.begin() as session:
+                if await self.log.ended_runs(session, [item.run_id]):
+                    raise RunEnded(item.run_id)
                 envelopes = await self.log.append_in(
                     session, item.thread_id, item.run_id, item.events
                 )

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
 from netra.chat.errors import NoSuchThread
-from netra.chat.event_writer import EventWriter
-from netra.chat.models import RunEvent, run_events_table, threads_table
+from netra.chat.event_writer import EventWriter, RunEnded
+from netra.chat.models import ACTIVE, RunEvent, run_events_table, runs_table, threads_table
 from netra.db.base import utcnow
 
 
@@ -74,6 +74,14 @@ _NEXT_SEQS_ANSWERED = _NEXT_SEQS.values(
 _INSERT_EVENTS = insert(run_events_table)
 
 
+_RUN_STATES = (
+    select(runs_table.c.id, runs_table.c.status)
+    .where(runs_table.c.id.in_(bindparam("b_runs", expanding=True)))
+    .order_by(runs_table.c.id)
+    .with_for_update()
+)
+
+
 class EventLog:
     """Appends and reads `run_events`; the only writer of `threads.last_seq`."""
 
@@ -91,7 +99,17 @@ class EventLog:
         if self.writer.running:
             return await self.writer.append(thread_id, run_id, events)
         async with self.db.begin() as session:
+            if await self.ended_runs(session, [run_id]):
+                raise RunEnded(run_id)
             return await self.append_in(session, thread_id, run_id, events)
+
+    @staticmethod
+    async def ended_runs(session: AsyncSession, run_ids: Sequence[str]) -> set[str]:
+        """Those of these runs whose end is recorded. Their rows stay locked (PostgreSQL;
+        in id order, before any thread's row, as a run's end locks them) until the caller
+        commits, so none ends between this check and the caller's insert."""
+        rows = await session.execute(_RUN_STATES, {"b_runs": sorted(set(run_ids))})
+        return {run_id for run_id, status in rows if status not in ACTIVE}
 
     async def post_in(
         self, session: AsyncSession, thread_id: str, run_id: str, event: AgentEvent, owner: str
@@ -162,7 +180,9 @@ class EventLog:
 
     @staticmethod
     async def insert(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
-        """Every row in one statement (executemany)."""
+        """Every row in one statement (executemany); none, no statement."""
+        if not envelopes:
+            return
         await session.execute(
             _INSERT_EVENTS,
             [

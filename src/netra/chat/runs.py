@@ -26,6 +26,7 @@ from netra.chat.agent_stream import Item, coalesce, pump
 from netra.chat.approvals import Approvals
 from netra.chat.assistants import BUILTIN, Preset
 from netra.chat.bus import EventBus, Notice
+from netra.chat.event_writer import RunEnded
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.legs import Ending, Leg
@@ -128,15 +129,11 @@ class RunManager:
         worker is free; True when it waits for one. A waiting leg's first events (its
         `agent_started`, committed already) are published now, not when it starts."""
         if self.queue.busy:
-            self._spawn(self._publish(list(leg.published)))
+            announce = asyncio.create_task(self._publish(list(leg.published)))
+            self.chores.add(announce)  # referenced until done
+            announce.add_done_callback(self.chores.discard)
             leg = dataclasses.replace(leg, published=())
         return self.queue.submit(Waiting(leg, agent, provider))
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """A short task of this manager's (kept referenced until done)."""
-        task = asyncio.create_task(work)
-        self.chores.add(task)
-        task.add_done_callback(self.chores.discard)
 
     def _begin(self, item: Waiting) -> asyncio.Task[None]:
         leg = item.leg
@@ -210,6 +207,11 @@ class RunManager:
         try:
             await self._publish(list(leg.published))
             ending, last = await self._drive(leg, meter, agent)
+        except RunEnded:
+            # Another instance's sweeper recorded this run's end (its lease lapsed while
+            # this process was starved): that end is the last word; nothing more is written.
+            log.warning("run %s was ended elsewhere while it ran here; stopped", run_id)
+            ending = AgentError(reason="the run was ended elsewhere", code="internal")
         except TimeoutError:
             ending = AgentError(
                 reason=f"the agent did not finish within {self.settings.run_timeout:g}s",
