@@ -46,13 +46,18 @@ class User:
         self.pings: list[float] = []
         self.events: list[dict[str, Any]] = []
         self.problems: list[str] = []
+        self.retries = 0  # requests answered `overloaded` and sent again, as a client does
 
     async def converse(self, messages: int) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         url = f"http://127.0.0.1:{self.port}/api/threads"
-        thread_id = (await self.http.post(url, json={"title": "bench"}, headers=headers)).json()[
-            "id"
-        ]
+        while True:
+            made = await self.http.post(url, json={"title": "bench"}, headers=headers)
+            if made.status_code != 503:
+                break
+            self.retries += 1
+            await asyncio.sleep(float(made.headers.get("retry-after", "1")))
+        thread_id = made.json()["id"]
         async with websockets.connect(
             f"ws://127.0.0.1:{self.port}/ws",
             subprotocols=["netra.v1", f"bearer.{self.token}"],  # type: ignore[list-item]
@@ -76,6 +81,12 @@ class User:
         await ws.send(json.dumps(request))
         while True:
             data = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            if data["type"] == "error" and data["payload"]["code"] == "overloaded":
+                # Nothing stored twice: the same client_msg_id again, after retry_after.
+                self.retries += 1
+                await asyncio.sleep(data["payload"]["retry_after"])  # counted in the latency
+                await ws.send(json.dumps(request))
+                continue
             if data["type"] == "error":
                 raise RuntimeError(f"{self.name}: {data['payload']}")
             if data["seq"] is None:
@@ -148,6 +159,7 @@ async def users_main(port: int, first: int, count: int, messages: int) -> None:
                 "lat": [x for u in users for x in u.latencies],
                 "ping": [x for u in users for x in u.pings],
                 "runs": sum(len(u.latencies) for u in users),
+                "retries": sum(u.retries for u in users),
                 "problems": problems + [p for u in users for p in u.problems],
             }
         )
@@ -198,10 +210,12 @@ async def many(port: int, users: int, messages: int) -> tuple[float, list[str], 
     ping = [x for o in outputs for x in o["ping"]]
     problems = [p for o in outputs for p in o["problems"]]
     runs = sum(o["runs"] for o in outputs)
+    retries = sum(o["retries"] for o in outputs)
     print(f"{users} users x {messages} messages at once, {PROCESSES} client processes:")
     print(
         f"  {elapsed:.1f} s, {runs / elapsed:.0f} messages/s; runs {runs} of "
-        f"{users * messages}; lost, duplicated or failed: {len(problems)}"
+        f"{users * messages}; lost, duplicated or failed: {len(problems)}; sent again "
+        f"after `overloaded`: {retries}"
     )
     if lat:
         print(
