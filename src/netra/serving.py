@@ -6,14 +6,26 @@ import asyncio
 import logging
 import socket
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from netra.runtime import runtime_of
+from netra.ws_protocol import LeanWebSocketProtocol
 
 log = logging.getLogger("netra.serving")
 Drain = Callable[[], Awaitable[None]]
+
+# How every server of ours speaks WebSocket (`netra serve`/`up`, the tests' AppServer,
+# the benches): permessage-deflate costs ~44 KB of zlib state per socket for ~200-byte
+# JSON frames that barely compress, so it is off; uvicorn's protocol keeps less per idle
+# socket (netra.ws_protocol). See bench/ws_memory.py.
+WEBSOCKET_OPTIONS: dict[str, Any] = {
+    "ws": LeanWebSocketProtocol,
+    "ws_max_size": 1 << 20,
+    "ws_per_message_deflate": False,
+}
 
 
 class PortUnavailable(Exception):
@@ -69,11 +81,8 @@ async def serve(
         port=port,
         log_config=None,
         lifespan="on",
-        ws_max_size=1 << 20,
-        # permessage-deflate costs ~44 KB of zlib state per socket, for ~200-byte JSON
-        # frames that barely compress: off (bench/ws_memory.py).
-        ws_per_message_deflate=False,
         proxy_headers=False,
+        **WEBSOCKET_OPTIONS,
     )
     server = DrainingServer(config, runtime_of(app).drain)
     task = asyncio.create_task(server.serve())
