@@ -1,5 +1,8 @@
-"""One authenticated socket: a reader (this coroutine) and one writer task draining the
-connection's bounded outbox. Nothing the client does can block the fan-out."""
+"""One authenticated socket: a reader (this coroutine) and a writer task draining the
+connection's bounded outbox while it has frames. Nothing the client does can block the
+fan-out. An idle socket holds no writer task: the outbox starts one when a frame (or a
+failure, which the writer turns into a close) arrives, and it ends once the outbox is
+empty; the heartbeat is a loop timer (docs/architecture.md, Performance)."""
 
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ class SocketSession:
     __slots__ = (
         "backend",
         "client_close_code",
+        "drainer",
         "last_heard",
         "last_sent",
         "outbox",
@@ -75,6 +79,7 @@ class SocketSession:
         self.window_frames = 0
         self.last_sent = self.last_heard
         self.timer: asyncio.TimerHandle | None = None
+        self.drainer: asyncio.Task[None] | None = None
         self.client_close_code = 1006  # until the client says otherwise
 
     async def run(self) -> None:
@@ -100,7 +105,8 @@ class SocketSession:
 
     async def _serve_stream(self) -> None:
         self.backend.sockets.add(self.outbox)
-        writer = asyncio.create_task(self._write(), name="ws-writer")
+        self.outbox.ready = self._drain_soon
+        self._beat()
         self.outbox.push(
             reply(
                 "hello",
@@ -118,10 +124,15 @@ class SocketSession:
             for subscription in self.subscriptions.values():
                 self.backend.hub.unsubscribe(subscription)
             self.backend.sockets.discard(self.outbox)
-            if self.outbox.close_code is None:
-                writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+            self.outbox.ready = None
+            if self.timer is not None:
+                self.timer.cancel()
+            drainer = self.drainer
+            if drainer is not None:
+                if self.outbox.close_code is None:
+                    drainer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await drainer
 
     async def _read(self) -> None:
         while self.outbox.close_code is None:
@@ -168,25 +179,25 @@ class SocketSession:
                 f"more than {self.settings.ws_frame_rate_limit} frames in 10s",
             )
 
-    async def _write(self) -> None:
-        # No task or wait_for per idle socket: one future, and a loop timer for the
-        # heartbeat (an idle connection costs a TimerHandle, not a Task).
+    def _drain_soon(self) -> None:
+        if self.drainer is None:
+            self.drainer = asyncio.create_task(self._drain(), name="ws-writer")
+
+    async def _drain(self) -> None:
+        """Write what the outbox holds (frames pushed meanwhile too), or close the socket
+        as the outbox says once it has failed; then end."""
         outbox = self.outbox
-        self._beat()
         try:
-            while outbox.close_code is None:
-                if not outbox.frames:
-                    await outbox.wait()
-                    continue
+            while outbox.frames and outbox.close_code is None:
                 self.last_sent = time.monotonic()
                 for frame in outbox.take():
                     await self.websocket.send_text(frame)
-            await self.websocket.close(outbox.close_code, outbox.close_reason)
+            if outbox.close_code is not None:
+                await self.websocket.close(outbox.close_code, outbox.close_reason)
         except (WebSocketDisconnect, RuntimeError, OSError):
             return
         finally:
-            if self.timer is not None:
-                self.timer.cancel()
+            self.drainer = None
 
     def _beat(self) -> None:
         interval = self.settings.ws_heartbeat_interval
