@@ -31,7 +31,7 @@ from netra.auth.issuer import TokenIssuer
 from netra.auth.signing import SigningKeys
 from netra.chat.component import ChatComponent
 from netra.service import build_app
-from netra.serving import WEBSOCKET_OPTIONS
+from netra.serving import WEBSOCKET_OPTIONS, run_loop
 from netra.settings import Service, Settings, load_settings
 from netra.testing import NetraProcess, eventually, free_port, netra_env, wait_listening
 
@@ -136,7 +136,7 @@ def serve_forever(app: object, port: int, **overrides: Any) -> None:
         lifespan="on",
         **options,
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    run_loop(uvicorn.Server(config).serve())  # the loop `netra serve` runs on
 
 
 def rss_kb(pid: int | None = None) -> int:

@@ -82,6 +82,7 @@ def test_the_socket_replies_with_the_documented_codes() -> None:
         "AssistantReadOnly": "forbidden",
         "UnknownTool": "unknown_tool",
         "QuotaExceeded": "quota_exceeded",
+        "Overloaded": "overloaded",
         "InsufficientScope": "insufficient_scope",
         "NoSuchFile": "not_found",
         "FileTooLarge": "file_too_large",

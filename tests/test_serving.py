@@ -11,6 +11,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra.client import NetraClient
+from netra.serving import run_loop
 from netra.testing import NetraProcess, free_port, netra_env
 from tests.support.model_answers import SLOW_ANSWER, prompted_model
 
@@ -68,3 +69,14 @@ async def test_sigterm_lets_a_run_finish_on_its_socket_then_closes_1012(tmp_path
         assert len(completed) == 1
         assert completed[0]["payload"]["text"] == SLOW_ANSWER  # type: ignore[index]
         assert code == 1012
+
+
+def test_servers_run_on_uvloop() -> None:
+    """`netra serve` runs its loop through run_loop: uvloop, as uvicorn would pick."""
+    seen: list[str] = []
+
+    async def main() -> None:
+        seen.append(type(asyncio.get_running_loop()).__module__)
+
+    run_loop(main())
+    assert seen == ["uvloop"]

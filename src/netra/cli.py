@@ -27,7 +27,7 @@ from netra.db import migrations
 from netra.db.url import check_database_settings
 from netra.deploy.cli import app as deploy_app
 from netra.logs import configure_logging
-from netra.serving import PortUnavailable, check_port, serve
+from netra.serving import PortUnavailable, check_port, run_loop, serve
 from netra.settings import (
     Check,
     ConfigurationError,
@@ -120,7 +120,7 @@ def _run(
     tracer_provider = configure_tracing(settings, service_name)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(factory(settings), host, port, on_ready=banner))
+            run_loop(serve(factory(settings), host, port, on_ready=banner))
     finally:
         if tracer_provider is not None:
             tracer_provider.shutdown()  # the last spans are exported, not lost

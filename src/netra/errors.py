@@ -85,6 +85,20 @@ class Unavailable(DomainError):
     reason = "unavailable"
 
 
+class Overloaded(Unavailable):
+    """Every database connection of this process stayed busy past the pool's timeout.
+    What the request wrote before is kept (a repeated `client_msg_id` returns it)."""
+
+    reason = "overloaded"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the server is too busy to answer now; send it again shortly "
+            "(the same client_msg_id never stores a message twice)",
+            retry_after=1.0,
+        )
+
+
 Row = TypeVar("Row")
 
 

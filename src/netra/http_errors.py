@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from netra import errors
@@ -46,6 +47,7 @@ ANSWERS: dict[type[DomainError], HttpAnswer] = {
     errors.TooManyAttempts: HttpAnswer(429),
     errors.UpstreamFailed: HttpAnswer(502),
     errors.Unavailable: HttpAnswer(503),
+    errors.Overloaded: HttpAnswer(503),
     TokenRejected: HttpAnswer(401, challenge=True),
     TokenCheckUnavailable: HttpAnswer(503),
     InsufficientScope: HttpAnswer(403, challenge=True),
@@ -165,8 +167,14 @@ async def invalid_request(request: Request, exc: Exception) -> Response:
     return JSONResponse(body("invalid_request", message, errors=problems), status_code=422)
 
 
+async def pool_exhausted(request: Request, exc: Exception) -> Response:
+    """The database pool's timeout (sqlalchemy.exc.TimeoutError): 503 `overloaded`."""
+    return render(errors.Overloaded())
+
+
 def install(app: FastAPI) -> None:
     """Answer every error the app's routes raise in the one shape."""
     app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(PoolTimeout, pool_exhausted)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

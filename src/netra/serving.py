@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import uvicorn
@@ -13,6 +13,11 @@ from fastapi import FastAPI
 
 from netra.runtime import runtime_of
 from netra.ws_protocol import LeanWebSocketProtocol
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover - platforms without uvloop (Windows)
+    uvloop = None  # type: ignore[assignment]
 
 log = logging.getLogger("netra.serving")
 Drain = Callable[[], Awaitable[None]]
@@ -26,6 +31,17 @@ WEBSOCKET_OPTIONS: dict[str, Any] = {
     "ws_max_size": 1 << 20,
     "ws_per_message_deflate": False,
 }
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run a server's `main` on uvloop where it is installed (it is with uvicorn's
+    `standard` extra; uvicorn picks it too when it owns the loop): the event loop's own
+    work is a large share of a busy backend's time (docs/architecture.md, Performance)."""
+    if uvloop is None:  # pragma: no cover - platforms without uvloop (Windows)
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 class PortUnavailable(Exception):

@@ -46,7 +46,7 @@ async def test_orphaned_run_is_failed_when_its_lease_expires(serve: Serve) -> No
             lease_expires_at=utcnow() - timedelta(seconds=1),
         )
         session.add(orphan)
-    assert await backend.runs.sweep() == 1
+    assert await backend.runs.leases.sweep() == 1
     async with srv.http("alice") as client:
         run = (await client.get(f"/api/runs/{orphan.id}")).json()
         assert run["status"] == "failed"
@@ -56,4 +56,4 @@ async def test_orphaned_run_is_failed_when_its_lease_expires(serve: Serve) -> No
             "reason": "the server running this answer stopped; send the message again",
             "code": "internal",
         }
-    assert await backend.runs.sweep() == 0
+    assert await backend.runs.leases.sweep() == 0

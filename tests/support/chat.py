@@ -27,7 +27,7 @@ from netra.chat.models import Message, Run, RunEvent
 from netra.runtime import runtime_of
 from netra.service import build_app
 from netra.settings import Settings
-from netra.testing import PASSWORD, AppServer, ScriptedAgent, Users, eventually
+from netra.testing import PASSWORD, AppServer, NetraProcess, ScriptedAgent, Users, eventually
 from netra.testing.accounts import email
 from netra.tokens import ServiceTokenClient
 
@@ -37,13 +37,15 @@ ALICE = "alice"
 @dataclass
 class Server:
     """A chat backend at `url` whose users sign in at `users.auth_url` (this very process
-    when embedded); `app`, `chat` and `http_server` only when it runs in the test's process."""
+    when embedded); `app`, `chat` and `http_server` only when it runs in the test's process,
+    `process` when it runs in one of its own."""
 
     url: str
     users: Users
     app: FastAPI | None = None
     chat: ChatComponent | None = None
     http_server: AppServer | None = None
+    process: NetraProcess | None = None  # when it runs in a process of its own
 
     @property
     def backend(self) -> ChatBackend:

@@ -55,6 +55,7 @@ async def two_backends(
                 instances.append(stack.enter_context(instance))
                 await asyncio.to_thread(instance.wait_for, "/health/ready")
             users = Users(auth.url)  # real accounts, signed in at the auth service
-            yield Server(instances[0].url, users), Server(instances[1].url, users)
+            a, b = (Server(i.url, users, process=i) for i in instances)
+            yield a, b
     finally:
         await drop_pg_database(name)

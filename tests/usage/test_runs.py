@@ -152,7 +152,7 @@ async def test_a_run_swept_after_its_instance_died_gives_back_its_place_in_fligh
         assert run is not None
         assert run.admitted_on == utcnow().date()
         run.instance_id, run.lease_expires_at = "crashed-host:1", utcnow() - timedelta(seconds=1)
-    assert await runs.sweep() == 1
+    assert await runs.leases.sweep() == 1
     assert await in_flight(srv, alice) == 0
     # The "dead" task ending late changes nothing: the sweeper's agent_error was the last word.
     task.cancel()

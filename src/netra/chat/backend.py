@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from netra.agents.approvals import Decision
@@ -293,11 +293,15 @@ class ChatBackend:
                 await self.usage.release(user_id, admission)
             raise
         if posted is not None and posted[0].created:
-            self.runs.start(posted[0], user_id, posted[1], roles, admission, preset=posted[2])
-            return posted[0]
+            queued = self.runs.start(
+                posted[0], user_id, posted[1], roles, admission, preset=posted[2]
+            )
+            return replace(posted[0], queued=queued)
         if admission is not None:
             await self.usage.release(user_id, admission)
-        return None if posted is None else posted[0]
+        if posted is None:
+            return None
+        return replace(posted[0], queued=posted[0].run.id in self.runs.queue)
 
     async def _post(
         self,
@@ -380,8 +384,8 @@ class ChatBackend:
         except BaseException:
             await self.usage.release(user.subject, admission)
             raise
-        self.runs.start(posted, user.subject, agent, user.roles, admission, preset=preset)
-        return posted
+        queued = self.runs.start(posted, user.subject, agent, user.roles, admission, preset=preset)
+        return replace(posted, queued=queued)
 
     @property
     def model_set(self) -> ModelSet:

@@ -149,7 +149,7 @@ class ChatComponent:
         else:
             models = await self._start_models(settings)
         self.models = models
-        events_log = EventLog(runtime.db)
+        events_log = EventLog(runtime.db, linger=settings.event_linger / 1000)
         bus = create_bus(settings, runtime.instance_id)
         limiter: RateLimiter = MemoryRateLimiter()
         client = getattr(bus, "client", None)
@@ -189,9 +189,10 @@ class ChatComponent:
         # Revocations end open streams (docs/auth.md): the verifier's list says when.
         backend.streams.attach(getattr(runtime.verifier, "revocations", None))
         await bus.start(backend.on_notice)
-        runtime.spawn(backend.runs.maintain(), "run-leases")
+        runtime.spawn(backend.runs.leases.maintain(), "run-leases")
         runtime.spawn(backend.streams.run(lambda: runtime.verifier), "stream-revalidation")
         await self.mcp_endpoint.start(backend)
+        events_log.writer.start()  # until then (and after stop), appends write alone
         self.backend = backend
         runtime.provide(ChatBackend, backend)
 
@@ -229,6 +230,8 @@ class ChatComponent:
             for outbox in list(backend.sockets):
                 outbox.fail(Close.RESTARTING, "server restarting; reconnect and resume")
             await backend.runs.shutdown()
+            # Every append handed to the writer is committed (and sent) before the bus closes.
+            await backend.events.writer.stop()
             await backend.bus.close()
         if self.mcp is not None:
             await self.mcp.stop()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
 from netra.chat.errors import NoSuchThread
+from netra.chat.event_writer import EventWriter
 from netra.chat.models import RunEvent, run_events_table, threads_table
 from netra.db.base import utcnow
 
@@ -59,6 +60,9 @@ _NEXT_SEQS = (
     .returning(_threads.c.last_seq)
 )
 _NEXT_SEQS_OWNED = _NEXT_SEQS.where(_threads.c.user_id == bindparam("b_owner"))
+# Posting a message also reads what the thread shows (its parent, unless it names one),
+# under the same lock, in the same statement.
+_NEXT_SEQS_POSTING = _NEXT_SEQS_OWNED.returning(_threads.c.active_leaf_id)
 # An answer is shown when it lands if its question still is (the user may have switched
 # branches meanwhile): the same statement, so finishing a run costs no extra write.
 _NEXT_SEQS_ANSWERED = _NEXT_SEQS.values(
@@ -73,17 +77,35 @@ _INSERT_EVENTS = insert(run_events_table)
 class EventLog:
     """Appends and reads `run_events`; the only writer of `threads.last_seq`."""
 
-    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, db: async_sessionmaker[AsyncSession], linger: float = 0.002) -> None:
         self.db = db
+        self.writer = EventWriter(self, linger)
 
     async def append(
         self, thread_id: str, run_id: str, events: Sequence[AgentEvent]
     ) -> list[Envelope]:
-        """Persist `events` with the thread's next seqs, in one transaction."""
+        """Persist `events` with the thread's next seqs: with the writer started, in one
+        transaction with the appends of other runs (netra.chat.event_writer), else alone."""
         if not events:
             return []
+        if self.writer.running:
+            return await self.writer.append(thread_id, run_id, events)
         async with self.db.begin() as session:
             return await self.append_in(session, thread_id, run_id, events)
+
+    async def post_in(
+        self, session: AsyncSession, thread_id: str, run_id: str, event: AgentEvent, owner: str
+    ) -> tuple[Envelope, str | None]:
+        """A new run's first event, in the caller's transaction, if the thread is
+        `owner`'s (else NoSuchThread), and the message the thread shows now."""
+        now = utcnow()
+        params = {"b_thread": thread_id, "b_count": 1, "b_now": now, "b_owner": owner}
+        row = (await session.execute(_NEXT_SEQS_POSTING, params)).first()
+        if row is None:
+            raise NoSuchThread(thread_id)
+        envelopes = self.envelopes(thread_id, run_id, [event], row[0], now)
+        await self.insert(session, envelopes)
+        return envelopes[0], row[1]
 
     async def append_in(
         self,
@@ -98,26 +120,49 @@ class EventLog:
         """Like `append`, inside the caller's transaction (committed by the caller).
         With `owner`, raises NoSuchThread unless the thread is that user's. `answered`
         (question id, answer id): the thread shows the answer if it showed the question."""
-        # The UPDATE locks the thread row until commit, so concurrent appenders to one
-        # thread queue up and seqs stay gap-free; other threads are not blocked.
         now = utcnow()
         params = {"b_thread": thread_id, "b_count": len(events), "b_now": now}
-        if answered is not None:
+        if answered is None and owner is None:
+            last = await self.take_seqs(session, thread_id, len(events), now)
+        elif answered is not None:
             question, answer = answered
             last = await session.scalar(
                 _NEXT_SEQS_ANSWERED, {**params, "b_question": question, "b_answer": answer}
             )
-        elif owner is None:
-            last = await session.scalar(_NEXT_SEQS, params)
         else:
             last = await session.scalar(_NEXT_SEQS_OWNED, {**params, "b_owner": owner})
         if last is None:
             raise NoSuchThread(thread_id)
+        envelopes = self.envelopes(thread_id, run_id, events, last - len(events) + 1, now)
+        await self.insert(session, envelopes)
+        return envelopes
+
+    async def take_seqs(
+        self, session: AsyncSession, thread_id: str, count: int, now: datetime
+    ) -> int:
+        """The thread's new last seq after taking `count` more; its row stays locked until
+        commit, so concurrent appenders to one thread queue up and seqs stay gap-free
+        (other threads are not blocked). NoSuchThread if it is gone."""
+        params = {"b_thread": thread_id, "b_count": count, "b_now": now}
+        last = await session.scalar(_NEXT_SEQS, params)
+        if last is None:
+            raise NoSuchThread(thread_id)
+        return int(last)
+
+    @staticmethod
+    def envelopes(
+        thread_id: str, run_id: str, events: Sequence[AgentEvent], first: int, now: datetime
+    ) -> list[Envelope]:
+        """`events` numbered from seq `first`."""
         envelopes = []
         for offset, event in enumerate(events):
             kind, payload = split_event(event)
-            seq = last - len(events) + 1 + offset
-            envelopes.append(Envelope(kind, thread_id, run_id, seq, now, payload))
+            envelopes.append(Envelope(kind, thread_id, run_id, first + offset, now, payload))
+        return envelopes
+
+    @staticmethod
+    async def insert(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        """Every row in one statement (executemany)."""
         await session.execute(
             _INSERT_EVENTS,
             [
@@ -132,7 +177,6 @@ class EventLog:
                 for e in envelopes
             ],
         )
-        return envelopes
 
     async def read(self, thread_id: str, after_seq: int, limit: int = 500) -> list[Envelope]:
         """Events of a thread with seq > after_seq, oldest first."""

@@ -32,6 +32,7 @@ class Leg:
     instructions: str = ""
     tools: frozenset[str] | None = None
     message: Message | None = None
+    attached: bool = True  # the message attaches files (else none are looked up)
     # The user's message the run answers (its answer becomes that message's child).
     question: str | None = None
     resuming: Resumption | None = None

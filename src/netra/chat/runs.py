@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import StatusCode
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.approvals import Paused
@@ -28,9 +29,11 @@ from netra.chat.bus import EventBus, Notice
 from netra.chat.eventlog import Envelope, EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.legs import Ending, Leg
-from netra.chat.models import ACTIVE, LEASED, Run
+from netra.chat.models import ACTIVE, Run
 from netra.chat.run_end import RUN_AND_OWNER, record_end
+from netra.chat.run_leases import Leases
 from netra.chat.run_meters import RunMeters
+from netra.chat.run_queue import RunQueue, Waiting
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
 from netra.db.base import utcnow
@@ -75,9 +78,15 @@ class RunManager:
         # The agent of a catalog model id, for a run resumed after an approval.
         self.agents = agents
         self.approvals = Approvals(self)
+        self.leases = Leases(self)
         self.instance_id = instance_id
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.cancel_reasons: dict[str, str] = {}
+        self.chores: set[asyncio.Task[None]] = set()
+        self.ending: dict[str, asyncio.Task[None]] = {}  # legs ended before they started
+        # Legs beyond RUN_WORKERS wait here, in turns by user (netra.chat.run_queue).
+        self.queue = RunQueue(settings.run_workers, self._begin)
+        self.metrics.runs_queued.set_function(lambda: len(self.queue))
 
     def lease_until(self) -> Any:
         return utcnow() + timedelta(seconds=self.settings.run_lease)
@@ -91,11 +100,12 @@ class RunManager:
         admission: Admission | None = None,
         *,
         preset: Preset = BUILTIN,
-    ) -> None:
+    ) -> bool:
         """Run `agent` (default: this manager's) for a posted message; its
-        `agent_started` (committed with the message) is published first, by the run's task.
-        `admission`: the budget that let it in, which stops it when crossed. `preset`:
-        the thread's assistant, whose instructions and tools the run has."""
+        `agent_started` (committed with the message) is published first, once the caller
+        has answered. `admission`: the budget that let it in, which stops it when crossed.
+        `preset`: the thread's assistant, whose instructions and tools the run has.
+        True when the run waits for a worker (RUN_WORKERS are busy)."""
         run = posted.run
         leg = Leg(
             run.id,
@@ -107,16 +117,34 @@ class RunManager:
             instructions=preset.instructions,
             tools=None if preset.tools is None else frozenset(preset.tools),
             message=posted.message,
+            attached=posted.attached,
             question=posted.message.id,
             admission=admission,
         )
-        self.launch(leg, agent if agent is not None else self.agent, run.provider)
+        return self.launch(leg, agent if agent is not None else self.agent, run.provider)
 
-    def launch(self, leg: Leg, agent: Agent, provider: str) -> None:
-        """Drive `leg` in a task of this process (a new run, or one resumed here)."""
-        task = asyncio.create_task(self._execute(leg, agent, provider), name=f"run-{leg.run_id}")
+    def launch(self, leg: Leg, agent: Agent, provider: str) -> bool:
+        """Drive `leg` in a task of this process (a new run, or one resumed here) when a
+        worker is free; True when it waits for one. A waiting leg's first events (its
+        `agent_started`, committed already) are published now, not when it starts."""
+        if self.queue.busy:
+            self._spawn(self._publish(list(leg.published)))
+            leg = dataclasses.replace(leg, published=())
+        return self.queue.submit(Waiting(leg, agent, provider))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """A short task of this manager's (kept referenced until done)."""
+        task = asyncio.create_task(work)
+        self.chores.add(task)
+        task.add_done_callback(self.chores.discard)
+
+    def _begin(self, item: Waiting) -> asyncio.Task[None]:
+        leg = item.leg
+        work = self._execute(leg, item.agent, item.provider)
+        task = asyncio.create_task(work, name=f"run-{leg.run_id}")
         self.tasks[leg.run_id] = task
         task.add_done_callback(lambda _: self.tasks.pop(leg.run_id, None))
+        return task
 
     async def cancel(self, run_id: str, reason: str = "cancelled by the user") -> None:
         """Stop a run wherever it executes (a waiting one, from here)."""
@@ -131,12 +159,29 @@ class RunManager:
             self._cancel_local(notice.run_id, "cancelled by the user")
 
     def _cancel_local(self, run_id: str, reason: str) -> bool:
+        waiting = self.queue.withdraw(run_id)
+        if waiting is not None:  # never started: ended with its agent_error, here
+            self._end_unstarted(waiting, reason)
+            return True
+        if run_id in self.ending:
+            return True
         task = self.tasks.get(run_id)
         if task is None:
             return False
         self.cancel_reasons.setdefault(run_id, reason)
         task.cancel()
         return True
+
+    def _end_unstarted(self, waiting: Waiting, reason: str) -> None:
+        """End a leg that waited for a worker and never ran: its `agent_error`, and its
+        usage (nothing spent) given back, in a task `stop` and `shutdown` wait for."""
+        leg = waiting.leg
+        meter = self.meters.for_leg(leg, waiting.agent)
+        ending = AgentError(reason=reason, code="cancelled")
+        work = self.finish(leg.run_id, leg.thread_id, ending, meter=meter, question=leg.question)
+        task = asyncio.create_task(_logged(work, leg.run_id))
+        self.ending[leg.run_id] = task
+        task.add_done_callback(lambda _: self.ending.pop(leg.run_id, None))
 
     async def _execute(self, leg: Leg, agent: Agent, provider: str) -> None:
         # A child of the request that posted the message or answered the approval (the
@@ -195,7 +240,7 @@ class RunManager:
     ) -> tuple[Ending, list[AgentEvent]]:
         data = ChatUserData(self.db, leg.user_id, leg.thread_id, leg.question)
         attached: tuple[Attachment, ...] = ()
-        if self.files is not None and leg.message is not None:  # a new question, not a resume
+        if self.files is not None and leg.message is not None and leg.attached:  # not a resume
             attached = await self.files.for_run(leg.message.id)
         context = RunContext(
             leg.user_id,
@@ -314,7 +359,7 @@ class RunManager:
         """Cancel the run and wait until it has ended (its `agent_error` recorded). A run
         whose instance does not answer within `wait` seconds is ended from here."""
         await self.cancel(run_id, reason)
-        task = self.tasks.get(run_id)
+        task = self.tasks.get(run_id) or self.ending.get(run_id)
         if task is not None:
             await asyncio.wait({task}, timeout=wait)
             return
@@ -332,51 +377,21 @@ class RunManager:
             run_id, thread_id, AgentError(reason=reason, code="cancelled"), meter=meter
         )
 
-    async def maintain(self) -> None:
-        """Renew this instance's leases, fail runs whose lease expired and decline
-        approvals past their timeout, forever."""
-        interval = min(self.settings.run_lease, self.settings.approval_timeout) / 3
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.renew()
-                await self.sweep()
-                await self.approvals.expire_due()
-            except Exception:
-                log.exception("run lease maintenance failed; retrying")
-
-    async def renew(self) -> None:
-        if not self.tasks:
-            return
-        async with self.db.begin() as session:
-            await session.execute(
-                update(Run)
-                .where(Run.id.in_(list(self.tasks)), Run.status.in_(ACTIVE))
-                .values(lease_expires_at=self.lease_until())
-            )
-
-    async def sweep(self) -> int:
-        """Fail every leased run whose lease expired (a waiting run holds none); returns
-        how many."""
-        async with self.db() as session:
-            expired = Run.status.in_(LEASED), Run.lease_expires_at < utcnow()
-            orphans = list((await session.execute(RUN_AND_OWNER.where(*expired))).all())
-        for run, user_id in orphans:
-            if run.id in self.tasks:
-                continue
-            error = AgentError(
-                reason="the server running this answer stopped; send the message again",
-                code="internal",
-            )
-            await self.finish(
-                run.id, run.thread_id, error, meter=self.meters.for_orphan(run, user_id)
-            )
-        return len(orphans)
-
     async def shutdown(self, grace: float = 5.0) -> None:
-        """Interrupt every local run, recording why, so none stays 'running'."""
-        tasks = list(self.tasks.items())
-        for run_id, _ in tasks:
-            self._cancel_local(run_id, "the server restarted during this answer; send it again")
+        """Interrupt every local run, recording why, so none stays 'running'. Runs
+        waiting for a worker first, so none starts as the running ones end."""
+        reason = "the server restarted during this answer; send it again"
+        for waiting in self.queue.withdraw_all():
+            self._end_unstarted(waiting, reason)
+        for run_id in list(self.tasks):
+            self._cancel_local(run_id, reason)
+        tasks = [*self.tasks.values(), *self.ending.values()]
         if tasks:
-            await asyncio.wait([task for _, task in tasks], timeout=grace)
+            await asyncio.wait(tasks, timeout=grace)
+
+
+async def _logged(work: Coroutine[Any, Any, None], run_id: str) -> None:
+    try:
+        await work
+    except Exception:
+        log.exception("could not record the end of run %s", run_id)

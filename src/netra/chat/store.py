@@ -39,6 +39,16 @@ class Posted:
     created: bool
     after_seq: int
     events: tuple[Envelope, ...] = ()
+    # The message attaches files (its run reads them); a regenerated question's may.
+    attached: bool = True
+    # Its run waits for a worker (netra.chat.run_queue): acknowledged as `queued`.
+    queued: bool = False
+
+    @property
+    def status(self) -> str:
+        """What the ack says of the run: `queued` (waiting for a worker), else its
+        stored status (`running` for a new run)."""
+        return "queued" if self.queued else self.run.status
 
 
 class ThreadStore:
@@ -220,23 +230,25 @@ class ThreadStore:
         follows `parent_id` (None: a new root; default: what the thread shows)."""
         try:
             async with self.db.begin() as session:
-                if client_msg_id is not None:
-                    earlier = await _earlier(session, user_id, thread_id, client_msg_id)
-                    if earlier is not None:
-                        return earlier
                 message, run = _new_turn(thread_id, text, client_msg_id)
                 run.provider, run.model, run.instance_id = provider, model, instance
                 run.lease_expires_at, run.admitted_on = lease_until, admitted_on
-                # First the thread's row: it checks the owner, takes the next seq and
-                # holds the row's lock (PostgreSQL) until commit.
-                events = await self.events.append_in(
-                    session, thread_id, run.id, [started], owner=user_id
+                # First the thread's row: it checks the owner, takes the next seq, says
+                # what the thread shows and holds the row's lock (PostgreSQL) until commit.
+                first, shown = await self.events.post_in(
+                    session, thread_id, run.id, started, user_id
                 )
-                # Under that lock: one run per thread at a time (rolled back if not).
+                events = [first]
+                # Under that lock: one run per thread at a time (rolled back if not). A
+                # repeated client_msg_id is found below: its run is this active one
+                # (RunActive) or its message is stored (IntegrityError).
                 active = await session.scalar(_ACTIVE_RUN, {"b_thread": thread_id})
                 if active is not None:
                     raise RunActive(active, thread_id)
-                message.parent_id = await tree.parent_for(session, thread_id, parent_id)
+                if parent_id is tree.SHOWN_LEAF:
+                    message.parent_id = shown
+                else:
+                    message.parent_id = await tree.parent_for(session, thread_id, parent_id)
                 await session.execute(_INSERT_MESSAGE, insert_values(message))
                 await session.execute(_INSERT_RUN, insert_values(run))
                 if file_ids:
@@ -270,7 +282,7 @@ class ThreadStore:
             if earlier is None:
                 raise
             return earlier
-        return Posted(message, run, True, events[0].seq - 1, tuple(events))
+        return Posted(message, run, True, events[0].seq - 1, tuple(events), attached=bool(file_ids))
 
 
 _INSERT_MESSAGE = insert(messages_table)

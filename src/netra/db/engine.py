@@ -49,6 +49,7 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout,
         connect_args={"timeout": settings.db_connect_timeout},
     )
     event.listen(engine.sync_engine, "checkin", _idle_since)

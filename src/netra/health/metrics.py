@@ -58,6 +58,11 @@ class Metrics:
         self.runs_active = Gauge(
             "netra_runs_active", "Agent runs executing in this process now", registry=r
         )
+        self.runs_queued = Gauge(
+            "netra_runs_queued",
+            "Agent runs of this process waiting for a worker (RUN_WORKERS busy)",
+            registry=r,
+        )
         self.run_errors = Counter(
             "netra_run_errors",
             "Runs ended with agent_error, by its code (timeout, provider_error, quota_exceeded...)",

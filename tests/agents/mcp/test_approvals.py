@@ -259,7 +259,7 @@ async def test_the_lease_sweeper_leaves_a_waiting_run_alone(
     script_echo(scripted, "call_1", "hi", "Done.")
     async with srv.http("alice") as client:
         tid, run_id = await post_and_wait(client)
-        await srv.backend.runs.sweep()
+        await srv.backend.runs.leases.sweep()
         assert (await client.get(f"/api/runs/{run_id}")).json()["status"] == "waiting"
         answer = await client.post(f"/api/runs/{run_id}/approvals/call_1", json={"approved": True})
         assert answer.status_code == 200, answer.text

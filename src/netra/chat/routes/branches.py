@@ -37,7 +37,7 @@ async def regenerate(
     """Answer the same question again (optionally with another model) in a new run."""
     model = body.model if body is not None else None
     posted = await backend.regenerate(user, message_id, model=model)
-    run = RunOut.model_validate(posted.run)
+    run = RunOut.model_validate(posted.run).model_copy(update={"status": posted.status})
     return Regenerated(**run.model_dump(), run_id=posted.run.id, after_seq=posted.after_seq)
 
 

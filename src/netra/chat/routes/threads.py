@@ -114,6 +114,10 @@ class Posted(BaseModel):
     run_id: str
     created: bool
     after_seq: int = Field(description="Subscribe after this seq to see the run's events.")
+    status: str = Field(
+        description="The run's status: `queued` while it waits for a worker (the server "
+        "is busy; its events follow when one is free), else as stored (`running`...)."
+    )
 
 
 @router.get("", response_model=list[ThreadOut])
@@ -205,10 +209,13 @@ async def post_message(
         response.status_code = 200
     # An edit has siblings; a message following the branch shown almost never (GET tells).
     siblings = {posted.message.id: await backend.threads.siblings(posted.message)} if edit else {}
-    attached = await backend.files.of_messages([posted.message.id])
+    # A new message has just the files it names (a repeat: those of the first).
+    named = body.file_ids or not posted.created
+    attached = await backend.files.of_messages([posted.message.id]) if named else {}
     return Posted(
         message=message_out(posted.message, siblings, attached.get(posted.message.id, [])),
         run_id=posted.run.id,
         created=posted.created,
         after_seq=posted.after_seq,
+        status=posted.status,
     )

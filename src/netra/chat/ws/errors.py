@@ -12,7 +12,7 @@ from netra.chat import errors as chat
 from netra.chat.outbox import Outbox
 from netra.chat.ws.protocol import Request, error
 from netra.close_codes import Close
-from netra.errors import DomainError, Unavailable, row_for
+from netra.errors import DomainError, Overloaded, Unavailable, row_for
 from netra.tokens import TokenRejected
 from netra.tokens.scopes import InsufficientScope
 from netra.usage.budgets import QuotaExceeded
@@ -38,6 +38,7 @@ WsAnswer = Reply | CloseWith
 ANSWERS: dict[type[DomainError], WsAnswer] = {
     TokenRejected: CloseWith(Close.UNAUTHORIZED),
     Unavailable: CloseWith(Close.OVERLOADED),
+    Overloaded: Reply("overloaded", lambda e: {"retry_after": e.retry_after}),
     chat.ServiceTokenRefused: CloseWith(Close.FORBIDDEN),
     chat.Draining: CloseWith(Close.RESTARTING),
     chat.TooLong: Reply("too_long"),

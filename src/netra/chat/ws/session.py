@@ -15,6 +15,7 @@ from fastapi import WebSocket
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.websockets import WebSocketDisconnect
 
 from netra.agents.approvals import Decision
@@ -39,6 +40,7 @@ from netra.chat.ws.protocol import (
     reply,
 )
 from netra.close_codes import Close
+from netra.errors import Overloaded
 from netra.tokens import Principal
 from netra.tokens.scopes import InsufficientScope, require_scope
 
@@ -168,6 +170,8 @@ class SocketSession:
                 await self._handle(request)
             except (ChatError, InsufficientScope) as exc:
                 answer(self.outbox, request, exc)
+            except PoolTimeout:  # the socket stays: the client sends it again shortly
+                answer(self.outbox, request, Overloaded())
 
     def _police(self, raw: str) -> None:
         if len(raw.encode()) > self.settings.ws_max_frame_bytes:
@@ -272,6 +276,7 @@ class SocketSession:
                 message_id=posted.message.id,
                 created=posted.created,
                 after_seq=posted.after_seq,
+                status=posted.status,
             )
         )
         if request.thread_id not in self.subscriptions:

@@ -196,6 +196,26 @@ class ChatSettings(BaseModel):
             "expired is failed by any instance.",
         ),
     ] = 30.0
+    run_workers: Annotated[
+        int,
+        Field(ge=1, le=100_000),
+        Spec(
+            BACKEND,
+            "Agent runs one backend process executes at once; more wait for a worker in "
+            "turns by user (the `send_message` ack says `queued`). A run holds its worker "
+            "while it waits on the model, so raise it for slow remote models.",
+        ),
+    ] = 64
+    event_linger: Annotated[
+        float,
+        Field(ge=0, le=20),
+        Spec(
+            BACKEND,
+            "Milliseconds the event writer waits for more runs' events before committing a "
+            "group, when the last group had more than one run's (a lone run never waits); "
+            "0 groups only what arrives during a commit.",
+        ),
+    ] = 2.0
     approval_timeout: Annotated[
         Seconds,
         Spec(

@@ -130,6 +130,14 @@ class ProcessSettings(BaseModel):
         Field(ge=1, le=200),
         Spec(DATABASE, "PostgreSQL connections per process (SQLite uses one)."),
     ] = 5
+    db_pool_timeout: Annotated[
+        Seconds,
+        Spec(
+            DATABASE,
+            "PostgreSQL: seconds a request waits for a free pooled connection before it "
+            "is answered 503 `overloaded` (on a socket, an `error` reply).",
+        ),
+    ] = 30.0
     db_connect_timeout: Annotated[
         Seconds, Spec(DATABASE, "Seconds to wait for a database connection.")
     ] = 5.0

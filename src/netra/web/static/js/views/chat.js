@@ -334,5 +334,7 @@ async function send(chat, text, { interrupt = false, files = [] } = {}) {
   } else if (!early.el.previousElementSibling?.classList.contains("turn-user")) {
     userTurn(chat, text, early.el, attached);
   }
+  const run = chat.runs.get(posted.run_id);
+  if (posted.status === "queued" && run && run.steps.children.length <= 1) run.waiting();
   stick(chat, true);
 }

@@ -62,8 +62,22 @@ export class RunView {
     return li;
   }
 
+  /** The server acknowledged the message as `queued`: say so until the run moves. */
+  waiting() {
+    if (this.queuedNote || this.finished) return;
+    this.queuedNote = h("p", {
+      class: "queued-note", role: "status",
+      text: "The server is busy: this answer starts when a worker is free.",
+    });
+    this.answer.before(this.queuedNote);
+  }
+
   apply(event) {
     const p = event.payload || {};
+    if (this.queuedNote && event.type !== "agent_started") {
+      this.queuedNote.remove();
+      this.queuedNote = null;
+    }
     switch (event.type) {
       case "agent_started":
         this.started = new Date(event.ts);

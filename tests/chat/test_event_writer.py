@@ -1,0 +1,135 @@
+"""Group commit of the event log (netra.chat.event_writer) on SQLite and, in the slow tier,
+PostgreSQL: concurrent appends to many threads and to one thread are written in groups
+and stay gap-free, a failing append fails only its own caller, a cancelled caller's
+append never lands after what it does next, and stopping writes what was handed over."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import delete, select
+
+from netra.agents.events import MessageDelta
+from netra.chat.errors import NoSuchThread
+from netra.chat.eventlog import EventLog
+from netra.chat.models import RunEvent, threads_table
+from tests.support.chat import Server, new_thread
+
+APPENDS = 20  # per thread
+
+
+def deltas(tag: str, count: int) -> list[MessageDelta]:
+    return [MessageDelta(text=f"{tag}.{i}") for i in range(count)]
+
+
+async def thread_log(events: EventLog, thread_id: str) -> list[RunEvent]:
+    async with events.db() as session:
+        rows = await session.scalars(
+            select(RunEvent).where(RunEvent.thread_id == thread_id).order_by(RunEvent.seq)
+        )
+        return list(rows)
+
+
+async def run_appends(events: EventLog, thread_id: str, run_id: str) -> list[int]:
+    """APPENDS appends one after the other, as a run does; the seqs it was given."""
+    seqs: list[int] = []
+    for i in range(APPENDS):
+        envelopes = await events.append(thread_id, run_id, deltas(f"{run_id}.{i}", 1 + i % 3))
+        seqs += [e.seq for e in envelopes]
+    return seqs
+
+
+async def test_concurrent_runs_share_transactions_and_stay_gap_free(server: Server) -> None:
+    events = server.backend.events
+    assert events.writer.running
+    threads = [await new_thread(server) for _ in range(8)]
+    before = (events.writer.groups, events.writer.grouped)
+    # Two runs on each of 8 threads at once: 320 appends in all.
+    runs = [(t, f"{t[:8]}-{r}") for t in threads for r in range(2)]
+    given = await asyncio.gather(*(run_appends(events, t, run) for t, run in runs))
+    groups = events.writer.groups - before[0]
+    grouped = events.writer.grouped - before[1]
+    assert grouped == len(runs) * APPENDS
+    assert groups < grouped / 2, (groups, grouped)  # concurrent appends were grouped
+    for thread_id in threads:
+        rows = await thread_log(events, thread_id)
+        assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
+        for _, run in [x for x in runs if x[0] == thread_id]:
+            mine = [r for r in rows if r.run_id == run]
+            # Each run's events in the order it appended them, with the seqs it was told.
+            texts = [r.payload["text"] for r in mine]
+            assert texts == [f"{run}.{i}.{k}" for i in range(APPENDS) for k in range(1 + i % 3)]
+            assert [r.seq for r in mine] == given[runs.index((thread_id, run))]
+
+
+async def test_two_writers_on_shared_threads_never_deadlock(server: Server) -> None:
+    """Two instances' writers (two event logs on one database) group appends to the same
+    threads arriving in opposite orders: thread rows are locked in thread-id order, so on
+    PostgreSQL no group deadlocks (a deadlock would fail the group into appends alone)."""
+    other = EventLog(server.backend.events.db)
+    other.writer.start()
+    mine = server.backend.events
+    try:
+        threads = [await new_thread(server) for _ in range(6)]
+        before = mine.writer.grouped
+        runs = [(mine, t, f"a-{t[:8]}") for t in threads]
+        runs += [(other, t, f"b-{t[:8]}") for t in reversed(threads)]
+        await asyncio.gather(*(run_appends(log, t, run) for log, t, run in runs))
+        assert mine.writer.grouped - before == len(threads) * APPENDS  # none alone
+        assert other.writer.grouped == len(threads) * APPENDS
+        for thread_id in threads:
+            seqs = [r.seq for r in await thread_log(mine, thread_id)]
+            assert seqs == list(range(1, 2 * sum(1 + i % 3 for i in range(APPENDS)) + 1))
+    finally:
+        await other.writer.stop()
+
+
+async def test_a_failing_append_fails_only_its_caller(server: Server) -> None:
+    events = server.backend.events
+    kept, gone = await new_thread(server), await new_thread(server)
+    async with events.db.begin() as session:
+        await session.execute(delete(threads_table).where(threads_table.c.id == gone))
+    results = await asyncio.gather(
+        *(events.append(kept, "r", deltas(str(i), 2)) for i in range(10)),
+        events.append(gone, "r", deltas("lost", 2)),
+        *(events.append(kept, "r", deltas(str(i), 2)) for i in range(10, 20)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[10], NoSuchThread)
+    fine = [r for i, r in enumerate(results) if i != 10]
+    assert all(isinstance(r, list) and len(r) == 2 for r in fine), fine
+    assert [r.seq for r in await thread_log(events, kept)] == list(range(1, 41))
+
+
+async def test_a_cancelled_caller_waits_for_its_group(server: Server) -> None:
+    """A cancelled run writes its end right after: whatever of its own is in a group
+    lands first (or, not yet in one, not at all), so its end stays its last event."""
+    events = server.backend.events
+    thread_id = await new_thread(server)
+    for _ in range(20):
+        task = asyncio.create_task(events.append(thread_id, "r", deltas("x", 3)))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        end = await events.append(thread_id, "r", deltas("end", 1))
+        assert end[0].seq == max(r.seq for r in await thread_log(events, thread_id))
+    seqs = [r.seq for r in await thread_log(events, thread_id)]
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+async def test_stopping_writes_every_append_handed_over(server: Server) -> None:
+    events = server.backend.events
+    thread_id = await new_thread(server)
+    appends = [
+        asyncio.create_task(events.append(thread_id, "r", deltas(str(i), 1))) for i in range(50)
+    ]
+    await asyncio.sleep(0)  # every append is in the writer's hands
+    await events.writer.stop()
+    assert not events.writer.running
+    assert [len(await a) for a in appends] == [1] * 50
+    # Stopped, the log still writes, alone.
+    assert (await events.append(thread_id, "r", deltas("late", 1)))[0].seq == 51
+    assert [r.seq for r in await thread_log(events, thread_id)] == list(range(1, 52))
+    events.writer.start()
