@@ -21,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import uvicorn
@@ -34,7 +35,7 @@ from netra.auth.signing import SigningKeys
 from netra.chat.component import ChatComponent
 from netra.logs import configure_logging
 from netra.service import build_app
-from netra.serving import run_loop
+from netra.serving import WEBSOCKET_OPTIONS, run_loop
 from netra.settings import Service, Settings, load_settings
 from netra.testing import NetraProcess, eventually, free_port, netra_env, wait_listening
 
@@ -131,16 +132,16 @@ def netra_app(settings: Settings) -> tuple[FastAPI, ChatComponent, str]:
     return app, component, settings.agent_provider
 
 
-def serve_forever(app: object, port: int) -> None:
+def serve_forever(app: object, port: int, **overrides: Any) -> None:
+    """`app` under uvicorn as netra.serving serves it (`overrides` on top)."""
+    options = {"proxy_headers": False, "backlog": 4096, **WEBSOCKET_OPTIONS, **overrides}
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host="127.0.0.1",
         port=port,
         log_level="error",
         lifespan="on",
-        ws_max_size=1 << 20,
-        ws_per_message_deflate=False,  # as netra.serving does
-        backlog=4096,
+        **options,
     )
     run_loop(uvicorn.Server(config).serve())  # the loop `netra serve` runs on
 

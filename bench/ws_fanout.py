@@ -141,7 +141,7 @@ def server_sio(port: int) -> None:
             await asyncio.sleep(0)
         return "done"
 
-    serve_forever(socketio.ASGIApp(sio), port)
+    serve_forever(socketio.ASGIApp(sio), port, ws="auto")  # uvicorn's own protocol
 
 
 # --- clients ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from netra.runtime import runtime_of
+from netra.ws_protocol import LeanWebSocketProtocol
 
 try:
     import uvloop
@@ -20,6 +21,16 @@ except ImportError:  # pragma: no cover - platforms without uvloop (Windows)
 
 log = logging.getLogger("netra.serving")
 Drain = Callable[[], Awaitable[None]]
+
+# How every server of ours speaks WebSocket (`netra serve`/`up`, the tests' AppServer,
+# the benches): permessage-deflate costs ~44 KB of zlib state per socket for ~200-byte
+# JSON frames that barely compress, so it is off; uvicorn's protocol keeps less per idle
+# socket (netra.ws_protocol). See bench/ws_memory.py.
+WEBSOCKET_OPTIONS: dict[str, Any] = {
+    "ws": LeanWebSocketProtocol,
+    "ws_max_size": 1 << 20,
+    "ws_per_message_deflate": False,
+}
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -86,11 +97,8 @@ async def serve(
         port=port,
         log_config=None,
         lifespan="on",
-        ws_max_size=1 << 20,
-        # permessage-deflate costs ~44 KB of zlib state per socket, for ~200-byte JSON
-        # frames that barely compress: off (bench/ws_memory.py).
-        ws_per_message_deflate=False,
         proxy_headers=False,
+        **WEBSOCKET_OPTIONS,
     )
     server = DrainingServer(config, runtime_of(app).drain)
     task = asyncio.create_task(server.serve())

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from netra.testing import eventually
 from tests.support.chat import (
     Serve,
     Server,
@@ -28,6 +29,23 @@ async def test_handshake_selects_netra_v1_and_says_hello(server: Server) -> None
         assert hello["payload"]["user_id"] == await server.users.id("alice")
         await ws.send(json.dumps({"type": "ping", "id": "p1"}))
         assert (await recv(ws))["type"] == "pong"
+
+
+async def test_an_idle_socket_holds_no_writer_task(server: Server) -> None:
+    """A socket's writer is a task only while it has frames to write (the memory of
+    10,000 idle sockets, bench/ws_memory.py): later frames start another."""
+
+    async def no_writer() -> bool | None:
+        return not any(t.get_name() == "ws-writer" for t in asyncio.all_tasks()) or None
+
+    async with connect(server) as ws:
+        assert (await recv(ws))["type"] == "hello"
+        await eventually(no_writer, 5, "a writer task outlived the hello")
+        for k in range(3):
+            await ws.send(json.dumps({"type": "ping", "id": f"p{k}"}))
+            pong = await recv(ws)
+            assert (pong["type"], pong["payload"]) == ("pong", {"id": f"p{k}"})
+        await eventually(no_writer, 5, "a writer task outlived the pongs")
 
 
 async def credential_for(server: Server, credential: str | None) -> str | None:

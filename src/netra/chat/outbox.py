@@ -3,11 +3,14 @@
 Fan-out never creates a task per recipient: the hub appends one pre-encoded frame to
 each subscriber's list and wakes its writer; one writer per connection drains its list.
 A list that would exceed its bound marks the connection overloaded (1013). Plain lists
-and a future only while the writer waits: an idle socket holds no deque (~0.5 KB each)."""
+and a future only while the writer waits: an idle socket holds no deque (~0.5 KB each).
+A writer that is a task only while there is something to write (a /ws socket) sets
+`ready` instead of waiting: it is called when a frame or a failure arrives for it."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from netra.close_codes import Close
@@ -24,6 +27,7 @@ class Outbox:
     room: asyncio.Event | None = None
     close_code: int | None = None
     close_reason: str = ""
+    ready: Callable[[], None] | None = None  # a writer started on demand (see above)
 
     def push(self, frame: str) -> bool:
         """Queue a live frame; False (and the connection is doomed) if the reader lags."""
@@ -51,6 +55,8 @@ class Outbox:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        elif self.ready is not None:
+            self.ready()
 
     async def put(self, frame: str) -> None:
         """Queue a replayed frame, waiting for room instead of failing."""

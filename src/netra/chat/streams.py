@@ -39,10 +39,10 @@ def ending(principal: Principal, why: str | None) -> str:
     return "api key revoked" if principal.kind == "api_key" else "session revoked"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Stream:
     principal: Principal
-    credential: str
+    credential: str | None  # kept for API keys only: they are verified again
     end: Callable[[int, str], None]  # code, reason: how this stream is closed
     checked_at: float = field(default_factory=time.monotonic)
     expiry: asyncio.TimerHandle | None = None
@@ -79,11 +79,12 @@ class Streams:
             raise TooManyStreams(self.limit)
 
     def open(
-        self, principal: Principal, credential: str, end: Callable[[int, str], None]
+        self, principal: Principal, credential: str | None, end: Callable[[int, str], None]
     ) -> Stream:
         """Register a stream (TooManyStreams past the cap); `close` it when it ends."""
         self.check_room(principal)
-        stream = Stream(principal, credential, end)
+        kept = credential if principal.kind == "api_key" else None
+        stream = Stream(principal, kept, end)
         if principal.expires_at is not None:
             delay = max(0.0, principal.expires_at.timestamp() - time.time())
             stream.expiry = asyncio.get_running_loop().call_later(
@@ -122,10 +123,11 @@ class Streams:
             s
             for members in self.by_user.values()
             for s in members
-            if s.principal.kind == "api_key" and now - s.checked_at >= self.key_ttl
+            if s.credential is not None and now - s.checked_at >= self.key_ttl
         ]
         for stream in due:
             stream.checked_at = now
+            assert stream.credential is not None
             try:
                 await verifier.verify(stream.credential)
             except TokenRejected as exc:

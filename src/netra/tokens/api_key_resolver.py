@@ -21,7 +21,12 @@ from typing import Any, Protocol
 
 import httpx
 
-from netra.tokens.principal import Principal, TokenCheckUnavailable, TokenRejected
+from netra.tokens.principal import (
+    Principal,
+    TokenCheckUnavailable,
+    TokenRejected,
+    shared_set,
+)
 from netra.tokens.service_tokens import ServiceTokenClient, ServiceTokenError
 
 API_KEY_PREFIX = "nk_"
@@ -54,8 +59,8 @@ def principal_from_introspection(body: dict[str, Any]) -> Principal:
     return Principal(
         subject=str(body["sub"]),
         kind="api_key",
-        roles=frozenset(body.get("roles", [])),
-        scopes=frozenset(body.get("scopes", [])),
+        roles=shared_set(body.get("roles", [])),
+        scopes=shared_set(body.get("scopes", [])),
         email=body.get("email"),
         token_id=str(body["key_id"]),
         expires_at=datetime.fromisoformat(expires).astimezone(UTC) if expires else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -25,9 +26,11 @@ RejectReason = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Principal:
-    """The verified bearer of a request: a user (access token, API key) or a service."""
+    """The verified bearer of a request: a user (access token, API key) or a service.
+    One is held per verified credential (the verifier's cache) and per open stream: it
+    has slots, and its roles and scopes are shared sets (`shared_set`)."""
 
     subject: str
     kind: TokenKind
@@ -45,6 +48,23 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return "admin" in self.roles
+
+
+_SHARED_SETS: dict[frozenset[str], frozenset[str]] = {}
+_MAX_SHARED_SETS = 1024
+
+
+def shared_set(items: Iterable[str]) -> frozenset[str]:
+    """`frozenset(items)`, the same object for the same members: principals of one role
+    share one set instead of ~200 bytes each (there are few distinct role and scope sets;
+    past `_MAX_SHARED_SETS` new ones are simply not shared)."""
+    value = frozenset(items)
+    shared = _SHARED_SETS.get(value)
+    if shared is not None:
+        return shared
+    if len(_SHARED_SETS) < _MAX_SHARED_SETS:
+        _SHARED_SETS[value] = value
+    return value
 
 
 class TokenRejected(DomainError):

@@ -22,7 +22,13 @@ from jwt import exceptions as jwt_errors
 from netra.tokens.api_key_resolver import ApiKeyResolver, is_api_key, split_api_key
 from netra.tokens.cache import VerifiedCache
 from netra.tokens.keys import KID_PATTERN, KeySource
-from netra.tokens.principal import Principal, RejectReason, TokenKind, TokenRejected
+from netra.tokens.principal import (
+    Principal,
+    RejectReason,
+    TokenKind,
+    TokenRejected,
+    shared_set,
+)
 from netra.tokens.revocations import RevocationList
 
 MAX_TOKEN_LENGTH = 8192
@@ -180,8 +186,8 @@ class TokenVerifier:
         return Principal(
             subject=str(claims["sub"]),
             kind=kind,
-            roles=frozenset(str(role) for role in roles),
-            scopes=frozenset(scope.split()),
+            roles=shared_set(str(role) for role in roles),
+            scopes=shared_set(scope.split()),
             session_id=sid if isinstance(sid, str) else None,
             email=email if isinstance(email, str) else None,
             token_id=str(claims["jti"]),

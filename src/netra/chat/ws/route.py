@@ -30,7 +30,9 @@ class SocketEndpoint:
             return
         admitted = await admit(websocket, backend)
         if admitted is not None:
-            await SocketSession(websocket, backend, *admitted).run()
+            session = SocketSession(websocket, backend, *admitted)
+            del admitted  # this frame lives as long as the socket: not the token with it
+            await session.run()
 
 
 def websocket_route() -> WebSocketRoute:

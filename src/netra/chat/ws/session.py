@@ -1,5 +1,8 @@
-"""One authenticated socket: a reader (this coroutine) and one writer task draining the
-connection's bounded outbox. Nothing the client does can block the fan-out."""
+"""One authenticated socket: a reader (this coroutine) and a writer task draining the
+connection's bounded outbox while it has frames. Nothing the client does can block the
+fan-out. An idle socket holds no writer task: the outbox starts one when a frame (or a
+failure, which the writer turns into a close) arrives, and it ends once the outbox is
+empty; the heartbeat is a loop timer (docs/architecture.md, Performance)."""
 
 from __future__ import annotations
 
@@ -49,13 +52,14 @@ class SocketSession:
     __slots__ = (
         "backend",
         "client_close_code",
+        "credential",
+        "drainer",
         "last_heard",
         "last_sent",
         "outbox",
         "settings",
         "subscriptions",
         "timer",
-        "token",
         "user",
         "websocket",
         "window_frames",
@@ -68,7 +72,9 @@ class SocketSession:
         self.websocket = websocket
         self.backend = backend
         self.user = user
-        self.token = token  # verified again for API keys (netra.chat.streams)
+        # Only an API key is verified again while the socket lives (netra.chat.streams);
+        # an access token is not kept (the verifier's cache holds its digest).
+        self.credential = token if user.kind == "api_key" else None
         self.settings = backend.settings
         self.outbox = Outbox(self.settings.ws_queue_size)
         self.subscriptions: dict[str, Subscription] = {}
@@ -77,32 +83,36 @@ class SocketSession:
         self.window_frames = 0
         self.last_sent = self.last_heard
         self.timer: asyncio.TimerHandle | None = None
+        self.drainer: asyncio.Task[None] | None = None
         self.client_close_code = 1006  # until the client says otherwise
 
     async def run(self) -> None:
+        """Serve the socket until either side ends it. Setting up and tearing down are
+        plain calls around `_read`: an idle socket keeps alive every coroutine frame it
+        waits through (~250 B each)."""
         metrics = self.backend.runtime.metrics
         metrics.ws_open.inc()
         try:
-            await self._serve()
+            try:
+                stream = self.backend.streams.open(self.user, self.credential, self.outbox.fail)
+            except TooManyStreams as exc:  # another socket of this user got in first
+                await self.websocket.close(Close.OVERLOADED, exc.message[:120])
+                return
+            try:
+                self._start()
+                await self._read()
+            finally:
+                await self._stop()
+                self.backend.streams.close(stream)
         finally:
             metrics.ws_open.dec()
             code = self.outbox.close_code or self.client_close_code
             metrics.ws_closes.labels(str(code)).inc()
 
-    async def _serve(self) -> None:
-        try:
-            stream = self.backend.streams.open(self.user, self.token, self.outbox.fail)
-        except TooManyStreams as exc:  # another socket of this user got in first
-            await self.websocket.close(Close.OVERLOADED, exc.message[:120])
-            return
-        try:
-            await self._serve_stream()
-        finally:
-            self.backend.streams.close(stream)
-
-    async def _serve_stream(self) -> None:
+    def _start(self) -> None:
         self.backend.sockets.add(self.outbox)
-        writer = asyncio.create_task(self._write(), name="ws-writer")
+        self.outbox.ready = self._drain_soon
+        self._beat()
         self.outbox.push(
             reply(
                 "hello",
@@ -114,16 +124,21 @@ class SocketSession:
                 },
             )
         )
-        try:
-            await self._read()
-        finally:
-            for subscription in self.subscriptions.values():
-                self.backend.hub.unsubscribe(subscription)
-            self.backend.sockets.discard(self.outbox)
+
+    async def _stop(self) -> None:
+        """Leave the hub and the drain registry; let the writer finish a close it owes."""
+        for subscription in self.subscriptions.values():
+            self.backend.hub.unsubscribe(subscription)
+        self.backend.sockets.discard(self.outbox)
+        self.outbox.ready = None
+        if self.timer is not None:
+            self.timer.cancel()
+        drainer = self.drainer
+        if drainer is not None:
             if self.outbox.close_code is None:
-                writer.cancel()
+                drainer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+                await drainer
 
     async def _read(self) -> None:
         while self.outbox.close_code is None:
@@ -172,25 +187,25 @@ class SocketSession:
                 f"more than {self.settings.ws_frame_rate_limit} frames in 10s",
             )
 
-    async def _write(self) -> None:
-        # No task or wait_for per idle socket: one future, and a loop timer for the
-        # heartbeat (an idle connection costs a TimerHandle, not a Task).
+    def _drain_soon(self) -> None:
+        if self.drainer is None:
+            self.drainer = asyncio.create_task(self._drain(), name="ws-writer")
+
+    async def _drain(self) -> None:
+        """Write what the outbox holds (frames pushed meanwhile too), or close the socket
+        as the outbox says once it has failed; then end."""
         outbox = self.outbox
-        self._beat()
         try:
-            while outbox.close_code is None:
-                if not outbox.frames:
-                    await outbox.wait()
-                    continue
+            while outbox.frames and outbox.close_code is None:
                 self.last_sent = time.monotonic()
                 for frame in outbox.take():
                     await self.websocket.send_text(frame)
-            await self.websocket.close(outbox.close_code, outbox.close_reason)
+            if outbox.close_code is not None:
+                await self.websocket.close(outbox.close_code, outbox.close_reason)
         except (WebSocketDisconnect, RuntimeError, OSError):
             return
         finally:
-            if self.timer is not None:
-                self.timer.cancel()
+            self.drainer = None
 
     def _beat(self) -> None:
         interval = self.settings.ws_heartbeat_interval

@@ -1,0 +1,108 @@
+"""uvicorn's websockets-sansio protocol, holding less per idle connection.
+
+An idle socket is mostly the server's bookkeeping, and uvicorn keeps some it never uses
+again once the handshake is done (bench/ws_memory.py; docs/architecture.md, Performance):
+- the handshake's `Request` and `Response` (their headers, the access token among them,
+  as a dict of lists beside a list of pairs: ~5 KB), dropped (the request's headers
+  emptied) once the socket is accepted: the ASGI scope has its own copy of the headers;
+- an `asyncio.Queue` of received events (three deques and an Event: ~2.4 KB) and an
+  `asyncio.Event` for "the transport can take more" (a deque: ~0.8 KB), replaced by
+  `Inbox` and `Flag` below: a list, and a future only while someone waits.
+Behaviour is uvicorn's: same events, same order, same flow control (reading pauses while
+the app has a message it has not taken), same close handshake."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+
+class Inbox:
+    """The part of `asyncio.Queue` uvicorn uses (put_nowait, get, empty), for one reader:
+    the ASGI app, which awaits `receive()` once at a time."""
+
+    __slots__ = ("items", "waiter")
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self.items.append(item)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self.items
+
+    async def get(self) -> Any:
+        while not self.items:
+            if self.waiter is not None:
+                raise RuntimeError("receive() awaited by two coroutines at once")
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.items.pop(0)
+
+
+class Flag:
+    """The part of `asyncio.Event` uvicorn uses (set, clear, wait, is_set); its waiters'
+    list exists only while someone waits."""
+
+    __slots__ = ("value", "waiters")
+
+    def __init__(self, value: bool = False) -> None:
+        self.value = value
+        self.waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self.value
+
+    def set(self) -> None:
+        self.value = True
+        waiters, self.waiters = self.waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self.value = False
+
+    async def wait(self) -> bool:
+        if self.value:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        if self.waiters is None:
+            self.waiters = []
+        self.waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if self.waiters is not None and waiter in self.waiters:
+                self.waiters.remove(waiter)
+        return True
+
+
+class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+    """`uvicorn.Config(ws=LeanWebSocketProtocol)`: see the module's docstring."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]
+        self.writable = Flag(True)  # type: ignore[assignment]
+
+    def start_keepalive(self) -> None:
+        # uvicorn calls this once, right after it has written the 101 response: the
+        # handshake's request and response are never read again.
+        super().start_keepalive()
+        request = self.__dict__.pop("request", None)
+        if request is not None:
+            # websockets' parser generator keeps the Request alive as a local for the
+            # connection's life: empty its headers (the ASGI scope has its own copy).
+            request.headers.clear()
+        self.__dict__.pop("response", None)

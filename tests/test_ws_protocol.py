@@ -1,0 +1,121 @@
+"""netra.ws_protocol: uvicorn's WebSocket protocol holding less per idle socket, with
+uvicorn's behaviour (events in order, flow control, close codes both ways)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from netra.testing import AppServer, eventually
+from netra.ws_protocol import Flag, Inbox, LeanWebSocketProtocol
+
+
+class EchoApp:
+    """Echoes text frames; "close" closes with 4001; remembers what it saw."""
+
+    def __init__(self) -> None:
+        self.scopes: list[dict[str, Any]] = []
+        self.disconnects: list[int] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            return
+        self.scopes.append(scope)
+        assert (await receive())["type"] == "websocket.connect"
+        offered = "echo.v1" in scope["subprotocols"]
+        await send({"type": "websocket.accept", "subprotocol": "echo.v1" if offered else None})
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                self.disconnects.append(message["code"])
+                return
+            if message.get("text") == "close":
+                await send({"type": "websocket.close", "code": 4001, "reason": "asked to"})
+                continue
+            await send({"type": "websocket.send", "text": message.get("text")})
+
+
+def connections(server: AppServer) -> list[Any]:
+    return list(server.server.server_state.connections)
+
+
+async def test_the_handshake_state_is_let_go_and_messages_keep_their_order() -> None:
+    app = EchoApp()
+    async with AppServer(app) as server:
+        url = server.url.replace("http", "ws") + "/ws"
+        async with websockets.connect(
+            url,
+            subprotocols=["echo.v1", "bearer.secret-token"],  # type: ignore[list-item]
+        ) as ws:
+            for k in range(50):  # sent at once: reading pauses while the app lags
+                await ws.send(f"m{k}")
+            assert [await ws.recv() for _ in range(50)] == [f"m{k}" for k in range(50)]
+            (protocol,) = connections(server)
+            assert isinstance(protocol, LeanWebSocketProtocol)
+            assert not hasattr(protocol, "request")
+            assert not hasattr(protocol, "response")
+            headers = dict(app.scopes[0]["headers"])
+            assert headers[b"sec-websocket-protocol"] == b"echo.v1, bearer.secret-token"
+            assert app.scopes[0]["subprotocols"] == ["echo.v1", "bearer.secret-token"]
+            assert ws.subprotocol == "echo.v1"
+        await _until(lambda: app.disconnects == [1000], "the app heard the client close")
+
+
+async def test_close_codes_go_both_ways() -> None:
+    app = EchoApp()
+    async with AppServer(app) as server:
+        url = server.url.replace("http", "ws")
+        async with websockets.connect(url) as ws:
+            await ws.send("close")
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4001, "asked to")
+        async with websockets.connect(url) as ws:
+            await ws.close(4002)
+        await _until(lambda: app.disconnects[-1:] == [4002], "the app heard 4002")
+
+
+async def test_inbox_hands_items_over_in_order_and_refuses_a_second_reader() -> None:
+    inbox = Inbox()
+    reader = asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)
+    inbox.put_nowait("a")
+    inbox.put_nowait("b")
+    assert await reader == "a"
+    assert not inbox.empty()
+    assert await inbox.get() == "b"
+    assert inbox.empty()
+    first = asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError, match="two coroutines"):
+        await inbox.get()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    inbox.put_nowait("c")  # a cancelled reader lost nothing
+    assert await inbox.get() == "c"
+
+
+async def test_flag_wakes_every_waiter_once_set() -> None:
+    flag = Flag(True)
+    assert await flag.wait()
+    flag.clear()
+    waiters = [asyncio.ensure_future(flag.wait()) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert not any(w.done() for w in waiters)
+    flag.set()
+    assert await asyncio.gather(*waiters) == [True, True, True]
+    assert flag.is_set()
+    assert flag.waiters is None
+
+
+async def _until(condition: Any, what: str) -> None:
+    async def holds() -> bool | None:
+        return condition() or None
+
+    await eventually(holds, 5.0, what, 0.01)
