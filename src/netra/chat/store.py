@@ -77,9 +77,7 @@ class ThreadStore:
 
     async def get(self, user_id: str, thread_id: str) -> Thread | None:
         async with self.db() as session:
-            return await session.scalar(
-                select(Thread).where(Thread.id == thread_id, Thread.user_id == user_id)
-            )
+            return await session.scalar(_USERS_THREAD, {"b_thread": thread_id, "b_user": user_id})
 
     async def list_for(self, user_id: str, limit: int, offset: int) -> list[Thread]:
         async with self.db() as session:
@@ -285,6 +283,9 @@ class ThreadStore:
         return Posted(message, run, True, events[0].seq - 1, tuple(events), attached=bool(file_ids))
 
 
+_USERS_THREAD = select(Thread).where(
+    Thread.id == bindparam("b_thread"), Thread.user_id == bindparam("b_user")
+)
 _INSERT_MESSAGE = insert(messages_table)
 _INSERT_RUN = insert(runs_table)
 _ACTIVE_RUN = (

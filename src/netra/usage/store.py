@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -112,10 +112,7 @@ class UsageStore:
     async def limits_for(self, session: AsyncSession, user: Principal) -> Limits:
         """The user's effective limits, read now (a change applies at once everywhere)."""
         rows = await session.execute(
-            select(Budget).where(
-                ((Budget.scope == "user") & (Budget.name == user.subject))
-                | ((Budget.scope == "role") & Budget.name.in_(sorted(user.roles)))
-            )
+            _BUDGETS_OF, {"b_user": user.subject, "b_roles": sorted(user.roles)}
         )
         budgets = list(rows.scalars())
         own = next((Limits.of(b) for b in budgets if b.scope == "user"), None)
@@ -269,6 +266,11 @@ class _Statements:
         )
 
 
+# Built once (every message reads it): no statement to build and key per call.
+_BUDGETS_OF = select(Budget).where(
+    ((Budget.scope == "user") & (Budget.name == bindparam("b_user")))
+    | ((Budget.scope == "role") & Budget.name.in_(bindparam("b_roles", expanding=True)))
+)
 _STATEMENTS = {
     "postgresql": _Statements(postgresql.insert, func.greatest),
     "sqlite": _Statements(sqlite.insert, func.max),
