@@ -1,9 +1,13 @@
 """Admission of runs to this process's workers (docs/architecture.md, Performance).
 
 A message is stored, acknowledged and its `agent_started` sent as soon as it arrives;
-its run then executes when one of `RUN_WORKERS` is free. Runs waiting for a worker take
-turns by user: the next worker goes to the user who has waited longest for one, so one
-user's burst (many threads at once) does not hold back everyone else's first answer."""
+its run then executes when the process has room: fewer than `RUN_WORKERS` runs going,
+and the event loop not saturated (its timers firing more than `RUN_ADMISSION_LAG` late,
+smoothed). Runs waiting take turns by user: the next start goes to the user who has
+waited longest, so one user's burst (many threads at once) does not hold back everyone
+else's first answer. Lag, not a count, is what says a process is saturated: a run bound
+by the CPU and the database saturates it with a few dozen going, one waiting on a remote
+model hardly at all with hundreds."""
 
 from __future__ import annotations
 
@@ -14,6 +18,10 @@ from dataclasses import dataclass
 
 from netra.agents.runtime import Agent
 from netra.chat.legs import Leg
+
+FLOOR = 4  # runs that go on however late the loop is
+LAG_INTERVAL = 0.05  # seconds between two measures of the loop's lag
+LAG_WEIGHT = 0.1  # of the newest measure in the smoothed lag (~10 measures: 0.5 s)
 
 
 @dataclass(frozen=True)
@@ -30,10 +38,17 @@ class RunQueue:
 
     `begin` starts a leg's task; the queue counts it until that task is done."""
 
-    def __init__(self, workers: int, begin: Callable[[Waiting], asyncio.Task[None]]) -> None:
+    def __init__(
+        self,
+        workers: int,
+        begin: Callable[[Waiting], asyncio.Task[None]],
+        lag_limit: float = 0.0,
+    ) -> None:
         self.workers = workers
         self.begin = begin
         self.running = 0
+        self.lag_limit = lag_limit  # seconds; 0: the count alone decides
+        self.lag = 0.0  # the event loop's smoothed lag (seconds), set by `watch`
         # Users with legs waiting, in turn order (dict order), each with theirs, oldest first.
         self._turns: dict[str, deque[Waiting]] = {}
         self._waiting: dict[str, Waiting] = {}  # by run id
@@ -48,9 +63,26 @@ class RunQueue:
         return list(self._waiting)
 
     @property
+    def saturated(self) -> bool:
+        """The loop lags past the limit with more than a few runs going (those few
+        always go on, so a lag from elsewhere never stops every run)."""
+        return bool(self.lag_limit) and self.lag > self.lag_limit and self.running >= FLOOR
+
+    @property
     def busy(self) -> bool:
-        """A leg submitted now would wait: every worker is taken, or others wait."""
-        return self.running >= self.workers or bool(self._waiting)
+        """A leg submitted now would wait: no room, or others wait already."""
+        return self.running >= self.workers or self.saturated or bool(self._waiting)
+
+    async def watch(self, interval: float = LAG_INTERVAL) -> None:
+        """Measure how late the loop runs a timer, forever (smoothed over about a
+        second), and start waiting legs when the lag falls."""
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time()
+            await asyncio.sleep(interval)
+            late = max(0.0, loop.time() - asked - interval)
+            self.lag += LAG_WEIGHT * (late - self.lag)
+            self._fill()
 
     def submit(self, item: Waiting) -> bool:
         """Start `item` now if a worker is free and nobody waits; else queue it behind
@@ -83,7 +115,11 @@ class RunQueue:
 
     def _finished(self, _: asyncio.Task[None]) -> None:
         self.running -= 1
-        while self.running < self.workers and self._turns:
+        self._fill()
+
+    def _fill(self) -> None:
+        """Start waiting legs, a user's turn at a time, while there is room."""
+        while self._turns and self.running < self.workers and not self.saturated:
             user_id, line = next(iter(self._turns.items()))
             item = line.popleft()
             # This user's turn is used: they go to the back of the line.

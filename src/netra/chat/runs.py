@@ -86,8 +86,10 @@ class RunManager:
         self.chores: set[asyncio.Task[None]] = set()
         self.ending: dict[str, asyncio.Task[None]] = {}  # legs ended before they started
         # Legs beyond RUN_WORKERS wait here, in turns by user (netra.chat.run_queue).
-        self.queue = RunQueue(settings.run_workers, self._begin)
+        lag_limit = settings.run_admission_lag / 1000
+        self.queue = RunQueue(settings.run_workers, self._begin, lag_limit)
         self.metrics.runs_queued.set_function(lambda: len(self.queue))
+        self.metrics.loop_lag.set_function(lambda: self.queue.lag)
 
     def lease_until(self) -> Any:
         return utcnow() + timedelta(seconds=self.settings.run_lease)
