@@ -4,6 +4,7 @@ other and maybe on different instances; each drives one leg (netra.chat.runs).""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netra.agents.approvals import Paused
 from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
@@ -12,6 +13,10 @@ from netra.agents.run import Resumption
 from netra.chat.eventlog import Envelope
 from netra.chat.models import Message
 from netra.usage.store import Admission
+
+if TYPE_CHECKING:
+    from netra.chat.assistants import Preset
+    from netra.chat.store import Posted
 
 Ending = AgentCompleted | AgentError | Paused
 
@@ -37,3 +42,30 @@ class Leg:
     question: str | None = None
     resuming: Resumption | None = None
     admission: Admission | None = None
+
+    @classmethod
+    def of_message(
+        cls,
+        posted: Posted,
+        user_id: str,
+        roles: frozenset[str],
+        preset: Preset,
+        admission: Admission | None,
+    ) -> Leg:
+        """The first leg of a posted message's run: with the thread's assistant's
+        instructions and tools, its `agent_started` to publish first."""
+        run = posted.run
+        return cls(
+            run.id,
+            run.thread_id,
+            user_id,
+            roles,
+            tuple(posted.events),
+            assistant=preset.id,
+            instructions=preset.instructions,
+            tools=None if preset.tools is None else frozenset(preset.tools),
+            message=posted.message,
+            attached=posted.attached,
+            question=posted.message.id,
+            admission=admission,
+        )

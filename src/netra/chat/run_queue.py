@@ -12,8 +12,9 @@ model hardly at all with hundreds."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from netra.agents.runtime import Agent
@@ -22,6 +23,7 @@ from netra.chat.legs import Leg
 FLOOR = 4  # runs that go on however late the loop is
 LAG_INTERVAL = 0.05  # seconds between two measures of the loop's lag
 LAG_WEIGHT = 0.1  # of the newest measure in the smoothed lag (~10 measures: 0.5 s)
+MAKE_WAY = 0.1  # seconds a run's write waits at most for messages being admitted
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ class RunQueue:
         self.running = 0
         self.lag_limit = lag_limit  # seconds; 0: the count alone decides
         self.lag = 0.0  # the event loop's smoothed lag (seconds), set by `watch`
+        # Messages being admitted now; runs' writes make way for them (`make_way`).
+        self.admissions = 0
+        self._no_admissions = asyncio.Event()
+        self._no_admissions.set()
         # Users with legs waiting, in turn order (dict order), each with theirs, oldest first.
         self._turns: dict[str, deque[Waiting]] = {}
         self._waiting: dict[str, Waiting] = {}  # by run id
@@ -72,6 +78,26 @@ class RunQueue:
     def busy(self) -> bool:
         """A leg submitted now would wait: no room, or others wait already."""
         return self.running >= self.workers or self.saturated or bool(self._waiting)
+
+    @contextlib.contextmanager
+    def admitting(self) -> Iterator[None]:
+        """Around admitting a message (its rules, its transaction, its `ack`)."""
+        self.admissions += 1
+        self._no_admissions.clear()
+        try:
+            yield
+        finally:
+            self.admissions -= 1
+            if not self.admissions:
+                self._no_admissions.set()
+
+    async def make_way(self) -> None:
+        """Before a run's next write: while messages are being admitted, wait for them
+        (up to MAKE_WAY seconds), so a saturated process acknowledges what users send
+        before it writes more answers; the answers then wait, not the sending."""
+        if self.admissions and self.lag_limit and self.lag > self.lag_limit:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._no_admissions.wait(), MAKE_WAY)
 
     async def watch(self, interval: float = LAG_INTERVAL) -> None:
         """Measure how late the loop runs a timer, forever (smoothed over about a

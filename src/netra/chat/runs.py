@@ -108,23 +108,10 @@ class RunManager:
         `agent_started` (committed with the message) is published first, once the caller
         has answered. `admission`: the budget that let it in, which stops it when crossed.
         `preset`: the thread's assistant, whose instructions and tools the run has.
-        True when the run waits for a worker (RUN_WORKERS are busy)."""
-        run = posted.run
-        leg = Leg(
-            run.id,
-            run.thread_id,
-            user_id,
-            frozenset(roles),
-            tuple(posted.events),
-            assistant=preset.id,
-            instructions=preset.instructions,
-            tools=None if preset.tools is None else frozenset(preset.tools),
-            message=posted.message,
-            attached=posted.attached,
-            question=posted.message.id,
-            admission=admission,
-        )
-        return self.launch(leg, agent if agent is not None else self.agent, run.provider)
+        True when the run waits for room (netra.chat.run_queue)."""
+        leg = Leg.of_message(posted, user_id, frozenset(roles), preset, admission)
+        chosen = agent if agent is not None else self.agent
+        return self.launch(leg, chosen, posted.run.provider)
 
     def launch(self, leg: Leg, agent: Agent, provider: str) -> bool:
         """Drive `leg` in a task of this process (a new run, or one resumed here) when a
@@ -307,6 +294,7 @@ class RunManager:
 
     async def _emit(self, thread_id: str, run_id: str, events: list[AgentEvent]) -> None:
         if events:
+            await self.queue.make_way()
             await self._publish(await self.events.append(thread_id, run_id, events))
 
     async def _publish(self, envelopes: list[Envelope]) -> None:
@@ -346,6 +334,7 @@ class RunManager:
     ) -> None:
         """End the run with `last` and `terminal` (netra.chat.run_end), then tell the bus;
         its answer is a child of `question`, shown if the question still is."""
+        await self.queue.make_way()
         envelopes = await record_end(
             self.db,
             self.events,
