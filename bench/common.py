@@ -108,7 +108,11 @@ class TokenMinter:
 
 def bench_settings(**env: str) -> Settings:
     data = Path(tempfile.mkdtemp(prefix="netra-bench-"))
-    names = ("DATABASE_URL", "REDIS_URL", "AUTH_SERVICE_URL", "SERVICE_SECRET", "LOG_LEVEL")
+    names = (
+        *("DATABASE_URL", "REDIS_URL", "AUTH_SERVICE_URL", "SERVICE_SECRET", "LOG_LEVEL"),
+        # what a bench may tune from its command line (say so beside the figures)
+        *("RUN_WORKERS", "RUN_ADMISSION_LAG", "DB_POOL_SIZE", "DB_POOL_TIMEOUT", "EVENT_LINGER"),
+    )
     environ = {
         "ENVIRONMENT": "test",
         "DATA_DIR": str(data),
