@@ -23,6 +23,7 @@ from netra.chat.legs import Leg
 FLOOR = 4  # runs that go on however late the loop is
 LAG_INTERVAL = 0.05  # seconds between two measures of the loop's lag
 LAG_WEIGHT = 0.1  # of the newest measure in the smoothed lag (~10 measures: 0.5 s)
+RAMP = 1  # waiting legs the lag's watcher starts per measure (a finished run is replaced)
 MAKE_WAY = 0.1  # seconds a run's write waits at most for messages being admitted
 
 
@@ -108,7 +109,7 @@ class RunQueue:
             await asyncio.sleep(interval)
             late = max(0.0, loop.time() - asked - interval)
             self.lag += LAG_WEIGHT * (late - self.lag)
-            self._fill()
+            self._fill(RAMP)  # one more at a time: the lag shows what each one costs
 
     def submit(self, item: Waiting) -> bool:
         """Start `item` now if a worker is free and nobody waits; else queue it behind
@@ -143,9 +144,14 @@ class RunQueue:
         self.running -= 1
         self._fill()
 
-    def _fill(self) -> None:
-        """Start waiting legs, a user's turn at a time, while there is room."""
+    def _fill(self, most: int | None = None) -> None:
+        """Start waiting legs (at `most` this many), a user's turn at a time, while
+        there is room."""
         while self._turns and self.running < self.workers and not self.saturated:
+            if most is not None:
+                if most <= 0:
+                    return
+                most -= 1
             user_id, line = next(iter(self._turns.items()))
             item = line.popleft()
             # This user's turn is used: they go to the back of the line.
