@@ -46,12 +46,14 @@ class RunQueue:
         workers: int,
         begin: Callable[[Waiting], asyncio.Task[None]],
         lag_limit: float = 0.0,
+        pool_exhausted: Callable[[], bool] = lambda: False,
     ) -> None:
         self.workers = workers
         self.begin = begin
         self.running = 0
         self.lag_limit = lag_limit  # seconds; 0: the count alone decides
         self.lag = 0.0  # the event loop's smoothed lag (seconds), set by `watch`
+        self.pool_exhausted = pool_exhausted  # every database connection taken
         # Messages being admitted now; runs' writes make way for them (`make_way`).
         self.admissions = 0
         self._no_admissions = asyncio.Event()
@@ -71,9 +73,12 @@ class RunQueue:
 
     @property
     def saturated(self) -> bool:
-        """The loop lags past the limit with more than a few runs going (those few
-        always go on, so a lag from elsewhere never stops every run)."""
-        return bool(self.lag_limit) and self.lag > self.lag_limit and self.running >= FLOOR
+        """The loop lags past the limit, or every database connection is taken, with
+        more than a few runs going (those few always go on, so a lag or a pool taken
+        from elsewhere never stops every run)."""
+        if not self.lag_limit or self.running < FLOOR:
+            return False
+        return self.lag > self.lag_limit or self.pool_exhausted()
 
     @property
     def busy(self) -> bool:

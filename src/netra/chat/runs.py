@@ -38,6 +38,7 @@ from netra.chat.run_queue import RunQueue, Waiting
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
 from netra.db.base import utcnow
+from netra.db.engine import pool_exhausted
 from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.usage.meter import RunMeter
@@ -87,7 +88,10 @@ class RunManager:
         self.ending: dict[str, asyncio.Task[None]] = {}  # legs ended before they started
         # Legs beyond RUN_WORKERS wait here, in turns by user (netra.chat.run_queue).
         lag_limit = settings.run_admission_lag / 1000
-        self.queue = RunQueue(settings.run_workers, self._begin, lag_limit)
+        engine = db.kw["bind"]
+        self.queue = RunQueue(
+            settings.run_workers, self._begin, lag_limit, lambda: pool_exhausted(engine)
+        )
         self.metrics.runs_queued.set_function(lambda: len(self.queue))
         self.metrics.loop_lag.set_function(lambda: self.queue.lag)
 
