@@ -111,7 +111,7 @@ def bench_settings(**env: str) -> Settings:
     names = (
         *("DATABASE_URL", "REDIS_URL", "AUTH_SERVICE_URL", "SERVICE_SECRET", "LOG_LEVEL"),
         # what a bench may tune from its command line (say so beside the figures)
-        *("RUN_WORKERS", "RUN_ADMISSION_LAG", "DB_POOL_SIZE", "DB_POOL_TIMEOUT", "EVENT_LINGER"),
+        *("RUN_WORKERS", "DB_POOL_SIZE", "DB_POOL_TIMEOUT", "EVENT_LINGER"),
     )
     environ = {
         "ENVIRONMENT": "test",

@@ -205,44 +205,42 @@ class ChatBackend:
         `interrupt`, which stops that run first. An edit names the edited message's
         parent as `parent_id`: the new message is its sibling. `file_ids`: the
         user's files of this thread it attaches."""
-        # Admitting a message comes before the runs' own writes (netra.chat.run_queue).
-        with self.runs.queue.admitting():
-            self.check_accepting()
-            self.check_length(text)
-            self.check_model(model, user.roles)
-            await self.check_rate(user.subject)
-            if interrupt or file_ids:
-                await self.own_thread(user.subject, thread_id)
-            file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
-            # An interrupting message stops the run it finds; one started meanwhile (another
-            # tab) is found by the post's own check and stopped too, a few times at most.
-            for attempt in range(INTERRUPT_ATTEMPTS):
-                if interrupt:
-                    for run_id in await self.threads.active_runs(thread_id):
-                        await self.runs.stop(
-                            run_id, thread_id, "interrupted by a newer message", INTERRUPT_WAIT
-                        )
-                admission = await self.admit(user)
-                try:
-                    posted = await self.post_message(
-                        user.subject,
-                        thread_id,
-                        text,
-                        client_msg_id,
-                        admission,
-                        model=model,
-                        roles=user.roles,
-                        file_ids=file_ids,
-                        parent_id=parent_id,
+        self.check_accepting()
+        self.check_length(text)
+        self.check_model(model, user.roles)
+        await self.check_rate(user.subject)
+        if interrupt or file_ids:
+            await self.own_thread(user.subject, thread_id)
+        file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
+        # An interrupting message stops the run it finds; one started meanwhile (another
+        # tab) is found by the post's own check and stopped too, a few times at most.
+        for attempt in range(INTERRUPT_ATTEMPTS):
+            if interrupt:
+                for run_id in await self.threads.active_runs(thread_id):
+                    await self.runs.stop(
+                        run_id, thread_id, "interrupted by a newer message", INTERRUPT_WAIT
                     )
-                except RunActive:
-                    if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
-                        raise
-                    continue
-                if posted is None:
-                    raise NoSuchThread(thread_id)
-                return posted
-            raise AssertionError("unreachable: the last attempt returns or raises")
+            admission = await self.admit(user)
+            try:
+                posted = await self.post_message(
+                    user.subject,
+                    thread_id,
+                    text,
+                    client_msg_id,
+                    admission,
+                    model=model,
+                    roles=user.roles,
+                    file_ids=file_ids,
+                    parent_id=parent_id,
+                )
+            except RunActive:
+                if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
+                    raise
+                continue
+            if posted is None:
+                raise NoSuchThread(thread_id)
+            return posted
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def cancel_run(self, user_id: str, run_id: str) -> Run:
         """Ask the user's run to stop; it ends with an `agent_error` (code `cancelled`)."""

@@ -133,7 +133,7 @@ async def _ask(netra: NetraClient, thread_id: str, text: str, model: str | None)
 
 async def _print_run(netra: NetraClient, thread_id: str, posted: dict[str, object]) -> None:
     if posted.get("status") == "queued":
-        err.print("[dim]… the server is busy: the answer starts when it has room[/]")
+        err.print("[dim]… the server is busy: waiting for a worker[/]")
     async for event in netra.follow(thread_id, posted):
         payload = event.payload
         if event.type == "message_delta":

@@ -190,7 +190,6 @@ class ChatComponent:
         backend.streams.attach(getattr(runtime.verifier, "revocations", None))
         await bus.start(backend.on_notice)
         runtime.spawn(backend.runs.leases.maintain(), "run-leases")
-        runtime.spawn(backend.runs.queue.watch(), "loop-lag")
         runtime.spawn(backend.streams.run(lambda: runtime.verifier), "stream-revalidation")
         await self.mcp_endpoint.start(backend)
         events_log.writer.start()  # until then (and after stop), appends write alone

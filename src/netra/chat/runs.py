@@ -38,7 +38,6 @@ from netra.chat.run_queue import RunQueue, Waiting
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
 from netra.db.base import utcnow
-from netra.db.engine import pool_exhausted
 from netra.health.metrics import Metrics
 from netra.settings import Settings
 from netra.usage.meter import RunMeter
@@ -87,13 +86,8 @@ class RunManager:
         self.chores: set[asyncio.Task[None]] = set()
         self.ending: dict[str, asyncio.Task[None]] = {}  # legs ended before they started
         # Legs beyond RUN_WORKERS wait here, in turns by user (netra.chat.run_queue).
-        lag_limit = settings.run_admission_lag / 1000
-        engine = db.kw["bind"]
-        self.queue = RunQueue(
-            settings.run_workers, self._begin, lag_limit, lambda: pool_exhausted(engine)
-        )
+        self.queue = RunQueue(settings.run_workers, self._begin)
         self.metrics.runs_queued.set_function(lambda: len(self.queue))
-        self.metrics.loop_lag.set_function(lambda: self.queue.lag)
 
     def lease_until(self) -> Any:
         return utcnow() + timedelta(seconds=self.settings.run_lease)
@@ -112,7 +106,7 @@ class RunManager:
         `agent_started` (committed with the message) is published first, once the caller
         has answered. `admission`: the budget that let it in, which stops it when crossed.
         `preset`: the thread's assistant, whose instructions and tools the run has.
-        True when the run waits for room (netra.chat.run_queue)."""
+        True when the run waits for a worker (RUN_WORKERS are busy)."""
         leg = Leg.of_message(posted, user_id, frozenset(roles), preset, admission)
         chosen = agent if agent is not None else self.agent
         return self.launch(leg, chosen, posted.run.provider)
@@ -298,7 +292,6 @@ class RunManager:
 
     async def _emit(self, thread_id: str, run_id: str, events: list[AgentEvent]) -> None:
         if events:
-            await self.queue.make_way()
             await self._publish(await self.events.append(thread_id, run_id, events))
 
     async def _publish(self, envelopes: list[Envelope]) -> None:
@@ -338,7 +331,6 @@ class RunManager:
     ) -> None:
         """End the run with `last` and `terminal` (netra.chat.run_end), then tell the bus;
         its answer is a child of `question`, shown if the question still is."""
-        await self.queue.make_way()
         envelopes = await record_end(
             self.db,
             self.events,

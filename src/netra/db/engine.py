@@ -13,7 +13,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import QueuePool
 
 from netra.db.url import cloud_sql_socket_dir, database_url, describe, is_sqlite
 from netra.settings import Settings
@@ -56,16 +55,6 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
     event.listen(engine.sync_engine, "checkin", _idle_since)
     event.listen(engine.sync_engine, "checkout", partial(_ping_if_idle, engine.dialect))
     return engine
-
-
-def pool_exhausted(engine: AsyncEngine) -> bool:
-    """Every connection the engine's pool may open is checked out now (a request for
-    one would wait): run admission counts it as saturation (netra.chat.run_queue)."""
-    pool = engine.sync_engine.pool
-    if not isinstance(pool, QueuePool):  # unbounded (NullPool, StaticPool)
-        return False
-    capacity = pool.size() + max(0, int(getattr(pool, "_max_overflow", 0)))
-    return pool.checkedout() >= capacity
 
 
 def _idle_since(_dbapi_connection: Any, record: Any) -> None:

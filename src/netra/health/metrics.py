@@ -63,12 +63,6 @@ class Metrics:
             "Agent runs of this process waiting for a worker (RUN_WORKERS busy)",
             registry=r,
         )
-        self.loop_lag = Gauge(
-            "netra_event_loop_lag_seconds",
-            "How late this process's event loop runs a timer, smoothed: past "
-            "RUN_ADMISSION_LAG, new runs wait for room",
-            registry=r,
-        )
         self.run_errors = Counter(
             "netra_run_errors",
             "Runs ended with agent_error, by its code (timeout, provider_error, quota_exceeded...)",

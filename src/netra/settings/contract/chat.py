@@ -201,21 +201,12 @@ class ChatSettings(BaseModel):
         Field(ge=1, le=100_000),
         Spec(
             BACKEND,
-            "Agent runs one backend process executes at once at most; more wait in turns "
-            "by user (the `send_message` ack says `queued`). Saturation is usually met "
-            "first, as RUN_ADMISSION_LAG.",
+            "Agent runs one backend process executes at once; more wait for a worker in "
+            "turns by user (the `send_message` ack says `queued`). A run holds its worker "
+            "while it waits on the model: raise it where runs wait on slow remote models, "
+            "lower it (about 16) where they are bound by the CPU and the database.",
         ),
-    ] = 256
-    run_admission_lag: Annotated[
-        float,
-        Field(ge=0, le=10_000),
-        Spec(
-            BACKEND,
-            "Milliseconds of event-loop lag (how late the process runs its timers, "
-            "smoothed) past which no more runs start: new ones wait, in turns by user, "
-            "until it falls (a few always go on). 0: only RUN_WORKERS limits them.",
-        ),
-    ] = 20.0
+    ] = 32
     event_linger: Annotated[
         float,
         Field(ge=0, le=20),

@@ -67,7 +67,7 @@ export class RunView {
     if (this.queuedNote || this.finished) return;
     this.queuedNote = h("p", {
       class: "queued-note", role: "status",
-      text: "The server is busy: this answer starts when it has room.",
+      text: "The server is busy: this answer starts when a worker is free.",
     });
     this.answer.before(this.queuedNote);
   }
