@@ -120,6 +120,7 @@ def bench_settings(**env: str) -> Settings:
         "WS_FRAME_RATE_LIMIT": "1000000",
         "CHAT_RATE_LIMIT": "1000000",
         "WS_QUEUE_SIZE": "100000",
+        "WS_MAX_PER_USER": "100000",  # ws_fanout's clients are all one user
         **{k: v for k, v in os.environ.items() if k in names},
         **env,
     }
