@@ -189,12 +189,7 @@ class EventWriter:
 
     async def _alone(self, item: Pending) -> None:
         try:
-            async with self.log.db.begin() as session:
-                if await self.log.ended_runs(session, [item.run_id]):
-                    raise RunEnded(item.run_id)
-                envelopes = await self.log.append_in(
-                    session, item.thread_id, item.run_id, item.events
-                )
+            envelopes = await self.log.append_alone(item.thread_id, item.run_id, item.events)
         except Exception as error:
             if not item.done.done():
                 item.done.set_exception(error)

@@ -98,6 +98,12 @@ class EventLog:
             return []
         if self.writer.running:
             return await self.writer.append(thread_id, run_id, events)
+        return await self.append_alone(thread_id, run_id, events)
+
+    async def append_alone(
+        self, thread_id: str, run_id: str, events: Sequence[AgentEvent]
+    ) -> list[Envelope]:
+        """`events` in a transaction of their own; RunEnded if the run's end is recorded."""
         async with self.db.begin() as session:
             if await self.ended_runs(session, [run_id]):
                 raise RunEnded(run_id)
