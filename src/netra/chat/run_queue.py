@@ -74,7 +74,10 @@ class RunQueue:
         return item
 
     def withdraw_all(self) -> list[Waiting]:
-        return [item for run_id in list(self._waiting) if (item := self.withdraw(run_id))]
+        items = list(self._waiting.values())
+        self._waiting.clear()
+        self._turns.clear()
+        return items
 
     def _start(self, item: Waiting) -> None:
         self.running += 1
