@@ -12,9 +12,9 @@ from sqlalchemy import delete, select
 
 from netra.agents.events import AgentError, MessageDelta
 from netra.chat.errors import NoSuchThread
-from netra.chat.event_writer import RunEnded
 from netra.chat.eventlog import EventLog
 from netra.chat.models import RunEvent, threads_table
+from netra.chat.write_group import RunEnded
 from tests.support.chat import Server, new_thread
 
 APPENDS = 20  # per thread

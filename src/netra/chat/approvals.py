@@ -21,8 +21,8 @@ from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
 from netra.agents.events import AgentError, ApprovalResolved
 from netra.agents.run import Resumption
 from netra.agents.runtime import Agent
+from netra.chat.envelope import Envelope
 from netra.chat.errors import AlreadyResolved, NoSuchApproval, RunFinished
-from netra.chat.eventlog import Envelope
 from netra.chat.legs import Leg
 from netra.chat.models import ACTIVE, LEASED, Run, RunApproval, run_approvals_table, runs_table
 from netra.db.base import utcnow

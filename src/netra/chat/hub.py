@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netra.chat.bus import Notice
-from netra.chat.eventlog import Envelope, EventLog
+from netra.chat.envelope import Envelope
+from netra.chat.eventlog import EventLog
 from netra.chat.outbox import Outbox
 from netra.close_codes import Close
 from netra.health.metrics import Metrics

@@ -10,7 +10,7 @@ from netra.agents.approvals import Paused
 from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
 from netra.agents.events import AgentCompleted, AgentError
 from netra.agents.run import Resumption
-from netra.chat.eventlog import Envelope
+from netra.chat.envelope import Envelope
 from netra.chat.models import Message
 from netra.usage.store import Admission
 

@@ -26,8 +26,8 @@ from netra.chat.agent_stream import Item, coalesce, pump
 from netra.chat.approvals import Approvals
 from netra.chat.assistants import BUILTIN, Preset
 from netra.chat.bus import EventBus, Notice
-from netra.chat.event_writer import RunEnded
-from netra.chat.eventlog import Envelope, EventLog
+from netra.chat.envelope import Envelope
+from netra.chat.eventlog import EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.legs import Ending, Leg
 from netra.chat.models import ACTIVE, Run
@@ -37,6 +37,7 @@ from netra.chat.run_meters import RunMeters
 from netra.chat.run_queue import RunQueue, Waiting
 from netra.chat.store import Posted
 from netra.chat.userdata import ChatUserData
+from netra.chat.write_group import RunEnded
 from netra.db.base import utcnow
 from netra.health.metrics import Metrics
 from netra.settings import Settings
@@ -332,7 +333,6 @@ class RunManager:
         """End the run with `last` and `terminal` (netra.chat.run_end), then tell the bus;
         its answer is a child of `question`, shown if the question still is."""
         envelopes = await record_end(
-            self.db,
             self.events,
             self.metrics,
             run_id=run_id,

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.events import AgentEvent
 from netra.chat import tree
+from netra.chat.envelope import Envelope
 from netra.chat.errors import NoSuchMessage, NoSuchThread, NotAnAnswer, RunActive
-from netra.chat.eventlog import Envelope, EventLog
+from netra.chat.eventlog import EventLog
 from netra.chat.message_pages import MessagePage, page
 from netra.chat.models import (
     ACTIVE,
     Message,
-    MessageFile,
     Run,
     RunEvent,
     Thread,
@@ -26,6 +26,7 @@ from netra.chat.models import (
     messages_table,
     runs_table,
 )
+from netra.chat.write_group import Post
 from netra.db.base import new_id, utcnow
 
 
@@ -223,41 +224,18 @@ class ThreadStore:
         parent_id: str | tree.Shown | None = tree.SHOWN_LEAF,
     ) -> Posted | None:
         """Store a user message, its run and the run's first event (`started`, with the
-        thread's next seq) in one transaction, once per (thread, client_msg_id); the
-        thread then shows the message. None if the user has no such thread. The message
-        follows `parent_id` (None: a new root; default: what the thread shows)."""
+        thread's next seq) in one transaction (netra.chat.write_group), once per (thread,
+        client_msg_id); the thread then shows the message. None if the user has no such
+        thread. The message follows `parent_id` (None: a new root; default: what the
+        thread shows)."""
+        message, run = _new_turn(thread_id, text, client_msg_id)
+        run.provider, run.model, run.instance_id = provider, model, instance
+        run.lease_expires_at, run.admitted_on = lease_until, admitted_on
+        job = Post(user_id, message, run, started, parent_id, tuple(file_ids))
         try:
-            async with self.db.begin() as session:
-                message, run = _new_turn(thread_id, text, client_msg_id)
-                run.provider, run.model, run.instance_id = provider, model, instance
-                run.lease_expires_at, run.admitted_on = lease_until, admitted_on
-                # First the thread's row: it checks the owner, takes the next seq, says
-                # what the thread shows and holds the row's lock (PostgreSQL) until commit.
-                first, shown = await self.events.post_in(
-                    session, thread_id, run.id, started, user_id
-                )
-                events = [first]
-                # Under that lock: one run per thread at a time (rolled back if not). A
-                # repeated client_msg_id is found below: its run is this active one
-                # (RunActive) or its message is stored (IntegrityError).
-                active = await session.scalar(_ACTIVE_RUN, {"b_thread": thread_id})
-                if active is not None:
-                    raise RunActive(active, thread_id)
-                if parent_id is tree.SHOWN_LEAF:
-                    message.parent_id = shown
-                else:
-                    message.parent_id = await tree.parent_for(session, thread_id, parent_id)
-                await session.execute(_INSERT_MESSAGE, insert_values(message))
-                await session.execute(_INSERT_RUN, insert_values(run))
-                if file_ids:
-                    await session.execute(
-                        insert(MessageFile),
-                        [
-                            {"message_id": message.id, "file_id": file_id, "position": index}
-                            for index, file_id in enumerate(file_ids)
-                        ],
-                    )
-                await tree.show(session, thread_id, message.id)
+            # A repeated client_msg_id is found below: its run is the thread's active one
+            # (RunActive) or its message is stored (IntegrityError).
+            first: Envelope = await self.events.submit(job)
         except NoSuchThread:
             return None
         except RunActive:
@@ -280,7 +258,7 @@ class ThreadStore:
             if earlier is None:
                 raise
             return earlier
-        return Posted(message, run, True, events[0].seq - 1, tuple(events), attached=bool(file_ids))
+        return Posted(message, run, True, first.seq - 1, (first,), attached=bool(file_ids))
 
 
 _USERS_THREAD = select(Thread).where(

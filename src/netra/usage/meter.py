@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from netra.agents.events import (
     AgentCompleted,
     AgentError,
@@ -22,7 +20,7 @@ from netra.agents.mcp.tools import server_of
 from netra.agents.run import ProviderError
 from netra.health.metrics import Metrics
 from netra.usage.budgets import Limits
-from netra.usage.store import NOTHING_SPENT, Admission, UsageStore
+from netra.usage.store import NOTHING_SPENT, Admission, UsageRows, UsageStore
 from netra.usage.tally import Price, RunTally
 
 # The `server` label of Netra's own tools.
@@ -100,9 +98,23 @@ class RunMeter:
             None if self.price is None else self.price.cost(tally.input_tokens, tally.output_tokens)
         )
 
-    async def record(self, session: AsyncSession, terminal: AgentCompleted | AgentError) -> None:
-        """Metrics of the ended run, and its usage row and aggregates (in `session`)."""
+    def settle(self, terminal: AgentCompleted | AgentError) -> UsageRows | None:
+        """The ended run's usage rows, for the transaction that ends it (None when no
+        usage is kept). Its metrics wait for `count` (only the run's first end counts)."""
         self.tally.observe(terminal)
+        if self.store is None:
+            return None
+        completed = isinstance(terminal, AgentCompleted)
+        return self.store.rows(
+            self.tally,
+            status="completed" if completed else _failed(terminal),
+            error_code=None if isinstance(terminal, AgentCompleted) else terminal.code,
+            cost=self.cost,
+            admitted=self.admission is not None and self.admission.counted,
+        )
+
+    def count(self, terminal: AgentCompleted | AgentError) -> None:
+        """The metrics of the run's end, once it is recorded."""
         tally, cost = self.tally, self.cost
         self.metrics.tokens.labels(tally.model, "input").inc(tally.input_tokens)
         self.metrics.tokens.labels(tally.model, "output").inc(tally.output_tokens)
@@ -110,17 +122,6 @@ class RunMeter:
             self.metrics.cost.labels(tally.model).inc(cost)
         if isinstance(terminal, AgentError):
             self.metrics.run_errors.labels(terminal.code).inc()
-        if self.store is None:
-            return
-        completed = isinstance(terminal, AgentCompleted)
-        await self.store.record(
-            session,
-            tally,
-            status="completed" if completed else _failed(terminal),
-            error_code=None if isinstance(terminal, AgentCompleted) else terminal.code,
-            cost=cost,
-            admitted=self.admission is not None and self.admission.counted,
-        )
 
 
 def _failed(terminal: AgentCompleted | AgentError) -> str:

@@ -181,9 +181,21 @@ class UsageStore:
         cost: float | None,
         admitted: bool,
     ) -> None:
-        """Store the run's usage and add it to the aggregates, in the caller's
-        transaction (the one that ends the run): three statements built once."""
-        statements = _STATEMENTS[session.get_bind().dialect.name]
+        """Store one run's usage in the caller's transaction (see `rows`)."""
+        rows = self.rows(tally, status=status, error_code=error_code, cost=cost, admitted=admitted)
+        await write_usage(session, [rows])
+
+    @staticmethod
+    def rows(
+        tally: RunTally,
+        *,
+        status: str,
+        error_code: str | None,
+        cost: float | None,
+        admitted: bool,
+    ) -> UsageRows:
+        """The run's usage row and what it adds to the aggregates, written (write_usage)
+        in the transaction that ends the run."""
         first = tally.first_token_seconds
         key = {"user_id": tally.user_id, "day": tally.day}
         counts = {
@@ -193,53 +205,67 @@ class UsageStore:
             "tool_errors": tally.tool_errors,
             "duration_ms": tally.duration_ms,
         }
-        await session.execute(
-            statements.run,
-            {
-                **key,
-                **counts,
-                "run_id": tally.run_id,
-                "thread_id": tally.thread_id,
-                "model": tally.model,
-                "provider": tally.provider,
-                "assistant": tally.assistant,
-                "status": status,
-                "error_code": error_code,
-                "estimated": tally.estimated,
-                "first_token_ms": None if first is None else round(first * 1000),
-                "cost": cost,
-                "started_at": tally.started_at,
-                "finished_at": utcnow(),
-            },
-        )
-        await session.execute(
-            statements.daily,
-            {
-                **key,
-                **counts,
-                "model": tally.model,
-                "runs": 1,
-                "failed_runs": int(status != "completed"),
-                "estimated_runs": int(tally.estimated),
-                "cost": cost or 0.0,
-                "unpriced_runs": int(cost is None),
-            },
-        )
-        await session.execute(
-            statements.day,
-            {
-                **key,
-                "email": tally.email,
-                "tokens": tally.tokens,
-                "cost": cost or 0.0,
-                # Leaves its place in flight; a run no budget admitted still counts as a
-                # message of its day (an admitted one was counted when admitted).
-                "in_flight": -int(admitted),
-                "messages": int(not admitted),
-                "max_run_tokens": tally.tokens,
-                "max_run_cost": cost or 0.0,
-            },
-        )
+        run = {
+            **key,
+            **counts,
+            "run_id": tally.run_id,
+            "thread_id": tally.thread_id,
+            "model": tally.model,
+            "provider": tally.provider,
+            "assistant": tally.assistant,
+            "status": status,
+            "error_code": error_code,
+            "estimated": tally.estimated,
+            "first_token_ms": None if first is None else round(first * 1000),
+            "cost": cost,
+            "started_at": tally.started_at,
+            "finished_at": utcnow(),
+        }
+        daily = {
+            **key,
+            **counts,
+            "model": tally.model,
+            "runs": 1,
+            "failed_runs": int(status != "completed"),
+            "estimated_runs": int(tally.estimated),
+            "cost": cost or 0.0,
+            "unpriced_runs": int(cost is None),
+        }
+        day = {
+            **key,
+            "email": tally.email,
+            "tokens": tally.tokens,
+            "cost": cost or 0.0,
+            # Leaves its place in flight; a run no budget admitted still counts as a
+            # message of its day (an admitted one was counted when admitted).
+            "in_flight": -int(admitted),
+            "messages": int(not admitted),
+            "max_run_tokens": tally.tokens,
+            "max_run_cost": cost or 0.0,
+        }
+        return UsageRows(run, daily, day)
+
+
+@dataclass(frozen=True)
+class UsageRows:
+    """One ended run's usage: its `run_usage` row, and its share of `usage_daily` and of
+    `user_days`."""
+
+    run: dict[str, Any]
+    daily: dict[str, Any]
+    day: dict[str, Any]
+
+
+async def write_usage(session: AsyncSession, rows: list[UsageRows]) -> None:
+    """The usage of runs ending in one transaction: three statements (executemany), the
+    aggregate rows taken in key order (every transaction takes them so: no deadlock)."""
+    statements = _STATEMENTS[session.get_bind().dialect.name]
+    ordered = sorted(
+        rows, key=lambda r: (r.daily["user_id"], str(r.daily["day"]), r.daily["model"])
+    )
+    await session.execute(statements.run, [r.run for r in ordered])
+    await session.execute(statements.daily, [r.daily for r in ordered])
+    await session.execute(statements.day, [r.day for r in ordered])
 
 
 class _Statements:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from netra.chat.eventlog import Envelope
+from netra.chat.envelope import Envelope
 
 
 @dataclass(frozen=True)
