@@ -44,7 +44,7 @@ from netra.ratelimit import RateLimiter
 from netra.runtime import Runtime
 from netra.settings import Settings
 from netra.tokens import Principal, TokenRejected
-from netra.usage.budgets import QuotaExceeded
+from netra.usage.budgets import Limits, QuotaExceeded
 from netra.usage.store import Admission, UsageStore
 
 # How long an interrupting message waits for the run it stops to record its end.
@@ -147,11 +147,21 @@ class ChatBackend:
         if count > limit:
             raise RateLimited(round(resets_in, 3), limit)
 
-    async def admit(self, user: Principal) -> Admission:
+    async def _look_up(self, user: Principal, thread_id: str) -> tuple[Thread, Limits]:
+        """The user's thread (else NoSuchThread) and the limits of their budgets, in one
+        read: what a message needs before it is posted."""
+        async with self.threads.db() as session:
+            thread = await self.threads.get_in(session, user.subject, thread_id)
+            if thread is None:
+                raise NoSuchThread(thread_id)
+            return thread, await self.usage.limits_for(session, user)
+
+    async def admit(self, user: Principal, limits: Limits | None = None) -> Admission:
         """Let one more run of `user` in under their budgets, or raise `QuotaExceeded`
-        naming the limit and when it resets."""
+        naming the limit and when it resets. `limits`: read just now (none apply: no
+        write)."""
         try:
-            return await self.usage.admit(user)
+            return await self.usage.admit(user, limits)
         except QuotaExceeded as exc:
             self.runtime.metrics.quota_refusals.labels(exc.limit).inc()
             raise
@@ -209,8 +219,7 @@ class ChatBackend:
         self.check_length(text)
         self.check_model(model, user.roles)
         await self.check_rate(user.subject)
-        if interrupt or file_ids:
-            await self.own_thread(user.subject, thread_id)
+        thread, limits = await self._look_up(user, thread_id)
         file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
         # An interrupting message stops the run it finds; one started meanwhile (another
         # tab) is found by the post's own check and stopped too, a few times at most.
@@ -220,7 +229,7 @@ class ChatBackend:
                     await self.runs.stop(
                         run_id, thread_id, "interrupted by a newer message", INTERRUPT_WAIT
                     )
-            admission = await self.admit(user)
+            admission = await self.admit(user, limits)
             try:
                 posted = await self.post_message(
                     user.subject,
@@ -232,6 +241,7 @@ class ChatBackend:
                     roles=user.roles,
                     file_ids=file_ids,
                     parent_id=parent_id,
+                    thread=thread,
                 )
             except RunActive:
                 if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
@@ -270,11 +280,13 @@ class ChatBackend:
         roles: Iterable[str] = ("user",),
         file_ids: Sequence[str] = (),
         parent_id: str | Shown | None = SHOWN_LEAF,
+        thread: Thread | None = None,
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
         client_msg_id); None if the user has no such thread. The run uses `model`, else
         the thread's, else the catalog's default; raises `ModelNotAllowed` for a model
-        these roles may not use. An `admission` that starts no run is given back."""
+        these roles may not use. An `admission` that starts no run is given back.
+        `thread`: the user's thread, read just now (else it is read here)."""
         try:
             counted = admission is not None and admission.counted
             posted = await self._post(
@@ -287,6 +299,7 @@ class ChatBackend:
                 admitted_on=admission.day if admission is not None and counted else None,
                 file_ids=file_ids,
                 parent_id=parent_id,
+                thread=thread,
             )
         except BaseException:
             if admission is not None:
@@ -315,8 +328,9 @@ class ChatBackend:
         admitted_on: date | None,
         file_ids: Sequence[str] = (),
         parent_id: str | Shown | None,
+        thread: Thread | None,
     ) -> tuple[Posted, Agent, Preset] | None:
-        chosen = await self._agent_for(user_id, thread_id, model, roles)
+        chosen = await self._agent_for(user_id, thread_id, model, roles, thread)
         if chosen is None:
             return None
         entry, agent, preset = chosen
@@ -337,12 +351,18 @@ class ChatBackend:
         return None if posted is None else (posted, agent, preset)
 
     async def _agent_for(
-        self, user_id: str, thread_id: str, model: str | None, roles: Iterable[str]
+        self,
+        user_id: str,
+        thread_id: str,
+        model: str | None,
+        roles: Iterable[str],
+        thread: Thread | None = None,
     ) -> tuple[ModelEntry, Agent, Preset] | None:
         """The model and assistant a run of the thread uses; None if the user has no
-        such thread."""
+        such thread. `thread`: read already."""
         models = self.model_set
-        thread = await self.threads.get(user_id, thread_id)
+        if thread is None:
+            thread = await self.threads.get(user_id, thread_id)
         if thread is None:
             return None
         preset = await self.assistants.for_run(user_id, thread.assistant_id)

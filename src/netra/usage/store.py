@@ -118,33 +118,36 @@ class UsageStore:
         own = next((Limits.of(b) for b in budgets if b.scope == "user"), None)
         return effective(own, [Limits.of(b) for b in budgets if b.scope == "role"])
 
-    async def admit(self, user: Principal) -> Admission:
+    async def admit(self, user: Principal, limits: Limits | None = None) -> Admission:
         """Count one message and one run in flight against the user's budgets (nothing
         is counted when none applies); `QuotaExceeded` naming the first limit reached.
+        `limits`: the user's, read just now; when none applies, nothing is read again.
 
         One upsert: a new day row is the first message of the day; an existing one is
         counted only if the room conditions hold on it, as the database sees it."""
         day = utcnow().date()
+        if limits is not None and not limits.any:
+            return Admission(day, limits, NOTHING_SPENT, user.email, counted=False)
         for _ in range(3):  # a refusal with room left means a run ended meanwhile: retry
             async with self.db.begin() as session:
-                limits = await self.limits_for(session, user)
-                if not limits.any:
-                    return Admission(day, limits, NOTHING_SPENT, user.email, counted=False)
+                limits = current = await self.limits_for(session, user)
+                if not current.any:
+                    return Admission(day, current, NOTHING_SPENT, user.email, counted=False)
                 month = (0, 0.0)
                 if limits.tokens_per_month is not None or limits.cost_per_month is not None:
                     month = await self._month_before(session, user.subject, day)
                 spent = _spent_before(month)
-                refusal = _which(limits, spent, day)  # the month's earlier days, at least
+                refusal = _which(current, spent, day)  # the month's earlier days, at least
                 if refusal is None:
-                    row = await session.execute(_admission(session, user, day, limits, month))
+                    row = await session.execute(_admission(session, user, day, current, month))
                     counted = row.scalars().first()
                     if counted is not None:
-                        return Admission(day, limits, _spent(counted, month), user.email)
+                        return Admission(day, current, _spent(counted, month), user.email)
                     spent = await self.spent(session, user.subject, day)
-                    refusal = _which(limits, spent, day)
+                    refusal = _which(current, spent, day)
             if refusal is not None:
                 raise refusal
-        raise _which(limits, spent, day, strict=True) or AssertionError("unreachable")
+        raise _which(current, spent, day, strict=True) or AssertionError("unreachable")
 
     async def release(self, user_id: str, admission: Admission) -> None:
         """Give back an admission that started no run (a repeated client_msg_id)."""
