@@ -56,3 +56,29 @@ async def test_a_connection_dropped_while_idle_is_replaced(
         await engine.dispose()
     finally:
         await drop_pg_database(name)
+
+
+async def test_a_burst_waits_for_the_pools_connections_instead_of_opening_more(
+    make_settings: SettingsFactory,
+) -> None:
+    """More transactions at once than DB_POOL_SIZE take turns on the same connections:
+    none is opened for the burst and closed after it (that churn cost more CPU than the
+    rest of a message)."""
+    name = await create_pg_database()
+    try:
+        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        engine = db.create_engine(make_settings(DATABASE_URL=url, DB_POOL_SIZE="3"))
+
+        async def backend_pid() -> int:
+            async with engine.connect() as connection:
+                pid = await connection.scalar(text("SELECT pg_backend_pid()"))
+                await asyncio.sleep(0.01)  # held, while the others want one
+                return int(pid)
+
+        first = set(await asyncio.gather(*(backend_pid() for _ in range(30))))
+        again = set(await asyncio.gather(*(backend_pid() for _ in range(30))))
+        assert len(first) == 3
+        assert again == first  # the same connections, kept open
+        await engine.dispose()
+    finally:
+        await drop_pg_database(name)

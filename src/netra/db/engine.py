@@ -45,10 +45,14 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # A fixed set of connections, no overflow: under a burst a transaction waits for one
+    # (DB_POOL_TIMEOUT) rather than opening another that is closed again when it is
+    # done; that churn (TCP, authentication, statements prepared again) cost more CPU
+    # than the whole rest of a message (docs/architecture.md, Performance).
     engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=0,
         pool_timeout=settings.db_pool_timeout,
         connect_args={"timeout": settings.db_connect_timeout},
     )

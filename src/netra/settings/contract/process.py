@@ -128,8 +128,12 @@ class ProcessSettings(BaseModel):
     db_pool_size: Annotated[
         int,
         Field(ge=1, le=200),
-        Spec(DATABASE, "PostgreSQL connections per process (SQLite uses one)."),
-    ] = 5
+        Spec(
+            DATABASE,
+            "PostgreSQL connections per process, kept open (SQLite uses one); a "
+            "transaction beyond them waits for one (DB_POOL_TIMEOUT).",
+        ),
+    ] = 10
     db_pool_timeout: Annotated[
         Seconds,
         Spec(
