@@ -31,6 +31,7 @@ from netra.chat.errors import (
 from netra.chat.eventlog import EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.hub import Hub
+from netra.chat.lookups import MessageLookups
 from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
 from netra.chat.runs import FINISHED, RunManager
@@ -76,6 +77,7 @@ class ChatBackend:
     usage: UsageStore
     files: FileLibrary
     assistants: Assistants
+    lookups: MessageLookups
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0
@@ -148,13 +150,12 @@ class ChatBackend:
             raise RateLimited(round(resets_in, 3), limit)
 
     async def _look_up(self, user: Principal, thread_id: str) -> tuple[Thread, Limits]:
-        """The user's thread (else NoSuchThread) and the limits of their budgets, in one
-        read: what a message needs before it is posted."""
-        async with self.threads.db() as session:
-            thread = await self.threads.get_in(session, user.subject, thread_id)
-            if thread is None:
-                raise NoSuchThread(thread_id)
-            return thread, await self.usage.limits_for(session, user)
+        """The user's thread (else NoSuchThread) and the limits of their budgets: what a
+        message needs before it is posted, read with other messages' (netra.chat.lookups)."""
+        thread, limits = await self.lookups.look_up(user, thread_id)
+        if thread is None:
+            raise NoSuchThread(thread_id)
+        return thread, limits
 
     async def admit(self, user: Principal, limits: Limits | None = None) -> Admission:
         """Let one more run of `user` in under their budgets, or raise `QuotaExceeded`

@@ -19,6 +19,7 @@ from netra.chat.bus import create_bus
 from netra.chat.eventlog import EventLog
 from netra.chat.files import DatabaseFileStore, FileLibrary
 from netra.chat.hub import Hub
+from netra.chat.lookups import MessageLookups
 from netra.chat.mcp_server import PATH as MCP_PATH
 from netra.chat.mcp_server import McpEndpoint
 from netra.chat.routes import (
@@ -185,6 +186,7 @@ class ChatComponent:
             usage=usage,
             files=files,
             assistants=Assistants(runtime.db, models),
+            lookups=MessageLookups(runtime.db, usage),
         )
         # Revocations end open streams (docs/auth.md): the verifier's list says when.
         backend.streams.attach(getattr(runtime.verifier, "revocations", None))

@@ -78,12 +78,7 @@ class ThreadStore:
 
     async def get(self, user_id: str, thread_id: str) -> Thread | None:
         async with self.db() as session:
-            return await self.get_in(session, user_id, thread_id)
-
-    @staticmethod
-    async def get_in(session: AsyncSession, user_id: str, thread_id: str) -> Thread | None:
-        """The user's thread, in the caller's session; None if it is not theirs."""
-        return await session.scalar(_USERS_THREAD, {"b_thread": thread_id, "b_user": user_id})
+            return await session.scalar(_USERS_THREAD, {"b_thread": thread_id, "b_user": user_id})
 
     async def list_for(self, user_id: str, limit: int, offset: int) -> list[Thread]:
         async with self.db() as session:

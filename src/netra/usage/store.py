@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -111,12 +111,25 @@ class UsageStore:
 
     async def limits_for(self, session: AsyncSession, user: Principal) -> Limits:
         """The user's effective limits, read now (a change applies at once everywhere)."""
-        rows = await session.execute(
-            _BUDGETS_OF, {"b_user": user.subject, "b_roles": sorted(user.roles)}
-        )
-        budgets = list(rows.scalars())
-        own = next((Limits.of(b) for b in budgets if b.scope == "user"), None)
-        return effective(own, [Limits.of(b) for b in budgets if b.scope == "role"])
+        key = (user.subject, tuple(sorted(user.roles)))
+        return (await self.limits_of(session, [key]))[key]
+
+    @staticmethod
+    async def limits_of(
+        session: AsyncSession, users: Sequence[tuple[str, tuple[str, ...]]]
+    ) -> dict[tuple[str, tuple[str, ...]], Limits]:
+        """The effective limits of several users ((id, roles) each), in one read."""
+        names = sorted({user_id for user_id, _ in users})
+        roles = sorted({role for _, held in users for role in held})
+        rows = await session.execute(_BUDGETS_OF, {"b_users": names, "b_roles": roles})
+        own: dict[str, Limits] = {}
+        of_role: dict[str, Limits] = {}
+        for budget in rows.scalars():
+            (own if budget.scope == "user" else of_role)[budget.name] = Limits.of(budget)
+        return {
+            (user_id, held): effective(own.get(user_id), [of_role[r] for r in held if r in of_role])
+            for user_id, held in users
+        }
 
     async def admit(self, user: Principal, limits: Limits | None = None) -> Admission:
         """Count one message and one run in flight against the user's budgets (nothing
@@ -297,7 +310,7 @@ class _Statements:
 
 # Built once (every message reads it): no statement to build and key per call.
 _BUDGETS_OF = select(Budget).where(
-    ((Budget.scope == "user") & (Budget.name == bindparam("b_user")))
+    ((Budget.scope == "user") & Budget.name.in_(bindparam("b_users", expanding=True)))
     | ((Budget.scope == "role") & Budget.name.in_(bindparam("b_roles", expanding=True)))
 )
 _STATEMENTS = {
