@@ -1,8 +1,8 @@
-"""What a message needs read before it is posted (its thread, and its user's budget
-limits), for every message that arrives in the same turn of the event loop in one read:
-a thousand people pressing Send at once cost a few dozen reads, not a thousand pool
-checkouts (aiodataloader batches the keys; nothing is cached across batches, so a
-budget or a thread's model changed just now applies to the next message)."""
+"""Reads that every message makes, for all the messages of one turn of the event loop
+at once: before it is posted, its thread and its user's budget limits; when its run
+starts, its thread's turns (the run's history). A thousand people pressing Send at once
+cost a few dozen reads, not a thousand pool checkouts (aiodataloader batches the keys;
+nothing is cached across batches, so what changed just now applies to the next one)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from netra.chat import tree
 from netra.chat.models import Thread
 from netra.tokens import Principal
 from netra.usage.budgets import Limits
@@ -52,6 +53,29 @@ class MessageLookups:
             mine = thread if thread is not None and thread.user_id == key.user_id else None
             answers.append((mine, limits[user]))
         return answers
+
+
+class TurnsLoader:
+    """Threads' turns (netra.chat.tree.Turns), for runs starting together."""
+
+    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+        self.db = db
+        self._loader: DataLoader[tuple[str, str], tree.Turns] | None = None
+
+    async def turns(self, user_id: str, thread_id: str) -> tree.Turns:
+        """The thread's turns; none unless it is `user_id`'s."""
+        if self._loader is None:
+            self._loader = DataLoader(self._load, cache=False, max_batch_size=MAX_BATCH)
+        return await self._loader.load((user_id, thread_id))
+
+    async def _load(self, keys: Sequence[tuple[str, str]]) -> list[tree.Turns]:
+        threads = sorted({thread_id for _, thread_id in keys})
+        found: dict[tuple[str, str], tree.Turns] = {}
+        async with self.db() as session:
+            rows = await session.execute(tree.TURNS_OF_THREADS, {"b_threads": threads})
+            for thread_id, owner, id, parent, role, content in rows:
+                found.setdefault((owner, thread_id), {})[id] = (parent, role, content)
+        return [found.get(key, {}) for key in keys]
 
 
 _THREADS = select(Thread).where(Thread.id.in_(bindparam("b_ids", expanding=True)))

@@ -30,6 +30,7 @@ from netra.chat.envelope import Envelope
 from netra.chat.eventlog import EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.legs import Ending, Leg
+from netra.chat.lookups import TurnsLoader
 from netra.chat.models import ACTIVE, Run
 from netra.chat.run_end import RUN_AND_OWNER, record_end
 from netra.chat.run_leases import Leases
@@ -80,6 +81,7 @@ class RunManager:
         # The agent of a catalog model id, for a run resumed after an approval.
         self.agents = agents
         self.approvals = Approvals(self)
+        self.turns = TurnsLoader(db)  # runs starting together read their histories at once
         self.leases = Leases(self)
         self.instance_id = instance_id
         self.tasks: dict[str, asyncio.Task[None]] = {}
@@ -228,7 +230,7 @@ class RunManager:
     async def _drive(
         self, leg: Leg, meter: RunMeter, agent: Agent
     ) -> tuple[Ending, list[AgentEvent]]:
-        data = ChatUserData(self.db, leg.user_id, leg.thread_id, leg.question)
+        data = ChatUserData(self.db, leg.user_id, leg.thread_id, leg.question, self.turns)
         attached: tuple[Attachment, ...] = ()
         if self.files is not None and leg.message is not None and leg.attached:  # not a resume
             attached = await self.files.for_run(leg.message.id)

@@ -69,11 +69,19 @@ _SKELETON = (
     .where(_m.c.thread_id == bindparam("b_thread"))
     .order_by(_m.c.created_at, _m.c.id)
 )
-# Every turn of a thread of `b_user`'s, for the branch a run answers.
+# Every turn of a thread of `b_user`'s, for the branch a run answers (and of several
+# threads at once, with their owners: netra.chat.lookups).
 _TURNS = (
     select(_m.c.id, _m.c.parent_id, _m.c.role, _m.c.content)
     .join(threads_table, threads_table.c.id == _m.c.thread_id)
     .where(_m.c.thread_id == bindparam("b_thread"), threads_table.c.user_id == bindparam("b_user"))
+)
+TURNS_OF_THREADS = (
+    select(
+        _m.c.thread_id, threads_table.c.user_id, _m.c.id, _m.c.parent_id, _m.c.role, _m.c.content
+    )
+    .join(threads_table, threads_table.c.id == _m.c.thread_id)
+    .where(_m.c.thread_id.in_(bindparam("b_threads", expanding=True)))
 )
 _CHILDREN = (
     select(_m.c.id)
@@ -103,13 +111,23 @@ async def history(
     (`before`: without it); nothing unless the thread is `user_id`'s."""
     rows = await session.execute(_TURNS, {"b_thread": thread_id, "b_user": user_id})
     turns = {id: (parent, role, content) for id, parent, role, content in rows}
-    branch: list[tuple[str, str]] = []
+    return branch(turns, message_id, before=before)
+
+
+# A thread's turns: message id -> (parent id, role, content).
+Turns = dict[str, tuple[str | None, str, str]]
+
+
+def branch(turns: Turns, message_id: str, *, before: bool = False) -> list[tuple[str, str]]:
+    """(role, content) of the turns of `message_id`'s branch, root first, up to it
+    (`before`: without it)."""
+    path: list[tuple[str, str]] = []
     at = turns[message_id][0] if before and message_id in turns else message_id
-    while at is not None and at in turns and len(branch) < len(turns):
+    while at is not None and at in turns and len(path) < len(turns):
         parent, role, content = turns[at]
-        branch.append((role, content))
+        path.append((role, content))
         at = parent
-    return branch[::-1]
+    return path[::-1]
 
 
 async def siblings(session: AsyncSession, thread_id: str, parent_id: str | None) -> list[str]:

@@ -9,6 +9,7 @@ from netra.agents.runtime import ChatTurn, DocumentHit, MessageHit
 from netra.agents.tools import ToolError
 from netra.chat import tree
 from netra.chat.errors import EmptyQuery, QueryTooLong
+from netra.chat.lookups import TurnsLoader
 from netra.chat.models import FileChunk
 from netra.chat.search import Hit, SearchIndex
 
@@ -22,8 +23,10 @@ class ChatUserData:
         user_id: str,
         thread_id: str,
         question_id: str | None = None,
+        turns: TurnsLoader | None = None,
     ) -> None:
         self.db = db
+        self.turns = turns  # reads the history with other runs' (netra.chat.lookups)
         self.user_id = user_id
         self.thread_id = thread_id
         # The message the run answers (None: the thread's shown branch).
@@ -90,11 +93,17 @@ class ChatUserData:
     async def thread_history(self, before: bool = False) -> list[ChatTurn]:
         """The turns of the branch this run answers, root first, up to its question
         (`before`: without it); other branches are not the agent's to see."""
-        async with self.db() as session:
-            start = self.question_id or await tree.shown_leaf(session, self.thread_id)
-            if start is None:
-                return []
-            turns = await tree.history(session, self.user_id, self.thread_id, start, before=before)
+        if self.question_id is not None and self.turns is not None:
+            thread = await self.turns.turns(self.user_id, self.thread_id)
+            turns = tree.branch(thread, self.question_id, before=before)
+        else:
+            async with self.db() as session:
+                start = self.question_id or await tree.shown_leaf(session, self.thread_id)
+                if start is None:
+                    return []
+                turns = await tree.history(
+                    session, self.user_id, self.thread_id, start, before=before
+                )
         return [
             ChatTurn("assistant" if role == "assistant" else "user", text) for role, text in turns
         ]
