@@ -16,6 +16,7 @@ from netra.agents.mcp import McpConnection, McpManager
 from netra.chat.assistants import Assistants
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
+from netra.chat.event_writer import LANES
 from netra.chat.eventlog import EventLog
 from netra.chat.files import DatabaseFileStore, FileLibrary
 from netra.chat.hub import Hub
@@ -150,7 +151,9 @@ class ChatComponent:
         else:
             models = await self._start_models(settings)
         self.models = models
-        events_log = EventLog(runtime.db, linger=settings.event_linger / 1000)
+        # SQLite has one connection: its groups go one at a time.
+        lanes = 1 if runtime.engine.dialect.name == "sqlite" else LANES
+        events_log = EventLog(runtime.db, linger=settings.event_linger / 1000, lanes=lanes)
         bus = create_bus(settings, runtime.instance_id)
         limiter: RateLimiter = MemoryRateLimiter()
         client = getattr(bus, "client", None)

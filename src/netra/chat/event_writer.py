@@ -21,49 +21,57 @@ logger = logging.getLogger(__name__)
 
 MAX_GROUP = 200  # jobs per transaction: bounds a group's locks and its latency
 MAX_LINGER = 0.05  # seconds; EVENT_LINGER is capped well below it in the contract
+LANES = 3  # groups written at once on PostgreSQL (measured: docs/architecture.md)
 
 
 class EventWriter:
     """One task per process writes every job handed to it; `submit` awaits its turn.
     Not started (or stopped), the event log hands it nothing and writes each job alone."""
 
-    def __init__(self, log: EventLog, linger: float = 0.002) -> None:
+    def __init__(self, log: EventLog, linger: float = 0.002, lanes: int = 1) -> None:
         self.log = log
         self.linger = min(max(linger, 0.0), MAX_LINGER)
+        # Groups written at once, each on its own connection: while one waits on the
+        # database the next forms and goes (PostgreSQL; SQLite's one connection takes
+        # one at a time). Their locks, taken in one order, keep them from deadlocking.
+        self.lanes = max(1, lanes)
         self.pending: list[Job] = []
-        self.current: list[Job] = []  # the group being written
         self.wake = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
+        self.tasks: list[asyncio.Task[None]] = []
         self.closing = False
         self.groups = 0  # transactions committed, and the jobs they carried
         self.grouped = 0
-        self._company = False  # the last group had more than one append
+        self._company = False  # the last group had more than one job
 
     @property
     def running(self) -> bool:
         # A task that died (it should not) takes no more jobs: they are written alone.
-        return self.task is not None and not self.task.done() and not self.closing
+        return bool(self.tasks) and not any(t.done() for t in self.tasks) and not self.closing
 
     def start(self) -> None:
         """Run the writer in an empty context: its transactions' spans and log fields
         belong to no run, whichever one happened to start it."""
-        if self.task is None:
+        if not self.tasks:
             self.closing = False
-            self.task = asyncio.create_task(
-                self._loop(), name="event-writer", context=contextvars.Context()
-            )
+            self.tasks = [
+                asyncio.create_task(
+                    self._loop(), name=f"event-writer-{lane}", context=contextvars.Context()
+                )
+                for lane in range(self.lanes)
+            ]
 
     async def stop(self) -> None:
-        """Write every job handed over so far, then end the task."""
-        task, self.task = self.task, None
-        if task is None:
+        """Write every job handed over so far, then end the tasks."""
+        tasks, self.tasks = self.tasks, []
+        if not tasks:
             return
         self.closing = True
         self.wake.set()
-        try:
-            await task
-        except Exception:  # it died earlier; its waiters were failed then
-            logger.exception("the event writer had stopped on an error")
+        for task in tasks:
+            try:
+                await task
+            except Exception:  # it died earlier; its waiters were failed then
+                logger.exception("the event writer had stopped on an error")
         if self.groups:
             average = self.grouped / self.groups
             logger.info(
@@ -92,14 +100,15 @@ class EventWriter:
             raise
 
     async def _loop(self) -> None:
+        mine: list[Job] = []  # the group this lane writes
         try:
-            await self._groups()
+            await self._groups(mine)
         finally:  # cancelled (not stopped): nobody may wait forever for an answer
-            for item in [*self.current, *self.pending]:
+            for item in [*mine, *self.pending]:
                 if not item.done.done():
                     item.done.set_exception(RuntimeError("the event writer was stopped"))
 
-    async def _groups(self) -> None:
+    async def _groups(self, mine: list[Job]) -> None:
         while True:
             if not self.pending:
                 if self.closing:
@@ -110,11 +119,13 @@ class EventWriter:
             # Linger only when there was company last time: a lone run pays no wait.
             if self.linger and self._company and len(self.pending) < MAX_GROUP:
                 await asyncio.sleep(self.linger)
+                if not self.pending:  # another lane took them meanwhile
+                    continue
             group, self.pending = self.pending[:MAX_GROUP], self.pending[MAX_GROUP:]
-            self.current = group
+            mine[:] = group
             self._company = len(group) > 1
             await self._write(group)
-            self.current = []
+            mine.clear()
 
     async def _write(self, group: list[Job]) -> None:
         try:

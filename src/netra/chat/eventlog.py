@@ -31,9 +31,11 @@ _NEXT_SEQS_OWNED = _NEXT_SEQS.where(_threads.c.user_id == bindparam("b_owner"))
 class EventLog:
     """Appends and reads `run_events`; the only writer of `threads.last_seq`."""
 
-    def __init__(self, db: async_sessionmaker[AsyncSession], linger: float = 0.002) -> None:
+    def __init__(
+        self, db: async_sessionmaker[AsyncSession], linger: float = 0.002, lanes: int = 1
+    ) -> None:
         self.db = db
-        self.writer = EventWriter(self, linger)
+        self.writer = EventWriter(self, linger, lanes)
 
     async def append(
         self, thread_id: str, run_id: str, events: Sequence[AgentEvent]

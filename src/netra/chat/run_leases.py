@@ -13,6 +13,7 @@ from sqlalchemy import update
 from netra.agents.events import AgentError
 from netra.chat.models import ACTIVE, LEASED, Run
 from netra.chat.run_end import RUN_AND_OWNER
+from netra.chat.write_group import lock_runs
 from netra.db.base import utcnow
 
 if TYPE_CHECKING:
@@ -45,11 +46,14 @@ class Leases:
         if not mine:
             return
         async with runs.db.begin() as session:
-            await session.execute(
-                update(Run)
-                .where(Run.id.in_(mine), Run.status.in_(ACTIVE))
-                .values(lease_expires_at=runs.lease_until())
-            )
+            # Locked first in id order, as the event writer's groups lock runs: an UPDATE
+            # of many ids may take them in the table's order, and deadlock with a group.
+            status = await lock_runs(session, mine)
+            live = sorted(run_id for run_id, state in status.items() if state in ACTIVE)
+            if live:
+                await session.execute(
+                    update(Run).where(Run.id.in_(live)).values(lease_expires_at=runs.lease_until())
+                )
 
     async def sweep(self) -> int:
         """Fail every leased run whose lease expired (a waiting run holds none); returns

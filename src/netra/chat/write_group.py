@@ -156,10 +156,9 @@ class _Group:
 
     async def lock(self, jobs: Sequence[Job]) -> None:
         session = self.session
-        run_ids = sorted({job.run_id for job in jobs if not isinstance(job, Post)})
+        run_ids = [job.run_id for job in jobs if not isinstance(job, Post)]
         if run_ids:
-            found = await session.execute(_LOCK_RUNS, {"b_runs": run_ids})
-            self.status = {str(row[0]): str(row[1]) for row in found}
+            self.status = await lock_runs(session, run_ids)
         thread_ids = sorted({job.thread_id for job in jobs})
         rows = await session.execute(_LOCK_THREADS, {"b_threads": thread_ids})
         self.threads = {id: _Thread(owner, last, leaf) for id, owner, last, leaf in rows}
@@ -224,6 +223,13 @@ class _Group:
         self.busy[job.thread_id] = job.run.id
         thread.leaf = job.message.id
         return self.numbered(job, thread, [job.started])[0]
+
+
+async def lock_runs(session: AsyncSession, run_ids: Sequence[str]) -> dict[str, str]:
+    """Lock these runs' rows (PostgreSQL) in id order, the order every transaction
+    that locks several runs takes them (no deadlock); their statuses."""
+    found = await session.execute(_LOCK_RUNS, {"b_runs": sorted(set(run_ids))})
+    return {str(row[0]): str(row[1]) for row in found}
 
 
 async def _write_rows(
