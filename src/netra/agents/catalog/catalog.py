@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from netra.agents.catalog.schema import AssistantEntry, McpServerEntry, ModelEntry
 from netra.errors import DomainError
@@ -39,7 +40,12 @@ class Catalog:
         return next((entry for entry in self.models if entry.default), self.models[0])
 
     def model(self, model_id: str) -> ModelEntry | None:
-        return next((entry for entry in self.models if entry.id == model_id), None)
+        return self._by_id.get(model_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, ModelEntry]:
+        """The models by id (the first of an id wins); every run prices itself by one."""
+        return {entry.id: entry for entry in reversed(self.models)}
 
     def usable(self, roles: Iterable[str]) -> list[ModelEntry]:
         """The models a caller with these roles may use, in the file's order."""
