@@ -19,7 +19,7 @@ from netra.tokens import Principal
 from netra.usage.budgets import Limits
 from netra.usage.store import UsageStore
 
-MAX_BATCH = 1  # keys per read: bounds one statement's parameters
+MAX_BATCH = 500  # keys per read: bounds one statement's parameters
 
 
 @dataclass(frozen=True)
