@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from typing import Annotated, Literal
 
 import pytest
@@ -174,3 +175,25 @@ async def test_a_run_given_some_tools_is_offered_and_may_call_only_those(
     assert registry.openai_specs(nothing) == []
     refused = await registry.call("calculator", {"expression": "1"}, nothing, "c3")
     assert refused.error == "Unknown tool 'calculator'; available tools: none."
+
+
+def test_the_specs_text_is_the_offered_specs_and_follows_the_registry(
+    context: RunContext,
+) -> None:
+    registry = default_tools()
+    given = dataclasses.replace(context, tools=frozenset({"calculator"}))
+    for ctx in (context, given, context, given):  # built once per set, the same each time
+        assert json.loads(registry.specs_text(ctx)) == registry.openai_specs(ctx)
+    assert [s["function"]["name"] for s in json.loads(registry.specs_text(given))] == ["calculator"]
+    registry.remove("calculator")  # a tool withdrawn is withdrawn from the text too
+    assert json.loads(registry.specs_text(given)) == []
+    assert "calculator" not in registry.specs_text(context)
+
+    @registry.tool
+    async def calculator(expression: str) -> str:
+        """Another calculator, registered under the same name."""
+        return expression
+
+    text = json.loads(registry.specs_text(given))
+    assert text == registry.openai_specs(given)
+    assert text[0]["function"]["description"].startswith("Another calculator")

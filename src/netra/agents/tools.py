@@ -168,6 +168,9 @@ def tool(
 ToolT = TypeVar("ToolT", bound=CallableTool)
 
 
+MAX_SPEC_TEXTS = 64  # sets of offered tools whose specs' text a registry keeps
+
+
 class ToolRegistry:
     """The tools one agent may call, by name, and the one place they are called."""
 
@@ -175,6 +178,8 @@ class ToolRegistry:
         self, tools: Sequence[CallableTool] | None = None, *, default_timeout: float = 10.0
     ) -> None:
         self._tools: dict[str, CallableTool] = {}
+        # specs_text's answers by the tools offered (their objects, held: ids stay theirs).
+        self._texts: dict[tuple[int, ...], tuple[tuple[CallableTool, ...], str]] = {}
         self.default_timeout = default_timeout
         for item in tools or []:
             self.add(item)
@@ -221,6 +226,20 @@ class ToolRegistry:
         return [
             item.openai_spec() for item in self if context is None or self.offers(item, context)
         ]
+
+    def specs_text(self, context: RunContext | None = None) -> str:
+        """`openai_specs` as JSON text (what a model's window must hold for them), built
+        once per set of offered tools: every run of an agent asks for it."""
+        offered = tuple(item for item in self if context is None or self.offers(item, context))
+        key = tuple(id(item) for item in offered)
+        kept = self._texts.get(key)
+        if kept is not None:
+            return kept[1]
+        if len(self._texts) >= MAX_SPEC_TEXTS:
+            self._texts.clear()
+        text = json.dumps([item.openai_spec() for item in offered])
+        self._texts[key] = (offered, text)
+        return text
 
     def needs_approval(
         self, name: str, arguments: Mapping[str, Any] | str, context: RunContext

@@ -8,7 +8,6 @@ and opening the fallback's part with an `agent_started` naming it.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -153,7 +152,7 @@ def _fit(
     fixed = [message, context.system_prompt(str(getattr(link.agent, "system_prompt", "")))]
     tools = getattr(link.agent, "tools", None)
     if isinstance(tools, ToolRegistry) and len(tools):
-        fixed.append(json.dumps(tools.openai_specs(context)))
+        fixed.append(tools.specs_text(context))
     fitted = fit_history(
         history,
         context_window=entry.context_window,
