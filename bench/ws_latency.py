@@ -228,10 +228,12 @@ async def many(port: int, users: int, messages: int) -> tuple[float, list[str], 
         later = sorted(lat)  # without the first wave: every user's first message
         for x in first:
             later.remove(x)
-        rest = f"; the rest p50 {ms(later, 0.5):.0f} ms, p99 {ms(later, 0.99):.0f} ms"
+        rest = ""
+        if later:  # a user of one message has none
+            rest = f"; the rest p50 {ms(later, 0.5):.0f} ms, p99 {ms(later, 0.99):.0f} ms"
         print(
             f"  the first wave ({len(first)} messages sent at once) p50 {ms(first, 0.5):.0f} ms, "
-            f"p99 {ms(first, 0.99):.0f} ms{rest if later else ''}"
+            f"p99 {ms(first, 0.99):.0f} ms{rest}"
         )
     return runs / elapsed, problems, lat
 
