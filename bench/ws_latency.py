@@ -47,10 +47,19 @@ class User:
         self.events: list[dict[str, Any]] = []
         self.problems: list[str] = []
         self.retries = 0  # requests answered `overloaded` and sent again, as a client does
+        self.step = "not started"
 
     async def converse(self, messages: int) -> None:
+        """The whole conversation; a failure names the step it stopped at."""
+        try:
+            await self._converse(messages)
+        except Exception as exc:
+            raise RuntimeError(f"{self.name} at {self.step}: {type(exc).__name__} {exc}") from exc
+
+    async def _converse(self, messages: int) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         url = f"http://127.0.0.1:{self.port}/api/threads"
+        self.step = "POST /api/threads"
         while True:
             made = await self.http.post(url, json={"title": "bench"}, headers=headers)
             if made.status_code != 503:
@@ -58,6 +67,7 @@ class User:
             self.retries += 1
             await asyncio.sleep(float(made.headers.get("retry-after", "1")))
         thread_id = made.json()["id"]
+        self.step = "the socket's handshake"
         async with websockets.connect(
             f"ws://127.0.0.1:{self.port}/ws",
             subprotocols=["netra.v1", f"bearer.{self.token}"],  # type: ignore[list-item]
@@ -66,8 +76,10 @@ class User:
         ) as ws:
             await ws.recv()  # hello
             for n in range(messages):
+                self.step = f"message {n}"
                 await self._message(ws, thread_id, n)
                 await self._ping(ws, n)
+        self.step = "the check against the event log"
         await self._check(thread_id, headers, messages)
 
     async def _message(self, ws: Any, thread_id: str, n: int) -> None:
