@@ -48,39 +48,59 @@ class User:
         self.problems: list[str] = []
         self.retries = 0  # requests answered `overloaded` and sent again, as a client does
         self.step = "not started"
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.thread_id = ""
+        self.ws: Any = None
 
     async def converse(self, messages: int) -> None:
-        """The whole conversation; a failure names the step it stopped at."""
+        """The whole conversation: ready, then talk."""
+        await self.prepare()
+        await self.talk(messages)
+
+    async def prepare(self) -> None:
+        """A thread and an open socket (the hello read), before the user sends anything."""
+        await self._named(self._prepare())
+
+    async def talk(self, messages: int) -> None:
+        """The messages, one after the other, then the check against the event log."""
+        await self._named(self._talk(messages))
+
+    async def _named(self, step: Any) -> None:
+        """A failure names the step it stopped at."""
         try:
-            await self._converse(messages)
+            await step
         except Exception as exc:
             raise RuntimeError(f"{self.name} at {self.step}: {type(exc).__name__} {exc}") from exc
 
-    async def _converse(self, messages: int) -> None:
-        headers = {"Authorization": f"Bearer {self.token}"}
+    async def _prepare(self) -> None:
         url = f"http://127.0.0.1:{self.port}/api/threads"
         self.step = "POST /api/threads"
         while True:
-            made = await self.http.post(url, json={"title": "bench"}, headers=headers)
+            made = await self.http.post(url, json={"title": "bench"}, headers=self.headers)
             if made.status_code != 503:
                 break
             self.retries += 1
             await asyncio.sleep(float(made.headers.get("retry-after", "1")))
-        thread_id = made.json()["id"]
+        self.thread_id = made.json()["id"]
         self.step = "the socket's handshake"
-        async with websockets.connect(
+        self.ws = await websockets.connect(
             f"ws://127.0.0.1:{self.port}/ws",
             subprotocols=["netra.v1", f"bearer.{self.token}"],  # type: ignore[list-item]
             open_timeout=120,
             max_queue=None,
-        ) as ws:
-            await ws.recv()  # hello
+        )
+        await self.ws.recv()  # hello
+
+    async def _talk(self, messages: int) -> None:
+        try:
             for n in range(messages):
                 self.step = f"message {n}"
-                await self._message(ws, thread_id, n)
-                await self._ping(ws, n)
+                await self._message(self.ws, self.thread_id, n)
+                await self._ping(self.ws, n)
+        finally:
+            await self.ws.close()
         self.step = "the check against the event log"
-        await self._check(thread_id, headers, messages)
+        await self._check(self.thread_id, self.headers, messages)
 
     async def _message(self, ws: Any, thread_id: str, n: int) -> None:
         request = {
@@ -161,9 +181,14 @@ async def users_main(port: int, first: int, count: int, messages: int) -> None:
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         names = [f"u{k}" for k in range(first, first + count)]
         users = [User(port, name, minter.mint(name), http) for name in names]
-        results = await asyncio.gather(
-            *(user.converse(messages) for user in users), return_exceptions=True
-        )
+        # Every user with a thread and an open socket first; then, when every client
+        # process is ready, all send at once: the burst is the sends, not the sign-ins.
+        prepared = await asyncio.gather(*(u.prepare() for u in users), return_exceptions=True)
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        ready = [u for u, r in zip(users, prepared, strict=True) if r is None]
+        talked = await asyncio.gather(*(u.talk(messages) for u in ready), return_exceptions=True)
+    results = [*prepared, *talked]
     problems = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
     print(
         json.dumps(
@@ -205,20 +230,30 @@ async def many(port: int, users: int, messages: int) -> tuple[float, list[str], 
     latencies (bench/scale_out.py runs it through nginx)."""
     shares = [users // PROCESSES + (k < users % PROCESSES) for k in range(PROCESSES)]
     starts = [sum(shares[:k]) for k in range(PROCESSES)]
-    began = time.perf_counter()
+    spawned = time.perf_counter()
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
             __file__,
             "users",
             *map(str, (port, start, share, messages)),
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
         for start, share in zip(starts, shares, strict=True)
         if share
     ]
+    for p in procs:  # every user has a thread and an open socket
+        assert p.stdout is not None
+        await p.stdout.readline()
+    began = time.perf_counter()
+    for p in procs:  # go: all at once
+        assert p.stdin is not None
+        p.stdin.write(b"go\n")
+        await p.stdin.drain()
     outputs = [json.loads((await p.communicate())[0]) for p in procs]
     elapsed = time.perf_counter() - began
+    print(f"(threads created and sockets opened in {began - spawned:.1f} s, before the burst)")
     lat = [x for o in outputs for x in o["lat"]]
     first = [x for o in outputs for x in o["first"]]
     ping = [x for o in outputs for x in o["ping"]]
