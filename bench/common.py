@@ -35,7 +35,7 @@ from netra.auth.signing import SigningKeys
 from netra.chat.component import ChatComponent
 from netra.logs import configure_logging
 from netra.service import build_app
-from netra.serving import WEBSOCKET_OPTIONS, run_loop
+from netra.serving import SERVER_OPTIONS, run_loop
 from netra.settings import Service, Settings, load_settings
 from netra.testing import NetraProcess, eventually, free_port, netra_env, wait_listening
 
@@ -139,7 +139,7 @@ def netra_app(settings: Settings) -> tuple[FastAPI, ChatComponent, str]:
 
 def serve_forever(app: object, port: int, **overrides: Any) -> None:
     """`app` under uvicorn as netra.serving serves it (`overrides` on top)."""
-    options = {"proxy_headers": False, "backlog": 4096, **WEBSOCKET_OPTIONS, **overrides}
+    options = {"proxy_headers": False, "backlog": 4096, **SERVER_OPTIONS, **overrides}
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host="127.0.0.1",

@@ -7,12 +7,14 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra.client import NetraClient
 from netra.serving import run_loop
 from netra.testing import NetraProcess, free_port, netra_env
+from tests.support.chat import Server
 from tests.support.model_answers import SLOW_ANSWER, prompted_model
 
 
@@ -80,3 +82,26 @@ def test_servers_run_on_uvloop() -> None:
 
     run_loop(main())
     assert seen == ["uvloop"]
+
+
+@pytest.mark.slow
+async def test_an_idle_keep_alive_connection_outlives_uvicorns_default(server: Server) -> None:
+    """A client (or nginx, which keeps its upstream connections 60 s) may reuse a
+    connection idle for longer than uvicorn's default 5 s: the server keeps it, instead
+    of closing it just as the next request goes out (no answer at all: a 502 behind a
+    proxy, `ReadError` for a client)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    request = f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    try:
+        for _ in range(2):
+            writer.write(request)
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            assert head.startswith(b"HTTP/1.1 200"), head
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            await asyncio.sleep(6)  # idle, past uvicorn's default keep-alive timeout
+        assert not reader.at_eof()
+    finally:
+        writer.close()

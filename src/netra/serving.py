@@ -22,14 +22,18 @@ except ImportError:  # pragma: no cover - platforms without uvloop (Windows)
 log = logging.getLogger("netra.serving")
 Drain = Callable[[], Awaitable[None]]
 
-# How every server of ours speaks WebSocket (`netra serve`/`up`, the tests' AppServer,
-# the benches): permessage-deflate costs ~44 KB of zlib state per socket for ~200-byte
-# JSON frames that barely compress, so it is off; uvicorn's protocol keeps less per idle
-# socket (netra.ws_protocol). See bench/ws_memory.py.
-WEBSOCKET_OPTIONS: dict[str, Any] = {
+# How every server of ours speaks HTTP and WebSocket (`netra serve`/`up`, the tests'
+# AppServer, the benches): permessage-deflate costs ~44 KB of zlib state per socket for
+# ~200-byte JSON frames that barely compress, so it is off; uvicorn's protocol keeps less
+# per idle socket (netra.ws_protocol, bench/ws_memory.py). An idle keep-alive connection
+# is kept longer than a proxy keeps its own to us (nginx: 60 s): with uvicorn's 5 s, a
+# client or proxy reusing a connection just as the server closed it got no answer (a
+# 502 behind nginx; `ReadError` for a few of bench/ws_latency.py's users on SQLite).
+SERVER_OPTIONS: dict[str, Any] = {
     "ws": LeanWebSocketProtocol,
     "ws_max_size": 1 << 20,
     "ws_per_message_deflate": False,
+    "timeout_keep_alive": 75,
 }
 
 
@@ -98,7 +102,7 @@ async def serve(
         log_config=None,
         lifespan="on",
         proxy_headers=False,
-        **WEBSOCKET_OPTIONS,
+        **SERVER_OPTIONS,
     )
     server = DrainingServer(config, runtime_of(app).drain)
     task = asyncio.create_task(server.serve())

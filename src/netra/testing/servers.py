@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn
 
-from netra.serving import WEBSOCKET_OPTIONS
+from netra.serving import SERVER_OPTIONS
 from netra.testing.ports import free_port
 from netra.testing.waiting import eventually, wait_until
 
@@ -26,7 +26,7 @@ class AppServer:
     def __init__(self, app: Any, port: int | None = None, **config: Any) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        options = {"log_config": None, "lifespan": "on", **WEBSOCKET_OPTIONS, **config}
+        options = {"log_config": None, "lifespan": "on", **SERVER_OPTIONS, **config}
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, **options)
         )
