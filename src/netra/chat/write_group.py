@@ -41,7 +41,7 @@ from netra.chat.models import (
     runs_table,
     threads_table,
 )
-from netra.usage.store import UsageRows, write_usage
+from netra.usage.records import UsageRows, write_usage
 
 
 class RunEnded(Exception):

@@ -20,7 +20,8 @@ from netra.agents.mcp.tools import server_of
 from netra.agents.run import ProviderError
 from netra.health.metrics import Metrics
 from netra.usage.budgets import Limits
-from netra.usage.store import NOTHING_SPENT, Admission, UsageRows, UsageStore
+from netra.usage.records import UsageRows
+from netra.usage.store import NOTHING_SPENT, Admission, UsageStore
 from netra.usage.tally import Price, RunTally
 
 # The `server` label of Netra's own tools.
