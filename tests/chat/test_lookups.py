@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from netra.chat.errors import NoSuchThread
 from netra.chat.lookups import MessageLookups, TurnsLoader
 from netra.db.base import utcnow
 from netra.usage.models import Budget
@@ -45,16 +46,22 @@ async def test_look_ups_of_one_turn_are_one_read_each_caller_getting_its_own(
     asked = [(principal(alice), t) for t in theirs] + [(principal(bob), t) for t in theirs]
     asked.append((principal(alice), "no-such-thread"))
     with statements(server) as seen:
-        answers = await asyncio.gather(*(lookups.look_up(u, t) for u, t in asked))
+        answers = await asyncio.gather(
+            *(lookups.look_up(u, t) for u, t in asked), return_exceptions=True
+        )
     selects = [sql for sql in seen if "FROM threads" in sql or "FROM budgets" in sql]
     assert len(selects) == 2, selects  # the threads, and the budgets: not 11 of each
-    for (user, thread_id), (thread, limits) in zip(asked, answers, strict=True):
-        if user.subject == alice and thread_id != "no-such-thread":
-            assert thread is not None
-            assert thread.id == thread_id
-        else:
-            assert thread is None  # bob's look-up of alice's thread finds nothing
-        assert limits.messages_per_day == (3 if user.subject == bob else None)
+    for (user, thread_id), answer in zip(asked, answers, strict=True):
+        if user.subject != alice or thread_id == "no-such-thread":
+            assert isinstance(answer, NoSuchThread)  # bob's look-up of alice's thread too
+            continue
+        assert not isinstance(answer, BaseException)
+        thread, limits = answer
+        assert thread.id == thread_id
+        assert limits.messages_per_day is None
+    # bob's limits, through a thread of his own
+    _, limits = await lookups.look_up(principal(bob), await new_thread(server, "bob"))
+    assert limits.messages_per_day == 3
     # Nothing is kept: a budget changed now applies to the next look-up.
     async with server.backend.threads.db.begin() as session:
         session.add(Budget(scope="user", name=alice, messages_per_day=7, updated_at=utcnow()))

@@ -149,14 +149,6 @@ class ChatBackend:
         if count > limit:
             raise RateLimited(round(resets_in, 3), limit)
 
-    async def _look_up(self, user: Principal, thread_id: str) -> tuple[Thread, Limits]:
-        """The user's thread (else NoSuchThread) and the limits of their budgets: what a
-        message needs before it is posted, read with other messages' (netra.chat.lookups)."""
-        thread, limits = await self.lookups.look_up(user, thread_id)
-        if thread is None:
-            raise NoSuchThread(thread_id)
-        return thread, limits
-
     async def admit(self, user: Principal, limits: Limits | None = None) -> Admission:
         """Let one more run of `user` in under their budgets, or raise `QuotaExceeded`
         naming the limit and when it resets. `limits`: read just now (none apply: no
@@ -220,7 +212,7 @@ class ChatBackend:
         self.check_length(text)
         self.check_model(model, user.roles)
         await self.check_rate(user.subject)
-        thread, limits = await self._look_up(user, thread_id)
+        thread, limits = await self.lookups.look_up(user, thread_id)
         file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
         # An interrupting message stops the run it finds; one started meanwhile (another
         # tab) is found by the post's own check and stopped too, a few times at most.

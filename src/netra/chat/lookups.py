@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.chat import tree
+from netra.chat.errors import NoSuchThread
 from netra.chat.models import Thread
 from netra.tokens import Principal
 from netra.usage.budgets import Limits
@@ -34,12 +35,15 @@ class MessageLookups:
         self.db, self.usage = db, usage
         self._loader: DataLoader[Asked, tuple[Thread | None, Limits]] | None = None
 
-    async def look_up(self, user: Principal, thread_id: str) -> tuple[Thread | None, Limits]:
-        """The user's thread (None if it is not theirs) and the user's limits."""
+    async def look_up(self, user: Principal, thread_id: str) -> tuple[Thread, Limits]:
+        """The user's thread (NoSuchThread if it is not theirs) and the user's limits."""
         if self._loader is None:  # made on the running loop, at first use
             self._loader = DataLoader(self._load, cache=False, max_batch_size=MAX_BATCH)
         asked = Asked(user.subject, tuple(sorted(user.roles)), thread_id)
-        return await self._loader.load(asked)
+        thread, limits = await self._loader.load(asked)
+        if thread is None:
+            raise NoSuchThread(thread_id)
+        return thread, limits
 
     async def _load(self, keys: Sequence[Asked]) -> list[tuple[Thread | None, Limits]]:
         users = [(key.user_id, key.roles) for key in keys]
