@@ -172,17 +172,26 @@ export class RunView {
   }
 
   failed(p, ts) {
-    this.closeApprovals();
     const cancelled = p.code === "cancelled";
     this.step("error", cancelled ? "Cancelled" : "Stopped with an error", ts,
       h("p", { class: "step-text", text: p.reason }));
-    this.finished = true;
-    this.cancelButton.hidden = true;
+    this.settle();
     this.answer.replaceChildren(
       h("p", { class: cancelled ? "note" : "error", role: "alert" },
         cancelled ? "The run was cancelled." : `The agent could not answer: ${p.reason}`),
     );
     if (this.text) this.answer.prepend(render(this.text));
+  }
+
+  /** The run ended: no more painting (a frame asked for by the last delta would draw the
+   * streamed text over the end's answer or note), no cancel, no open approvals. */
+  settle() {
+    this.finished = true;
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.answer.classList.remove("streaming");
+    this.cancelButton.hidden = true;
+    this.closeApprovals();
   }
 
   paint() {
@@ -196,13 +205,8 @@ export class RunView {
 
   /** The final answer (from agent_completed, or the stored assistant message). */
   finish(text) {
-    this.finished = true;
-    this.closeApprovals();
+    this.settle();
     this.text = text;
-    cancelAnimationFrame(this.frame);
-    this.frame = 0;
-    this.cancelButton.hidden = true;
-    this.answer.classList.remove("streaming");
     this.answer.replaceChildren(render(text));
     this.rating.hidden = false;
   }
