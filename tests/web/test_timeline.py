@@ -32,7 +32,8 @@ DELTA_THEN_END = """async (end) => {
 def test_a_cancel_right_after_a_delta_keeps_its_note(netra: NetraProcess, pages: Pages) -> None:
     page = pages.new()
     page.goto(netra.url)
-    end = {"type": "agent_error", "payload": {"code": "cancelled", "reason": "cancelled by the user"}}
+    cancelled = {"code": "cancelled", "reason": "cancelled by the user"}
+    end = {"type": "agent_error", "payload": cancelled}
     shown = page.evaluate(DELTA_THEN_END, end)
     assert shown["note"] == "The run was cancelled."
     assert shown["text"].startswith("word00 word01")
@@ -49,7 +50,7 @@ def test_a_failure_right_after_a_delta_keeps_its_error(netra: NetraProcess, page
     assert shown["streaming"] is False
 
 
-def test_a_completion_right_after_a_delta_shows_the_answer(netra: NetraProcess, pages: Pages) -> None:
+def test_a_completion_right_after_a_delta_shows_it(netra: NetraProcess, pages: Pages) -> None:
     page = pages.new()
     page.goto(netra.url)
     end = {"type": "agent_completed", "payload": {"text": "the answer", "duration_ms": 5}}
