@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from netra.testing import NetraProcess, ScriptedModelServer
 from tests.support.model_answers import SLOW_ANSWER, prompted_model
@@ -154,12 +155,28 @@ def test_hostile_model_output_is_inert(
     assert dialogs == []
 
 
+BUBBLE_SCROLLS = """() => {
+  const bubble = [...document.querySelectorAll(".turn-user .bubble")].pop();
+  return bubble !== undefined && bubble.scrollHeight > bubble.clientHeight;
+}"""
+SIZES = """() => [...document.querySelectorAll(".turn-user .bubble")].map((el) => ({
+  chars: el.textContent.length, scrollHeight: el.scrollHeight, clientHeight: el.clientHeight,
+  maxHeight: getComputedStyle(el).maxHeight, overflowY: getComputedStyle(el).overflowY,
+  connected: el.isConnected,
+}))"""
+
+
 def test_long_messages_and_phone_width_stay_usable(netra: NetraProcess, pages: Pages) -> None:
     page = pages.new(390, 844)
     sign_up(page, netra.url, "gil@example.com")
     ask(page, "what is 1 + 1? " + "x" * 15_000)
     expect(page.locator(".turn-agent .answer").last).not_to_be_empty()
-    bubble = page.locator(".turn-user .bubble").last
-    assert bubble.evaluate("el => el.scrollHeight > el.clientHeight")  # scrolls in itself
+    # The question's bubble scrolls in itself. Waited for: the answer's end redraws the
+    # conversation, and one CI run measured a bubble that did not (yet) scroll; on a
+    # timeout the sizes say what was there.
+    try:
+        page.wait_for_function(BUBBLE_SCROLLS, timeout=10_000)
+    except PlaywrightTimeout:
+        pytest.fail(f"the question's bubble does not scroll in itself: {page.evaluate(SIZES)}")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     expect(page.get_by_label("Message", exact=True)).to_be_in_viewport()
