@@ -152,7 +152,7 @@ class Assistants:
 
     async def create(self, user: Principal, fields: Mapping[str, Any], *, shared: bool) -> Preset:
         """A personal assistant of `user`, or (admins only) a shared one. The caller has
-        checked the model (ChatBackend.check_model)."""
+        checked the model (ModelChoice.check_model)."""
         if shared and not user.is_admin:
             raise AdminsOnly()
         self.check_tools(fields.get("tools", ()))

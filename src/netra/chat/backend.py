@@ -7,18 +7,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from netra.agents.approvals import Decision
-from netra.agents.catalog import ModelEntry, ModelSet
-from netra.agents.catalog import ModelNotAllowed as CatalogModelNotAllowed
-from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
+from netra.agents.catalog import ModelSet
 from netra.agents.run import started_event
-from netra.agents.runtime import Agent
 from netra.chat.approvals import Answered
-from netra.chat.assistants import Assistants, Preset
+from netra.chat.assistants import Assistants
 from netra.chat.bus import EventBus, Notice
+from netra.chat.choice import Chosen, ModelChoice, stored_assistant
 from netra.chat.errors import (
     BadSeq,
     Draining,
-    ModelNotAllowed,
     NoSuchMessage,
     NoSuchRun,
     NoSuchThread,
@@ -53,11 +50,6 @@ INTERRUPT_WAIT = 10.0
 INTERRUPT_ATTEMPTS = 3
 
 
-def stored_assistant(assistant_id: str | None) -> str | None:
-    """A thread's assistant as stored: the builtin one is null, whichever way it was named."""
-    return None if assistant_id == BUILTIN_ASSISTANT else assistant_id
-
-
 @dataclass(eq=False)
 class ChatBackend:
     """The chat domain: every rule a request meets lives in one method here and refuses
@@ -76,19 +68,26 @@ class ChatBackend:
     feedback: FeedbackStore
     usage: UsageStore
     files: FileLibrary
-    assistants: Assistants
+    choice: ModelChoice
     lookups: MessageLookups
     # Open sockets' outboxes, so shutdown can close them with 1012.
     sockets: set[Outbox] = field(default_factory=set)
     authenticating: int = 0
     # Stopping: runs under way finish here, new messages go to another instance.
     draining: bool = False
-    # The catalog's models (None: the run manager's one agent).
-    models: ModelSet | None = None
 
     @property
     def settings(self) -> Settings:
         return self.runtime.settings
+
+    @property
+    def models(self) -> ModelSet:
+        """The catalog's models and the agents serving them."""
+        return self.choice.models
+
+    @property
+    def assistants(self) -> Assistants:
+        return self.choice.assistants
 
     def on_notice(self, notice: Notice) -> None:
         if notice.kind == "cancel":
@@ -163,31 +162,13 @@ class ChatBackend:
         if self.draining:  # nothing is stored: the client sends it again elsewhere
             raise Draining()
 
-    def check_model(self, model: str | None, roles: Iterable[str]) -> None:
-        """`model` (None: the default) is one these roles may use, else ModelNotAllowed."""
-        if model is not None:
-            self.choose_model(model, roles)
-
-    def choose_model(self, model: str | None, roles: Iterable[str]) -> ModelEntry:
-        try:
-            return self.model_set.catalog.choose(model, roles)
-        except CatalogModelNotAllowed as exc:
-            raise ModelNotAllowed(exc.model_id) from None
-
-    async def check_assistant(self, user: Principal, assistant_id: str | None) -> Preset:
-        """The assistant a thread may be started with: one `user` may see
-        (NoSuchAssistant otherwise) whose model their roles may use (ModelNotAllowed)."""
-        preset = await self.assistants.get(user.subject, assistant_id or BUILTIN_ASSISTANT)
-        self.check_model(preset.model, user.roles)
-        return preset
-
     async def create_thread(
         self, user: Principal, title: str, model: str | None, assistant_id: str | None
     ) -> Thread:
         """A new thread of `user`, with a model and an assistant they may use (None: the
         catalog's default model, the builtin assistant, which is stored as None)."""
-        self.check_model(model, user.roles)
-        await self.check_assistant(user, assistant_id)
+        self.choice.check_model(model, user.roles)
+        await self.choice.check_assistant(user, assistant_id)
         stored = stored_assistant(assistant_id)
         return await self.threads.create(user.subject, title, model, stored)
 
@@ -210,7 +191,7 @@ class ChatBackend:
         user's files of this thread it attaches."""
         self.check_accepting()
         self.check_length(text)
-        self.check_model(model, user.roles)
+        self.choice.check_model(model, user.roles)
         await self.check_rate(user.subject)
         thread, limits = await self.lookups.look_up(user, thread_id)
         file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
@@ -282,7 +263,7 @@ class ChatBackend:
         `thread`: the user's thread, read just now (else it is read here)."""
         try:
             counted = admission is not None and admission.counted
-            posted = await self._post(
+            stored = await self._post(
                 user_id,
                 thread_id,
                 text,
@@ -298,16 +279,17 @@ class ChatBackend:
             if admission is not None:
                 await self.usage.release(user_id, admission)
             raise
-        if posted is not None and posted[0].created:
+        if stored is not None and stored[0].created:
+            posted, chosen = stored
             queued = self.runs.start(
-                posted[0], user_id, posted[1], roles, admission, preset=posted[2]
+                posted, user_id, chosen.agent, roles, admission, preset=chosen.preset
             )
-            return replace(posted[0], queued=queued)
+            return replace(posted, queued=queued)
         if admission is not None:
             await self.usage.release(user_id, admission)
-        if posted is None:
+        if stored is None:
             return None
-        return replace(posted[0], queued=posted[0].run.id in self.runs.queue)
+        return replace(stored[0], queued=stored[0].run.id in self.runs.queue)
 
     async def _post(
         self,
@@ -322,51 +304,41 @@ class ChatBackend:
         file_ids: Sequence[str] = (),
         parent_id: str | Shown | None,
         thread: Thread | None,
-    ) -> tuple[Posted, Agent, Preset] | None:
-        chosen = await self._agent_for(user_id, thread_id, model, roles, thread)
+    ) -> tuple[Posted, Chosen] | None:
+        chosen = await self._choose(user_id, thread_id, model, roles, thread)
         if chosen is None:
             return None
-        entry, agent, preset = chosen
         posted = await self.threads.post(
             user_id,
             thread_id,
             text,
             client_msg_id,
-            started=started_event(agent),
-            provider=agent.name,
-            model=entry.id,
+            started=started_event(chosen.agent),
+            provider=chosen.agent.name,
+            model=chosen.entry.id,
             instance=self.runtime.instance_id,
             lease_until=self.runs.lease_until(),
             admitted_on=admitted_on,
             parent_id=parent_id,
             file_ids=file_ids,
         )
-        return None if posted is None else (posted, agent, preset)
+        return None if posted is None else (posted, chosen)
 
-    async def _agent_for(
+    async def _choose(
         self,
         user_id: str,
         thread_id: str,
         model: str | None,
         roles: Iterable[str],
         thread: Thread | None = None,
-    ) -> tuple[ModelEntry, Agent, Preset] | None:
-        """The model and assistant a run of the thread uses; None if the user has no
+    ) -> Chosen | None:
+        """What a run of the thread uses (ModelChoice.for_run); None if the user has no
         such thread. `thread`: read already."""
-        models = self.model_set
         if thread is None:
             thread = await self.threads.get(user_id, thread_id)
         if thread is None:
             return None
-        preset = await self.assistants.for_run(user_id, thread.assistant_id)
-        # The message's model, else the thread's, else its assistant's, else the
-        # default; one the catalog no longer declares is passed over.
-        declared = models.catalog.model
-        for fallback in (thread.model, preset.model):
-            if model is None and fallback is not None and declared(fallback) is not None:
-                model = fallback
-        entry = self.choose_model(model, roles)
-        return entry, models.agent(entry.id), preset
+        return await self.choice.for_run(user_id, thread, model, roles)
 
     async def regenerate(
         self, user: Principal, message_id: str, *, model: str | None = None
@@ -375,21 +347,20 @@ class ChatBackend:
         becomes a sibling of that one. The same rules as a message, but nothing is
         interrupted: RunActive while the thread's run goes."""
         self.check_accepting()
-        self.check_model(model, user.roles)
+        self.choice.check_model(model, user.roles)
         await self.check_rate(user.subject)
         answer = await self.threads.answer(user.subject, message_id)
         admission = await self.admit(user)
         try:
-            chosen = await self._agent_for(user.subject, answer.thread_id, model, user.roles)
+            chosen = await self._choose(user.subject, answer.thread_id, model, user.roles)
             if chosen is None:
                 raise NoSuchMessage(message_id)
-            entry, agent, preset = chosen
             posted = await self.threads.regenerate(
                 user.subject,
                 answer,
-                started=started_event(agent),
-                provider=agent.name,
-                model=entry.id,
+                started=started_event(chosen.agent),
+                provider=chosen.agent.name,
+                model=chosen.entry.id,
                 instance=self.runtime.instance_id,
                 lease_until=self.runs.lease_until(),
                 admitted_on=admission.day if admission.counted else None,
@@ -397,11 +368,7 @@ class ChatBackend:
         except BaseException:
             await self.usage.release(user.subject, admission)
             raise
-        queued = self.runs.start(posted, user.subject, agent, user.roles, admission, preset=preset)
+        queued = self.runs.start(
+            posted, user.subject, chosen.agent, user.roles, admission, preset=chosen.preset
+        )
         return replace(posted, queued=queued)
-
-    @property
-    def model_set(self) -> ModelSet:
-        if self.models is None:
-            self.models = ModelSet.single(self.runs.agent)
-        return self.models

@@ -16,6 +16,7 @@ from netra.agents.mcp import McpConnection, McpManager
 from netra.chat.assistants import Assistants
 from netra.chat.backend import ChatBackend
 from netra.chat.bus import create_bus
+from netra.chat.choice import ModelChoice
 from netra.chat.event_writer import LANES
 from netra.chat.eventlog import EventLog
 from netra.chat.files import DatabaseFileStore, FileLibrary
@@ -183,12 +184,11 @@ class ChatComponent:
             limiter=limiter,
             streams=Streams(settings.ws_max_per_user, settings.api_key_cache_ttl),
             search=SearchIndex(runtime.db),
-            models=models,
             shares=Shares(runtime.db),
             feedback=FeedbackStore(runtime.db),
             usage=usage,
             files=files,
-            assistants=Assistants(runtime.db, models),
+            choice=ModelChoice(models, Assistants(runtime.db, models)),
             lookups=MessageLookups(runtime.db, usage),
         )
         # Revocations end open streams (docs/auth.md): the verifier's list says when.

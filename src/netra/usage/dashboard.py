@@ -44,7 +44,7 @@ async def dashboard(backend: Backend, _: Admin) -> JSONResponse:
             "instance": runtime.instance_id,
             "live": live(runtime.metrics),
             **history,
-            "endpoints": endpoints(readiness.checks, backend.model_set.catalog.default.id),
+            "endpoints": endpoints(readiness.checks, backend.models.catalog.default.id),
         }
     )
 

@@ -60,7 +60,7 @@ class AssistantOut(BaseModel):
 def _out(backend: Backend, preset: Preset, user: Principal) -> AssistantOut:
     tools = preset.tools
     if tools is None:
-        tools = tuple(item.name for item in backend.model_set.tools)
+        tools = tuple(item.name for item in backend.models.tools)
     return AssistantOut(
         id=preset.id,
         name=preset.name,
@@ -85,7 +85,7 @@ async def list_assistants(backend: Backend, user: Reader) -> list[AssistantOut]:
 @router.post("", response_model=AssistantOut, status_code=201)
 async def create_assistant(backend: Backend, user: Writer, body: AssistantIn) -> AssistantOut:
     """A personal assistant, or with `shared: true` (admins) one for everyone."""
-    backend.check_model(body.model, user.roles)
+    backend.choice.check_model(body.model, user.roles)
     fields = body.model_dump(exclude={"shared"})
     preset = await backend.assistants.create(user, fields, shared=body.shared)
     return _out(backend, preset, user)
@@ -102,7 +102,7 @@ async def update_assistant(
 ) -> AssistantOut:
     """Change the fields sent; a name, tools or starters sent as null are left alone."""
     await backend.assistants.editable(user, assistant_id)
-    backend.check_model(body.model, user.roles)
+    backend.choice.check_model(body.model, user.roles)
     changes = body.model_dump(include=body.model_fields_set)
     changes = {key: value for key, value in changes.items() if value is not None or key == "model"}
     preset = await backend.assistants.update(user, assistant_id, changes)

@@ -19,7 +19,7 @@ class ModelOut(BaseModel):
 
 @router.get("", response_model=list[ModelOut])
 async def list_models(backend: Backend, user: Reader) -> list[ModelOut]:
-    catalog = backend.model_set.catalog
+    catalog = backend.models.catalog
     default = catalog.default.id
     return [
         ModelOut(

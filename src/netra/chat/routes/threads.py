@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
-from netra.chat.backend import stored_assistant
+from netra.chat.choice import stored_assistant
 from netra.chat.errors import NoSuchThread
 from netra.chat.models import File, Message
 from netra.chat.routes.deps import Backend, Reader, Writer
@@ -148,9 +148,9 @@ async def update_thread(
 ) -> ThreadOut:
     """Rename the thread, set its default model and/or its assistant (the fields sent
     are changed)."""
-    backend.check_model(body.model, user.roles)
+    backend.choice.check_model(body.model, user.roles)
     if "assistant_id" in body.model_fields_set:
-        await backend.check_assistant(user, body.assistant_id)
+        await backend.choice.check_assistant(user, body.assistant_id)
     changes = body.model_dump(include=body.model_fields_set)
     if "assistant_id" in changes:
         changes["assistant_id"] = stored_assistant(body.assistant_id)
