@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
@@ -20,6 +21,7 @@ from netra.agents import (
     run_agent,
     started_event,
 )
+from netra.agents.run import YIELD_AFTER
 from tests.support.agents import collect
 
 
@@ -184,3 +186,55 @@ def test_started_event_names_the_provider_and_its_model() -> None:
 
     assert started_event(ScriptedAgent("ok")) == AgentStarted(provider="scripted")
     assert started_event(Named("ok")) == AgentStarted(provider="scripted", model="smollm2-135m")
+
+
+class BusyAgent:
+    """A provider that never suspends: it computes `spin` seconds before each of its
+    events and notes how often another task has run by then."""
+
+    name = "busy"
+
+    def __init__(self, spin: float, ticks: list[int]) -> None:
+        self.spin, self.ticks, self.seen = spin, ticks, []
+
+    async def run(
+        self, history: Sequence[ChatTurn], message: str, context: RunContext
+    ) -> AsyncIterator[AgentEvent]:
+        for word in ("one ", "two ", "three ", "four "):
+            until = time.perf_counter() + self.spin
+            while time.perf_counter() < until:
+                pass
+            self.seen.append(len(self.ticks))
+            yield MessageDelta(text=word)
+        yield AgentCompleted(text="one two three four ", duration_ms=1)
+
+
+async def _beside_ticker(agent: BusyAgent, ticks: list[int], context: RunContext) -> None:
+    async def tick() -> None:
+        while True:
+            ticks.append(1)
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    try:
+        events = await collect(run_agent(agent, [], "go", context, timeout=5))
+    finally:
+        ticker.cancel()
+    assert [event.type for event in events][-1] == "agent_completed"
+
+
+async def test_a_provider_done_at_once_runs_to_its_end_in_one_go(context: RunContext) -> None:
+    # Its events reach the run's writer together: one transaction (docs/architecture.md).
+    ticks: list[int] = []
+    agent = BusyAgent(0.0, ticks)
+    await _beside_ticker(agent, ticks, context)
+    assert len(set(agent.seen)) == 1  # nothing else ran between its events
+
+
+async def test_a_provider_that_computes_long_lets_others_run(context: RunContext) -> None:
+    ticks: list[int] = []
+    agent = BusyAgent(YIELD_AFTER * 2, ticks)
+    await _beside_ticker(agent, ticks, context)
+    assert agent.seen == sorted(agent.seen)
+    assert len(set(agent.seen)) == len(agent.seen)  # others ran before each next event

@@ -20,6 +20,10 @@ from netra.agents.runtime import Agent, ChatTurn, RunContext
 
 log = logging.getLogger(__name__)
 
+# Seconds a provider may run between its events without suspending before its run
+# yields to the loop (docs/architecture.md, Performance).
+YIELD_AFTER = 0.005
+
 
 class ProviderError(Exception):
     """A provider's failure with a reason written for the user (never a secret)."""
@@ -146,6 +150,7 @@ class AgentRun:
     async def _pump(self) -> None:
         events = self._source()
         skip_started = self.announced
+        ran_since = time.perf_counter()
         try:
             async for event in events:
                 if skip_started and isinstance(event, AgentStarted):
@@ -156,9 +161,13 @@ class AgentRun:
                 self._queue.put_nowait(event)
                 if isinstance(event, Paused) or event.type in TERMINAL_TYPES:
                     return
-                # A provider that never suspends (the builtin one) would otherwise run to
-                # its end before the consumer saw its first event.
-                await asyncio.sleep(0)
+                # A provider that does not suspend would hold the loop (other runs, the
+                # sockets) until its end: it yields once it has run for YIELD_AFTER. One
+                # that is done sooner (the builtin agent) runs to its end at once, so its
+                # events are written in one transaction.
+                if time.perf_counter() - ran_since >= YIELD_AFTER:
+                    await asyncio.sleep(0)
+                    ran_since = time.perf_counter()
         finally:
             # Closing the provider's generator is what closes its upstream stream.
             closer = getattr(events, "aclose", None)
