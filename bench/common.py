@@ -35,7 +35,7 @@ from netra.auth.signing import SigningKeys
 from netra.chat.component import ChatComponent
 from netra.logs import configure_logging
 from netra.service import build_app
-from netra.serving import SERVER_OPTIONS, run_loop
+from netra.serving import SERVER_OPTIONS, run_loop, serve_settled
 from netra.settings import Service, Settings, load_settings
 from netra.testing import NetraProcess, eventually, free_port, netra_env, wait_listening
 
@@ -148,7 +148,7 @@ def serve_forever(app: object, port: int, **overrides: Any) -> None:
         lifespan="on",
         **options,
     )
-    run_loop(uvicorn.Server(config).serve())  # the loop `netra serve` runs on
+    run_loop(serve_settled(uvicorn.Server(config)))  # as `netra serve` runs it
 
 
 def rss_kb(pid: int | None = None) -> int:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import signal
 from pathlib import Path
 
 import pytest
+import uvicorn
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra.client import NetraClient
-from netra.serving import run_loop
+from netra.serving import GC_THRESHOLD, run_loop, serve_settled
 from netra.testing import NetraProcess, free_port, netra_env
 from tests.support.chat import Server
 from tests.support.model_answers import SLOW_ANSWER, prompted_model
@@ -82,6 +84,33 @@ def test_servers_run_on_uvloop() -> None:
 
     run_loop(main())
     assert seen == ["uvloop"]
+
+
+def test_a_started_server_freezes_what_startup_made() -> None:
+    """Once a served process has started, the collector no longer scans what startup
+    made and collects young objects less often (docs/architecture.md, Performance)."""
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("no request is made")
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off", log_level="error")
+    )
+    seen: dict[str, object] = {}
+
+    def started() -> None:
+        seen["threshold"], seen["frozen"] = gc.get_threshold(), gc.get_freeze_count()
+        server.should_exit = True
+
+    before = gc.get_threshold()
+    try:
+        assert asyncio.run(serve_settled(server, started)) is True
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    assert seen["threshold"] == GC_THRESHOLD
+    assert isinstance(seen["frozen"], int)
+    assert seen["frozen"] > 10_000
 
 
 @pytest.mark.slow
