@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
 from netra.agents import Agent
@@ -44,6 +45,7 @@ from netra.chat.streams import Streams
 from netra.chat.ws.protocol import SUBPROTOCOL
 from netra.chat.ws.route import websocket_route
 from netra.close_codes import Close
+from netra.db import create_read_engine, sessionmaker
 from netra.health import Check, CheckResult
 from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from netra.runtime import Runtime
@@ -78,6 +80,7 @@ class ChatComponent:
         # Netra's own MCP server (`/mcp`), not to be confused with `mcp`, its MCP clients.
         self.mcp_endpoint = McpEndpoint()
         self._tokens: AuthServiceTokens | None = None
+        self._read_engine: AsyncEngine | None = None
 
     def routers(self) -> Sequence[APIRouter]:
         api = APIRouter()
@@ -161,6 +164,8 @@ class ChatComponent:
         if client is not None:
             limiter = RedisRateLimiter(client)
         usage = UsageStore(runtime.db)
+        self._read_engine = create_read_engine(settings, runtime.engine.url)
+        reads = runtime.db if self._read_engine is None else sessionmaker(self._read_engine)
         files = FileLibrary(runtime.db, DatabaseFileStore(runtime.db), settings)
         backend = ChatBackend(
             runtime=runtime,
@@ -180,6 +185,7 @@ class ChatComponent:
                 catalog=models.catalog,
                 files=files,
                 agents=models.agent,
+                reads=reads,
             ),
             limiter=limiter,
             streams=Streams(settings.ws_max_per_user, settings.api_key_cache_ttl),
@@ -189,7 +195,7 @@ class ChatComponent:
             usage=usage,
             files=files,
             choice=ModelChoice(models, Assistants(runtime.db, models)),
-            lookups=MessageLookups(runtime.db, usage),
+            lookups=MessageLookups(reads, usage),
         )
         # Revocations end open streams (docs/auth.md): the verifier's list says when.
         backend.streams.attach(getattr(runtime.verifier, "revocations", None))
@@ -242,3 +248,5 @@ class ChatComponent:
             await self.mcp.stop()
         if self._tokens is not None:
             await self._tokens.stop()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()

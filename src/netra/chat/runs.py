@@ -66,6 +66,7 @@ class RunManager:
         catalog: Catalog | None = None,
         files: FileLibrary | None = None,
         agents: Callable[[str | None], Agent] | None = None,
+        reads: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
         self.settings = settings
@@ -81,7 +82,9 @@ class RunManager:
         # The agent of a catalog model id, for a run resumed after an approval.
         self.agents = agents
         self.approvals = Approvals(self)
-        self.turns = TurnsLoader(db)  # runs starting together read their histories at once
+        # Runs starting together read their histories at once (`reads`: read-only
+        # connections where the database has them apart, netra.db.create_read_engine).
+        self.turns = TurnsLoader(reads or db)
         self.leases = Leases(self)
         self.instance_id = instance_id
         self.tasks: dict[str, asyncio.Task[None]] = {}

@@ -1,6 +1,13 @@
 """Database: the URL builder, engines, shared model types and migrations."""
 
-from netra.db.engine import DatabaseUnavailable, create_engine, explain, ping, sessionmaker
+from netra.db.engine import (
+    DatabaseUnavailable,
+    create_engine,
+    create_read_engine,
+    explain,
+    ping,
+    sessionmaker,
+)
 from netra.db.migrations import Schema, SchemaStatus
 from netra.db.url import DatabaseUrlError, database_url, describe
 
@@ -10,6 +17,7 @@ __all__ = [
     "Schema",
     "SchemaStatus",
     "create_engine",
+    "create_read_engine",
     "database_url",
     "describe",
     "explain",

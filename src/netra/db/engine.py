@@ -19,6 +19,7 @@ from netra.settings import Settings
 
 # A queue of a few thousand short transactions drains in seconds; minutes means stuck.
 SQLITE_POOL_TIMEOUT = 120.0
+SQLITE_READERS = 4
 # Seconds unused in the pool after which a PostgreSQL connection is pinged before use.
 PING_AFTER_IDLE = 10.0
 
@@ -61,6 +62,25 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
     return engine
 
 
+def create_read_engine(settings: Settings, url: URL) -> AsyncEngine | None:
+    """For a SQLite file, a second engine of `SQLITE_READERS` read-only connections: the
+    reads on a message's path (its thread, its run's history) then go on while the one
+    writing connection commits (WAL lets readers in), instead of queueing behind every
+    commit. None for PostgreSQL (its pool serves reads and writes) and in-memory SQLite
+    (another connection would be another database)."""
+    if not is_sqlite(url) or url.database in (None, "", ":memory:"):
+        return None
+    engine = create_async_engine(
+        url,
+        pool_size=SQLITE_READERS,
+        max_overflow=0,
+        pool_timeout=SQLITE_POOL_TIMEOUT,
+        connect_args={"timeout": settings.db_connect_timeout},
+    )
+    event.listen(engine.sync_engine, "connect", _sqlite_reader_pragmas)
+    return engine
+
+
 def _idle_since(_dbapi_connection: Any, record: Any) -> None:
     record.info["idle_since"] = time.monotonic()
 
@@ -88,6 +108,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA query_only=ON")  # a write here would be a bug: refused
     cursor.close()
 
 
