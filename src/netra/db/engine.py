@@ -20,6 +20,12 @@ from netra.settings import Settings
 # A queue of a few thousand short transactions drains in seconds; minutes means stuck.
 SQLITE_POOL_TIMEOUT = 120.0
 SQLITE_READERS = 4
+# Each SQLite connection's pragmas. WAL lets readers go on while a writer commits;
+# busy_timeout waits for another process's lock (a CLI command beside the server)
+# instead of failing at once; SQLite leaves foreign keys off unless asked; a read-only
+# connection refuses writes (one there would be a bug).
+_WRITER_PRAGMAS = ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON")
+_READER_PRAGMAS = ("busy_timeout=30000", "query_only=ON")
 # Seconds unused in the pool after which a PostgreSQL connection is pinged before use.
 PING_AFTER_IDLE = 10.0
 
@@ -37,15 +43,7 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
         # several connections wait for each other by polling (busy_timeout), unfairly:
         # under load some waited past the timeout ("database is locked"). With one
         # connection, transactions take turns in the pool's queue, in order.
-        engine = create_async_engine(
-            url,
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=SQLITE_POOL_TIMEOUT,
-            connect_args={"timeout": settings.db_connect_timeout},
-        )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
+        return _sqlite_engine(settings, url, 1, _WRITER_PRAGMAS)
     # A fixed set of connections, no overflow: under a burst a transaction waits for one
     # (DB_POOL_TIMEOUT) rather than opening another that is closed again when it is
     # done; that churn (TCP, authentication, statements prepared again) cost more CPU
@@ -70,14 +68,27 @@ def create_read_engine(settings: Settings, url: URL) -> AsyncEngine | None:
     (another connection would be another database)."""
     if not is_sqlite(url) or url.database in (None, "", ":memory:"):
         return None
+    return _sqlite_engine(settings, url, SQLITE_READERS, _READER_PRAGMAS)
+
+
+def _sqlite_engine(
+    settings: Settings, url: URL, connections: int, pragmas: tuple[str, ...]
+) -> AsyncEngine:
     engine = create_async_engine(
         url,
-        pool_size=SQLITE_READERS,
+        pool_size=connections,
         max_overflow=0,
         pool_timeout=SQLITE_POOL_TIMEOUT,
         connect_args={"timeout": settings.db_connect_timeout},
     )
-    event.listen(engine.sync_engine, "connect", _sqlite_reader_pragmas)
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    event.listen(engine.sync_engine, "connect", on_connect)
     return engine
 
 
@@ -98,24 +109,6 @@ def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any)
         dialect.do_ping(dbapi_connection)
     except Exception as exc:
         raise DisconnectionError(f"pooled connection dropped while idle: {exc}") from exc
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while a writer commits; busy_timeout waits for another
-    # process's lock (a CLI command beside the server) instead of failing at once;
-    # SQLite leaves foreign keys off unless asked.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA query_only=ON")  # a write here would be a bug: refused
-    cursor.close()
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
