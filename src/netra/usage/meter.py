@@ -20,7 +20,7 @@ from netra.agents.mcp.tools import server_of
 from netra.agents.run import ProviderError
 from netra.health.metrics import Metrics
 from netra.usage.budgets import Limits
-from netra.usage.records import UsageRows
+from netra.usage.records import UsageRows, run_rows
 from netra.usage.store import NOTHING_SPENT, Admission, UsageStore
 from netra.usage.tally import Price, RunTally
 
@@ -106,7 +106,7 @@ class RunMeter:
         if self.store is None:
             return None
         completed = isinstance(terminal, AgentCompleted)
-        return self.store.rows(
+        return run_rows(
             self.tally,
             status="completed" if completed else _failed(terminal),
             error_code=None if isinstance(terminal, AgentCompleted) else terminal.code,

@@ -6,9 +6,9 @@ the run (netra.chat.write_group)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func
+from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,7 @@ from netra.usage.models import DAILY_SUMS, RunUsage, UsageDaily, UserDay
 from netra.usage.tally import RunTally
 
 
-def usage_rows(
+def run_rows(
     tally: RunTally,
     *,
     status: str,
@@ -104,23 +104,30 @@ class _Statements:
     arguments as PostgreSQL's; its two-argument max() is greatest())."""
 
     def __init__(self, insert: Any, greatest: Any) -> None:
-        self.run = insert(RunUsage)
-        daily = insert(UsageDaily)
+        # On the tables, not the mapped classes: plain executemany, not the ORM's bulk
+        # insert (the rows are dicts already), on the path of every run's end.
+        self.run = insert(_table(RunUsage))
+        daily = insert(_table(UsageDaily))
         self.daily = daily.on_conflict_do_update(
             index_elements=["user_id", "day", "model"],
-            set_={name: getattr(UsageDaily, name) + daily.excluded[name] for name in DAILY_SUMS},
+            set_={name: daily.table.c[name] + daily.excluded[name] for name in DAILY_SUMS},
         )
-        day = insert(UserDay)
+        day = insert(_table(UserDay))
+        was = day.table.c
         added = ("tokens", "cost", "in_flight", "messages")
         self.day = day.on_conflict_do_update(
             index_elements=["user_id", "day"],
             set_={
-                "email": func.coalesce(day.excluded.email, UserDay.email),
-                **{name: getattr(UserDay, name) + day.excluded[name] for name in added},
-                "max_run_tokens": greatest(UserDay.max_run_tokens, day.excluded.max_run_tokens),
-                "max_run_cost": greatest(UserDay.max_run_cost, day.excluded.max_run_cost),
+                "email": func.coalesce(day.excluded.email, was.email),
+                **{name: was[name] + day.excluded[name] for name in added},
+                "max_run_tokens": greatest(was.max_run_tokens, day.excluded.max_run_tokens),
+                "max_run_cost": greatest(was.max_run_cost, day.excluded.max_run_cost),
             },
         )
+
+
+def _table(mapped: type) -> Table:
+    return cast(Table, mapped.__table__)  # type: ignore[attr-defined]
 
 
 _STATEMENTS = {

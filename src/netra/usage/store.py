@@ -27,7 +27,7 @@ from netra.db.base import utcnow
 from netra.tokens import Principal
 from netra.usage.budgets import LimitName, Limits, QuotaExceeded, effective, month_start, resets_at
 from netra.usage.models import Budget, UserDay
-from netra.usage.records import usage_rows, write_usage
+from netra.usage.records import run_rows, write_usage
 from netra.usage.tally import RunTally
 
 # Seconds the dashboard's history may be old: its finest chart is per minute.
@@ -198,11 +198,9 @@ class UsageStore:
         cost: float | None,
         admitted: bool,
     ) -> None:
-        """Store one run's usage in the caller's transaction (see `rows`)."""
-        rows = self.rows(tally, status=status, error_code=error_code, cost=cost, admitted=admitted)
+        """Store one run's usage in the caller's transaction (netra.usage.records)."""
+        rows = run_rows(tally, status=status, error_code=error_code, cost=cost, admitted=admitted)
         await write_usage(session, [rows])
-
-    rows = staticmethod(usage_rows)
 
 
 # Built once (every message reads it): no statement to build and key per call.
