@@ -53,17 +53,23 @@ class User:
         self.ws: Any = None
 
     async def converse(self, messages: int) -> None:
-        """The whole conversation: ready, then talk."""
+        """The whole conversation: ready, talk, then the check against the event log."""
         await self.prepare()
         await self.talk(messages)
+        await self.check(messages)
 
     async def prepare(self) -> None:
         """A thread and an open socket (the hello read), before the user sends anything."""
         await self._named(self._prepare())
 
     async def talk(self, messages: int) -> None:
-        """The messages, one after the other, then the check against the event log."""
+        """The messages, one after the other; the socket is closed after the last."""
         await self._named(self._talk(messages))
+
+    async def check(self, messages: int) -> None:
+        """What the socket showed against the event log, read back over HTTP."""
+        self.step = "the check against the event log"
+        await self._named(self._check(self.thread_id, self.headers, messages))
 
     async def _named(self, step: Any) -> None:
         """A failure names the step it stopped at."""
@@ -99,8 +105,6 @@ class User:
                 await self._ping(self.ws, n)
         finally:
             await self.ws.close()
-        self.step = "the check against the event log"
-        await self._check(self.thread_id, self.headers, messages)
 
     async def _message(self, ws: Any, thread_id: str, n: int) -> None:
         request = {
@@ -188,7 +192,13 @@ async def users_main(port: int, first: int, count: int, messages: int) -> None:
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         ready = [u for u, r in zip(users, prepared, strict=True) if r is None]
         talked = await asyncio.gather(*(u.talk(messages) for u in ready), return_exceptions=True)
-    results = [*prepared, *talked]
+        # The burst ends with the last answer: reading every log back to check it is not
+        # part of it, so it waits until every client process has talked.
+        print("talked", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        spoke = [u for u, r in zip(ready, talked, strict=True) if r is None]
+        checked = await asyncio.gather(*(u.check(messages) for u in spoke), return_exceptions=True)
+    results = [*prepared, *talked, *checked]
     problems = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
     print(
         json.dumps(
@@ -251,8 +261,15 @@ async def many(port: int, users: int, messages: int) -> tuple[float, list[str], 
         assert p.stdin is not None
         p.stdin.write(b"go\n")
         await p.stdin.drain()
-    outputs = [json.loads((await p.communicate())[0]) for p in procs]
+    for p in procs:  # the burst ends when every client process has had its answers
+        assert p.stdout is not None
+        await p.stdout.readline()
     elapsed = time.perf_counter() - began
+    for p in procs:  # then every one reads its users' logs back
+        assert p.stdin is not None
+        p.stdin.write(b"check\n")
+        await p.stdin.drain()
+    outputs = [json.loads((await p.communicate())[0]) for p in procs]
     print(f"(threads created and sockets opened in {began - spawned:.1f} s, before the burst)")
     lat = [x for o in outputs for x in o["lat"]]
     first = [x for o in outputs for x in o["first"]]
