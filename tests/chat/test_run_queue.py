@@ -94,6 +94,38 @@ async def test_busy_workers_queue_runs_in_turns_by_user(one_worker: Server) -> N
     assert len(srv.backend.runs.queue) == 0
 
 
+async def test_a_waiting_run_reads_its_history_while_it_waits(one_worker: Server) -> None:
+    """It starts with its history in hand: a worker is not held through the read."""
+    srv = one_worker
+    queue = srv.backend.runs.queue
+    tid = await new_thread(srv, BOB)
+    first = await post(srv, BOB, tid, "first")
+    assert (await wait_run(srv, BOB, first["run_id"]))["status"] == "completed"
+    holder = await post(srv, ALICE, await new_thread(srv, ALICE), "hang")
+    second = await post(srv, BOB, tid, "second")
+    assert second["status"] == "queued"
+    item = queue.waiting(second["run_id"])
+    assert item is not None
+    assert item.turns is not None
+    read = item.turns
+
+    async def read_done() -> bool | None:
+        return True if read.done() else None
+
+    await eventually(read_done, 5.0, "the waiting run's history")  # while the worker hangs
+    assert second["run_id"] in queue
+    turns = read.result()  # the thread's messages: the first exchange and the question
+    assert sorted(role for _, role, _ in turns.values()) == ["assistant", "user", "user"]
+    await cancel(srv, ALICE, holder["run_id"])
+    assert (await wait_run(srv, BOB, second["run_id"]))["status"] == "completed"
+    thoughts = [
+        e["payload"]["text"]
+        for e in await events(srv, BOB, tid)
+        if e["run_id"] == second["run_id"] and e["type"] == "agent_thinking"
+    ]
+    assert "2 earlier turns" in thoughts  # the first question and its answer
+
+
 async def test_a_socket_is_told_queued_and_follows_the_run_when_it_starts(
     one_worker: Server,
 ) -> None:
@@ -131,7 +163,12 @@ async def test_a_waiting_run_can_be_cancelled(one_worker: Server) -> None:
     tid = await new_thread(srv, BOB)
     waiting = await post(srv, BOB, tid, "never mind")
     assert waiting["status"] == "queued"
+    item = srv.backend.runs.queue.waiting(waiting["run_id"])
+    assert item is not None
+    assert item.turns is not None
     await cancel(srv, BOB, waiting["run_id"])
+    await asyncio.sleep(0)
+    assert item.turns.done()  # its history's read is stopped (or was done)
     ended = await wait_run(srv, BOB, waiting["run_id"])
     assert (ended["status"], ended["error"]) == ("cancelled", "cancelled by the user")
     assert [(e["type"], e["payload"].get("code")) for e in await events(srv, BOB, tid)] == [

@@ -6,6 +6,7 @@ nothing is cached across batches, so what changed just now applies to the next o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from netra.usage.budgets import Limits
 from netra.usage.store import UsageStore
 
 MAX_BATCH = 500  # keys per read: bounds one statement's parameters
+ReadAhead = asyncio.Task[tree.Turns]  # a thread's turns being read (TurnsLoader.ahead)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,13 @@ class TurnsLoader:
             self._loader = DataLoader(self._load, cache=False, max_batch_size=MAX_BATCH)
         return await self._loader.load((user_id, thread_id))
 
+    def ahead(self, user_id: str, thread_id: str) -> ReadAhead:
+        """The thread's turns, read now for a run that waits for a worker, so that it
+        starts with its history instead of holding a worker through the read. What it
+        reads stays true while the run waits: a thread takes no message while its run
+        is going (RunActive), and the run's own answer is written at its end."""
+        return asyncio.create_task(self.turns(user_id, thread_id))
+
     async def _load(self, keys: Sequence[tuple[str, str]]) -> list[tree.Turns]:
         threads = sorted({thread_id for _, thread_id in keys})
         found: dict[tuple[str, str], tree.Turns] = {}
@@ -83,3 +92,12 @@ class TurnsLoader:
 
 
 _THREADS = select(Thread).where(Thread.id.in_(bindparam("b_ids", expanding=True)))
+
+
+def forget(read: ReadAhead | None) -> None:
+    """A read ahead whose run will not start (cancelled while it waited, or the process
+    stops): stopped, and a failure it met is not reported as unretrieved."""
+    if read is None:
+        return
+    read.cancel()
+    read.add_done_callback(lambda done: done.cancelled() or done.exception())

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from netra.agents.runtime import Agent
 from netra.chat.legs import Leg
+from netra.chat.lookups import ReadAhead
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Waiting:
     leg: Leg
     agent: Agent
     provider: str
+    # Its thread's turns, read while it waits (netra.chat.lookups.TurnsLoader.ahead);
+    # None: read when it starts.
+    turns: ReadAhead | None = None
 
 
 class RunQueue:
@@ -46,6 +50,9 @@ class RunQueue:
 
     def run_ids(self) -> list[str]:
         return list(self._waiting)
+
+    def waiting(self, run_id: str) -> Waiting | None:
+        return self._waiting.get(run_id)
 
     @property
     def busy(self) -> bool:

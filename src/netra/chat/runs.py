@@ -30,7 +30,7 @@ from netra.chat.envelope import Envelope
 from netra.chat.eventlog import EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.legs import Ending, Leg
-from netra.chat.lookups import TurnsLoader
+from netra.chat.lookups import ReadAhead, TurnsLoader, forget
 from netra.chat.models import ACTIVE, Run
 from netra.chat.run_end import RUN_AND_OWNER, record_end
 from netra.chat.run_leases import Leases
@@ -121,16 +121,19 @@ class RunManager:
         """Drive `leg` in a task of this process (a new run, or one resumed here) when a
         worker is free; True when it waits for one. A waiting leg's first events (its
         `agent_started`, committed already) are published now, not when it starts."""
+        turns = None
         if self.queue.busy:
             announce = asyncio.create_task(self._publish(list(leg.published)))
             self.chores.add(announce)  # referenced until done
             announce.add_done_callback(self.chores.discard)
             leg = dataclasses.replace(leg, published=())
-        return self.queue.submit(Waiting(leg, agent, provider))
+            if leg.message is not None and leg.question is not None:  # its history, now
+                turns = self.turns.ahead(leg.user_id, leg.thread_id)
+        return self.queue.submit(Waiting(leg, agent, provider, turns))
 
     def _begin(self, item: Waiting) -> asyncio.Task[None]:
         leg = item.leg
-        work = self._execute(leg, item.agent, item.provider)
+        work = self._execute(item)
         task = asyncio.create_task(work, name=f"run-{leg.run_id}")
         self.tasks[leg.run_id] = task
         task.add_done_callback(lambda _: self.tasks.pop(leg.run_id, None))
@@ -166,6 +169,7 @@ class RunManager:
         """End a leg that waited for a worker and never ran: its `agent_error`, and its
         usage (nothing spent) given back, in a task `stop` and `shutdown` wait for."""
         leg = waiting.leg
+        forget(waiting.turns)
         meter = self.meters.for_leg(leg, waiting.agent)
         ending = AgentError(reason=reason, code="cancelled")
         work = self.finish(leg.run_id, leg.thread_id, ending, meter=meter, question=leg.question)
@@ -173,7 +177,8 @@ class RunManager:
         self.ending[leg.run_id] = task
         task.add_done_callback(lambda _: self.ending.pop(leg.run_id, None))
 
-    async def _execute(self, leg: Leg, agent: Agent, provider: str) -> None:
+    async def _execute(self, item: Waiting) -> None:
+        leg, agent, provider = item.leg, item.agent, item.provider
         # A child of the request that posted the message or answered the approval (the
         # task copied its context): its trace holds the run, model calls and tool calls.
         attributes = {
@@ -186,20 +191,23 @@ class RunManager:
         ) as span:
             self.metrics.runs_active.inc()
             try:
-                outcome = await self._execute_traced(leg, self.meters.for_leg(leg, agent), agent)
+                meter = self.meters.for_leg(leg, agent)
+                outcome = await self._execute_traced(leg, meter, agent, item.turns)
             finally:
                 self.metrics.runs_active.dec()
             span.set_attribute("netra.run.outcome", outcome)
             if outcome not in ("completed", "waiting"):
                 span.set_status(StatusCode.ERROR, outcome)
 
-    async def _execute_traced(self, leg: Leg, meter: RunMeter, agent: Agent) -> str:
+    async def _execute_traced(
+        self, leg: Leg, meter: RunMeter, agent: Agent, turns: ReadAhead | None
+    ) -> str:
         run_id, thread_id = leg.run_id, leg.thread_id
         ending: Ending
         last: list[AgentEvent] = []
         try:
             await self._publish(list(leg.published))
-            ending, last = await self._drive(leg, meter, agent)
+            ending, last = await self._drive(leg, meter, agent, turns)
         except RunEnded:
             # Another instance's sweeper recorded this run's end (its lease lapsed while
             # this process was starved): that end is the last word; nothing more is written.
@@ -231,9 +239,11 @@ class RunManager:
         return "completed" if isinstance(ending, AgentCompleted) else ending.code
 
     async def _drive(
-        self, leg: Leg, meter: RunMeter, agent: Agent
+        self, leg: Leg, meter: RunMeter, agent: Agent, ahead: ReadAhead | None
     ) -> tuple[Ending, list[AgentEvent]]:
-        data = ChatUserData(self.db, leg.user_id, leg.thread_id, leg.question, self.turns)
+        data = ChatUserData(
+            self.db, leg.user_id, leg.thread_id, leg.question, self.turns, ahead=ahead
+        )
         attached: tuple[Attachment, ...] = ()
         if self.files is not None and leg.message is not None and leg.attached:  # not a resume
             attached = await self.files.for_run(leg.message.id)

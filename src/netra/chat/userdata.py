@@ -9,7 +9,7 @@ from netra.agents.runtime import ChatTurn, DocumentHit, MessageHit
 from netra.agents.tools import ToolError
 from netra.chat import tree
 from netra.chat.errors import EmptyQuery, QueryTooLong
-from netra.chat.lookups import TurnsLoader
+from netra.chat.lookups import ReadAhead, TurnsLoader
 from netra.chat.models import FileChunk
 from netra.chat.search import Hit, SearchIndex
 
@@ -24,9 +24,12 @@ class ChatUserData:
         thread_id: str,
         question_id: str | None = None,
         turns: TurnsLoader | None = None,
+        *,
+        ahead: ReadAhead | None = None,
     ) -> None:
         self.db = db
         self.turns = turns  # reads the history with other runs' (netra.chat.lookups)
+        self.ahead = ahead  # or read it already, while the run waited for a worker
         self.user_id = user_id
         self.thread_id = thread_id
         # The message the run answers (None: the thread's shown branch).
@@ -93,7 +96,9 @@ class ChatUserData:
     async def thread_history(self, before: bool = False) -> list[ChatTurn]:
         """The turns of the branch this run answers, root first, up to its question
         (`before`: without it); other branches are not the agent's to see."""
-        if self.question_id is not None and self.turns is not None:
+        if self.question_id is not None and self.ahead is not None:
+            turns = tree.branch(await self.ahead, self.question_id, before=before)
+        elif self.question_id is not None and self.turns is not None:
             thread = await self.turns.turns(self.user_id, self.thread_id)
             turns = tree.branch(thread, self.question_id, before=before)
         else:
