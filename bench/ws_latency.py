@@ -13,16 +13,22 @@ Every user checks its live stream against the event log afterwards: the same seq
 types and payloads, gap-free, one terminal event per run, no `agent_error`, and each
 answer's deltas add up to its `agent_completed` text. Last, the database's own rate for
 the same rows (bench/db_rates.py: a transaction per message, and group commit), beside
-Netra's messages/s of the burst (goal: at least 0.3 of the first)."""
+Netra's messages/s of the burst (goal: at least 0.3 of the first).
+
+PROFILE=out.txt records the backend with py-spy (a dev dependency) during the burst only,
+from the moment every user sends to the last answer (`--gil --format raw`, 100 Hz;
+PROFILE_RATE to change), for the profile in docs/architecture.md."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -235,9 +241,12 @@ async def solo(port: int) -> list[str]:
     return warm.problems + user.problems
 
 
-async def many(port: int, users: int, messages: int) -> tuple[float, list[str], list[float]]:
+async def many(
+    port: int, users: int, messages: int, server: int | None = None
+) -> tuple[float, list[str], list[float]]:
     """The burst: its messages/s, its problems and its send_message -> agent_started
-    latencies (bench/scale_out.py runs it through nginx)."""
+    latencies (bench/scale_out.py runs it through nginx). `server`: the backend's pid,
+    profiled during the burst when PROFILE names a file."""
     shares = [users // PROCESSES + (k < users % PROCESSES) for k in range(PROCESSES)]
     starts = [sum(shares[:k]) for k in range(PROCESSES)]
     spawned = time.perf_counter()
@@ -256,6 +265,7 @@ async def many(port: int, users: int, messages: int) -> tuple[float, list[str], 
     for p in procs:  # every user has a thread and an open socket
         assert p.stdout is not None
         await p.stdout.readline()
+    profiler = await _profile(server)
     began = time.perf_counter()
     for p in procs:  # go: all at once
         assert p.stdin is not None
@@ -265,6 +275,9 @@ async def many(port: int, users: int, messages: int) -> tuple[float, list[str], 
         assert p.stdout is not None
         await p.stdout.readline()
     elapsed = time.perf_counter() - began
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes what it sampled, then exits
+        await profiler.wait()
     for p in procs:  # then every one reads its users' logs back
         assert p.stdin is not None
         p.stdin.write(b"check\n")
@@ -302,6 +315,21 @@ async def many(port: int, users: int, messages: int) -> tuple[float, list[str], 
     return runs / elapsed, problems, lat
 
 
+async def _profile(server: int | None) -> asyncio.subprocess.Process | None:
+    """py-spy recording `server` until it is sent SIGINT, when PROFILE names a file."""
+    out = os.environ.get("PROFILE")
+    if not out or server is None:
+        return None
+    rate = os.environ.get("PROFILE_RATE", "100")
+    spy = str(Path(sys.executable).parent / "py-spy")
+    args = ["record", "--rate", rate, "--gil", "--format", "raw", "-o", out, "-p", str(server)]
+    profiler = await asyncio.create_subprocess_exec(
+        spy, *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    await asyncio.sleep(1.0)  # attached and sampling before the burst starts
+    return profiler
+
+
 async def database_rates(url: str, netra: float, messages: int) -> None:
     """The database's own rate for the same writes, after the burst, and Netra's ratio."""
     rates = (
@@ -330,7 +358,7 @@ async def main(users: int, messages: int) -> None:
     try:
         await wait_port(port)
         problems = await solo(port)
-        rate, burst, _ = await many(port, users, messages)
+        rate, burst, _ = await many(port, users, messages, server.pid)
         problems += burst
         await database_rates(url, rate, users * messages)
         for problem in problems[:10]:
