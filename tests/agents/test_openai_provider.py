@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
+import openai
 import pytest
 from openai import AsyncOpenAI
 
@@ -25,7 +27,7 @@ from netra.agents import (
     run_agent,
 )
 from netra.agents.catalog.agents import ModelAgent
-from netra.agents.providers.openai import OpenAIAgent
+from netra.agents.providers.openai import BROKE_OFF, OpenAIAgent, describe_error
 from netra.testing import ScriptedModelServer, answer_chunks, chunk
 from tests.support.agents import collect
 from tests.support.apps import SettingsFactory
@@ -172,6 +174,22 @@ async def test_a_connection_cut_mid_stream(
     done = final(events)
     assert isinstance(done, AgentError)
     assert "broke off" in done.reason or "before the answer was finished" in done.reason
+
+
+def test_a_connection_lost_after_part_of_the_answer_broke_off() -> None:
+    """The client reports a stream cut midway either as httpx's error or as its own
+    connection error (it depends on where the read was): both broke off once part of
+    the answer had come; before any of it, the server could not be reached; a timeout is
+    a timeout either way."""
+    request = httpx.Request("POST", "http://model.test/v1/chat/completions")
+    lost = openai.APIConnectionError(request=request)
+    cut = httpx.RemoteProtocolError("peer closed connection", request=request)
+    late = openai.APITimeoutError(request=request)
+    assert describe_error(lost, midway=True) == BROKE_OFF
+    assert describe_error(cut, midway=True) == BROKE_OFF
+    assert describe_error(cut) == BROKE_OFF
+    assert describe_error(lost) == "Could not reach the model server (OPENAI_BASE_URL)."
+    assert "OPENAI_TIMEOUT" in describe_error(late, midway=True)
 
 
 async def test_a_stream_ending_without_finish(

@@ -229,7 +229,7 @@ class OpenAIAgent:
                     if choice.finish_reason is not None:
                         step.finished = True
         except (openai.OpenAIError, httpx.HTTPError) as exc:
-            raise ProviderError(self._describe(exc)) from exc
+            raise ProviderError(self._describe(exc, midway=step.chunks > 0)) from exc
         finally:
             await stream.close()
         if not step.finished:
@@ -256,13 +256,14 @@ class OpenAIAgent:
             )
         return "The model server ended the stream before the answer was finished."
 
-    def _describe(self, exc: BaseException) -> str:
+    def _describe(self, exc: BaseException, *, midway: bool = False) -> str:
         """A reason for the user: what failed and what to check, never the API key, the
         server's URL or the exception's text (those go to the log, for the operator)."""
         log.warning("model server %s: %s", self.client.base_url, scrub(repr(exc), self._secret))
-        return describe_error(exc)
+        return describe_error(exc, midway=midway)
 
 
+BROKE_OFF = "The connection to the model server broke off in the middle of the answer."
 # First match wins: the client's exception types, then httpx's (raised mid-stream).
 _ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     (
@@ -286,10 +287,7 @@ _ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
         (openai.APIConnectionError, httpx.ConnectError),
         "Could not reach the model server (OPENAI_BASE_URL).",
     ),
-    (
-        (httpx.HTTPError,),
-        "The connection to the model server broke off in the middle of the answer.",
-    ),
+    ((httpx.HTTPError,), BROKE_OFF),
     (
         (openai.APIError,),
         "The model server sent a response that is not an OpenAI-compatible completion.",
@@ -297,9 +295,13 @@ _ERROR_WORDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 )
 
 
-def describe_error(exc: BaseException) -> str:
+def describe_error(exc: BaseException, *, midway: bool = False) -> str:
     """User-readable words for the client's and httpx's exceptions: a status at most,
-    never their text."""
+    never their text. `midway`: part of the answer had arrived, so a lost connection
+    broke off (the client reports a cut stream as a connection error at times)."""
+    cut = isinstance(exc, (openai.APIConnectionError, httpx.TransportError))
+    if midway and cut and not isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
+        return BROKE_OFF
     status = getattr(exc, "status_code", "?")
     for types, words in _ERROR_WORDS:
         if isinstance(exc, types):
