@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from netra.agents.approvals import Paused, Step
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent, MessageDelta
@@ -37,6 +37,35 @@ def coalesce(events: list[AgentEvent]) -> list[AgentEvent]:
         else:
             merged.append(event)
     return merged
+
+
+async def read_batches(
+    queue: asyncio.Queue[Item],
+    observe: Callable[[AgentEvent], object],
+    emit: Callable[[list[AgentEvent]], Awaitable[None]],
+) -> tuple[AgentCompleted | AgentError | Paused, list[AgentEvent]]:
+    """The agent's events in batches: whatever queued up while the previous batch was
+    being emitted (written and published) goes in one (deltas merged). Returns the
+    terminal event (or pause) and the events that came with it, unemitted; an agent
+    that stopped without one ends with an `internal` error; an exception the pump
+    caught is raised once what came before it is emitted."""
+    while True:
+        items = [await queue.get()]
+        while not queue.empty():
+            items.append(queue.get_nowait())
+        events: list[AgentEvent] = []
+        for item in items:
+            if isinstance(item, AgentCompleted | AgentError | Paused):
+                return item, coalesce(events)
+            if item is None:
+                end = AgentError(reason="the agent stopped without an answer", code="internal")
+                return end, coalesce(events)
+            if isinstance(item, Exception):
+                await emit(coalesce(events))
+                raise item
+            events.append(item)
+            observe(item)
+        await emit(coalesce(events))
 
 
 async def pump(stream: AsyncIterator[Step], queue: asyncio.Queue[Item]) -> None:

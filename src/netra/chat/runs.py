@@ -22,7 +22,7 @@ from netra.agents.catalog import Catalog
 from netra.agents.events import AgentCompleted, AgentError, AgentEvent
 from netra.agents.run import run_agent
 from netra.agents.runtime import Agent, Attachment, RunContext
-from netra.chat.agent_stream import Item, coalesce, pump
+from netra.chat.agent_stream import Item, pump, read_batches
 from netra.chat.approvals import Approvals
 from netra.chat.assistants import BUILTIN, Preset
 from netra.chat.bus import EventBus, Notice
@@ -284,27 +284,14 @@ class RunManager:
     async def _persist(
         self, thread_id: str, run_id: str, queue: asyncio.Queue[Item], meter: RunMeter
     ) -> tuple[Ending, list[AgentEvent]]:
-        """Store and publish events as they come; whatever queued up while the previous
-        batch was being written goes in one transaction (deltas merged). Returns the
-        terminal event (or pause) and the events that came with it, for `_finish` (or
-        `_pause`) to write at once."""
-        while True:
-            items = [await queue.get()]
-            while not queue.empty():
-                items.append(queue.get_nowait())
-            events: list[AgentEvent] = []
-            for item in items:
-                if isinstance(item, AgentCompleted | AgentError | Paused):
-                    return item, coalesce(events)
-                if item is None:
-                    end = AgentError(reason="the agent stopped without an answer", code="internal")
-                    return end, coalesce(events)
-                if isinstance(item, Exception):
-                    await self._emit(thread_id, run_id, coalesce(events))
-                    raise item
-                events.append(item)
-                meter.observe(item)
-            await self._emit(thread_id, run_id, coalesce(events))
+        """Store and publish events as they come (netra.chat.agent_stream.read_batches);
+        the terminal event (or pause) and the events that came with it, for `finish`
+        (or `_pause`) to write at once."""
+
+        async def emit(events: list[AgentEvent]) -> None:
+            await self._emit(thread_id, run_id, events)
+
+        return await read_batches(queue, meter.observe, emit)
 
     async def _emit(self, thread_id: str, run_id: str, events: list[AgentEvent]) -> None:
         if events:
