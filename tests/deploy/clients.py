@@ -203,9 +203,15 @@ class Chatter:
             return
         if kind == "ack" and payload.get("request") == "send_message":
             assert self.pending is not None
-            sent = self.pending
-            self.runs.setdefault(data["run_id"], Run(sent.question, sent.expected))
-            self.pending, self.running = None, data["run_id"]
+            sent, self.pending = self.pending, None
+            # A message sent again after a reconnect (its ack lost in the close) may be
+            # acknowledged after the resumed stream has already replayed its whole run.
+            run = self.runs.setdefault(data["run_id"], Run(sent.question, sent.expected))
+            run.question, run.expected = sent.question, sent.expected
+            if run.answer is None and run.error is None:
+                self.running = data["run_id"]
+            else:
+                self.next_send = time.monotonic() + self.pause
             return
         if data.get("seq") is None:
             return
@@ -221,6 +227,14 @@ class Chatter:
             if data["run_id"] == self.running:
                 self.running = None
                 self.next_send = time.monotonic() + self.pause
+
+    def waiting_for(self) -> str:
+        """What keeps this user from stopping, for a loop that does not end."""
+        if self.pending is not None:
+            return f"no ack for message {self.pending.client_msg_id}"
+        run = self.runs.get(self.running or "")
+        seen = _ranges(self.seqs[-5:])
+        return f"no end of run {self.running} ({run and run.question}); last seqs {seen}"
 
     def problems(self, last_seq: int) -> list[str]:
         """What this user saw go wrong; `last_seq` is the thread's, as the server has it."""
@@ -310,7 +324,12 @@ class ChatLoop:
         if self.error is not None:
             return [f"chat loop crashed: {type(self.error).__name__}: {self.error}"]
         if self._thread.is_alive():
-            return ["chat loop still running 60 s after stop: a run never ended"]
+            stuck = [
+                f"user {number}: {chatter.waiting_for()}; closes {chatter.closes}"
+                for number, chatter in enumerate(self.chatters)
+                if not chatter.idle
+            ]
+            return ["chat loop still running 60 s after stop: a run never ended", *stuck]
         found = []
         pairs = zip(self.chatters, self.last_seqs, strict=True)
         for number, (chatter, last_seq) in enumerate(pairs):
