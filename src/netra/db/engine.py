@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from netra.db.sqlite_driver import OneTripDBAPI
 from netra.db.url import cloud_sql_socket_dir, database_url, describe, is_sqlite
 from netra.settings import Settings
 
@@ -76,6 +77,7 @@ def _sqlite_engine(
 ) -> AsyncEngine:
     engine = create_async_engine(
         url,
+        module=OneTripDBAPI(),
         pool_size=connections,
         max_overflow=0,
         pool_timeout=SQLITE_POOL_TIMEOUT,
