@@ -31,6 +31,7 @@ from netra.chat.hub import Hub
 from netra.chat.lookups import MessageLookups
 from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
+from netra.chat.run_queue import Arrival
 from netra.chat.runs import FINISHED, RunManager
 from netra.chat.search import SearchIndex
 from netra.chat.sharing import FeedbackStore, Shares
@@ -192,39 +193,42 @@ class ChatBackend:
         self.check_accepting()
         self.check_length(text)
         self.choice.check_model(model, user.roles)
-        await self.check_rate(user.subject)
-        thread, limits = await self.lookups.look_up(user, thread_id)
-        file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
-        # An interrupting message stops the run it finds; one started meanwhile (another
-        # tab) is found by the post's own check and stopped too, a few times at most.
-        for attempt in range(INTERRUPT_ATTEMPTS):
-            if interrupt:
-                for run_id in await self.threads.active_runs(thread_id):
-                    await self.runs.stop(
-                        run_id, thread_id, "interrupted by a newer message", INTERRUPT_WAIT
+        # Runs wait while it is stored: its ack and agent_started come first.
+        with self.runs.queue.arrive() as arrival:
+            await self.check_rate(user.subject)
+            thread, limits = await self.lookups.look_up(user, thread_id)
+            file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
+            # An interrupting message stops the run it finds; one started meanwhile (another
+            # tab) is found by the post's own check and stopped too, a few times at most.
+            for attempt in range(INTERRUPT_ATTEMPTS):
+                if interrupt:
+                    for run_id in await self.threads.active_runs(thread_id):
+                        await self.runs.stop(
+                            run_id, thread_id, "interrupted by a newer message", INTERRUPT_WAIT
+                        )
+                admission = await self.admit(user, limits)
+                try:
+                    posted = await self.post_message(
+                        user.subject,
+                        thread_id,
+                        text,
+                        client_msg_id,
+                        admission,
+                        model=model,
+                        roles=user.roles,
+                        file_ids=file_ids,
+                        parent_id=parent_id,
+                        thread=thread,
+                        arrival=arrival,
                     )
-            admission = await self.admit(user, limits)
-            try:
-                posted = await self.post_message(
-                    user.subject,
-                    thread_id,
-                    text,
-                    client_msg_id,
-                    admission,
-                    model=model,
-                    roles=user.roles,
-                    file_ids=file_ids,
-                    parent_id=parent_id,
-                    thread=thread,
-                )
-            except RunActive:
-                if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
-                    raise
-                continue
-            if posted is None:
-                raise NoSuchThread(thread_id)
-            return posted
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                except RunActive:
+                    if not interrupt or attempt == INTERRUPT_ATTEMPTS - 1:
+                        raise
+                    continue
+                if posted is None:
+                    raise NoSuchThread(thread_id)
+                return posted
+            raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def cancel_run(self, user_id: str, run_id: str) -> Run:
         """Ask the user's run to stop; it ends with an `agent_error` (code `cancelled`)."""
@@ -255,12 +259,14 @@ class ChatBackend:
         file_ids: Sequence[str] = (),
         parent_id: str | Shown | None = SHOWN_LEAF,
         thread: Thread | None = None,
+        arrival: Arrival | None = None,
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
         client_msg_id); None if the user has no such thread. The run uses `model`, else
         the thread's, else the catalog's default; raises `ModelNotAllowed` for a model
         these roles may not use. An `admission` that starts no run is given back.
-        `thread`: the user's thread, read just now (else it is read here)."""
+        `thread`: the user's thread, read just now (else it is read here). `arrival`:
+        the message's place among those being stored, left before its run starts."""
         try:
             counted = admission is not None and admission.counted
             stored = await self._post(
@@ -279,6 +285,8 @@ class ChatBackend:
             if admission is not None:
                 await self.usage.release(user_id, admission)
             raise
+        if arrival is not None:
+            arrival.stored()
         if stored is not None and stored[0].created:
             posted, chosen = stored
             queued = self.runs.start(

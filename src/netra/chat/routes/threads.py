@@ -116,7 +116,8 @@ class Posted(BaseModel):
     after_seq: int = Field(description="Subscribe after this seq to see the run's events.")
     status: str = Field(
         description="The run's status: `queued` while it waits for a worker (the server "
-        "is busy; its events follow when one is free), else as stored (`running`...)."
+        "is busy, or storing other messages first; its events follow when one takes it), "
+        "else as stored (`running`...)."
     )
 
 
