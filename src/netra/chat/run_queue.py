@@ -108,8 +108,8 @@ class RunQueue:
         return Arrival(self)
 
     def submit(self, item: Waiting) -> bool:
-        """Start `item` now if a worker is free and nobody waits; else queue it behind
-        its user's earlier legs. True when it waits."""
+        """Start `item` now if a worker is free, nobody waits and no message is being
+        stored; else queue it behind its user's earlier legs. True when it waits."""
         if not self.busy:
             self._start(item)
             return False
