@@ -5,6 +5,7 @@ if messages keep arriving. A message's own run is not held by it."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import cast
@@ -15,6 +16,7 @@ from netra.agents.runtime import Agent
 from netra.chat import run_queue
 from netra.chat.legs import Leg
 from netra.chat.run_queue import RunQueue, Waiting
+from netra.testing import eventually
 
 
 class Workers:
@@ -102,14 +104,18 @@ async def test_a_failed_arrival_holds_nothing(two: Workers) -> None:
 async def test_arrivals_hold_a_run_for_hold_max_at_most(
     two: Workers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(run_queue, "HOLD_MAX", 0.2)
+    monkeypatch.setattr(run_queue, "HOLD_MAX", 0.5)
     queue = two.queue
     with queue.arrive():  # never stored while the run waits: messages keep arriving
+        submitted = time.monotonic()
         queue.submit(leg("alice", "r1"))
-        await asyncio.sleep(0.05)
         assert two.started == []
-        await asyncio.sleep(0.3)
-        assert two.started == ["r1"]
+
+        async def started() -> list[str] | None:
+            return two.started or None
+
+        assert await eventually(started, 5.0, "the held run's start") == ["r1"]
+        assert time.monotonic() - submitted >= 0.5  # held until then, not before
         queue.submit(leg("bob", "r2"))  # a new one waits its own HOLD_MAX
         assert two.started == ["r1"]
     assert two.started == ["r1", "r2"]
