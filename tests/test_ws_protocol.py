@@ -11,7 +11,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from netra.testing import AppServer, eventually
-from netra.ws_protocol import Flag, Inbox, LeanWebSocketProtocol
+from netra.ws_protocol import SEND_MANY, Flag, Inbox, LeanWebSocketProtocol
 
 
 class EchoApp:
@@ -78,6 +78,53 @@ async def test_close_codes_go_both_ways() -> None:
         async with websockets.connect(url) as ws:
             await ws.close(4002)
         await _until(lambda: app.disconnects[-1:] == [4002], "the app heard 4002")
+
+
+class ManyApp:
+    """Answers "n" with n text frames sent in one `websocket.send` (SEND_MANY), then
+    "close" by closing and trying it once more."""
+
+    def __init__(self) -> None:
+        self.offered: list[bool] = []
+        self.after_close: list[str] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            return
+        self.offered.append(SEND_MANY in scope["extensions"])
+        await receive()
+        await send({"type": "websocket.accept"})
+        while (message := await receive())["type"] == "websocket.receive":
+            if message["text"] == "close":
+                await send({"type": "websocket.close", "code": 4002, "reason": "done"})
+                try:
+                    await send({"type": "websocket.send", "texts": ["late"]})
+                except RuntimeError as exc:
+                    self.after_close.append(str(exc))
+                continue
+            count = int(message["text"])
+            await send({"type": "websocket.send", "texts": [f"f{k}" for k in range(count)]})
+
+
+async def test_many_texts_in_one_send_arrive_as_that_many_frames_in_order() -> None:
+    app = ManyApp()
+    async with AppServer(app) as server:
+        url = server.url.replace("http", "ws") + "/ws"
+        async with websockets.connect(url) as ws:
+            await ws.send("3")
+            await ws.send("1")
+            got = [await ws.recv() for _ in range(4)]
+            assert got == ["f0", "f1", "f2", "f0"]
+            big = 500  # more than one socket write's worth: flow control as usual
+            await ws.send(str(big))
+            assert [await ws.recv() for _ in range(big)] == [f"f{k}" for k in range(big)]
+            await ws.send("close")
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4002
+    assert app.offered == [True]
+    assert app.after_close == ["websocket.send with texts before the accept or after a close"]
 
 
 async def test_inbox_hands_items_over_in_order_and_refuses_a_second_reader() -> None:

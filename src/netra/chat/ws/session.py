@@ -43,6 +43,7 @@ from netra.close_codes import Close
 from netra.errors import Overloaded
 from netra.tokens import Principal
 from netra.tokens.scopes import InsufficientScope, require_scope
+from netra.ws_protocol import SEND_MANY
 
 log = logging.getLogger("netra.chat.ws")
 tracer = trace.get_tracer("netra.chat.ws")
@@ -85,6 +86,11 @@ class SocketSession:
         self.timer: asyncio.TimerHandle | None = None
         self.drainer: asyncio.Task[None] | None = None
         self.client_close_code = 1006  # until the client says otherwise
+
+    @property
+    def send_many(self) -> bool:
+        """The server writes several frames in one go (netra.ws_protocol.SEND_MANY)."""
+        return SEND_MANY in self.websocket.scope.get("extensions", {})
 
     async def run(self) -> None:
         """Serve the socket until either side ends it. Setting up and tearing down are
@@ -198,7 +204,11 @@ class SocketSession:
         try:
             while outbox.frames and outbox.close_code is None:
                 self.last_sent = time.monotonic()
-                for frame in outbox.take():
+                batch = outbox.take()
+                if self.send_many and len(batch) > 1:  # one write for all of them
+                    await self.websocket.send({"type": "websocket.send", "texts": batch})
+                    continue
+                for frame in batch:
                     await self.websocket.send_text(frame)
             if outbox.close_code is not None:
                 await self.websocket.close(outbox.close_code, outbox.close_reason)
