@@ -10,6 +10,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from opentelemetry import trace
@@ -287,11 +288,7 @@ class RunManager:
         """Store and publish events as they come (netra.chat.agent_stream.read_batches);
         the terminal event (or pause) and the events that came with it, for `finish`
         (or `_pause`) to write at once."""
-
-        async def emit(events: list[AgentEvent]) -> None:
-            await self._emit(thread_id, run_id, events)
-
-        return await read_batches(queue, meter.observe, emit)
+        return await read_batches(queue, meter.observe, partial(self._emit, thread_id, run_id))
 
     async def _emit(self, thread_id: str, run_id: str, events: list[AgentEvent]) -> None:
         if events:
