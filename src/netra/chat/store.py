@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ from netra.chat.models import (
     Thread,
     insert_values,
     messages_table,
+    new_row,
     runs_table,
 )
 from netra.chat.write_group import Post
@@ -194,9 +196,16 @@ class ThreadStore:
             question = await session.get(Message, answer.parent_id)
             if question is None:
                 raise NotAnAnswer(answer.id, "the question it answered is gone")
-            run = _new_run(thread_id, question.id, utcnow())
-            run.provider, run.model, run.instance_id = provider, model, instance
-            run.lease_expires_at, run.admitted_on = lease_until, admitted_on
+            run = _new_run(
+                thread_id,
+                question.id,
+                utcnow(),
+                provider=provider,
+                model=model,
+                instance_id=instance,
+                lease_expires_at=lease_until,
+                admitted_on=admitted_on,
+            )
             events = await self.events.append_in(
                 session, thread_id, run.id, [started], owner=user_id
             )
@@ -228,9 +237,16 @@ class ThreadStore:
         client_msg_id); the thread then shows the message. None if the user has no such
         thread. The message follows `parent_id` (None: a new root; default: what the
         thread shows)."""
-        message, run = _new_turn(thread_id, text, client_msg_id)
-        run.provider, run.model, run.instance_id = provider, model, instance
-        run.lease_expires_at, run.admitted_on = lease_until, admitted_on
+        message, run = _new_turn(
+            thread_id,
+            text,
+            client_msg_id,
+            provider=provider,
+            model=model,
+            instance_id=instance,
+            lease_expires_at=lease_until,
+            admitted_on=admitted_on,
+        )
         job = Post(user_id, message, run, started, parent_id, tuple(file_ids))
         try:
             # A repeated client_msg_id is found below: its run is the thread's active one
@@ -273,25 +289,30 @@ _ACTIVE_RUN = (
 )
 
 
-def _new_turn(thread_id: str, text: str, client_msg_id: str | None) -> tuple[Message, Run]:
-    """A user message and its run, ids chosen here so one INSERT each writes them."""
-    now = utcnow()
-    message = Message(
-        id=new_id(),
+def _new_turn(
+    thread_id: str, text: str, client_msg_id: str | None, **run: Any
+) -> tuple[Message, Run]:
+    """A user message and its run (`run`: more of its columns), ids chosen here so one
+    INSERT each writes them."""
+    now, message_id, run_id = utcnow(), new_id(), new_id()
+    message = new_row(
+        Message,
+        id=message_id,
         thread_id=thread_id,
         role="user",
         content=text,
         client_msg_id=client_msg_id,
+        run_id=run_id,
         created_at=now,
     )
-    run = _new_run(thread_id, message.id, now)
-    message.run_id = run.id
-    return message, run
+    return message, _new_run(thread_id, message_id, now, id=run_id, **run)
 
 
-def _new_run(thread_id: str, question_id: str, now: datetime) -> Run:
-    return Run(
-        id=new_id(),
+def _new_run(thread_id: str, question_id: str, now: datetime, **run: Any) -> Run:
+    """A run answering `question_id` (`run`: more of its columns; its id, else a new one)."""
+    return new_row(
+        Run,
+        id=run.pop("id", None) or new_id(),
         thread_id=thread_id,
         user_message_id=question_id,
         # Started at once by this instance (its lease covers a crash before the next
@@ -299,6 +320,7 @@ def _new_run(thread_id: str, question_id: str, now: datetime) -> Run:
         status="running",
         started_at=now,
         created_at=now,
+        **run,
     )
 
 

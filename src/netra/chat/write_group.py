@@ -21,6 +21,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -259,13 +260,20 @@ async def _write_rows(
 def _values(row: ChatBase) -> dict[str, Any]:
     """Every column of a new row, so the group's rows share one statement; a JSON column
     left unset is left out (it must be SQL NULL, not JSON null), as every new row of a
-    kind leaves the same ones unset."""
-    table = cast(Table, row.__table__)
+    kind leaves the same ones unset. Read from the object's dict (a new row's attributes
+    are all there), not through its instrumented attributes."""
+    given = vars(row)
     return {
-        column.key: getattr(row, column.key)
-        for column in table.columns
-        if not (isinstance(column.type, JSON) and getattr(row, column.key) is None)
+        key: given.get(key)
+        for key, json in _columns(cast(Table, row.__table__))
+        if not (json and given.get(key) is None)
     }
+
+
+@cache
+def _columns(table: Table) -> tuple[tuple[str, bool], ...]:
+    """A table's column keys, each with whether it is JSON."""
+    return tuple((column.key, isinstance(column.type, JSON)) for column in table.columns)
 
 
 _runs, _threads = runs_table, threads_table
