@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiodataloader import DataLoader
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.chat import tree
 from netra.chat.errors import NoSuchThread
 from netra.chat.models import Thread
+from netra.db.lists import in_list
 from netra.tokens import Principal
 from netra.usage.budgets import Limits
 from netra.usage.store import UsageStore
@@ -91,7 +92,7 @@ class TurnsLoader:
         return [found.get(key, {}) for key in keys]
 
 
-_THREADS = select(Thread).where(Thread.id.in_(bindparam("b_ids", expanding=True)))
+_THREADS = select(Thread).where(in_list(Thread.id, "b_ids"))
 
 
 def forget(read: ReadAhead | None) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from netra.chat.errors import NoSuchMessage
 from netra.chat.models import messages_table, threads_table
+from netra.db.lists import in_list
 
 _m = messages_table
 
@@ -81,7 +82,7 @@ TURNS_OF_THREADS = (
         _m.c.thread_id, threads_table.c.user_id, _m.c.id, _m.c.parent_id, _m.c.role, _m.c.content
     )
     .join(threads_table, threads_table.c.id == _m.c.thread_id)
-    .where(_m.c.thread_id.in_(bindparam("b_threads", expanding=True)))
+    .where(in_list(_m.c.thread_id, "b_threads"))
 )
 _CHILDREN = (
     select(_m.c.id)

@@ -42,6 +42,7 @@ from netra.chat.models import (
     runs_table,
     threads_table,
 )
+from netra.db.lists import in_list
 from netra.usage.records import UsageRows, write_usage
 
 
@@ -279,18 +280,18 @@ def _columns(table: Table) -> tuple[tuple[str, bool], ...]:
 _runs, _threads = runs_table, threads_table
 _LOCK_RUNS = (
     select(_runs.c.id, _runs.c.status)
-    .where(_runs.c.id.in_(bindparam("b_runs", expanding=True)))
+    .where(in_list(_runs.c.id, "b_runs"))
     .order_by(_runs.c.id)
     .with_for_update()
 )
 _LOCK_THREADS = (
     select(_threads.c.id, _threads.c.user_id, _threads.c.last_seq, _threads.c.active_leaf_id)
-    .where(_threads.c.id.in_(bindparam("b_threads", expanding=True)))
+    .where(in_list(_threads.c.id, "b_threads"))
     .order_by(_threads.c.id)
     .with_for_update()
 )
 _BUSY = select(_runs.c.thread_id, _runs.c.id).where(
-    _runs.c.thread_id.in_(bindparam("b_threads", expanding=True)), _runs.c.status.in_(ACTIVE)
+    in_list(_runs.c.thread_id, "b_threads"), _runs.c.status.in_(ACTIVE)
 )
 _END_RUN = (
     update(_runs)

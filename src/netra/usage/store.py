@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, select, true, update
+from sqlalchemy import ColumnElement, and_, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.db.base import utcnow
+from netra.db.lists import in_list
 from netra.tokens import Principal
 from netra.usage.budgets import LimitName, Limits, QuotaExceeded, effective, month_start, resets_at
 from netra.usage.models import Budget, UserDay
@@ -205,8 +206,8 @@ class UsageStore:
 
 # Built once (every message reads it): no statement to build and key per call.
 _BUDGETS_OF = select(Budget).where(
-    ((Budget.scope == "user") & Budget.name.in_(bindparam("b_users", expanding=True)))
-    | ((Budget.scope == "role") & Budget.name.in_(bindparam("b_roles", expanding=True)))
+    ((Budget.scope == "user") & in_list(Budget.name, "b_users"))
+    | ((Budget.scope == "role") & in_list(Budget.name, "b_roles"))
 )
 
 
