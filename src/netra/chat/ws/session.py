@@ -41,6 +41,7 @@ from netra.chat.ws.protocol import (
 )
 from netra.close_codes import Close
 from netra.errors import Overloaded
+from netra.health.tracing import tracing_enabled
 from netra.tokens import Principal
 from netra.tokens.scopes import InsufficientScope, require_scope
 from netra.ws_protocol import SEND_MANY
@@ -262,10 +263,14 @@ class SocketSession:
     async def _send(self, request: SendMessage) -> None:
         # A message is the socket's request: its trace (continuing the sender's, if it
         # gave one) holds the run it starts, as a REST POST's does.
-        carrier = {"traceparent": request.traceparent} if request.traceparent else {}
-        with tracer.start_as_current_span(
-            "WS send_message", context=extract(carrier), kind=SpanKind.SERVER
-        ):
+        # No span at all when tracing is off (a no-op one cost 13 µs a message).
+        span: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+        if tracing_enabled():
+            carrier = {"traceparent": request.traceparent} if request.traceparent else {}
+            span = tracer.start_as_current_span(
+                "WS send_message", context=extract(carrier), kind=SpanKind.SERVER
+            )
+        with span:
             posted = await self.backend.send_message(
                 self.user,
                 request.thread_id,
