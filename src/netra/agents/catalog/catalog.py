@@ -34,9 +34,9 @@ class Catalog:
     # Where it came from, for messages: the file, or "AGENT_PROVIDER".
     origin: str = "AGENT_PROVIDER"
 
-    @property
+    @cached_property
     def default(self) -> ModelEntry:
-        """The model marked `default`, else the first one."""
+        """The model marked `default`, else the first one (every message asks: found once)."""
         return next((entry for entry in self.models if entry.default), self.models[0])
 
     def model(self, model_id: str) -> ModelEntry | None:
