@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -86,6 +88,23 @@ def server_netra(port: int) -> None:
             return []
         stats = tracemalloc.take_snapshot().statistics("lineno")
         return [str(stat) for stat in stats[:25]]
+
+    counting: list[cProfile.Profile] = []
+
+    @router.post("/bench/calls/start")
+    async def calls_start() -> dict[str, bool]:
+        """Count the Python calls on the event loop's thread from now (bench/post_calls.py)."""
+        counting[:] = [cProfile.Profile()]
+        counting[0].enable()
+        return {"counting": True}
+
+    @router.post("/bench/calls/stop")
+    async def calls_stop() -> dict[str, int]:
+        """The calls counted since `start` (cProfile: every function and builtin called)."""
+        profile = counting.pop()
+        profile.disable()
+        stats = pstats.Stats(profile)
+        return {"calls": stats.total_calls}  # type: ignore[attr-defined]  # not in typeshed
 
     app.include_router(router)
     if os.environ.get("BENCH_TRACEMALLOC"):

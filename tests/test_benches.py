@@ -51,6 +51,13 @@ SLOW = {
         ],
     ),
     "ws_memory": (["4"], [rf"netra /ws\s+-?{NUMBER} KB per connection"]),
+    "post_calls": (
+        ["4", "2"],
+        [
+            rf"ping -> pong: {NUMBER} Python calls each",
+            rf"wave 2: {NUMBER} calls per message \(posted, run, answered\): x{NUMBER} a ping",
+        ],
+    ),
     "search": (
         ["--messages", "200", "--queries", "8"],
         [rf"LIKE / full-text: p50\s+{NUMBER}x", rf"{NUMBER} us with it"],
