@@ -154,9 +154,15 @@ async def test_socket_closes_and_delivered_events_are_counted(
         ).json()["id"]
         with client.websocket_connect("/ws", subprotocols=["netra.v1", f"bearer.{token}"]) as ws:
             ws.send_json({"type": "send_message", "thread_id": thread, "text": "what is 2 + 2?"})
-            while ws.receive_json()["type"] != "agent_completed":
-                pass
+            received = [ws.receive_json()["type"]]
+            while received[-1] != "agent_completed":
+                received.append(ws.receive_json()["type"])
         text = client.get("/metrics").text
+    # Every delivery counted, by type (the hub counts a batch's events at once).
+    deltas = received.count("message_delta")
+    assert deltas >= 1
+    assert f'netra_events_sent_total{{type="message_delta"}} {deltas}.0' in text
+    assert 'netra_events_sent_total{type="agent_started"} 1.0' in text
     assert 'netra_websocket_closes_total{code="4401"} 1.0' in text
     assert 'netra_events_sent_total{type="agent_completed"} 1.0' in text
     assert 'netra_runs_total{outcome="completed"} 1.0' in text

@@ -12,6 +12,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import Counter
+
 from netra.chat.bus import Notice
 from netra.chat.envelope import Envelope
 from netra.chat.eventlog import EventLog
@@ -60,6 +62,7 @@ class Hub:
         self.spawn = spawn
         self.feeds: dict[str, Feed] = {}
         self.sent = (metrics if metrics is not None else Metrics()).events_sent
+        self._sent_by_type: dict[str, Counter] = {}  # events_sent's child of each type
 
     def subscribe(
         self, thread_id: str, after_seq: int, outbox: Outbox, *, replay: bool = True
@@ -102,7 +105,7 @@ class Hub:
                     if envelope.seq == subscription.cursor + 1:
                         subscription.cursor = envelope.seq
                         await subscription.outbox.put(envelope.frame)
-                        self.sent.labels(envelope.type).inc()
+                        self._count(envelope.type, 1)
                 # No await between this test and clearing the flag: a live event either
                 # was committed before the read (so it is in `rows`) or set `missed`.
                 if len(rows) < PAGE and not subscription.missed:
@@ -134,6 +137,7 @@ class Hub:
             self._fetch(feed)
 
     def _fan_out(self, feed: Feed, envelopes: tuple[Envelope, ...] | list[Envelope]) -> None:
+        sent: dict[str, int] = {}  # deliveries by event type, counted once per batch
         for envelope in envelopes:
             if feed.seq is not None and envelope.seq <= feed.seq:
                 continue
@@ -141,7 +145,17 @@ class Hub:
             recipients = tuple(feed.subscriptions)
             for subscription in recipients:
                 subscription.offer(envelope, self)
-            self.sent.labels(envelope.type).inc(len(recipients))
+            sent[envelope.type] = sent.get(envelope.type, 0) + len(recipients)
+        for kind, count in sent.items():
+            self._count(kind, count)
+
+    def _count(self, kind: str, deliveries: int) -> None:
+        """`netra_events_sent{type=kind}` += deliveries (the labelled child looked up
+        once per type, not per event)."""
+        child = self._sent_by_type.get(kind)
+        if child is None:
+            child = self._sent_by_type[kind] = self.sent.labels(kind)
+        child.inc(deliveries)
 
     def _fetch(self, feed: Feed) -> None:
         feed.dirty = True
