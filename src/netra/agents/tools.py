@@ -27,6 +27,7 @@ from pydantic_core import to_jsonable_python
 
 from netra.agents.events import ToolCompleted
 from netra.agents.runtime import RunContext
+from netra.health.tracing import span_if_tracing
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("netra.agents.tools")
@@ -258,7 +259,8 @@ class ToolRegistry:
     ) -> ToolCompleted:
         """Validate and run one call; never raises for the tool's or the caller's mistakes."""
         # Name and outcome only: arguments and results may hold the user's text.
-        with tracer.start_as_current_span(
+        with span_if_tracing(
+            tracer,
             f"execute_tool {name}",
             attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name},
         ) as span:

@@ -42,6 +42,7 @@ from netra.chat.userdata import ChatUserData
 from netra.chat.write_group import RunEnded
 from netra.db.base import utcnow
 from netra.health.metrics import Metrics
+from netra.health.tracing import span_if_tracing
 from netra.settings import Settings
 from netra.usage.meter import RunMeter
 from netra.usage.store import Admission, UsageStore
@@ -187,9 +188,7 @@ class RunManager:
             "netra.thread.id": leg.thread_id,
             "gen_ai.agent.name": provider,
         }
-        with tracer.start_as_current_span(
-            f"invoke_agent {provider}", attributes=attributes
-        ) as span:
+        with span_if_tracing(tracer, f"invoke_agent {provider}", attributes=attributes) as span:
             self.metrics.runs_active.inc()
             try:
                 meter = self.meters.for_leg(leg, agent)
