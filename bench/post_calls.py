@@ -26,7 +26,7 @@ import httpx
 
 from common import TokenMinter, spawn, start_auth, wait_port
 from netra.testing import free_port
-from ws_latency import PROCESSES, User
+from ws_latency import User, client_processes
 
 
 async def client_main(port: int, first: int, count: int) -> None:
@@ -43,10 +43,10 @@ async def client_main(port: int, first: int, count: int) -> None:
         while line := (await loop.run_in_executor(None, sys.stdin.readline)).split():
             try:
                 if line[0] == "ping":
-                    await asyncio.gather(*(u._ping(u.ws, 0) for u in users))
+                    await asyncio.gather(*(u.ping(u.ws, 0) for u in users))
                 else:
                     n = int(line[1])
-                    await asyncio.gather(*(u._message(u.ws, u.thread_id, n) for u in users))
+                    await asyncio.gather(*(u.message(u.ws, u.thread_id, n) for u in users))
             except Exception as exc:
                 print(f"failed {type(exc).__name__}: {exc}", flush=True)
                 return
@@ -79,19 +79,7 @@ async def main(users: int, waves: int) -> None:
     procs: list[Any] = []
     try:
         await wait_port(port)
-        shares = [users // PROCESSES + (k < users % PROCESSES) for k in range(PROCESSES)]
-        for k, share in enumerate(shares):
-            if share:
-                procs.append(
-                    await asyncio.create_subprocess_exec(
-                        sys.executable,
-                        __file__,
-                        "client",
-                        *map(str, (port, sum(shares[:k]), share)),
-                        stdin=asyncio.subprocess.PIPE,
-                        stdout=asyncio.subprocess.PIPE,
-                    )
-                )
+        procs = await client_processes(__file__, "client", port, users)
         for p in procs:
             await p.stdout.readline()  # ready
         base = f"http://127.0.0.1:{port}"

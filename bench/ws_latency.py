@@ -107,12 +107,13 @@ class User:
         try:
             for n in range(messages):
                 self.step = f"message {n}"
-                await self._message(self.ws, self.thread_id, n)
-                await self._ping(self.ws, n)
+                await self.message(self.ws, self.thread_id, n)
+                await self.ping(self.ws, n)
         finally:
             await self.ws.close()
 
-    async def _message(self, ws: Any, thread_id: str, n: int) -> None:
+    async def message(self, ws: Any, thread_id: str, n: int) -> None:
+        """Send message `n`; return at its run's end (its agent_started timed)."""
         request = {
             "type": "send_message",
             "thread_id": thread_id,
@@ -139,7 +140,8 @@ class User:
             if data["type"] in ("agent_completed", "agent_error"):
                 return
 
-    async def _ping(self, ws: Any, n: int) -> None:
+    async def ping(self, ws: Any, n: int) -> None:
+        """A ping; return at its pong (timed)."""
         sent = time.perf_counter()
         await ws.send(json.dumps({"type": "ping", "id": f"p{n}"}))
         while json.loads(await asyncio.wait_for(ws.recv(), 120))["type"] != "pong":
@@ -241,27 +243,34 @@ async def solo(port: int) -> list[str]:
     return warm.problems + user.problems
 
 
+async def client_processes(
+    script: str, role: str, port: int, users: int, *args: int
+) -> list[asyncio.subprocess.Process]:
+    """`python script role port first count *args` for each of PROCESSES shares of the
+    users (none for an empty share), stdin and stdout piped: the caller steps them."""
+    shares = [users // PROCESSES + (k < users % PROCESSES) for k in range(PROCESSES)]
+    return [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            script,
+            role,
+            *map(str, (port, sum(shares[:k]), share, *args)),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for k, share in enumerate(shares)
+        if share
+    ]
+
+
 async def many(
     port: int, users: int, messages: int, server: int | None = None
 ) -> tuple[float, list[str], list[float]]:
     """The burst: its messages/s, its problems and its send_message -> agent_started
     latencies (bench/scale_out.py runs it through nginx). `server`: the backend's pid,
     profiled during the burst when PROFILE names a file."""
-    shares = [users // PROCESSES + (k < users % PROCESSES) for k in range(PROCESSES)]
-    starts = [sum(shares[:k]) for k in range(PROCESSES)]
     spawned = time.perf_counter()
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            __file__,
-            "users",
-            *map(str, (port, start, share, messages)),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        for start, share in zip(starts, shares, strict=True)
-        if share
-    ]
+    procs = await client_processes(__file__, "users", port, users, messages)
     for p in procs:  # every user has a thread and an open socket
         assert p.stdout is not None
         await p.stdout.readline()
