@@ -305,14 +305,16 @@ def _new_turn(
         run_id=run_id,
         created_at=now,
     )
-    return message, _new_run(thread_id, message_id, now, id=run_id, **run)
+    return message, _new_run(thread_id, message_id, now, run_id, **run)
 
 
-def _new_run(thread_id: str, question_id: str, now: datetime, **run: Any) -> Run:
-    """A run answering `question_id` (`run`: more of its columns; its id, else a new one)."""
+def _new_run(
+    thread_id: str, question_id: str, now: datetime, run_id: str | None = None, **run: Any
+) -> Run:
+    """A run answering `question_id` (`run`: more of its columns), with `run_id` or a new id."""
     return new_row(
         Run,
-        id=run.pop("id", None) or new_id(),
+        id=run_id or new_id(),
         thread_id=thread_id,
         user_message_id=question_id,
         # Started at once by this instance (its lease covers a crash before the next
