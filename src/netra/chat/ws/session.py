@@ -95,7 +95,8 @@ class SocketSession:
     async def run(self) -> None:
         """Serve the socket until either side ends it. Setting up and tearing down are
         plain calls around `_read`: an idle socket keeps alive every coroutine frame it
-        waits through (~250 B each)."""
+        waits through (~250 B each). Cancelled (the server stops), it cancels the reader
+        it awaits."""
         metrics = self.backend.runtime.metrics
         metrics.ws_open.inc()
         try:
@@ -106,7 +107,10 @@ class SocketSession:
                 return
             try:
                 self._start()
-                await self._read()
+                # The reader is a task of its own: a frame (or any wait of the message it
+                # carries) resumes it alone, not the whole ASGI chain (server, app,
+                # middleware) that awaits it (docs/architecture.md, Performance).
+                await asyncio.create_task(self._read(), name="ws-reader")
             finally:
                 await self._stop()
                 self.backend.streams.close(stream)
