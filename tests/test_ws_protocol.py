@@ -127,6 +127,59 @@ async def test_many_texts_in_one_send_arrive_as_that_many_frames_in_order() -> N
     assert app.after_close == ["websocket.send with texts before the accept or after a close"]
 
 
+class WriteNowApp:
+    """Answers "n" with n frames written by SEND_MANY's `write_now`; "flood" with 64 KiB
+    frames written so until it says no (the client is not reading: the transport has
+    paused); "close" closes, then tries it once more. Remembers what `write_now` said."""
+
+    def __init__(self) -> None:
+        self.said: list[Any] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            return
+        write_now = scope["extensions"][SEND_MANY]["write_now"]
+        await receive()
+        self.said.append(("before accept", write_now(["early"])))
+        await send({"type": "websocket.accept"})
+        while (message := await receive())["type"] == "websocket.receive":
+            if message["text"] == "close":
+                await send({"type": "websocket.close", "code": 4002, "reason": "done"})
+                self.said.append(("after close", write_now(["late"])))
+            elif message["text"] == "flood":
+                written = 0
+                while written < 10_000 and write_now([f"{written:05d}" + "x" * 65_531]):
+                    written += 1
+                self.said.append(("flood", written))
+            else:
+                count = int(message["text"])
+                self.said.append(("n", write_now([f"w{k}" for k in range(count)])))
+
+
+async def test_write_now_writes_at_once_while_the_socket_takes_it_and_refuses_else() -> None:
+    app = WriteNowApp()
+    async with AppServer(app) as server:
+        url = server.url.replace("http", "ws")
+        async with websockets.connect(url, max_size=None) as ws:
+            await ws.send("3")
+            assert [await ws.recv() for _ in range(3)] == ["w0", "w1", "w2"]
+            await ws.send("flood")
+            await _until(lambda: app.said[-1:] and app.said[-1][0] == "flood", "the flood")
+            written = app.said[-1][1]
+            assert 0 < written < 10_000  # the transport paused: a wait would be needed
+            frames = [await ws.recv() for _ in range(written)]
+            assert [str(frame)[:5] for frame in frames] == [f"{k:05d}" for k in range(written)]
+            await ws.send("1")  # the client read it all: the transport takes more again
+            assert await ws.recv() == "w0"
+            await ws.send("close")
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+    assert app.said[0] == ("before accept", False)
+    assert app.said[1] == ("n", True)
+    assert app.said[-2:] == [("n", True), ("after close", False)]
+    assert not any(frame == "early" for frame in frames)
+
+
 async def test_inbox_hands_items_over_in_order_and_refuses_a_second_reader() -> None:
     inbox = Inbox()
     reader = asyncio.ensure_future(inbox.get())

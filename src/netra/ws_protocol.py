@@ -13,12 +13,16 @@ the app has a message it has not taken), same close handshake.
 
 One addition, offered in the scope's extensions as `SEND_MANY`: a `websocket.send` with
 `texts` (a list of strings) writes them as that many text frames in one write to the
-socket, where uvicorn makes one write (a system call) per frame. A socket's writer sends
-what has queued for it that way (netra.chat.ws.session)."""
+socket, where uvicorn makes one write (a system call) per frame; and the extension's
+`write_now(texts)` does the same at once, without a coroutine, when the socket can take
+them without waiting (False when it cannot: not accepted yet, closing or closed, or the
+transport paused). A socket's queued frames are written that way (netra.chat.ws.session):
+a write that needs no wait needs no task."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from uvicorn.protocols.utils import ClientDisconnected
@@ -107,7 +111,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
-        self.scope["extensions"][SEND_MANY] = {}
+        self.scope["extensions"][SEND_MANY] = {"write_now": self.write_now}
 
     async def send(self, message: Any) -> None:
         texts = message.get("texts") if message["type"] == "websocket.send" else None
@@ -117,13 +121,32 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         await self.writable.wait()
         if self.disconnected:
             raise ClientDisconnected()
-        if not self.handshake_complete or self.close_sent or self.initial_response is not None:
+        if not self._open:
             raise RuntimeError("websocket.send with texts before the accept or after a close")
         try:
-            for text in texts:
-                self.conn.send_text(text.encode())
+            self._write(texts)
         except InvalidState as exc:
             raise ClientDisconnected() from exc
+
+    def write_now(self, texts: Sequence[str]) -> bool:
+        """Write `texts` as text frames in one write if the socket takes them now; else
+        write nothing and say False (the caller then awaits `websocket.send`)."""
+        if self.disconnected or not self._open or not self.writable.is_set():
+            return False
+        try:
+            self._write(texts)
+        except InvalidState:  # closing: the awaited send reports it
+            return False
+        return True
+
+    @property
+    def _open(self) -> bool:
+        """Accepted, and no close sent."""
+        return self.handshake_complete and not self.close_sent and self.initial_response is None
+
+    def _write(self, texts: Sequence[str]) -> None:
+        for text in texts:  # the first one raises InvalidState if the socket is not open
+            self.conn.send_text(text.encode())
         self.transport.write(b"".join(self.conn.data_to_send()))
 
     def start_keepalive(self) -> None:

@@ -1,8 +1,10 @@
-"""One authenticated socket: a reader (this coroutine) and a writer task draining the
-connection's bounded outbox while it has frames. Nothing the client does can block the
-fan-out. An idle socket holds no writer task: the outbox starts one when a frame (or a
-failure, which the writer turns into a close) arrives, and it ends once the outbox is
-empty; the heartbeat is a loop timer (docs/architecture.md, Performance)."""
+"""One authenticated socket: a reader task, and the connection's bounded outbox written
+out as frames arrive in it. Nothing the client does can block the fan-out. The frames
+pushed in one turn of the loop are written together by a callback, at once when the
+socket takes them without waiting (netra.ws_protocol's `write_now`); a writer task exists
+only while a write must wait (the client reads slowly) or a close is owed (a failure the
+outbox was given), and it ends once the outbox is empty. An idle socket holds no writer;
+the heartbeat is a loop timer (docs/architecture.md, Performance)."""
 
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ class SocketSession:
         "client_close_code",
         "credential",
         "drainer",
+        "flushing",
         "last_heard",
         "last_sent",
         "outbox",
@@ -85,6 +88,7 @@ class SocketSession:
         self.last_sent = self.last_heard
         self.timer: asyncio.TimerHandle | None = None
         self.drainer: asyncio.Task[None] | None = None
+        self.flushing = False  # a `_flush` is due
         self.client_close_code = 1006  # until the client says otherwise
 
     @property
@@ -198,7 +202,27 @@ class SocketSession:
             )
 
     def _drain_soon(self) -> None:
-        if self.drainer is None:
+        """The outbox has something for the socket: written once the frames this turn
+        of the loop pushes have joined it (`_flush`)."""
+        if self.drainer is None and not self.flushing:
+            self.flushing = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Write what the outbox holds, at once when the socket takes it without waiting
+        (netra.ws_protocol: most writes); else, and for a close the outbox owes, the
+        writer task does."""
+        self.flushing = False
+        outbox = self.outbox
+        if self.drainer is not None or outbox.ready is None:  # a writer has it, or ended
+            return
+        if outbox.frames and outbox.close_code is None:
+            extension = self.websocket.scope.get("extensions", {}).get(SEND_MANY)
+            if extension is not None and extension["write_now"](outbox.frames):
+                self.last_sent = time.monotonic()
+                outbox.take()
+                return
+        if outbox.frames or outbox.close_code is not None:
             self.drainer = asyncio.create_task(self._drain(), name="ws-writer")
 
     async def _drain(self) -> None:
