@@ -23,7 +23,7 @@ from netra.usage.budgets import Limits
 from netra.usage.store import UsageStore
 
 MAX_BATCH = 500  # keys per read: bounds one statement's parameters
-ReadAhead = asyncio.Task[tree.Turns]  # a thread's turns being read (TurnsLoader.ahead)
+ReadAhead = asyncio.Future[tree.Turns]  # a thread's turns being read (TurnsLoader.ahead)
 
 
 @dataclass(frozen=True)
@@ -71,16 +71,17 @@ class TurnsLoader:
 
     async def turns(self, user_id: str, thread_id: str) -> tree.Turns:
         """The thread's turns; none unless it is `user_id`'s."""
-        if self._loader is None:
-            self._loader = DataLoader(self._load, cache=False, max_batch_size=MAX_BATCH)
-        return await self._loader.load((user_id, thread_id))
+        return await self.ahead(user_id, thread_id)
 
     def ahead(self, user_id: str, thread_id: str) -> ReadAhead:
         """The thread's turns, read now for a run that waits for a worker, so that it
         starts with its history instead of holding a worker through the read. What it
         reads stays true while the run waits: a thread takes no message while its run
-        is going (RunActive), and the run's own answer is written at its end."""
-        return asyncio.create_task(self.turns(user_id, thread_id))
+        is going (RunActive), and the run's own answer is written at its end. The
+        batch's own future for this thread: no task of its own."""
+        if self._loader is None:  # made on the running loop, at first use
+            self._loader = DataLoader(self._load, cache=False, max_batch_size=MAX_BATCH)
+        return self._loader.load((user_id, thread_id))
 
     async def _load(self, keys: Sequence[tuple[str, str]]) -> list[tree.Turns]:
         threads = sorted({thread_id for _, thread_id in keys})
