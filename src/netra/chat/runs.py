@@ -92,6 +92,7 @@ class RunManager:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.cancel_reasons: dict[str, str] = {}
         self.chores: set[asyncio.Task[None]] = set()
+        self.announcing: list[Notice] = []  # waiting legs' first events, due (`_announce`)
         self.ending: dict[str, asyncio.Task[None]] = {}  # legs ended before they started
         # Legs beyond RUN_WORKERS wait here, in turns by user (netra.chat.run_queue).
         self.queue = RunQueue(settings.run_workers, self._begin)
@@ -125,13 +126,27 @@ class RunManager:
         `agent_started`, committed already) are published now, not when it starts."""
         turns = None
         if self.queue.busy:
-            announce = asyncio.create_task(self._publish(list(leg.published)))
-            self.chores.add(announce)  # referenced until done
-            announce.add_done_callback(self.chores.discard)
+            self._announce(leg.published)
             leg = dataclasses.replace(leg, published=())
             if leg.message is not None and leg.question is not None:  # its history, now
                 turns = self.turns.ahead(leg.user_id, leg.thread_id)
         return self.queue.submit(Waiting(leg, agent, provider, turns))
+
+    def _announce(self, envelopes: Sequence[Envelope]) -> None:
+        """Publish a waiting leg's first events once its caller has answered (the `ack`
+        goes first): those of every leg queued in this turn of the loop together, by one
+        task (a thousand messages at once are a thousand announcements)."""
+        if not envelopes:
+            return
+        self.announcing.append(self._notice(envelopes))
+        if len(self.announcing) == 1:
+            announce = asyncio.create_task(self._announce_all())
+            self.chores.add(announce)  # referenced until done
+            announce.add_done_callback(self.chores.discard)
+
+    async def _announce_all(self) -> None:
+        notices, self.announcing = self.announcing, []
+        await self.bus.publish_many(notices)
 
     def _begin(self, item: Waiting) -> asyncio.Task[None]:
         leg = item.leg
@@ -295,17 +310,19 @@ class RunManager:
 
     async def _publish(self, envelopes: list[Envelope]) -> None:
         if envelopes:
-            first, last = envelopes[0], envelopes[-1]
-            await self.bus.publish(
-                Notice(
-                    "events",
-                    self.instance_id,
-                    thread_id=first.thread_id,
-                    first_seq=first.seq,
-                    last_seq=last.seq,
-                    envelopes=tuple(envelopes),
-                )
-            )
+            await self.bus.publish(self._notice(envelopes))
+
+    def _notice(self, envelopes: Sequence[Envelope]) -> Notice:
+        """The notice of a thread's committed `envelopes` (consecutive seqs)."""
+        first, last = envelopes[0], envelopes[-1]
+        return Notice(
+            "events",
+            self.instance_id,
+            thread_id=first.thread_id,
+            first_seq=first.seq,
+            last_seq=last.seq,
+            envelopes=tuple(envelopes),
+        )
 
     async def _pause(self, leg: Leg, paused: Paused, last: list[AgentEvent]) -> None:
         """The leg's last events, `approval_required` and the run's state, in one

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -55,6 +55,10 @@ class EventBus(Protocol):
     async def start(self, handler: Handler) -> None: ...
 
     async def publish(self, notice: Notice) -> None: ...
+
+    async def publish_many(self, notices: Sequence[Notice]) -> None:
+        """`publish` each, in order, in one round trip where the bus has them."""
+        ...
 
     async def ping(self) -> str: ...
 

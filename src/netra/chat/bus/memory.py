@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from netra.chat.bus.base import Handler, Notice
 
 
@@ -17,6 +19,11 @@ class MemoryBus:
     async def publish(self, notice: Notice) -> None:
         if self._handler is not None:
             self._handler(notice)
+
+    async def publish_many(self, notices: Sequence[Notice]) -> None:
+        if self._handler is not None:
+            for notice in notices:
+                self._handler(notice)
 
     async def ping(self) -> str:
         return "in-process bus (single instance)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
 from redis.asyncio import Redis
@@ -37,10 +38,21 @@ class RedisBus:
             await asyncio.wait_for(self._subscribed.wait(), 5.0)
 
     async def publish(self, notice: Notice) -> None:
+        await self.publish_many((notice,))
+
+    async def publish_many(self, notices: Sequence[Notice]) -> None:
+        """Handled here at once, then sent to the others in one round trip."""
         if self._handler is not None:
-            self._handler(notice)
+            for notice in notices:
+                self._handler(notice)
         try:
-            await self.client.publish(self.channel, replace(notice, envelopes=()).encode())
+            if len(notices) == 1:
+                await self.client.publish(self.channel, _wire(notices[0]))
+                return
+            async with self.client.pipeline(transaction=False) as pipe:
+                for notice in notices:
+                    pipe.publish(self.channel, _wire(notice))
+                await pipe.execute()
         except RedisError as exc:
             # The events are committed; other instances catch up on their next notice
             # or resync. Losing a notice delays, never loses, an event.
@@ -90,3 +102,8 @@ class RedisBus:
     def _deliver(self, notice: Notice) -> None:
         if self._handler is not None:
             self._handler(notice)
+
+
+def _wire(notice: Notice) -> str:
+    """What the other instances get: the notice without its envelopes (in-process only)."""
+    return replace(notice, envelopes=()).encode()
