@@ -14,7 +14,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra.client import NetraClient
-from netra.serving import GC_THRESHOLD, run_loop, serve_settled
+from netra.collector import GC_THRESHOLD
+from netra.serving import run_loop, serve_settled
 from netra.testing import NetraProcess, free_port, netra_env
 from tests.support.chat import Server
 from tests.support.model_answers import SLOW_ANSWER, prompted_model

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Coroutine
@@ -12,6 +11,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from netra.collector import settle_heap
 from netra.runtime import runtime_of
 from netra.ws_protocol import LeanWebSocketProtocol
 
@@ -36,21 +36,6 @@ SERVER_OPTIONS: dict[str, Any] = {
     "ws_per_message_deflate": False,
     "timeout_keep_alive": 75,
 }
-
-
-# Python's cycle collector in a server process: young objects are collected every 10,000
-# net allocations instead of 700, and what startup made is frozen (settle_heap).
-GC_THRESHOLD = (10_000, 10, 10)
-
-
-def settle_heap() -> None:
-    """Once startup has completed. What it made (modules, schemas, compiled statements)
-    lives as long as the process: frozen, no collection scans it again. Under the burst
-    of bench/ws_latency.py, full collections had been a quarter of a second each and
-    most of the backend's collector time (docs/architecture.md, Performance)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLD)
 
 
 async def serve_settled(

@@ -11,7 +11,8 @@ a person waits on after pressing Send is the ack and `agent_started`; a run's ow
 can follow a moment later. When a thousand send at once this takes the runs off the
 event loop while their messages are stored (docs/architecture.md, Performance). It
 cannot starve the runs: a thread takes no message while its run waits (RunActive), so
-the posts that can come first are at most one per thread, and HOLD_MAX bounds the rest."""
+the posts that can come first are at most one per thread, and HOLD_MAX bounds the rest.
+Python's cycle collector waits for arriving messages too (netra.collector)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from netra.agents.runtime import Agent
 from netra.chat.legs import Leg
 from netra.chat.lookups import ReadAhead
+from netra.collector import CollectorHold
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,13 @@ class Arrival:
     def __init__(self, queue: RunQueue) -> None:
         self.queue, self.waiting = queue, True
         queue.arriving += 1
+        queue.collector.hold()
 
     def stored(self) -> None:
         if self.waiting:
             self.waiting = False
             self.queue.arriving -= 1
+            self.queue.collector.release()
             self.queue.fill()
 
     def __enter__(self) -> Arrival:
@@ -82,6 +86,8 @@ class RunQueue:
         self._turns: dict[str, deque[Waiting]] = {}
         self._waiting: dict[str, Waiting] = {}  # by run id
         self.arriving = 0  # messages being stored (Arrival)
+        # The cycle collector waits for them too (netra.collector).
+        self.collector = CollectorHold()
         self._timer: asyncio.TimerHandle | None = None
 
     def __len__(self) -> int:

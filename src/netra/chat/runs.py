@@ -392,6 +392,7 @@ class RunManager:
         tasks = [*self.tasks.values(), *self.ending.values()]
         if tasks:
             await asyncio.wait(tasks, timeout=grace)
+        self.queue.collector.resume()  # not left waiting for a timer of this loop
 
 
 async def _logged(work: Coroutine[Any, Any, None], run_id: str) -> None:
