@@ -17,6 +17,9 @@ from netra.collector import CollectorHold
 
 @pytest.fixture(autouse=True)
 def collector_restored() -> Iterator[None]:
+    # An earlier test's hold may have outlived its event loop (its timer never ran): the
+    # next hold would end it (test_a_hold_whose_loop_ended_is_ended_by_the_next_one).
+    gc.enable()
     threshold = gc.get_threshold()
     yield
     gc.set_threshold(*threshold)
