@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from netra import jsontext
 from netra.agents.events import AgentEvent
 from netra.chat.models import run_events_table
 
@@ -29,7 +29,7 @@ class Envelope:
     frame: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "frame", json.dumps(self.as_dict(), separators=(",", ":")))
+        object.__setattr__(self, "frame", jsontext.dumps(self.as_dict()))
 
     def as_dict(self) -> dict[str, Any]:
         return {

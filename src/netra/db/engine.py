@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from netra import jsontext
 from netra.db.sqlite_driver import OneTripDBAPI
 from netra.db.url import cloud_sql_socket_dir, database_url, describe, is_sqlite
 from netra.settings import Settings
@@ -29,6 +30,8 @@ _WRITER_PRAGMAS = ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON")
 _READER_PRAGMAS = ("busy_timeout=30000", "query_only=ON")
 # Seconds unused in the pool after which a PostgreSQL connection is pinged before use.
 PING_AFTER_IDLE = 10.0
+# JSON columns are encoded as socket frames are (netra.jsontext).
+_JSON: dict[str, Any] = {"json_serializer": jsontext.dumps}
 
 
 class DatabaseUnavailable(Exception):
@@ -55,6 +58,7 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=settings.db_pool_timeout,
         connect_args={"timeout": settings.db_connect_timeout},
+        **_JSON,
     )
     event.listen(engine.sync_engine, "checkin", _idle_since)
     event.listen(engine.sync_engine, "checkout", partial(_ping_if_idle, engine.dialect))
@@ -82,6 +86,7 @@ def _sqlite_engine(
         max_overflow=0,
         pool_timeout=SQLITE_POOL_TIMEOUT,
         connect_args={"timeout": settings.db_connect_timeout},
+        **_JSON,
     )
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

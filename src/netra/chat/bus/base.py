@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from netra import jsontext
 from netra.chat.envelope import Envelope
 
 
@@ -26,7 +27,7 @@ class Notice:
     envelopes: tuple[Envelope, ...] = ()
 
     def encode(self) -> str:
-        return json.dumps(
+        return jsontext.dumps(
             {
                 "k": self.kind,
                 "o": self.origin,
@@ -34,8 +35,7 @@ class Notice:
                 "a": self.first_seq,
                 "b": self.last_seq,
                 "r": self.run_id,
-            },
-            separators=(",", ":"),
+            }
         )
 
     @classmethod

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from netra import jsontext
 from netra.close_codes import Close
 from netra.db.base import utcnow
 from netra.tokens.scopes import CHAT, CHAT_READ, Scope
@@ -117,7 +118,7 @@ def reply(
     run_id: str | None = None,
 ) -> str:
     """A server message that is not an agent event (seq is null)."""
-    return json.dumps(
+    return jsontext.dumps(
         {
             "type": kind,
             "thread_id": thread_id,
@@ -125,8 +126,7 @@ def reply(
             "seq": None,
             "ts": utcnow().isoformat(),
             "payload": payload,
-        },
-        separators=(",", ":"),
+        }
     )
 
 
