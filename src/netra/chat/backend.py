@@ -197,7 +197,8 @@ class ChatBackend:
         with self.runs.queue.arrive() as arrival:
             await self.check_rate(user.subject)
             thread, limits = await self.lookups.look_up(user, thread_id)
-            file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
+            if file_ids:
+                file_ids = await self.files.attachable(user.subject, thread_id, file_ids)
             # An interrupting message stops the run it finds; one started meanwhile (another
             # tab) is found by the post's own check and stopped too, a few times at most.
             for attempt in range(INTERRUPT_ATTEMPTS):

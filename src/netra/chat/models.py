@@ -237,7 +237,8 @@ def new_row(cls: type[_Row], **values: Any) -> _Row:
     values back for the INSERT, took 105 µs of the loop per posted message, 24 µs this
     way (docs/architecture.md, Performance). Never add it to a session: what it was
     given is not a pending change there."""
-    cls.registry.configure()  # as the constructor does first (at once when it has)
+    if not cls.__mapper__.configured:  # as the constructor does first
+        cls.registry.configure()
     row: _Row = cls.__mapper__.class_manager.new_instance()
     vars(row).update(values)
     return row

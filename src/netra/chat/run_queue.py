@@ -38,6 +38,8 @@ class Waiting:
     # Its thread's turns, read while it waits (netra.chat.lookups.TurnsLoader.ahead);
     # None: read when it starts.
     turns: ReadAhead | None = None
+    # Its leg's first events were published when it was queued (not when it starts).
+    announced: bool = False
     since: float = field(default_factory=time.monotonic)
 
 

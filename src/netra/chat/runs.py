@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import timedelta
@@ -125,12 +124,12 @@ class RunManager:
         worker is free; True when it waits for one. A waiting leg's first events (its
         `agent_started`, committed already) are published now, not when it starts."""
         turns = None
-        if self.queue.busy:
+        announced = self.queue.busy
+        if announced:
             self._announce(leg.published)
-            leg = dataclasses.replace(leg, published=())
             if leg.message is not None and leg.question is not None:  # its history, now
                 turns = self.turns.ahead(leg.user_id, leg.thread_id)
-        return self.queue.submit(Waiting(leg, agent, provider, turns))
+        return self.queue.submit(Waiting(leg, agent, provider, turns, announced))
 
     def _announce(self, envelopes: Sequence[Envelope]) -> None:
         """Publish a waiting leg's first events once its caller has answered (the `ack`
@@ -207,22 +206,22 @@ class RunManager:
             self.metrics.runs_active.inc()
             try:
                 meter = self.meters.for_leg(leg, agent)
-                outcome = await self._execute_traced(leg, meter, agent, item.turns)
+                outcome = await self._execute_traced(item, meter)
             finally:
                 self.metrics.runs_active.dec()
             span.set_attribute("netra.run.outcome", outcome)
             if outcome not in ("completed", "waiting"):
                 span.set_status(StatusCode.ERROR, outcome)
 
-    async def _execute_traced(
-        self, leg: Leg, meter: RunMeter, agent: Agent, turns: ReadAhead | None
-    ) -> str:
+    async def _execute_traced(self, item: Waiting, meter: RunMeter) -> str:
+        leg = item.leg
         run_id, thread_id = leg.run_id, leg.thread_id
         ending: Ending
         last: list[AgentEvent] = []
         try:
-            await self._publish(list(leg.published))
-            ending, last = await self._drive(leg, meter, agent, turns)
+            if not item.announced:
+                await self._publish(list(leg.published))
+            ending, last = await self._drive(leg, meter, item.agent, item.turns)
         except RunEnded:
             # Another instance's sweeper recorded this run's end (its lease lapsed while
             # this process was starved): that end is the last word; nothing more is written.

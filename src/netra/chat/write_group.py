@@ -78,14 +78,12 @@ class Post:
     parent: str | tree.Shown | None = tree.SHOWN_LEAF
     file_ids: Sequence[str] = ()
     done: asyncio.Future[Any] = field(default_factory=_future, repr=False)
+    # Read from the message and the run once (a group reads them several times a job).
+    thread_id: str = field(init=False)
+    run_id: str = field(init=False)
 
-    @property
-    def thread_id(self) -> str:
-        return self.message.thread_id
-
-    @property
-    def run_id(self) -> str:
-        return self.run.id
+    def __post_init__(self) -> None:
+        self.thread_id, self.run_id = self.message.thread_id, self.run.id
 
 
 @dataclass(eq=False)
