@@ -235,11 +235,12 @@ async def _prepare_database(runtime: Runtime) -> None:
     runtime.enter("migrations")
     if runtime.settings.auto_migrate:
         await migrations.upgrade(runtime.engine, runtime.schemas)
-        return
-    for schema in runtime.schemas:
-        status = await migrations.status(runtime.engine, schema)
-        if not status.at_head:
-            log.error("%s; readiness stays false until then", status.sentence())
+    else:
+        for schema in runtime.schemas:
+            status = await migrations.status(runtime.engine, schema)
+            if not status.at_head:
+                log.error("%s; readiness stays false until then", status.sentence())
+    await db.fill_pool(runtime.engine)
 
 
 ALWAYS_SERVED = ("/health", "/metrics")

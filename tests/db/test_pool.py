@@ -82,3 +82,27 @@ async def test_a_burst_waits_for_the_pools_connections_instead_of_opening_more(
         await engine.dispose()
     finally:
         await drop_pg_database(name)
+
+
+async def test_fill_pool_opens_every_connection_before_the_first_request(
+    make_settings: SettingsFactory,
+) -> None:
+    name = await create_pg_database()
+    try:
+        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        engine = db.create_engine(make_settings(DATABASE_URL=url, DB_POOL_SIZE="4"))
+        assert engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+        await db.fill_pool(engine)
+        assert engine.pool.checkedin() == 4  # type: ignore[attr-defined]
+        async with engine.connect() as a, engine.connect() as b:
+            pids = {await c.scalar(text("SELECT pg_backend_pid()")) for c in (a, b)}
+        assert len(pids) == 2
+        assert engine.pool.checkedin() == 4  # type: ignore[attr-defined]  # none opened more
+        await engine.dispose()
+        # A database that cannot be reached: nothing opened, nothing raised (readiness says).
+        gone = db.create_engine(make_settings(DATABASE_URL=url.replace("5432", "1")))
+        await db.fill_pool(gone)
+        assert gone.pool.checkedin() == 0  # type: ignore[attr-defined]
+        await gone.dispose()
+    finally:
+        await drop_pg_database(name)

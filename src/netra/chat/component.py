@@ -45,7 +45,7 @@ from netra.chat.streams import Streams
 from netra.chat.ws.protocol import SUBPROTOCOL
 from netra.chat.ws.route import websocket_route
 from netra.close_codes import Close
-from netra.db import create_read_engine, sessionmaker
+from netra.db import create_read_engine, fill_pool, sessionmaker
 from netra.health import Check, CheckResult
 from netra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from netra.runtime import Runtime
@@ -165,6 +165,8 @@ class ChatComponent:
             limiter = RedisRateLimiter(client)
         usage = UsageStore(runtime.db)
         self._read_engine = create_read_engine(settings, runtime.engine.url)
+        if self._read_engine is not None:
+            await fill_pool(self._read_engine)
         reads = runtime.db if self._read_engine is None else sessionmaker(self._read_engine)
         files = FileLibrary(runtime.db, DatabaseFileStore(runtime.db), settings)
         backend = ChatBackend(

@@ -5,6 +5,7 @@ from netra.db.engine import (
     create_engine,
     create_read_engine,
     explain,
+    fill_pool,
     ping,
     sessionmaker,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "database_url",
     "describe",
     "explain",
+    "fill_pool",
     "ping",
     "sessionmaker",
 ]

@@ -156,6 +156,21 @@ async def ping(engine: AsyncEngine, timeout: float = 5.0) -> None:
         raise DatabaseUnavailable(explain(engine.url, exc)) from exc
 
 
+async def fill_pool(engine: AsyncEngine) -> None:
+    """Open the pool's connections now (at startup), not in the first burst of requests:
+    each is a TCP connection, authentication and the driver's set-up, round trips the
+    burst would wait on. Best effort: one that fails is left for a request (and
+    readiness) to report."""
+    size = getattr(engine.pool, "size", None)
+    if size is None:
+        return
+    opening = (engine.connect() for _ in range(size()))
+    opened = await asyncio.gather(*opening, return_exceptions=True)
+    for connection in opened:
+        if not isinstance(connection, BaseException):
+            await connection.close()
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     """The driver's own exception under SQLAlchemy's and the adapter's wrappers."""
     seen: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc
