@@ -188,3 +188,32 @@ async def test_a_run_ended_elsewhere_stops_with_its_end_last(server: Server) -> 
     assert logged[-1]["payload"] == {"reason": "lease expired", "code": "internal"}
     assert [e["seq"] for e in logged] == list(range(1, len(logged) + 1))
     assert (run["status"], run["error"]) == ("failed", "lease expired")
+
+
+async def test_groups_are_larger_with_one_lane(server: Server) -> None:
+    """One lane (SQLite) takes up to MAX_GROUP_ONE_LANE jobs a transaction; several lanes
+    (PostgreSQL) MAX_GROUP each."""
+    from netra.chat.event_writer import MAX_GROUP, MAX_GROUP_ONE_LANE
+
+    assert EventLog(server.backend.events.db, lanes=1).writer.max_group == MAX_GROUP_ONE_LANE
+    assert EventLog(server.backend.events.db, lanes=3).writer.max_group == MAX_GROUP
+    events = EventLog(server.backend.events.db, lanes=1)
+    events.writer.start()
+    try:
+        threads = [await new_thread(server) for _ in range(3)]
+        jobs = MAX_GROUP_ONE_LANE + 100  # all handed over in one turn of the loop
+        sizes: list[int] = []
+        write = events.writer._write
+
+        async def counted(group: list) -> None:  # type: ignore[type-arg]
+            sizes.append(len(group))
+            await write(group)
+
+        events.writer._write = counted  # type: ignore[method-assign]
+        await asyncio.gather(
+            *(events.append(threads[k % 3], f"r{k % 3}", deltas(f"j{k}", 1)) for k in range(jobs))
+        )
+        assert sum(sizes) == jobs
+        assert max(sizes) == MAX_GROUP_ONE_LANE
+    finally:
+        await events.writer.stop()
