@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra.client import NetraClient
-from netra.collector import GC_THRESHOLD
+from netra.collector import GC_THRESHOLD, CollectorHold
 from netra.serving import run_loop, serve_settled
 from netra.testing import NetraProcess, free_port, netra_env
 from tests.support.chat import Server
@@ -87,9 +87,11 @@ def test_servers_run_on_uvloop() -> None:
     assert seen == ["uvloop"]
 
 
-def test_a_started_server_freezes_what_startup_made() -> None:
+def test_a_started_server_freezes_what_startup_made(monkeypatch: pytest.MonkeyPatch) -> None:
     """Once a served process has started, the collector no longer scans what startup
-    made and collects young objects less often (docs/architecture.md, Performance)."""
+    made, collects young objects less often and waits for messages being stored
+    (docs/architecture.md, Performance)."""
+    monkeypatch.setattr(CollectorHold, "in_server", False)  # restored after: a test process
 
     async def app(scope: object, receive: object, send: object) -> None:
         raise AssertionError("no request is made")
@@ -101,6 +103,7 @@ def test_a_started_server_freezes_what_startup_made() -> None:
 
     def started() -> None:
         seen["threshold"], seen["frozen"] = gc.get_threshold(), gc.get_freeze_count()
+        seen["holds"] = CollectorHold.in_server
         server.should_exit = True
 
     before = gc.get_threshold()
@@ -110,6 +113,7 @@ def test_a_started_server_freezes_what_startup_made() -> None:
         gc.unfreeze()
         gc.set_threshold(*before)
     assert seen["threshold"] == GC_THRESHOLD
+    assert seen["holds"] is True
     assert isinstance(seen["frozen"], int)
     assert seen["frozen"] > 10_000
 

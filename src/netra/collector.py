@@ -11,13 +11,18 @@ young object still alive. Two rules keep those pauses off the paths people wait 
   once), every object of every message in flight is alive, and each collection traces
   them all (15-30 ms of a first wave of 1,000 messages) only to free none. The collector
   waits until a moment after the last one is stored, when most of them are gone, and
-  never longer than `MAX_HOLD` at a time: garbage in cycles waits at most that long."""
+  never longer than `MAX_HOLD` at a time: garbage in cycles waits at most that long.
+
+Both are a server process's (`netra serve`/`up`, the benches' servers: settle_heap runs
+once they have started); elsewhere (tests, the CLI) the collector runs as Python runs it.
+A test's event loop ends with the test, and a hold's timer with it."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import time
+from typing import ClassVar
 
 # Young objects are collected every 10,000 net allocations instead of 700.
 GC_THRESHOLD = (10_000, 10, 10)
@@ -32,6 +37,7 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
+    CollectorHold.in_server = True
 
 
 class CollectorHold:
@@ -39,16 +45,22 @@ class CollectorHold:
     collector waits from the first hold until `grace` after the last release, `max_hold`
     at most. It is held again only once it has collected (the allocations counted while
     it waited make that happen at once when it resumes). A collector disabled by someone
-    else is left alone."""
+    else is left alone. `servers_only`: hold only in a server process (`settle_heap`)."""
 
-    def __init__(self, max_hold: float = MAX_HOLD, grace: float = GRACE) -> None:
-        self.max_hold, self.grace = max_hold, grace
+    in_server: ClassVar[bool] = False  # settle_heap has run: a server process (see above)
+
+    def __init__(
+        self, max_hold: float = MAX_HOLD, grace: float = GRACE, *, servers_only: bool = True
+    ) -> None:
+        self.max_hold, self.grace, self.servers_only = max_hold, grace, servers_only
         self.holders = 0
         self.held_since: float | None = None  # we disabled the collector then
         self.timer: asyncio.TimerHandle | None = None
 
     def hold(self) -> None:
         self.holders += 1
+        if self.servers_only and not self.in_server:
+            return
         if self.held_since is not None and time.monotonic() - self.held_since > self.max_hold:
             self.resume()  # its timer never ran (its loop ended meanwhile): collect now
         if self.held_since is not None or not gc.isenabled():
