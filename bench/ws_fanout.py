@@ -76,7 +76,7 @@ def server_netra(port: int) -> None:
             stop = min(n, start + BATCH)
             events = [MessageDelta(text=event_body(i)) for i in range(start, stop)]
             envelopes = await backend.events.append(thread_id, "bench-run", events)
-            await backend.runs._publish(envelopes)
+            await backend.runs.publisher.publish(envelopes)
         return {"published": n}
 
     @router.get("/bench/memory")

@@ -26,12 +26,12 @@ from netra.chat.agent_stream import Item, pump, read_batches
 from netra.chat.approvals import Approvals
 from netra.chat.assistants import BUILTIN, Preset
 from netra.chat.bus import EventBus, Notice
-from netra.chat.envelope import Envelope
 from netra.chat.eventlog import EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.legs import Ending, Leg
 from netra.chat.lookups import ReadAhead, TurnsLoader, forget
 from netra.chat.models import ACTIVE, Run
+from netra.chat.publisher import Publisher
 from netra.chat.run_end import RUN_AND_OWNER, record_end
 from netra.chat.run_leases import Leases
 from netra.chat.run_meters import RunMeters
@@ -90,8 +90,7 @@ class RunManager:
         self.instance_id = instance_id
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.cancel_reasons: dict[str, str] = {}
-        self.chores: set[asyncio.Task[None]] = set()
-        self.announcing: list[Notice] = []  # waiting legs' first events, due (`_announce`)
+        self.publisher = Publisher(bus, instance_id)
         self.ending: dict[str, asyncio.Task[None]] = {}  # legs ended before they started
         # Legs beyond RUN_WORKERS wait here, in turns by user (netra.chat.run_queue).
         self.queue = RunQueue(settings.run_workers, self._begin)
@@ -126,26 +125,10 @@ class RunManager:
         turns = None
         announced = self.queue.busy
         if announced:
-            self._announce(leg.published)
+            self.publisher.announce(leg.published)
             if leg.message is not None and leg.question is not None:  # its history, now
                 turns = self.turns.ahead(leg.user_id, leg.thread_id)
         return self.queue.submit(Waiting(leg, agent, provider, turns, announced))
-
-    def _announce(self, envelopes: Sequence[Envelope]) -> None:
-        """Publish a waiting leg's first events once its caller has answered (the `ack`
-        goes first): those of every leg queued in this turn of the loop together, by one
-        task (a thousand messages at once are a thousand announcements)."""
-        if not envelopes:
-            return
-        self.announcing.append(self._notice(envelopes))
-        if len(self.announcing) == 1:
-            announce = asyncio.create_task(self._announce_all())
-            self.chores.add(announce)  # referenced until done
-            announce.add_done_callback(self.chores.discard)
-
-    async def _announce_all(self) -> None:
-        notices, self.announcing = self.announcing, []
-        await self.bus.publish_many(notices)
 
     def _begin(self, item: Waiting) -> asyncio.Task[None]:
         leg = item.leg
@@ -220,7 +203,7 @@ class RunManager:
         last: list[AgentEvent] = []
         try:
             if not item.announced:
-                await self._publish(list(leg.published))
+                await self.publisher.publish(leg.published)
             ending, last = await self._drive(leg, meter, item.agent, item.turns)
         except RunEnded:
             # Another instance's sweeper recorded this run's end (its lease lapsed while
@@ -305,23 +288,7 @@ class RunManager:
 
     async def _emit(self, thread_id: str, run_id: str, events: list[AgentEvent]) -> None:
         if events:
-            await self._publish(await self.events.append(thread_id, run_id, events))
-
-    async def _publish(self, envelopes: list[Envelope]) -> None:
-        if envelopes:
-            await self.bus.publish(self._notice(envelopes))
-
-    def _notice(self, envelopes: Sequence[Envelope]) -> Notice:
-        """The notice of a thread's committed `envelopes` (consecutive seqs)."""
-        first, last = envelopes[0], envelopes[-1]
-        return Notice(
-            "events",
-            self.instance_id,
-            thread_id=first.thread_id,
-            first_seq=first.seq,
-            last_seq=last.seq,
-            envelopes=tuple(envelopes),
-        )
+            await self.publisher.publish(await self.events.append(thread_id, run_id, events))
 
     async def _pause(self, leg: Leg, paused: Paused, last: list[AgentEvent]) -> None:
         """The leg's last events, `approval_required` and the run's state, in one
@@ -331,7 +298,7 @@ class RunManager:
                 return  # already failed by a sweeper: its agent_error is the last word
             events = [*last, paused.asked]
             envelopes = await self.events.append_in(session, leg.thread_id, leg.run_id, events)
-        await self._publish(envelopes)
+        await self.publisher.publish(envelopes)
         await self.approvals.count()
 
     async def finish(
@@ -356,7 +323,7 @@ class RunManager:
             meter=meter,
             question=question,
         )
-        await self._publish(envelopes)
+        await self.publisher.publish(envelopes)
 
     async def stop(self, run_id: str, thread_id: str, reason: str, wait: float) -> None:
         """Cancel the run and wait until it has ended (its `agent_error` recorded). A run
