@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 from fastapi import WebSocket
 from opentelemetry import trace
@@ -92,9 +93,11 @@ class SocketSession:
         self.client_close_code = 1006  # until the client says otherwise
 
     @property
-    def send_many(self) -> bool:
-        """The server writes several frames in one go (netra.ws_protocol.SEND_MANY)."""
-        return SEND_MANY in self.websocket.scope.get("extensions", {})
+    def send_many(self) -> dict[str, Any] | None:
+        """The server's SEND_MANY extension (netra.ws_protocol): several frames in one
+        write, and `write_now`; None under a server without it."""
+        extension: dict[str, Any] | None = self.websocket.scope.get("extensions", {}).get(SEND_MANY)
+        return extension
 
     async def run(self) -> None:
         """Serve the socket until either side ends it. Setting up and tearing down are
@@ -217,7 +220,7 @@ class SocketSession:
         if self.drainer is not None or outbox.ready is None:  # a writer has it, or ended
             return
         if outbox.frames and outbox.close_code is None:
-            extension = self.websocket.scope.get("extensions", {}).get(SEND_MANY)
+            extension = self.send_many
             if extension is not None and extension["write_now"](outbox.frames):
                 self.last_sent = time.monotonic()
                 outbox.take()
@@ -233,7 +236,7 @@ class SocketSession:
             while outbox.frames and outbox.close_code is None:
                 self.last_sent = time.monotonic()
                 batch = outbox.take()
-                if self.send_many and len(batch) > 1:  # one write for all of them
+                if self.send_many is not None and len(batch) > 1:  # one write for all
                     await self.websocket.send({"type": "websocket.send", "texts": batch})
                     continue
                 for frame in batch:
