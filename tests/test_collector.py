@@ -21,13 +21,15 @@ def collector_restored() -> Iterator[None]:
     # next hold would end it (test_a_hold_whose_loop_ended_is_ended_by_the_next_one).
     gc.enable()
     threshold = gc.get_threshold()
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CollectorHold, "in_server", True)  # as settle_heap leaves a server
+        yield
     gc.set_threshold(*threshold)
     gc.enable()
 
 
 async def test_held_from_the_first_hold_until_a_moment_after_the_last_release() -> None:
-    hold = CollectorHold(max_hold=5.0, grace=0.05, servers_only=False)
+    hold = CollectorHold(max_hold=5.0, grace=0.05)
     hold.hold()
     hold.hold()
     assert not gc.isenabled()
@@ -43,7 +45,7 @@ async def test_held_from_the_first_hold_until_a_moment_after_the_last_release() 
 
 
 async def test_a_hold_ends_by_max_hold_however_long_the_holders_stay() -> None:
-    hold = CollectorHold(max_hold=0.1, grace=5.0, servers_only=False)
+    hold = CollectorHold(max_hold=0.1, grace=5.0)
     hold.hold()
     started = time.monotonic()
     while not gc.isenabled():
@@ -57,7 +59,7 @@ async def test_a_hold_ends_by_max_hold_however_long_the_holders_stay() -> None:
 
 async def test_not_held_again_before_the_collection_it_owes() -> None:
     gc.set_threshold(100, 10, 10)
-    hold = CollectorHold(max_hold=5.0, grace=0.0, servers_only=False)
+    hold = CollectorHold(max_hold=5.0, grace=0.0)
     hold.hold()
     kept = [[] for _ in range(1_000)]  # counted while the collector waits
     hold.resume()
@@ -77,7 +79,7 @@ async def test_not_held_again_before_the_collection_it_owes() -> None:
 
 async def test_a_collector_disabled_elsewhere_is_left_alone() -> None:
     gc.disable()
-    hold = CollectorHold(max_hold=0.05, grace=0.0, servers_only=False)
+    hold = CollectorHold(max_hold=0.05, grace=0.0)
     hold.hold()
     assert not hold.held
     hold.release()
@@ -86,7 +88,7 @@ async def test_a_collector_disabled_elsewhere_is_left_alone() -> None:
 
 
 async def test_a_hold_whose_loop_ended_is_ended_by_the_next_one() -> None:
-    hold = CollectorHold(max_hold=0.05, grace=0.0, servers_only=False)
+    hold = CollectorHold(max_hold=0.05, grace=0.0)
     hold.hold()
     assert hold.timer is not None
     hold.timer.cancel()  # as if its loop had ended before the timer ran
@@ -108,6 +110,7 @@ async def test_messages_being_stored_hold_the_collector_of_a_server(
 
     queue = RunQueue(2, never)  # type: ignore[arg-type]
     queue.collector.grace = 0.0
+    monkeypatch.setattr(CollectorHold, "in_server", False)
     with queue.arrive():  # not a server process (settle_heap has not run): not held
         assert gc.isenabled()
     monkeypatch.setattr(CollectorHold, "in_server", True)

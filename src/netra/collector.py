@@ -45,21 +45,19 @@ class CollectorHold:
     collector waits from the first hold until `grace` after the last release, `max_hold`
     at most. It is held again only once it has collected (the allocations counted while
     it waited make that happen at once when it resumes). A collector disabled by someone
-    else is left alone. `servers_only`: hold only in a server process (`settle_heap`)."""
+    else is left alone. Only in a server process (`in_server`, set by `settle_heap`)."""
 
     in_server: ClassVar[bool] = False  # settle_heap has run: a server process (see above)
 
-    def __init__(
-        self, max_hold: float = MAX_HOLD, grace: float = GRACE, *, servers_only: bool = True
-    ) -> None:
-        self.max_hold, self.grace, self.servers_only = max_hold, grace, servers_only
+    def __init__(self, max_hold: float = MAX_HOLD, grace: float = GRACE) -> None:
+        self.max_hold, self.grace = max_hold, grace
         self.holders = 0
         self.held_since: float | None = None  # we disabled the collector then
         self.timer: asyncio.TimerHandle | None = None
 
     def hold(self) -> None:
         self.holders += 1
-        if self.servers_only and not self.in_server:
+        if not self.in_server:
             return
         if self.held_since is not None and time.monotonic() - self.held_since > self.max_hold:
             self.resume()  # its timer never ran (its loop ended meanwhile): collect now
