@@ -1,7 +1,8 @@
 """The database's own rate for the writes of a run, beside which bench/ws_latency.py prints
 Netra's messages/s: the same tables (migrated by the server under test, so their indexes
-and full-text columns or triggers count), written by the bare driver with no Python of
-Netra's in the way.
+and full-text columns count), written by the bare driver with no Python of Netra's in the
+way; on SQLite with the full-text rows Netra writes beside each message
+(netra.chat.search.FTS5_INSERTS).
 
 A message is written as a run writes it: the thread's seqs taken (UPDATE ... RETURNING),
 the user's message, its run, 7 event rows, the run completed and the answer. Two
@@ -20,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+
+from netra.chat.search import FTS5_INSERTS
 
 EVENTS = 7
 GROUP = 100
@@ -182,12 +185,19 @@ class SqliteRates:
         conn.execute("BEGIN IMMEDIATE")
         for m in group:
             conn.execute(self.take, m.take_seqs()).fetchall()
-        conn.executemany(self.message, [m.user_message() for m in group])
+        self._messages(conn, [m.user_message() for m in group])
         conn.executemany(self.run, [m.run() for m in group])
         conn.executemany(self.event, [e for m in group for e in m.events()])
         conn.executemany(self.end, [m.end_run() for m in group])
-        conn.executemany(self.message, [m.answer() for m in group])
+        self._messages(conn, [m.answer() for m in group])
         conn.execute("COMMIT")
+
+    def _messages(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Messages with their full-text rows, as Netra writes them on SQLite."""
+        conn.executemany(self.message, rows)
+        keys, contents = (str(statement) for statement in FTS5_INSERTS["messages"])
+        conn.executemany(keys, [{"id": row[0]} for row in rows])
+        conn.executemany(contents, [{"id": row[0], "content": row[3]} for row in rows])
 
     def rate(self, messages: int, group: int) -> float:
         """Messages/s writing `group` messages (of `group` threads) per transaction."""

@@ -1,8 +1,8 @@
 """Search latency over one user's N messages (default 100,000): the full-text index
 (netra.chat.search, what `GET /api/search` runs) beside a plain `LIKE '%word%'` scan of
 the same rows in the same run, on SQLite and on PostgreSQL; and what the index costs each
-message written (the migration's triggers / generated column), beside the same inserts
-into the schema without it.
+message written (its FTS5 rows on SQLite, netra.chat.search.insert_searchable; the
+generated column on PostgreSQL), beside the same inserts into the schema without it.
 
     uv run python bench/search.py [--messages 100000] [--queries 200] [--db sqlite,postgresql]
 """
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from netra import db
 from netra.chat.models import messages_table, threads_table
 from netra.chat.schema import CHAT_SCHEMA
-from netra.chat.search import SearchIndex
+from netra.chat.search import SearchIndex, insert_searchable
 from netra.settings import Service, load_settings
 
 USER = "bench-user"
@@ -60,8 +60,9 @@ def quantiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-async def fill(engine: AsyncEngine, texts: list[str]) -> float:
-    """Write the threads and messages; seconds spent on the messages."""
+async def fill(engine: AsyncEngine, texts: list[str], *, indexed: bool = True) -> float:
+    """Write the threads and messages (`indexed`: as Netra writes them, with their search
+    index; else into the schema without one); seconds spent on the messages."""
     start = datetime.now(UTC)
     threads = [
         {
@@ -90,7 +91,11 @@ async def fill(engine: AsyncEngine, texts: list[str]) -> float:
     began = time.perf_counter()
     for offset in range(0, len(rows), BATCH):
         async with sessions.begin() as session:
-            await session.execute(insert(messages_table), rows[offset : offset + BATCH])
+            batch = rows[offset : offset + BATCH]
+            if indexed:
+                await insert_searchable(session, messages_table, batch)
+            else:
+                await session.execute(insert(messages_table), batch)
     return time.perf_counter() - began
 
 
@@ -137,7 +142,8 @@ async def write_cost(plain: AsyncEngine, indexed: AsyncEngine, texts: list[str])
     step = max(1, len(texts) // rounds)
     for n in range(rounds):
         for side, engine in enumerate((plain, indexed)):
-            seconds[side] += await fill(engine, texts[n * step : (n + 1) * step])
+            batch = texts[n * step : (n + 1) * step]
+            seconds[side] += await fill(engine, batch, indexed=engine is indexed)
             await clear(engine)
     return seconds
 

@@ -30,6 +30,7 @@ from sqlalchemy import insert, update
 from netra.auth.component import AuthComponent
 from netra.chat.component import ChatComponent
 from netra.chat.models import messages_table, threads_table
+from netra.chat.search import insert_searchable
 from netra.service import build_app
 from netra.settings import Service, load_settings
 from netra.tokens import Principal
@@ -80,7 +81,7 @@ async def seed(app: Any, shape: tuple[list[Any], int]) -> str:
         await session.execute(
             insert(threads_table), [{**thread, "created_at": start, "updated_at": start}]
         )
-        await session.execute(insert(messages_table), rows)
+        await insert_searchable(session, messages_table, rows)
         await session.execute(
             update(threads_table)
             .where(threads_table.c.id == thread_id)

@@ -26,6 +26,7 @@ from netra.chat.search import (
     encode_cursor,
     fts5_match,
     highlighted,
+    insert_searchable,
     parse,
 )
 from netra.chat.userdata import ChatUserData
@@ -113,7 +114,7 @@ def test_highlights_are_offsets_into_plain_text() -> None:
 
 async def seed(srv: Server, user: str, title: str, *texts: str) -> tuple[str, list[str]]:
     """A thread of `user`'s with messages `texts` (alternately user and assistant),
-    written straight to the tables so the migration's triggers are what indexes them."""
+    written as every new message is, with its search index (insert_searchable)."""
     async with srv.http(user) as client:
         created = await client.post("/api/threads", json={"title": title})
         assert created.status_code == 201, created.text
@@ -132,7 +133,7 @@ async def seed(srv: Server, user: str, title: str, *texts: str) -> tuple[str, li
     ]
     if rows:
         async with srv.backend.runtime.db.begin() as session:
-            await session.execute(insert(messages_table), rows)
+            await insert_searchable(session, messages_table, rows)
     return thread_id, ids
 
 

@@ -224,6 +224,7 @@ messages_table = cast(Table, Message.__table__)
 runs_table = cast(Table, Run.__table__)
 run_events_table = cast(Table, RunEvent.__table__)
 run_approvals_table = cast(Table, RunApproval.__table__)
+file_chunks_table = cast(Table, FileChunk.__table__)
 
 
 _Row = TypeVar("_Row", bound=ChatBase)

@@ -24,7 +24,6 @@ from netra.chat.models import (
     RunEvent,
     Thread,
     insert_values,
-    messages_table,
     new_row,
     runs_table,
 )
@@ -280,7 +279,6 @@ class ThreadStore:
 _USERS_THREAD = select(Thread).where(
     Thread.id == bindparam("b_thread"), Thread.user_id == bindparam("b_user")
 )
-_INSERT_MESSAGE = insert(messages_table)
 _INSERT_RUN = insert(runs_table)
 _ACTIVE_RUN = (
     select(runs_table.c.id)

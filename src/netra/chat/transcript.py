@@ -38,6 +38,7 @@ from netra.chat.models import (
     messages_table,
     runs_table,
 )
+from netra.chat.search import insert_searchable
 from netra.db.base import new_id, utcnow
 
 MAX_IMPORT_MESSAGES = 5000
@@ -349,8 +350,9 @@ async def import_thread(
                 ],
             )
         if doc.messages:
-            await session.execute(
-                insert(messages_table),
+            await insert_searchable(
+                session,
+                messages_table,
                 [
                     {
                         "id": message_ids[m.id],

@@ -42,6 +42,7 @@ from netra.chat.models import (
     runs_table,
     threads_table,
 )
+from netra.chat.search import insert_searchable
 from netra.db.lists import in_list
 from netra.usage.records import UsageRows, write_usage
 
@@ -235,16 +236,17 @@ async def lock_runs(session: AsyncSession, run_ids: Sequence[str]) -> dict[str, 
 async def _write_rows(
     session: AsyncSession, out: _Rows, threads: dict[str, _Thread], now: datetime
 ) -> None:
-    """One statement per kind of row (none for a kind with no rows)."""
+    """One statement per kind of row (none for a kind with no rows); new messages with
+    their search index (netra.chat.search.insert_searchable)."""
     moved = [
         {"b_thread": id, "b_last": t.last_seq, "b_leaf": t.leaf, "b_now": now}
         for id, t in threads.items()
         if t.touched
     ]
+    await insert_searchable(session, messages_table, out.messages)
     for statement, params in (
         (_END_RUN, out.ended),
         (_COMPLETE_RUN, out.completed),
-        (_INSERT_MESSAGE, out.messages),
         (_INSERT_RUN, out.runs),
         (_INSERT_FILE, out.files),
         (_MOVE_THREAD, moved),
@@ -311,6 +313,5 @@ _MOVE_THREAD = (
         updated_at=bindparam("b_now"),
     )
 )
-_INSERT_MESSAGE = insert(messages_table)
 _INSERT_RUN = insert(runs_table)
 _INSERT_FILE = insert(cast(Table, MessageFile.__table__))

@@ -8,7 +8,7 @@ import base64
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from netra.agents.runtime import Attachment
@@ -23,7 +23,8 @@ from netra.chat.errors import (
 from netra.chat.files.extract import Extracted, passages, pdf_text, plain_text
 from netra.chat.files.sniff import PDF, Sniffed, decode_text, safe_name, sniff
 from netra.chat.files.store import FileStore
-from netra.chat.models import File, FileChunk, MessageFile
+from netra.chat.models import File, FileChunk, MessageFile, file_chunks_table
+from netra.chat.search import insert_searchable
 from netra.db.base import new_id
 from netra.settings import Settings
 
@@ -67,8 +68,7 @@ class FileLibrary:
         async with self.db.begin() as session:
             session.add(row)
             await session.flush()
-            if chunks:
-                await session.execute(insert(FileChunk), chunks)
+            await insert_searchable(session, file_chunks_table, chunks)
         try:
             await self.store.put(row.id, data)
         except BaseException:
