@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from netra.chat.write_group import Job, write
 from netra.db.base import utcnow
+from netra.db.sqlite_driver import batched_writes
 
 if TYPE_CHECKING:
     from netra.chat.eventlog import EventLog
@@ -136,8 +137,11 @@ class EventWriter:
 
     async def _write(self, group: list[Job]) -> None:
         try:
-            async with self.log.db.begin() as session:
-                results = await write(session, group, utcnow())
+            # SQLite: the group's rows go with its commit, in one trip to the database's
+            # thread (netra.db.sqlite_driver); its reads are still answered at once.
+            with batched_writes():
+                async with self.log.db.begin() as session:
+                    results = await write(session, group, utcnow())
         except Exception as error:  # one bad job must fail only its own caller
             if len(group) > 1:
                 logger.info("a group of %d jobs failed (%s); each alone", len(group), error)
