@@ -217,3 +217,39 @@ async def test_groups_are_larger_with_one_lane(server: Server) -> None:
         assert max(sizes) == MAX_GROUP_ONE_LANE
     finally:
         await events.writer.stop()
+
+
+async def test_a_small_group_lingers_and_a_crowd_goes_at_once(server: Server) -> None:
+    """After a group with company, a group that would be small waits EVENT_LINGER for
+    jobs about to come; LINGER_UNDER jobs or more already waiting go at once."""
+    from netra.chat.event_writer import LINGER_UNDER, MAX_LINGER
+
+    events = EventLog(server.backend.events.db, linger=MAX_LINGER, lanes=1)
+    events.writer.start()
+    try:
+        threads = [await new_thread(server) for _ in range(2)]
+        sizes: list[int] = []
+        write = events.writer._write
+
+        async def counted(group: list) -> None:  # type: ignore[type-arg]
+            sizes.append(len(group))
+            await write(group)
+
+        events.writer._write = counted  # type: ignore[method-assign]
+
+        async def late(k: int) -> None:  # handed over well within the linger
+            await asyncio.sleep(MAX_LINGER / 10)
+            await events.append(threads[1], "late", deltas(f"late{k}", 1))
+
+        async def batch(count: int) -> None:
+            await asyncio.gather(
+                *(events.append(threads[0], "r", deltas(f"j{k}", 1)) for k in range(count))
+            )
+
+        await batch(2)  # company: the next group may linger
+        await asyncio.gather(batch(1), late(1))
+        assert sizes[-1] == 2  # the late job joined the lingering one
+        await asyncio.gather(batch(LINGER_UNDER), late(2))
+        assert sizes[-2:] == [LINGER_UNDER, 1]  # the crowd did not wait for it
+    finally:
+        await events.writer.stop()
