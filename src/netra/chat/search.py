@@ -346,7 +346,7 @@ async def insert_searchable(
 ) -> None:
     """Insert new `rows` of a searchable table (`messages`, `file_chunks`: each row with
     its `id` and `content`), found by search once the transaction commits: the one way in
-    for such rows (tests/test_architecture_doc.py holds the tree to it). PostgreSQL
+    for such rows (tests/chat/test_search_index.py holds src and bench to it). PostgreSQL
     indexes them itself (a stored tsvector); on SQLite their FTS5 rows are written here,
     one statement of each kind for all of them, not by a trigger per row. FTS5 writes its
     pending terms out as a new segment at every statement savepoint, and each statement
