@@ -190,6 +190,19 @@ async def test_a_run_ended_elsewhere_stops_with_its_end_last(server: Server) -> 
     assert (run["status"], run["error"]) == ("failed", "lease expired")
 
 
+def group_sizes(events: EventLog) -> list[int]:
+    """The sizes of the groups `events`' writer writes from now on, in order."""
+    sizes: list[int] = []
+    write = events.writer._write
+
+    async def counted(group: list) -> None:  # type: ignore[type-arg]
+        sizes.append(len(group))
+        await write(group)
+
+    events.writer._write = counted  # type: ignore[method-assign]
+    return sizes
+
+
 async def test_groups_are_larger_with_one_lane(server: Server) -> None:
     """One lane (SQLite) takes up to MAX_GROUP_ONE_LANE jobs a transaction; several lanes
     (PostgreSQL) MAX_GROUP each."""
@@ -202,14 +215,7 @@ async def test_groups_are_larger_with_one_lane(server: Server) -> None:
     try:
         threads = [await new_thread(server) for _ in range(3)]
         jobs = MAX_GROUP_ONE_LANE + 100  # all handed over in one turn of the loop
-        sizes: list[int] = []
-        write = events.writer._write
-
-        async def counted(group: list) -> None:  # type: ignore[type-arg]
-            sizes.append(len(group))
-            await write(group)
-
-        events.writer._write = counted  # type: ignore[method-assign]
+        sizes = group_sizes(events)
         await asyncio.gather(
             *(events.append(threads[k % 3], f"r{k % 3}", deltas(f"j{k}", 1)) for k in range(jobs))
         )
@@ -228,14 +234,7 @@ async def test_a_small_group_lingers_and_a_crowd_goes_at_once(server: Server) ->
     events.writer.start()
     try:
         threads = [await new_thread(server) for _ in range(2)]
-        sizes: list[int] = []
-        write = events.writer._write
-
-        async def counted(group: list) -> None:  # type: ignore[type-arg]
-            sizes.append(len(group))
-            await write(group)
-
-        events.writer._write = counted  # type: ignore[method-assign]
+        sizes = group_sizes(events)
 
         async def late(k: int) -> None:  # handed over well within the linger
             await asyncio.sleep(MAX_LINGER / 10)
