@@ -195,7 +195,7 @@ class SqliteRates:
     def _messages(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         """Messages with their full-text rows, as Netra writes them on SQLite."""
         conn.executemany(self.message, rows)
-        keys, contents = (str(statement) for statement in FTS5_INSERTS["messages"])
+        keys, contents = FTS5_INSERTS["messages"]
         conn.executemany(keys, [{"id": row[0]} for row in rows])
         conn.executemany(contents, [{"id": row[0], "content": row[3]} for row in rows])
 
