@@ -92,6 +92,12 @@ INSERT = text("INSERT INTO notes (body) VALUES (:body)")
 BODIES = text("SELECT body FROM notes ORDER BY id")
 
 
+async def stored(engine: AsyncEngine) -> list[str]:
+    """The notes' bodies as committed, read on a connection of their own."""
+    async with engine.connect() as connection:
+        return list((await connection.execute(BODIES)).scalars())
+
+
 async def test_held_writes_go_with_the_next_read_or_the_commit(
     engine: AsyncEngine, trips: list[str]
 ) -> None:
@@ -113,8 +119,7 @@ async def test_held_writes_go_with_the_next_read_or_the_commit(
             trips.clear()
         # The delete with the commit, in one call (then the pool's reset, as always).
         assert trips == ["_send", "rollback"]
-    async with engine.connect() as connection:
-        assert (await connection.execute(BODIES)).scalars().all() == ["a!", "c!", "d"]
+    assert await stored(engine) == ["a!", "c!", "d"]
 
 
 async def _batched(engine: AsyncEngine, bodies: list[str], *, read: bool = False) -> None:
@@ -132,8 +137,7 @@ async def test_a_held_write_s_error_stops_the_commit(engine: AsyncEngine) -> Non
     # The duplicate is held (no error yet): the commit raises it and does not happen.
     with pytest.raises(IntegrityError, match="UNIQUE"):
         await _batched(engine, ["new", "once", "after"])
-    async with engine.connect() as connection:  # nothing of it committed; it goes on
-        assert (await connection.execute(BODIES)).scalars().all() == ["once"]
+    assert await stored(engine) == ["once"]  # nothing of it committed; it goes on
     with pytest.raises(IntegrityError, match="UNIQUE"):  # raised by the read it went with
         await _batched(engine, ["once"], read=True)
 
@@ -153,5 +157,4 @@ async def test_a_rollback_drops_what_is_held_and_streams_come_after_it(
             await connection.execute(INSERT, {"body": "seen"})
             streamed = await connection.stream(BODIES)
             assert [row.body async for row in streamed] == ["seen"]
-    async with engine.connect() as connection:
-        assert (await connection.execute(BODIES)).scalars().all() == ["seen"]
+    assert await stored(engine) == ["seen"]
