@@ -30,8 +30,11 @@ log = logging.getLogger("netra.tracing")
 
 
 def tracing_enabled() -> bool:
-    """Whether this process records spans (an SDK provider is installed)."""
-    return isinstance(trace.get_tracer_provider(), TracerProvider)
+    """Whether this process records spans (an SDK provider is installed). The API's
+    global is read as it is: `get_tracer_provider()` looks up an environment variable
+    on every call while no provider is set (a message asks three times). A provider
+    named by OTEL_PYTHON_TRACER_PROVIDER is loaded by `configure_tracing` at startup."""
+    return isinstance(trace._TRACER_PROVIDER, TracerProvider)
 
 
 def span_if_tracing(
