@@ -35,7 +35,7 @@ import httpx
 import websockets
 
 import db_rates
-from common import TokenMinter, spawn, start_auth, wait_port
+from common import TokenMinter, cpu_seconds, spawn, start_auth, wait_port
 from db_rates import PostgresRates, SqliteRates
 from netra.testing import free_port
 
@@ -275,6 +275,7 @@ async def many(
         assert p.stdout is not None
         await p.stdout.readline()
     profiler = await _profile(server)
+    cpu = _cpu(server)
     began = time.perf_counter()
     for p in procs:  # go: all at once
         assert p.stdin is not None
@@ -284,6 +285,7 @@ async def many(
         assert p.stdout is not None
         await p.stdout.readline()
     elapsed = time.perf_counter() - began
+    cpu = [after - before for before, after in zip(cpu, _cpu(server), strict=True)]
     if profiler is not None:
         profiler.send_signal(signal.SIGINT)  # py-spy writes what it sampled, then exits
         await profiler.wait()
@@ -305,6 +307,12 @@ async def many(
         f"{users * messages}; lost, duplicated or failed: {len(problems)}; sent again "
         f"after `overloaded`: {retries}"
     )
+    if cpu and runs:
+        loop, whole = (1000 * seconds / runs for seconds in cpu)
+        print(
+            f"  the backend's CPU: {whole:.2f} ms a message, its event loop's thread "
+            f"{loop:.2f} ms (the other threads: the database's, {whole - loop:.2f} ms)"
+        )
     if lat:
         print(
             f"  send_message -> agent_started p50 {ms(lat, 0.5):.0f} ms, p99 "
@@ -322,6 +330,13 @@ async def many(
             f"p99 {ms(first, 0.99):.0f} ms{rest}"
         )
     return runs / elapsed, problems, lat
+
+
+def _cpu(server: int | None) -> list[float]:
+    """The backend's CPU seconds so far: its event loop's thread, the whole process."""
+    if server is None:  # through nginx (bench/scale_out.py): it counts its own
+        return []
+    return [cpu_seconds(server, thread=server), cpu_seconds(server)]
 
 
 async def _profile(server: int | None) -> asyncio.subprocess.Process | None:
