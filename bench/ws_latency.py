@@ -310,8 +310,8 @@ async def many(
     if cpu and runs:
         loop, whole = (1000 * seconds / runs for seconds in cpu)
         print(
-            f"  the backend's CPU: {whole:.2f} ms a message, its event loop's thread "
-            f"{loop:.2f} ms (the other threads: the database's, {whole - loop:.2f} ms)"
+            f"  the backend's CPU: {whole:.2f} ms a message, {loop:.2f} ms of it on its "
+            f"event loop's thread and {whole - loop:.2f} on others (SQLite's connections)"
         )
     if lat:
         print(
