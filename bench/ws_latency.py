@@ -13,7 +13,9 @@ Every user checks its live stream against the event log afterwards: the same seq
 types and payloads, gap-free, one terminal event per run, no `agent_error`, and each
 answer's deltas add up to its `agent_completed` text. Last, the database's own rate for
 the same rows (bench/db_rates.py: a transaction per message, and group commit), beside
-Netra's messages/s of the burst (goal: at least 0.3 of the first).
+Netra's messages/s of the burst (goal: at least 0.3 of the first), and the backend's CPU
+per message during the burst (Linux: /proc), the event loop's thread and the whole
+process: the machine's slow minutes show there as slower CPU, not only as longer waits.
 
 PROFILE=out.txt records the backend with py-spy (a dev dependency) during the burst only,
 from the moment every user sends to the last answer (`--gil --format raw`, 100 Hz;
