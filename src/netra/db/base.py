@@ -62,18 +62,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return super().result_processor(dialect, coltype)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None or value.tzinfo is UTC:  # utcnow()'s: as it is
-            return value
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC)
+        return None if value is None else _to_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else _read_utc(value)
+
+
+def _to_utc(value: datetime) -> datetime:
+    """A datetime to store: in UTC (utcnow()'s as it is); a naive one is refused."""
+    if value.tzinfo is UTC:
+        return value
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
+
+
+def _read_utc(value: datetime) -> datetime:
+    """A stored datetime read back: in UTC (a naive one was stored as UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 _SQLITE_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
@@ -95,21 +103,17 @@ class _SQLiteText:
         last = self.last  # one read: another thread may bind meanwhile
         if value is last[0]:
             return last[1]
-        given = value
-        if value.tzinfo is not UTC:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column")
-            value = value.astimezone(UTC)
+        utc = _to_utc(value)
         text = _SQLITE_TEXT % (
-            value.year,
-            value.month,
-            value.day,
-            value.hour,
-            value.minute,
-            value.second,
-            value.microsecond,
+            utc.year,
+            utc.month,
+            utc.day,
+            utc.hour,
+            utc.minute,
+            utc.second,
+            utc.microsecond,
         )
-        self.last = (given, text)
+        self.last = (value, text)
         return text
 
 
@@ -117,12 +121,7 @@ _SQLITE_TEXT_OF = _SQLiteText()
 
 
 def _sqlite_datetime(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return None if value is None else _read_utc(datetime.fromisoformat(value))
 
 
 class IdMixin:
