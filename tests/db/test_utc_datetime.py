@@ -63,8 +63,8 @@ async def test_a_naive_datetime_is_refused(engine: AsyncEngine) -> None:
 
 def test_sqlite_text_is_sqlalchemys_datetime_text() -> None:
     dialect = sqlite.dialect()
-    ours = UTCDateTime()._cached_bind_processor(dialect)
-    theirs = sqlite.DATETIME()._cached_bind_processor(dialect)
+    ours = UTCDateTime().bind_processor(dialect)
+    theirs = sqlite.DATETIME().bind_processor(dialect)
     assert ours is not None
     assert theirs is not None
     for at in (
@@ -77,7 +77,7 @@ def test_sqlite_text_is_sqlalchemys_datetime_text() -> None:
 
 
 def test_sqlite_remembers_only_the_same_datetime() -> None:
-    bind = UTCDateTime()._cached_bind_processor(sqlite.dialect())
+    bind = UTCDateTime().bind_processor(sqlite.dialect())
     assert bind is not None
     first = datetime(2026, 12, 6, 14, 0, tzinfo=UTC)
     assert bind(first) == bind(first) == "2026-12-06 14:00:00.000000"
