@@ -14,8 +14,9 @@ types and payloads, gap-free, one terminal event per run, no `agent_error`, and 
 answer's deltas add up to its `agent_completed` text. Last, the database's own rate for
 the same rows (bench/db_rates.py: a transaction per message, and group commit), beside
 Netra's messages/s of the burst (goal: at least 0.3 of the first), and the backend's CPU
-per message during the burst (Linux: /proc), the event loop's thread and the whole
-process: the machine's slow minutes show there as slower CPU, not only as longer waits.
+per message during the burst (Linux: /proc), the event loop's thread and the others (on
+SQLite its connections' threads; none on PostgreSQL): the machine's slow minutes show
+there as slower CPU, not only as longer waits.
 
 PROFILE=out.txt records the backend with py-spy (a dev dependency) during the burst only,
 from the moment every user sends to the last answer (`--gil --format raw`, 100 Hz;
@@ -313,7 +314,7 @@ async def many(
         loop, whole = (1000 * seconds / runs for seconds in cpu)
         print(
             f"  the backend's CPU: {whole:.2f} ms a message, {loop:.2f} ms of it on its "
-            f"event loop's thread and {whole - loop:.2f} on others (SQLite's connections)"
+            f"event loop's thread and {whole - loop:.2f} on its other threads"
         )
     if lat:
         print(
