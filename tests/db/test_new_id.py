@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from netra.db.base import new_id
 
@@ -30,3 +32,27 @@ def test_every_random_bit_varies() -> None:
         ones |= value
         zeros |= ~value
     assert (ones & zeros) | fixed == (1 << 128) - 1
+
+
+def test_a_forked_child_never_repeats_its_parents_ids() -> None:
+    new_id()  # the parent now holds ids read but not handed out
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, to the parent
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert SHAPE.match(child), child
+    assert child != new_id()
+
+
+def test_threads_never_share_an_id() -> None:
+    def many() -> list[str]:
+        return [new_id() for _ in range(3_000)]  # several reads of the system's bytes
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = [text for batch in pool.map(lambda _: many(), range(8)) for text in batch]
+    assert len(set(ids)) == len(ids) == 24_000
