@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from netra.chat.ws.protocol import CLIENT_ADAPTER, parse_client
 from netra.testing import eventually
 from tests.support.chat import (
     Serve,
@@ -115,6 +116,27 @@ async def test_bad_frames_close_the_socket(
         await recv(ws)
         await ws.send(frame)
         assert await closed_with(ws) == (code, reason)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"type": "ping", "id": "p1"}',
+        ' {"type": "ping"}\n',
+        '{"type": "ping", "id": "a", "id": "b"}',
+        '{"type": "send_message", "thread_id": "t", "text": "\\ud83d\\ude00 h\\u00e9 \\"q\\"\\n", '
+        '"client_msg_id": "m1", "model": "builtin", "interrupt": "true", "file_ids": ["f"], '
+        '"parent_id": null}',
+        '{"type": "subscribe", "thread_id": "t", "after_seq": 1.0}',
+        '{"type": "subscribe", "thread_id": "t", "after_seq": "5"}',
+        '{"type": "approve_tool", "run_id": "r", "call_id": "c", "approved": false}',
+    ],
+)
+def test_a_good_frame_reads_as_the_standard_json_reader_reads_it(frame: str) -> None:
+    """A good frame is read in one step by pydantic's JSON parser; it must come out as
+    `json.loads` then validation read it (the way a bad frame is still read, to say
+    precisely what is wrong with it: the cases above)."""
+    assert parse_client(frame) == CLIENT_ADAPTER.validate_python(json.loads(frame))
 
 
 async def test_semantic_errors_are_replies_naming_the_request(server: Server) -> None:
