@@ -35,7 +35,9 @@ class SendMessage(Request):
     client_msg_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     model: Annotated[str | None, Field(min_length=1, max_length=64)] = None
     interrupt: bool = False
-    file_ids: Annotated[list[Annotated[str, Field(max_length=36)]], Field(max_length=10)] = []
+    file_ids: Annotated[list[Annotated[str, Field(max_length=36)]], Field(max_length=10)] = Field(
+        default_factory=list  # a new list, not a deep copy of a shared default
+    )
     # The message it follows (null: a new first message); left out: the branch shown.
     parent_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     # W3C trace context of the sender: the message's trace continues it (docs/operations.md).
