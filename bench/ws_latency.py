@@ -19,8 +19,14 @@ SQLite its connections' threads; none on PostgreSQL): the machine's slow minutes
 there as slower CPU, not only as longer waits.
 
 PROFILE=out.txt records the backend with py-spy (a dev dependency) during the burst only,
-from the moment every user sends to the last answer (`--gil --format raw`, 100 Hz;
-PROFILE_RATE to change), for the profile in docs/architecture.md."""
+from the moment every user sends to the last answer (`--gil --nonblocking --format raw`,
+100 Hz; PROFILE_RATE to change, PROFILE_FORMAT=speedscope to keep the samples' order),
+for the profile in docs/architecture.md.
+
+The client processes share the machine's cores with the backend: their CPU a message is
+printed beside the backend's. Each waits on its socket without a task per frame (one
+timeout per message, not `asyncio.wait_for` around every `recv`, which on Python 3.11
+wraps each in a task of its own)."""
 
 from __future__ import annotations
 
@@ -44,6 +50,7 @@ from netra.testing import free_port
 
 PROCESSES = 4
 SOLO_MESSAGES = 200
+TIMEOUT = 120  # seconds a message may take, from its send to its run's end
 
 
 class User:
@@ -124,9 +131,13 @@ class User:
             "client_msg_id": f"m{n}",
         }
         sent = time.perf_counter()
+        async with asyncio.timeout(TIMEOUT):
+            await self._answered(ws, request, sent)
+
+    async def _answered(self, ws: Any, request: dict[str, Any], sent: float) -> None:
         await ws.send(json.dumps(request))
         while True:
-            data = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            data = json.loads(await ws.recv())
             if data["type"] == "error" and data["payload"]["code"] == "overloaded":
                 # Nothing stored twice: the same client_msg_id again, after retry_after.
                 self.retries += 1
@@ -146,9 +157,10 @@ class User:
     async def ping(self, ws: Any, n: int) -> None:
         """A ping; return at its pong (timed)."""
         sent = time.perf_counter()
-        await ws.send(json.dumps({"type": "ping", "id": f"p{n}"}))
-        while json.loads(await asyncio.wait_for(ws.recv(), 120))["type"] != "pong":
-            pass
+        async with asyncio.timeout(TIMEOUT):
+            await ws.send(json.dumps({"type": "ping", "id": f"p{n}"}))
+            while json.loads(await ws.recv())["type"] != "pong":
+                pass
         self.pings.append(time.perf_counter() - sent)
 
     async def _check(self, thread_id: str, headers: dict[str, str], messages: int) -> None:
@@ -279,6 +291,7 @@ async def many(
         await p.stdout.readline()
     profiler = await _profile(server)
     cpu = _cpu(server)
+    clients_cpu = sum(cpu_seconds(p.pid) for p in procs)
     began = time.perf_counter()
     for p in procs:  # go: all at once
         assert p.stdin is not None
@@ -288,6 +301,7 @@ async def many(
         assert p.stdout is not None
         await p.stdout.readline()
     elapsed = time.perf_counter() - began
+    clients_cpu = sum(cpu_seconds(p.pid) for p in procs) - clients_cpu
     cpu = [after - before for before, after in zip(cpu, _cpu(server), strict=True)]
     if profiler is not None:
         profiler.send_signal(signal.SIGINT)  # py-spy writes what it sampled, then exits
@@ -318,7 +332,8 @@ async def many(
         others = max(whole - loop, 0.0)
         print(
             f"  the backend's CPU: {whole:.2f} ms a message, {loop:.2f} ms of it on its "
-            f"event loop's thread and {others:.2f} on its other threads"
+            f"event loop's thread and {others:.2f} on its other threads; the client "
+            f"processes {1000 * clients_cpu / runs:.2f} ms"
         )
     if lat:
         print(
@@ -353,7 +368,11 @@ async def _profile(server: int | None) -> asyncio.subprocess.Process | None:
         return None
     rate = os.environ.get("PROFILE_RATE", "100")
     spy = str(Path(sys.executable).parent / "py-spy")
-    args = ["record", "--rate", rate, "--gil", "--format", "raw", "-o", out, "-p", str(server)]
+    form = os.environ.get("PROFILE_FORMAT", "raw")
+    # --nonblocking: read the process without stopping it (stopped 1,000 times a second,
+    # a first wave took 1.5-3 s instead of 0.3).
+    args = ["record", "--rate", rate, "--gil", "--nonblocking", "--format", form, "-o", out]
+    args += ["-p", str(server)]
     profiler = await asyncio.create_subprocess_exec(
         spy, *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
