@@ -5,13 +5,16 @@ parameter per item into the statement's text at every execution; with the hundre
 ids a group of posts reads at once, that rendering cost more of the event loop than the
 query (docs/architecture.md, Performance: 5 µs an id on PostgreSQL). There the list goes
 as one array parameter instead, `column = ANY($1::VARCHAR(36)[])`: one statement text,
-compiled once and prepared once. Other databases (SQLite) keep the expanding IN."""
+compiled once and prepared once. On SQLite the list goes as one JSON text, read by
+`json_each`: `column IN (SELECT value FROM json_each(?))`, likewise one text (so
+SQLite's own statement cache keeps it prepared), its lookups still by the column's
+index. Other databases keep the expanding IN."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, any_, bindparam
+from sqlalchemy import JSON, Boolean, ColumnElement, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
@@ -50,3 +53,9 @@ def _expanding(element: InList, compiler: SQLCompiler, **kw: Any) -> str:
 def _any_of_array(element: InList, compiler: SQLCompiler, **kw: Any) -> str:
     values = bindparam(element.name, type_=ARRAY(element.column.type))
     return compiler.process(element.column == any_(values), **kw)
+
+
+@compiles(InList, "sqlite")
+def _json_each(element: InList, compiler: SQLCompiler, **kw: Any) -> str:
+    each = func.json_each(bindparam(element.name, type_=JSON())).table_valued("value")
+    return compiler.process(element.column.in_(select(each.c.value)), **kw)
