@@ -28,7 +28,7 @@ from netra.chat.errors import (
 from netra.chat.eventlog import EventLog
 from netra.chat.files import FileLibrary
 from netra.chat.hub import Hub
-from netra.chat.lookups import MessageLookups
+from netra.chat.lookups import MessageLookups, ThreadDefaults
 from netra.chat.models import Run, Thread
 from netra.chat.outbox import Outbox
 from netra.chat.run_queue import Arrival
@@ -259,7 +259,7 @@ class ChatBackend:
         roles: Iterable[str] = ("user",),
         file_ids: Sequence[str] = (),
         parent_id: str | Shown | None = SHOWN_LEAF,
-        thread: Thread | None = None,
+        thread: Thread | ThreadDefaults | None = None,
         arrival: Arrival | None = None,
     ) -> Posted | None:
         """Store the message with its run's `agent_started` and start the run (once per
@@ -312,7 +312,7 @@ class ChatBackend:
         admitted_on: date | None,
         file_ids: Sequence[str] = (),
         parent_id: str | Shown | None,
-        thread: Thread | None,
+        thread: Thread | ThreadDefaults | None,
     ) -> tuple[Posted, Chosen] | None:
         chosen = await self._choose(user_id, thread_id, model, roles, thread)
         if chosen is None:
@@ -339,7 +339,7 @@ class ChatBackend:
         thread_id: str,
         model: str | None,
         roles: Iterable[str],
-        thread: Thread | None = None,
+        thread: Thread | ThreadDefaults | None = None,
     ) -> Chosen | None:
         """What a run of the thread uses (ModelChoice.for_run); None if the user has no
         such thread. `thread`: read already."""

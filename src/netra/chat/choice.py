@@ -12,6 +12,7 @@ from netra.agents.catalog.catalog import BUILTIN_ASSISTANT
 from netra.agents.runtime import Agent
 from netra.chat.assistants import Assistants, Preset
 from netra.chat.errors import ModelNotAllowed
+from netra.chat.lookups import ThreadDefaults
 from netra.chat.models import Thread
 from netra.tokens import Principal
 
@@ -56,7 +57,11 @@ class ModelChoice:
         return preset
 
     async def for_run(
-        self, user_id: str, thread: Thread, model: str | None, roles: Iterable[str]
+        self,
+        user_id: str,
+        thread: Thread | ThreadDefaults,
+        model: str | None,
+        roles: Iterable[str],
     ) -> Chosen:
         """What a run of `thread` uses: the message's model, else the thread's, else its
         assistant's, else the default; one the catalog no longer declares is passed over."""
