@@ -196,8 +196,9 @@ class SqliteRates:
         """Messages with their full-text rows, as Netra writes them on SQLite."""
         conn.executemany(self.message, rows)
         keys, contents = FTS5_INSERTS["messages"]
-        conn.executemany(keys, [{"id": row[0]} for row in rows])
-        conn.executemany(contents, [{"id": row[0], "content": row[3]} for row in rows])
+        ids = {"ids": json.dumps([row[0] for row in rows])}
+        conn.execute(keys, ids)
+        conn.execute(contents, ids)
 
     def rate(self, messages: int, group: int) -> float:
         """Messages/s writing `group` messages (of `group` threads) per transaction."""

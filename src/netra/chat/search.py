@@ -28,6 +28,7 @@ from typing import Any, Literal
 from sqlalchemy import Insert, Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from netra import jsontext
 from netra.chat.errors import BadCursor, EmptyQuery, QueryTooLong
 from netra.db.base import UTCDateTime
 
@@ -321,19 +322,23 @@ class SearchIndex:
         )
 
 
-# Indexing new rows on SQLite, per table: each row's key into the stable rows table, then
-# its text into the FTS5 table under the rowid that key got. Plain SQL, so that
-# bench/db_rates.py writes the same rows through the bare driver.
+# Indexing new rows on SQLite, per table: their keys into the stable rows table, then
+# their texts into the FTS5 table under the rowids those keys got, read from the rows just
+# inserted. The ids go as one JSON list (`:ids`): one statement and one step each, not
+# one per row. Plain SQL, so that bench/db_rates.py writes the same rows through the bare
+# driver.
 FTS5_INSERTS = {
     "messages": (
-        "INSERT INTO fts_message_rows (message_id) VALUES (:id)",
-        "INSERT INTO fts_messages (rowid, content) VALUES"
-        " ((SELECT rowid FROM fts_message_rows WHERE message_id = :id), :content)",
+        "INSERT INTO fts_message_rows (message_id) SELECT value FROM json_each(:ids)",
+        "INSERT INTO fts_messages (rowid, content) SELECT r.rowid, m.content"
+        " FROM json_each(:ids) AS j JOIN fts_message_rows r ON r.message_id = j.value"
+        " JOIN messages m ON m.id = j.value",
     ),
     "file_chunks": (
-        "INSERT INTO fts_file_chunk_rows (chunk_id) VALUES (:id)",
-        "INSERT INTO fts_file_chunks (rowid, content) VALUES"
-        " ((SELECT rowid FROM fts_file_chunk_rows WHERE chunk_id = :id), :content)",
+        "INSERT INTO fts_file_chunk_rows (chunk_id) SELECT value FROM json_each(:ids)",
+        "INSERT INTO fts_file_chunks (rowid, content) SELECT r.rowid, c.content"
+        " FROM json_each(:ids) AS j JOIN fts_file_chunk_rows r ON r.chunk_id = j.value"
+        " JOIN file_chunks c ON c.id = j.value",
     ),
 }
 # Built once (building a statement costs more than executing it: netra.chat.models).
@@ -361,5 +366,6 @@ async def insert_searchable(
     await session.execute(_insert(table), rows)
     if session.get_bind().dialect.name == "sqlite":
         keys, contents = _FTS5[table.name]
-        await session.execute(keys, [{"id": row["id"]} for row in rows])
-        await session.execute(contents, [{"id": r["id"], "content": r["content"]} for r in rows])
+        ids = {"ids": jsontext.dumps([row["id"] for row in rows])}
+        await session.execute(keys, ids)
+        await session.execute(contents, ids)
