@@ -25,10 +25,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Insert, Table, insert, text
+from sqlalchemy import JSON, Insert, Table, bindparam, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from netra import jsontext
 from netra.chat.errors import BadCursor, EmptyQuery, QueryTooLong
 from netra.db.base import UTCDateTime
 
@@ -341,8 +340,14 @@ FTS5_INSERTS = {
         " JOIN file_chunks c ON c.id = j.value",
     ),
 }
-# Built once (building a statement costs more than executing it: netra.chat.models).
-_FTS5 = {name: (text(keys), text(contents)) for name, (keys, contents) in FTS5_INSERTS.items()}
+# Built once (building a statement costs more than executing it: netra.chat.models). The
+# ids are bound as JSON, as netra.db.lists binds its lists on SQLite: a Python list in,
+# the engine's JSON text out.
+_IDS = bindparam("ids", type_=JSON())
+_FTS5 = {
+    name: (text(keys).bindparams(_IDS), text(contents).bindparams(_IDS))
+    for name, (keys, contents) in FTS5_INSERTS.items()
+}
 
 
 @cache
@@ -366,6 +371,6 @@ async def insert_searchable(
     await session.execute(_insert(table), rows)
     if session.get_bind().dialect.name == "sqlite":
         keys, contents = _FTS5[table.name]
-        ids = {"ids": jsontext.dumps([row["id"] for row in rows])}
+        ids = {"ids": [row["id"] for row in rows]}
         await session.execute(keys, ids)
         await session.execute(contents, ids)
