@@ -35,7 +35,7 @@ async def engine(
     async with engine.begin() as connection:
         await connection.run_sync(_meta.create_all)
         await connection.execute(_items.insert(), [{"id": f"i{n}", "n": n} for n in range(50)])
-        # Ids a JSON text must escape, and one that is not text JSON would read as a number.
+        # Ids that JSON must escape, and one JSON would read as a number were it not quoted.
         odd = [{"id": id, "n": 100 + n} for n, id in enumerate(_ODD)]
         await connection.execute(_items.insert(), odd)
     try:
